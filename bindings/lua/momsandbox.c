@@ -1,0 +1,173 @@
+/*
+ * momsandbox.c -- luaopen_momsandbox and the helpers every part of the
+ * binding shares: classes, option tables, and the path of an error raised
+ * inside a Lua callback back to the caller.
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "ms_lua.h"
+
+/* Registry key of the error raised by the last failed callback. */
+static const char *const pending_key = "momsandbox.pending_error";
+
+static _Thread_local lua_State *current;
+
+lua_State *ms_lua_enter(lua_State *L) {
+  lua_State *prev = current;
+  current = L;
+  return prev;
+}
+
+void ms_lua_leave(lua_State *prev) { current = prev; }
+
+lua_State *ms_lua_current(void) { return current; }
+
+void ms_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *methods,
+                     const luaL_Reg *metamethods) {
+  luaL_newmetatable(L, tname);
+  luaL_setfuncs(L, metamethods, 0);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+}
+
+/* Message handler for callbacks: keep non-string error objects as they
+ * are; add a traceback to messages, so the error points into the user's
+ * code even after the engine has unwound. */
+static int msghandler(lua_State *L) {
+  const char *msg = lua_tostring(L, 1);
+  if (msg == NULL) return 1;
+  luaL_traceback(L, L, msg, 1);
+  return 1;
+}
+
+ms_status ms_lua_pcall(lua_State *L, int nargs, int nresults) {
+  int base = lua_gettop(L) - nargs;   /* the function's index */
+  lua_pushcfunction(L, msghandler);
+  lua_insert(L, base);
+  int status = lua_pcall(L, nargs, nresults, base);
+  lua_remove(L, base);
+  if (status == LUA_OK) return MS_OK;
+  lua_setfield(L, LUA_REGISTRYINDEX, pending_key);
+  return MS_ECALLBACK;
+}
+
+ms_status ms_lua_pending(lua_State *L, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  lua_pushvfstring(L, fmt, ap);
+  va_end(ap);
+  lua_setfield(L, LUA_REGISTRYINDEX, pending_key);
+  return MS_ECALLBACK;
+}
+
+int ms_lua_fail(lua_State *L, ms_status st) {
+  if (st == MS_ECALLBACK) {
+    lua_getfield(L, LUA_REGISTRYINDEX, pending_key);
+    if (!lua_isnil(L, -1)) {
+      lua_pushnil(L);
+      lua_setfield(L, LUA_REGISTRYINDEX, pending_key);
+      return lua_error(L);
+    }
+    lua_pop(L, 1);
+  }
+  const char *detail = ms_last_error();
+  return luaL_error(L, "%s", *detail ? detail : ms_strerror(st));
+}
+
+void ms_lua_checkoptions(lua_State *L, int arg, const char *const known[]) {
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, arg) != 0) {
+    lua_pop(L, 1);
+    const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    int i = 0;
+    while (key != NULL && known[i] != NULL && strcmp(key, known[i]) != 0) i++;
+    if (key == NULL || known[i] == NULL) {
+      luaL_Buffer b;
+      luaL_buffinit(L, &b);
+      for (i = 0; known[i] != NULL; i++) {
+        if (i > 0) luaL_addstring(&b, ", ");
+        luaL_addstring(&b, known[i]);
+      }
+      luaL_pushresult(&b);
+      const char *msg = lua_pushfstring(L, "unknown option '%s' (expected one of: %s)",
+                                        luaL_tolstring(L, -2, NULL),
+                                        lua_tostring(L, -2));
+      luaL_argerror(L, arg, msg);
+    }
+  }
+}
+
+lua_Integer ms_lua_optintfield(lua_State *L, int arg, const char *key,
+                               lua_Integer def) {
+  lua_Integer v = def;
+  if (lua_getfield(L, arg, key) != LUA_TNIL) {
+    int isint;
+    v = lua_tointegerx(L, -1, &isint);
+    if (!isint) {
+      const char *msg = lua_pushfstring(L, "option '%s' must be an integer, got %s",
+                                        key, lua_type(L, -1) == LUA_TNUMBER
+                                                 ? lua_tostring(L, -1)
+                                                 : luaL_typename(L, -1));
+      luaL_argerror(L, arg, msg);
+    }
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+/* ------------------------------------------------- embedded Lua parts */
+
+static int l_load_part(lua_State *L) {
+  const ms_lua_part *part = lua_touserdata(L, lua_upvalueindex(1));
+  if (luaL_loadbuffer(L, part->source, part->size, part->chunkname) != LUA_OK)
+    return lua_error(L);
+  lua_pushvalue(L, 1);   /* module name, as require passes it */
+  lua_call(L, 1, 1);
+  return 1;
+}
+
+static void register_parts(lua_State *L) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+  for (const ms_lua_part *p = ms_lua_parts; p->module != NULL; p++) {
+    lua_pushlightuserdata(L, (void *)p);
+    lua_pushcclosure(L, l_load_part, 1);
+    lua_setfield(L, -2, p->module);
+  }
+  lua_pop(L, 1);
+}
+
+/* ms.plot and friends load on first use: require "momsandbox.plot". */
+static int l_module_index(lua_State *L) {
+  const char *key = luaL_checkstring(L, 2);
+  for (const ms_lua_part *p = ms_lua_parts; p->module != NULL; p++) {
+    if (strcmp(p->module + strlen("momsandbox."), key) != 0) continue;
+    lua_getglobal(L, "require");
+    lua_pushstring(L, p->module);
+    lua_call(L, 1, 1);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, 1, key);
+    return 1;
+  }
+  return 0;
+}
+
+int luaopen_momsandbox(lua_State *L) {
+  luaL_checkversion(L);
+  lua_newtable(L);
+  ms_lua_open_vec(L);
+  ms_lua_open_objective(L);
+  ms_lua_open_rule(L);
+  ms_lua_open_trace(L);
+  ms_lua_open_util(L);
+  lua_pushstring(L, ms_version());
+  lua_setfield(L, -2, "version");
+  register_parts(L);
+  lua_newtable(L);
+  lua_pushcfunction(L, l_module_index);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);
+  return 1;
+}

@@ -1,0 +1,93 @@
+/*
+ * ms_lua.h -- declarations shared by the sources of the Lua 5.4 binding.
+ *
+ * Prefixes: l_ for the Lua-callable functions (static in each file),
+ * ms_lua_ for helpers shared between files.
+ */
+#ifndef MS_LUA_H
+#define MS_LUA_H
+
+#include <stddef.h>
+
+#include "lauxlib.h"
+#include "lua.h"
+#include "momsandbox.h"
+
+#define MS_LUA_VEC "momsandbox.vec"
+#define MS_LUA_OBJECTIVE "momsandbox.objective"
+#define MS_LUA_RULE "momsandbox.rule"
+#define MS_LUA_TRACE "momsandbox.trace"
+
+/* ------------------------------------------------------------- vectors
+ * A vector owns its doubles (stored inside the userdata) or is a view on
+ * memory owned by the engine, handed to a Lua callback.  A view dies when
+ * the memory may go away; using it afterwards is an error, not a crash. */
+typedef struct ms_lua_vec {
+  double *x;
+  size_t n;
+  int view;     /* 1: x is borrowed */
+  int dead;     /* 1: a view whose memory is gone */
+  int readonly; /* 1: a view of data the callee must not change */
+} ms_lua_vec;
+
+ms_lua_vec *ms_lua_newvec(lua_State *L, size_t n);   /* zero-filled */
+ms_lua_vec *ms_lua_newview(lua_State *L, int readonly); /* dead until set */
+void ms_lua_setview(ms_lua_vec *v, double *x, size_t n);
+void ms_lua_killview(ms_lua_vec *v);
+ms_lua_vec *ms_lua_checkvec(lua_State *L, int arg);  /* a live ms.vec */
+/* A ms.vec or a table of numbers at arg, converted in place to a vec. */
+ms_lua_vec *ms_lua_checkvector(lua_State *L, int arg);
+ms_lua_vec *ms_lua_pushcopy(lua_State *L, const double *x, size_t n);
+
+/* --------------------------------------------------- objects and errors */
+ms_objective *ms_lua_checkobjective(lua_State *L, int arg);
+ms_rule *ms_lua_checkrule(lua_State *L, int arg);
+/* Push a short human label for a rule: momentum{lr=0.6, beta=0.5}. */
+void ms_lua_pushrulelabel(lua_State *L, const ms_rule *rule);
+
+/* Raise the error for a failed core call: the pending Lua error of a
+ * callback when st is MS_ECALLBACK, else ms_last_error(). */
+int ms_lua_fail(lua_State *L, ms_status st);
+/* Record a message (format as lua_pushfstring) as the error of a failed
+ * callback, for ms_lua_fail; returns MS_ECALLBACK. */
+ms_status ms_lua_pending(lua_State *L, const char *fmt, ...);
+/* The state on which engine callbacks run Lua code.  Each entry point that
+ * may call back sets it and restores the previous one afterwards, so that
+ * coroutines and nested runs each call back on their own state. */
+lua_State *ms_lua_enter(lua_State *L);   /* returns the previous state */
+void ms_lua_leave(lua_State *prev);
+lua_State *ms_lua_current(void);
+/* Call the function below nargs arguments on the stack in protected mode
+ * with a traceback handler; on failure keep the error for ms_lua_fail and
+ * return MS_ECALLBACK. */
+ms_status ms_lua_pcall(lua_State *L, int nargs, int nresults);
+
+/* A table argument of options: raise an error naming the first key that is
+ * not in the NULL-terminated list of known names. */
+void ms_lua_checkoptions(lua_State *L, int arg, const char *const known[]);
+/* Integer option: field of the table at arg, def when absent. */
+lua_Integer ms_lua_optintfield(lua_State *L, int arg, const char *key,
+                               lua_Integer def);
+
+/* Create the metatable named tname with methods (for __index) and
+ * metamethods, leaving it on the stack. */
+void ms_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *methods,
+                     const luaL_Reg *metamethods);
+
+/* ------------------------------------------------------ module parts */
+void ms_lua_open_vec(lua_State *L);        /* each sets fields of the */
+void ms_lua_open_objective(lua_State *L);  /* module table on the top */
+void ms_lua_open_rule(lua_State *L);
+void ms_lua_open_trace(lua_State *L);
+void ms_lua_open_util(lua_State *L);
+
+/* The pure-Lua parts, embedded at build time (cmake/embed_lua.cmake). */
+typedef struct ms_lua_part {
+  const char *module, *chunkname, *source;
+  size_t size;
+} ms_lua_part;
+extern const ms_lua_part ms_lua_parts[];
+
+int luaopen_momsandbox(lua_State *L);
+
+#endif

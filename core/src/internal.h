@@ -1,0 +1,41 @@
+/*
+ * internal.h -- helpers shared by the engine's sources; not installed.
+ */
+#ifndef MS_INTERNAL_H
+#define MS_INTERNAL_H
+
+#include <stdio.h>
+
+#include "momsandbox.h"
+
+/* Record a detail message for ms_last_error() and return status. */
+ms_status ms_fail(ms_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Loops poll this every few thousand steps: MS_EINTR after ms_interrupt(). */
+ms_status ms_interrupted(void);
+void ms_interrupt_clear(void);
+
+/* Overflow-checked allocation of count * size bytes, zero-filled. */
+void *ms_calloc(size_t count, size_t size);
+
+/* A file written whole or not at all (file.c): write to fp, then
+ * ms_file_end renames the temporary file over path, or removes it when
+ * anything failed. */
+typedef struct ms_file {
+  FILE *fp;
+  const char *path;
+  char *tmp;
+} ms_file;
+
+ms_status ms_file_begin(const char *path, ms_file *file);
+ms_status ms_file_end(ms_file *file, ms_status st);
+
+extern const ms_rule_class ms_rule_gd;
+extern const ms_rule_class ms_rule_momentum;
+extern const ms_rule_class ms_rule_sgd;
+
+#endif

@@ -1,0 +1,198 @@
+/*
+ * objective.c -- the objective interface, finite differences, and the
+ * quadratic built-ins.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+struct ms_objective {
+  size_t dim;
+  const char *name;
+  ms_objective_fn fn;
+  int has_grad;
+  void *ctx;
+  ms_free_fn free_ctx;
+};
+
+ms_status ms_objective_new(size_t dim, ms_objective_fn fn, int has_grad,
+                           void *ctx, ms_free_fn free_ctx,
+                           ms_objective **out) {
+  *out = NULL;
+  if (dim == 0) return ms_fail(MS_EINVAL, "dimension must be at least 1");
+  if (fn == NULL) return ms_fail(MS_EINVAL, "objective function is NULL");
+  ms_objective *obj = ms_calloc(1, sizeof *obj);
+  if (obj == NULL) return ms_fail(MS_ENOMEM, "out of memory");
+  obj->dim = dim;
+  obj->name = "objective";
+  obj->fn = fn;
+  obj->has_grad = has_grad != 0;
+  obj->ctx = ctx;
+  obj->free_ctx = free_ctx;
+  *out = obj;
+  return MS_OK;
+}
+
+void ms_objective_free(ms_objective *obj) {
+  if (obj == NULL) return;
+  if (obj->free_ctx) obj->free_ctx(obj->ctx);
+  free(obj);
+}
+
+size_t ms_objective_dim(const ms_objective *obj) { return obj->dim; }
+const char *ms_objective_name(const ms_objective *obj) { return obj->name; }
+int ms_objective_has_grad(const ms_objective *obj) { return obj->has_grad; }
+
+ms_status ms_objective_eval(ms_objective *obj, const double *x, double *f,
+                            double *grad) {
+  if (grad != NULL && !obj->has_grad) {
+    if (f != NULL) {
+      ms_status st = obj->fn(obj->ctx, x, obj->dim, f, NULL);
+      if (st != MS_OK) return st;
+    }
+    return ms_objective_numgrad(obj, x, grad);
+  }
+  return obj->fn(obj->ctx, x, obj->dim, f, grad);
+}
+
+static ms_status value_at(ms_objective *obj, const double *x, double *f) {
+  return obj->fn(obj->ctx, x, obj->dim, f, NULL);
+}
+
+/* Fourth-order central differences,
+ *   f'(x) ~ (f(x-2h) - 8 f(x-h) + 8 f(x+h) - f(x+2h)) / 12h,
+ * with h = eps^(1/5) max(1, |x_i|), which balances the O(h^4) truncation
+ * error against the O(eps/h) rounding error. */
+ms_status ms_objective_numgrad(ms_objective *obj, const double *x,
+                               double *grad) {
+  size_t n = obj->dim;
+  double *xs = ms_calloc(n, sizeof *xs);
+  if (xs == NULL) return ms_fail(MS_ENOMEM, "out of memory");
+  ms_vec_copy(xs, x, n);
+  ms_status st = MS_OK;
+  for (size_t i = 0; i < n && st == MS_OK; i++) {
+    double xi = x[i];
+    double h = pow(DBL_EPSILON, 0.2) * fmax(1.0, fabs(xi));
+    volatile double xh = xi + h;  /* make h exactly representable */
+    h = xh - xi;
+    double fv[4];
+    static const double offset[4] = {-2, -1, 1, 2};
+    for (int k = 0; k < 4 && st == MS_OK; k++) {
+      xs[i] = xi + offset[k] * h;
+      st = value_at(obj, xs, &fv[k]);
+    }
+    xs[i] = xi;
+    grad[i] = (fv[0] - 8 * fv[1] + 8 * fv[2] - fv[3]) / (12 * h);
+  }
+  free(xs);
+  return st;
+}
+
+/* ------------------------------------------------ f(x) = 1/2 sum l_i x_i^2 */
+
+typedef struct {
+  size_t n;
+  double lambda[];
+} diag_quadratic;
+
+static ms_status diag_quadratic_fn(void *ctx, const double *x, size_t n,
+                                   double *f, double *grad) {
+  const double *l = ((diag_quadratic *)ctx)->lambda;
+  if (f != NULL) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += 0.5 * l[i] * x[i] * x[i];
+    *f = s;
+  }
+  if (grad != NULL)
+    for (size_t i = 0; i < n; i++) grad[i] = l[i] * x[i];
+  return MS_OK;
+}
+
+ms_status ms_objective_quadratic(const double *lambda, size_t n,
+                                 ms_objective **out) {
+  *out = NULL;
+  if (n == 0) return ms_fail(MS_EINVAL, "lambda must not be empty");
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(lambda[i]))
+      return ms_fail(MS_EINVAL, "lambda[%zu] is not finite", i + 1);
+  diag_quadratic *q = ms_calloc(1, sizeof *q + n * sizeof(double));
+  if (q == NULL) return ms_fail(MS_ENOMEM, "out of memory");
+  q->n = n;
+  ms_vec_copy(q->lambda, lambda, n);
+  ms_status st = ms_objective_new(n, diag_quadratic_fn, 1, q, free, out);
+  if (st != MS_OK) {
+    free(q);
+    return st;
+  }
+  (*out)->name = "quadratic";
+  return MS_OK;
+}
+
+/* ------------------------------------------- h(x) = 1/2 x'Qx + c'x + b */
+
+typedef struct {
+  size_t n;
+  double b;
+  double *c;     /* n */
+  double Q[];    /* n x n, row-major */
+} quadratic_form;
+
+static ms_status quadratic_form_fn(void *ctx, const double *x, size_t n,
+                                   double *f, double *grad) {
+  const quadratic_form *q = ctx;
+  double fx = q->b;
+  for (size_t i = 0; i < n; i++) {
+    double qx = ms_vec_dot(q->Q + i * n, x, n);  /* (Qx)_i */
+    if (grad != NULL) grad[i] = qx + q->c[i];
+    fx += x[i] * (0.5 * qx + q->c[i]);
+  }
+  if (f != NULL) *f = fx;
+  return MS_OK;
+}
+
+static ms_status check_symmetric(const double *Q, size_t n) {
+  double big = 0.0;
+  for (size_t i = 0; i < n * n; i++) {
+    if (!isfinite(Q[i]))
+      return ms_fail(MS_EINVAL, "Q[%zu][%zu] is not finite", i / n + 1,
+                     i % n + 1);
+    big = fmax(big, fabs(Q[i]));
+  }
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = i + 1; j < n; j++)
+      if (fabs(Q[i * n + j] - Q[j * n + i]) > 1e-12 * big)
+        return ms_fail(MS_EINVAL,
+                       "Q is not symmetric: Q[%zu][%zu] = %g but "
+                       "Q[%zu][%zu] = %g",
+                       i + 1, j + 1, Q[i * n + j], j + 1, i + 1, Q[j * n + i]);
+  return MS_OK;
+}
+
+ms_status ms_objective_quadratic_form(const double *Q, const double *c,
+                                      double b, size_t n, ms_objective **out) {
+  *out = NULL;
+  if (n == 0) return ms_fail(MS_EINVAL, "Q must not be empty");
+  if (n > 46340) return ms_fail(MS_ERANGE, "Q is too large (n = %zu)", n);
+  ms_status st = check_symmetric(Q, n);
+  if (st != MS_OK) return st;
+  for (size_t i = 0; c != NULL && i < n; i++)
+    if (!isfinite(c[i]))
+      return ms_fail(MS_EINVAL, "c[%zu] is not finite", i + 1);
+  if (!isfinite(b)) return ms_fail(MS_EINVAL, "b is not finite");
+  quadratic_form *q = ms_calloc(1, sizeof *q + (n * n + n) * sizeof(double));
+  if (q == NULL) return ms_fail(MS_ENOMEM, "out of memory");
+  q->n = n;
+  q->b = b;
+  q->c = q->Q + n * n;
+  ms_vec_copy(q->Q, Q, n * n);
+  if (c != NULL) ms_vec_copy(q->c, c, n);
+  st = ms_objective_new(n, quadratic_form_fn, 1, q, free, out);
+  if (st != MS_OK) {
+    free(q);
+    return st;
+  }
+  (*out)->name = "quadratic_form";
+  return MS_OK;
+}

@@ -1,0 +1,178 @@
+/*
+ * rule.c -- update-rule instances: hyper-parameters, state, stepping.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct ms_rule {
+  const ms_rule_class *cls;
+  void *ctx;        /* handed to the class callbacks */
+  double *hyper;    /* cls->nhyper values */
+  size_t n;         /* dimension of the state; 0 before the first reset */
+  int64_t t;        /* steps taken since the last reset */
+  double *store;    /* nstate * n doubles */
+  double **state;   /* nstate pointers into store */
+};
+
+static const ms_rule_class *const builtin[] = {
+    &ms_rule_gd, &ms_rule_momentum, &ms_rule_sgd,
+};
+
+int ms_rule_class_count(void) {
+  return (int)(sizeof builtin / sizeof builtin[0]);
+}
+
+const ms_rule_class *ms_rule_class_at(int i) {
+  return i >= 0 && i < ms_rule_class_count() ? builtin[i] : NULL;
+}
+
+const ms_rule_class *ms_rule_class_find(const char *name) {
+  for (int i = 0; i < ms_rule_class_count(); i++)
+    if (strcmp(builtin[i]->name, name) == 0) return builtin[i];
+  return NULL;
+}
+
+ms_status ms_rule_new(const ms_rule_class *cls, ms_rule **out) {
+  *out = NULL;
+  if (cls == NULL || cls->step == NULL || cls->nhyper < 0 || cls->nstate < 0)
+    return ms_fail(MS_EINVAL, "invalid rule class");
+  ms_rule *r = ms_calloc(1, sizeof *r);
+  double *hyper = ms_calloc((size_t)cls->nhyper, sizeof *hyper);
+  double **state = ms_calloc((size_t)cls->nstate, sizeof *state);
+  if (r == NULL || hyper == NULL || state == NULL) {
+    free(r);
+    free(hyper);
+    free(state);
+    return ms_fail(MS_ENOMEM, "out of memory");
+  }
+  r->cls = cls;
+  r->hyper = hyper;
+  r->state = state;
+  for (int i = 0; i < cls->nhyper; i++) hyper[i] = cls->hyper[i].def;
+  *out = r;
+  return MS_OK;
+}
+
+void ms_rule_free(ms_rule *rule) {
+  if (rule == NULL) return;
+  free(rule->store);
+  free(rule->state);
+  free(rule->hyper);
+  free(rule);
+}
+
+ms_status ms_rule_clone(const ms_rule *rule, ms_rule **out) {
+  ms_status st = ms_rule_new(rule->cls, out);
+  if (st != MS_OK) return st;
+  memcpy((*out)->hyper, rule->hyper, (size_t)rule->cls->nhyper * sizeof(double));
+  (*out)->ctx = rule->ctx;
+  return MS_OK;
+}
+
+const ms_rule_class *ms_rule_class_of(const ms_rule *rule) { return rule->cls; }
+
+void ms_rule_set_context(ms_rule *rule, void *ctx) { rule->ctx = ctx; }
+
+int ms_rule_hyper_index(const ms_rule *rule, const char *name) {
+  for (int i = 0; i < rule->cls->nhyper; i++)
+    if (strcmp(rule->cls->hyper[i].name, name) == 0) return i;
+  return -1;
+}
+
+/* Is v allowed for the hyper-parameter described by h?  Explains in
+ * ms_last_error() when it is not. */
+static ms_status check_value(const ms_hyper_info *h, double v) {
+  if (h->kind == MS_HYPER_FLAG) {
+    if (v == 0.0 || v == 1.0) return MS_OK;
+    return ms_fail(MS_EINVAL, "%s must be a flag (0 or 1), got %g", h->name,
+                   v);
+  }
+  int below = h->lo_open ? !(v > h->lo) : !(v >= h->lo);
+  int above = h->hi_open ? !(v < h->hi) : !(v <= h->hi);
+  if (!isnan(v) && !below && !above) return MS_OK;
+  return ms_fail(MS_EINVAL, "%s must be in %c%g, %g%c, got %g", h->name,
+                 h->lo_open ? '(' : '[', h->lo, h->hi,
+                 h->hi_open ? ')' : ']', v);
+}
+
+ms_status ms_rule_set(ms_rule *rule, const char *name, double value) {
+  int i = ms_rule_hyper_index(rule, name);
+  if (i < 0)
+    return ms_fail(MS_EINVAL, "%s has no hyper-parameter '%s'",
+                   rule->cls->name, name);
+  ms_status st = check_value(&rule->cls->hyper[i], value);
+  if (st == MS_OK) rule->hyper[i] = value;
+  return st;
+}
+
+double ms_rule_get(const ms_rule *rule, int i) {
+  return i >= 0 && i < rule->cls->nhyper ? rule->hyper[i] : NAN;
+}
+
+ms_status ms_rule_check(const ms_rule *rule) {
+  const ms_rule_class *cls = rule->cls;
+  for (int i = 0; i < cls->nhyper; i++) {
+    if (isnan(rule->hyper[i]))
+      return ms_fail(MS_EINVAL, "%s is required", cls->hyper[i].name);
+    ms_status st = check_value(&cls->hyper[i], rule->hyper[i]);
+    if (st != MS_OK) return st;
+  }
+  return cls->check ? cls->check(rule->hyper) : MS_OK;
+}
+
+ms_status ms_rule_reset(ms_rule *rule, size_t n) {
+  ms_status st = ms_rule_check(rule);
+  if (st != MS_OK) return st;
+  if (n == 0) return ms_fail(MS_EINVAL, "parameters must not be empty");
+  size_t nstate = (size_t)rule->cls->nstate;
+  if (n != rule->n) {
+    double *store = NULL;
+    if (nstate > 0 && (store = ms_calloc(nstate, n * sizeof *store)) == NULL)
+      return ms_fail(MS_ENOMEM, "out of memory for %zu state vectors of %zu",
+                     nstate, n);
+    free(rule->store);
+    rule->store = store;
+    rule->n = n;
+  } else if (nstate > 0) {
+    ms_vec_fill(rule->store, 0.0, nstate * n);
+  }
+  for (size_t i = 0; i < nstate; i++) rule->state[i] = rule->store + i * n;
+  rule->t = 0;
+  return MS_OK;
+}
+
+size_t ms_rule_dim(const ms_rule *rule) { return rule->n; }
+int64_t ms_rule_steps(const ms_rule *rule) { return rule->t; }
+
+double *ms_rule_state(ms_rule *rule, int i) {
+  if (i < 0 || i >= rule->cls->nstate || rule->n == 0) return NULL;
+  return rule->state[i];
+}
+
+static ms_status ensure_dim(ms_rule *rule, size_t n) {
+  return n == rule->n ? MS_OK : ms_rule_reset(rule, n);
+}
+
+ms_status ms_rule_lookahead(ms_rule *rule, const double *x, double *y,
+                            size_t n) {
+  ms_status st = ensure_dim(rule, n);
+  if (st != MS_OK) return st;
+  if (rule->cls->lookahead == NULL) {
+    ms_vec_copy(y, x, n);
+    return MS_OK;
+  }
+  return rule->cls->lookahead(rule->ctx, rule->hyper, x, rule->state, y, n,
+                              rule->t + 1);
+}
+
+ms_status ms_rule_step(ms_rule *rule, double *x, const double *g, size_t n) {
+  ms_status st = ensure_dim(rule, n);
+  if (st != MS_OK) return st;
+  rule->t++;
+  return rule->cls->step(rule->ctx, rule->hyper, x, g, rule->state, n,
+                         rule->t);
+}

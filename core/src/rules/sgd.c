@@ -1,0 +1,59 @@
+/*
+ * sgd.c -- stochastic gradient descent with the semantics of PyTorch's
+ * torch.optim.SGD:
+ *
+ *   d_t = (maximize ? -g_t : g_t) + weight_decay x_{t-1}
+ *   b_1 = d_1,  b_t = momentum b_{t-1} + (1 - dampening) d_t   (t > 1)
+ *   d_t = nesterov ? d_t + momentum b_t : b_t                  (momentum > 0)
+ *   x_t = x_{t-1} - lr d_t
+ *
+ * The buffer starts as the first gradient, so the first step is never
+ * dampened.
+ */
+#include <math.h>
+
+#include "../internal.h"
+
+enum { LR, MOMENTUM, DAMPENING, NESTEROV, WEIGHT_DECAY, MAXIMIZE };
+
+static const ms_hyper_info hyper[] = {
+    {"lr", NAN, 0, INFINITY, 0, 1, MS_HYPER_REAL},
+    {"momentum", 0, 0, 1, 0, 1, MS_HYPER_REAL},
+    {"dampening", 0, 0, 1, 0, 0, MS_HYPER_REAL},
+    {"nesterov", 0, 0, 1, 0, 0, MS_HYPER_FLAG},
+    {"weight_decay", 0, 0, INFINITY, 0, 1, MS_HYPER_REAL},
+    {"maximize", 0, 0, 1, 0, 0, MS_HYPER_FLAG},
+};
+
+static const char *const state_names[] = {"momentum_buffer"};
+
+static ms_status check(const double *h) {
+  if (h[NESTEROV] != 0 && (h[MOMENTUM] <= 0 || h[DAMPENING] != 0))
+    return ms_fail(MS_EINVAL,
+                   "nesterov requires momentum > 0 and dampening = 0");
+  return MS_OK;
+}
+
+static ms_status step(void *ctx, const double *h, double *x, const double *g,
+                      double *const *state, size_t n, int64_t t) {
+  (void)ctx;
+  double lr = h[LR], mom = h[MOMENTUM], damp = 1 - h[DAMPENING];
+  double wd = h[WEIGHT_DECAY];
+  int nesterov = h[NESTEROV] != 0, maximize = h[MAXIMIZE] != 0;
+  double *buf = state[0];
+  for (size_t i = 0; i < n; i++) {
+    double d = maximize ? -g[i] : g[i];
+    if (wd != 0) d += wd * x[i];
+    if (mom != 0) {
+      buf[i] = t == 1 ? d : mom * buf[i] + damp * d;
+      d = nesterov ? d + mom * buf[i] : buf[i];
+    }
+    x[i] += -lr * d;
+  }
+  return MS_OK;
+}
+
+const ms_rule_class ms_rule_sgd = {
+    .name = "sgd", .nhyper = 6, .hyper = hyper, .nstate = 1,
+    .state_names = state_names, .check = check, .step = step,
+};

@@ -1,0 +1,122 @@
+/*
+ * vec.c -- BLAS-1 style operations on dense double vectors.
+ *
+ * Plain loops: compilers vectorise them, and the fixed summation order
+ * keeps results identical from run to run.
+ */
+#include <math.h>
+
+#include "momsandbox.h"
+
+void ms_vec_fill(double *y, double a, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = a;
+}
+
+void ms_vec_copy(double *y, const double *x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = x[i];
+}
+
+void ms_vec_scale(double *y, double a, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] *= a;
+}
+
+void ms_vec_axpy(double *y, double a, const double *x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+void ms_vec_axpby(double *y, double a, const double *x, double b, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = a * x[i] + b * y[i];
+}
+
+void ms_vec_add(double *y, const double *x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] += x[i];
+}
+
+void ms_vec_sub(double *y, const double *x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] -= x[i];
+}
+
+void ms_vec_mul(double *y, const double *x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] *= x[i];
+}
+
+void ms_vec_div(double *y, const double *x, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] /= x[i];
+}
+
+void ms_vec_addcmul(double *y, double a, const double *u, const double *v,
+                    size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] += a * u[i] * v[i];
+}
+
+void ms_vec_addcdiv(double *y, double a, const double *u, const double *v,
+                    size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] += a * u[i] / v[i];
+}
+
+void ms_vec_sqrt(double *y, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = sqrt(y[i]);
+}
+
+void ms_vec_abs(double *y, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = fabs(y[i]);
+}
+
+void ms_vec_sign(double *y, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    y[i] = y[i] > 0 ? 1.0 : y[i] < 0 ? -1.0 : y[i];  /* keeps 0, -0, NaN */
+}
+
+void ms_vec_clamp(double *y, double lo, double hi, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = y[i] < lo ? lo : y[i] > hi ? hi : y[i];
+}
+
+double ms_vec_dot(const double *x, const double *y, size_t n) {
+  double s = 0.0;
+  for (size_t i = 0; i < n; i++) s += x[i] * y[i];
+  return s;
+}
+
+/* Scaled sum of squares, as LAPACK's dnrm2: no overflow for large
+ * entries, no underflow to 0 for tiny ones. */
+double ms_vec_norm(const double *x, size_t n) {
+  double scale = 0.0, ssq = 1.0;
+  for (size_t i = 0; i < n; i++) {
+    double a = fabs(x[i]);
+    if (a == 0.0) continue;
+    if (isnan(a) || isinf(a)) return a;
+    if (scale < a) {
+      ssq = 1.0 + ssq * (scale / a) * (scale / a);
+      scale = a;
+    } else {
+      ssq += (a / scale) * (a / scale);
+    }
+  }
+  return scale * sqrt(ssq);
+}
+
+double ms_vec_sum(const double *x, size_t n) {
+  double s = 0.0;
+  for (size_t i = 0; i < n; i++) s += x[i];
+  return s;
+}
+
+double ms_vec_max(const double *x, size_t n) {
+  double m = -INFINITY;
+  for (size_t i = 0; i < n; i++)
+    if (x[i] > m || isnan(x[i])) m = x[i];
+  return m;
+}
+
+double ms_vec_min(const double *x, size_t n) {
+  double m = INFINITY;
+  for (size_t i = 0; i < n; i++)
+    if (x[i] < m || isnan(x[i])) m = x[i];
+  return m;
+}
+
+int ms_vec_isfinite(const double *x, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(x[i])) return 0;
+  return 1;
+}
