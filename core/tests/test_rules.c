@@ -1,0 +1,183 @@
+/* test_rules.c -- each built-in rule's first three steps, computed by
+ * hand, and the equivalences the chapter relies on. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "momsandbox.h"
+
+static ms_rule *make(const char *name) {
+  ms_rule *r = NULL;
+  CHECK_OK(ms_rule_new(ms_rule_class_find(name), &r));
+  return r;
+}
+
+/* Three steps on f = 0.1 x1^2 + 2 x2^2 (gradient (0.2 x1, 4 x2)) from
+ * (-5, -2), compared with the expected points. */
+static void three_steps_2d(ms_rule *r, const double expect[3][2]) {
+  double x[2] = {-5, -2};
+  for (int t = 0; t < 3; t++) {
+    double g[2] = {0.2 * x[0], 4 * x[1]};
+    CHECK_OK(ms_rule_step(r, x, g, 2));
+    CHECK_NEAR(x[0], expect[t][0], 1e-12);
+    CHECK_NEAR(x[1], expect[t][1], 1e-12);
+  }
+  CHECK(ms_rule_steps(r) == 3);
+}
+
+/* Three steps on f = x^2 / 2 (gradient x) from x = 1. */
+static void three_steps_1d(ms_rule *r, const double expect[3]) {
+  double x = 1;
+  for (int t = 0; t < 3; t++) {
+    double g = x;
+    CHECK_OK(ms_rule_step(r, &x, &g, 1));
+    CHECK_NEAR(x, expect[t], 1e-12);
+  }
+}
+
+static void test_gd(void) {
+  ms_rule *r = make("gd");
+  CHECK_OK(ms_rule_set(r, "lr", 0.4));
+  /* x <- x - 0.4 g */
+  static const double e[3][2] = {{-4.6, 1.2}, {-4.232, -0.72}, {-3.89344, 0.432}};
+  three_steps_2d(r, e);
+  ms_rule_free(r);
+}
+
+static void test_momentum(void) {
+  ms_rule *r = make("momentum");
+  CHECK_OK(ms_rule_set(r, "lr", 0.6));
+  CHECK_OK(ms_rule_set(r, "beta", 0.5));
+  /* v1 = (-1, -8), v2 = (-1.38, 7.2), v3 = (-1.4044, -2.48) */
+  static const double e[3][2] = {
+      {-4.4, 2.8}, {-3.572, -1.52}, {-2.72936, -0.032}};
+  three_steps_2d(r, e);
+  CHECK_NEAR(ms_rule_state(r, 0)[0], -1.4044, 1e-12);
+  CHECK_NEAR(ms_rule_state(r, 0)[1], -2.48, 1e-12);
+  /* reset zeroes the velocity: the same three steps again */
+  CHECK_OK(ms_rule_reset(r, 2));
+  CHECK(ms_rule_state(r, 0)[0] == 0 && ms_rule_steps(r) == 0);
+  three_steps_2d(r, e);
+  ms_rule_free(r);
+}
+
+static void test_sgd_dampening(void) {
+  ms_rule *r = make("sgd");
+  CHECK_OK(ms_rule_set(r, "lr", 0.1));
+  CHECK_OK(ms_rule_set(r, "momentum", 0.9));
+  CHECK_OK(ms_rule_set(r, "dampening", 0.5));
+  /* b1 = g1 = 1 (not dampened), b2 = 0.9 + 0.5 * 0.9 = 1.35,
+   * b3 = 0.9 * 1.35 + 0.5 * 0.765 = 1.5975 */
+  static const double e[3] = {0.9, 0.765, 0.60525};
+  three_steps_1d(r, e);
+  ms_rule_free(r);
+}
+
+static void test_sgd_nesterov(void) {
+  ms_rule *r = make("sgd");
+  CHECK_OK(ms_rule_set(r, "lr", 0.1));
+  CHECK_OK(ms_rule_set(r, "momentum", 0.9));
+  CHECK_OK(ms_rule_set(r, "nesterov", 1));
+  /* d_t = g_t + 0.9 b_t: 1.9, 2.349, 2.47779 */
+  static const double e[3] = {0.81, 0.5751, 0.327321};
+  three_steps_1d(r, e);
+  ms_rule_free(r);
+}
+
+static void test_sgd_weight_decay_and_maximize(void) {
+  ms_rule *r = make("sgd");
+  CHECK_OK(ms_rule_set(r, "lr", 0.1));
+  CHECK_OK(ms_rule_set(r, "weight_decay", 0.1));
+  static const double e[3] = {0.89, 0.7921, 0.704969};  /* x <- x (1 - 0.11) */
+  three_steps_1d(r, e);
+  ms_rule_free(r);
+
+  r = make("sgd");
+  CHECK_OK(ms_rule_set(r, "lr", 0.1));
+  CHECK_OK(ms_rule_set(r, "maximize", 1));
+  static const double up[3] = {1.1, 1.21, 1.331};       /* ascent */
+  three_steps_1d(r, up);
+  ms_rule_free(r);
+}
+
+/* sgd{momentum = beta} and momentum{beta} are the same iteration: the
+ * trajectories agree bit for bit. */
+static void test_sgd_equals_momentum(void) {
+  ms_rule *a = make("momentum"), *b = make("sgd");
+  CHECK_OK(ms_rule_set(a, "lr", 0.05));
+  CHECK_OK(ms_rule_set(a, "beta", 0.9));
+  CHECK_OK(ms_rule_set(b, "lr", 0.05));
+  CHECK_OK(ms_rule_set(b, "momentum", 0.9));
+  double xa[3] = {1, -2, 3}, xb[3] = {1, -2, 3};
+  const double lambda[3] = {0.3, 2, 7.5};
+  int same = 1;
+  for (int t = 0; t < 200; t++) {
+    double ga[3], gb[3];
+    for (int i = 0; i < 3; i++) ga[i] = lambda[i] * xa[i], gb[i] = lambda[i] * xb[i];
+    CHECK_OK(ms_rule_step(a, xa, ga, 3));
+    CHECK_OK(ms_rule_step(b, xb, gb, 3));
+    same = same && memcmp(xa, xb, sizeof xa) == 0;
+  }
+  CHECK(same);
+  ms_rule_free(a);
+  ms_rule_free(b);
+}
+
+static void test_hyper_checks(void) {
+  ms_rule *r = make("momentum");
+  CHECK_STATUS(ms_rule_check(r), MS_EINVAL);      /* lr has no default */
+  CHECK_ERROR_HAS("lr is required");
+  CHECK_STATUS(ms_rule_set(r, "lr", -0.1), MS_EINVAL);
+  CHECK_ERROR_HAS("lr must be in [0, inf)");
+  CHECK_STATUS(ms_rule_set(r, "lr", NAN), MS_EINVAL);
+  CHECK_STATUS(ms_rule_set(r, "lr", INFINITY), MS_EINVAL);
+  CHECK_STATUS(ms_rule_set(r, "beta", 1), MS_EINVAL);
+  CHECK_ERROR_HAS("beta must be in [0, 1)");
+  CHECK_STATUS(ms_rule_set(r, "beta", -0.5), MS_EINVAL);
+  CHECK_STATUS(ms_rule_set(r, "lrr", 0.1), MS_EINVAL);
+  CHECK_ERROR_HAS("no hyper-parameter 'lrr'");
+  CHECK_OK(ms_rule_set(r, "beta", 0));
+  CHECK(ms_rule_get(r, ms_rule_hyper_index(r, "beta")) == 0);
+  ms_rule_free(r);
+
+  r = make("sgd");
+  CHECK_OK(ms_rule_set(r, "lr", 0.1));
+  CHECK_OK(ms_rule_set(r, "nesterov", 1));
+  CHECK_STATUS(ms_rule_check(r), MS_EINVAL);      /* needs momentum > 0 */
+  CHECK_ERROR_HAS("nesterov requires momentum > 0");
+  CHECK_OK(ms_rule_set(r, "momentum", 0.9));
+  CHECK_OK(ms_rule_check(r));
+  CHECK_OK(ms_rule_set(r, "dampening", 0.1));
+  CHECK_STATUS(ms_rule_check(r), MS_EINVAL);      /* and no dampening */
+  CHECK_STATUS(ms_rule_set(r, "nesterov", 0.5), MS_EINVAL);  /* a flag */
+  ms_rule_free(r);
+  ms_rule_free(NULL);
+}
+
+static void test_registry_and_clone(void) {
+  CHECK(ms_rule_class_count() >= 3);
+  CHECK(ms_rule_class_find("nope") == NULL);
+  CHECK(ms_rule_class_at(-1) == NULL);
+  for (int i = 0; i < ms_rule_class_count(); i++)
+    CHECK(ms_rule_class_find(ms_rule_class_at(i)->name) == ms_rule_class_at(i));
+  ms_rule *r = make("momentum"), *c = NULL;
+  CHECK_OK(ms_rule_set(r, "lr", 0.3));
+  double x[1] = {1}, g[1] = {1};
+  CHECK_OK(ms_rule_step(r, x, g, 1));
+  CHECK_OK(ms_rule_clone(r, &c));
+  CHECK(ms_rule_get(c, 0) == 0.3 && ms_rule_steps(c) == 0 && ms_rule_dim(c) == 0);
+  ms_rule_free(r);
+  ms_rule_free(c);
+}
+
+int main(void) {
+  test_gd();
+  test_momentum();
+  test_sgd_dampening();
+  test_sgd_nesterov();
+  test_sgd_weight_decay_and_maximize();
+  test_sgd_equals_momentum();
+  test_hyper_checks();
+  test_registry_and_clone();
+  return check_report("test_rules");
+}
