@@ -1,6 +1,6 @@
 /* test_trace.c -- the full-batch loop: the book's four numbers, recording,
-#define _POSIX_C_SOURCE 200809L
  * divergence, argument checks and CSV output. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <unistd.h>
 
