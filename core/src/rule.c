@@ -96,7 +96,7 @@ static ms_status check_value(const ms_hyper_info *h, double v) {
   if (!isnan(v) && !below && !above) return MS_OK;
   return ms_fail(MS_EINVAL, "%s must be in %c%g, %g%c, got %g", h->name,
                  h->lo_open ? '(' : '[', h->lo, h->hi,
-                 h->hi_open ? ')' : ']', v);
+                 h->hi_open ? ')' : ']', isnan(v) ? NAN : v);  /* not -nan */
 }
 
 ms_status ms_rule_set(ms_rule *rule, const char *name, double value) {

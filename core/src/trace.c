@@ -64,12 +64,13 @@ static void diverge(ms_trace *tr, int64_t t, const char *what,
                     const double *v, size_t n) {
   size_t i = 0;
   while (i < n && isfinite(v[i])) i++;
+  double bad = isnan(v[i]) ? NAN : v[i];   /* print "nan", never "-nan" */
   tr->diverged = t;
   if (n == 1)
-    snprintf(tr->reason, sizeof tr->reason, "%s is %g", what, v[0]);
+    snprintf(tr->reason, sizeof tr->reason, "%s is %g", what, bad);
   else
     snprintf(tr->reason, sizeof tr->reason, "%s[%zu] is %g", what, i + 1,
-             v[i]);
+             bad);
 }
 
 static ms_status check_args(const ms_objective *obj, const double *x0,

@@ -1,0 +1,87 @@
+--- Helpers shared by the specs.  The suite runs from the repository root
+-- under the momsandbox CLI (busted --lua=build/momsandbox); ctest sets
+-- MOMSANDBOX_BIN and MOMSANDBOX_BUILD for the build under test.
+local M = {}
+
+M.bin = os.getenv("MOMSANDBOX_BIN") or "build/momsandbox"
+M.build = os.getenv("MOMSANDBOX_BUILD") or "build"
+
+--- Quote a string for /bin/sh.
+function M.shquote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+--- Run a shell command; returns its exit status, stdout and stderr.
+function M.run(cmd)
+  local out, err = os.tmpname(), os.tmpname()
+  local ok, how, code = os.execute(cmd .. " >" .. out .. " 2>" .. err)
+  local function slurp(path)
+    local f = assert(io.open(path, "rb"))
+    local s = f:read("a")
+    f:close()
+    os.remove(path)
+    return s
+  end
+  local status = ok and 0 or (how == "exit" and code or 128 + code)
+  return status, slurp(out), slurp(err)
+end
+
+--- Run the momsandbox CLI with the given (already quoted) arguments.
+function M.cli(args, env)
+  return M.run((env and env .. " " or "") .. M.shquote(M.bin) .. " " .. args)
+end
+
+--- A fresh empty folder, removed by M.rmtree.
+function M.tmpdir()
+  local path = os.tmpname()
+  os.remove(path)
+  assert(os.execute("mkdir -p " .. M.shquote(path)))
+  return path
+end
+
+function M.rmtree(path)
+  os.execute("rm -rf " .. M.shquote(path))
+end
+
+function M.read(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function M.write(path, text)
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+--- The error message of calling fn(...), which must fail.
+function M.error_of(fn, ...)
+  local ok, err = pcall(fn, ...)
+  assert(not ok, "expected an error")
+  return tostring(err)
+end
+
+--- Are two numbers or vectors within tol of each other (absolute)?
+function M.near(a, b, tol)
+  if type(a) == "number" then return math.abs(a - b) <= tol end
+  if #a ~= #b then return false end
+  for i = 1, #a do
+    if not (math.abs(a[i] - b[i]) <= tol) then return false end
+  end
+  return true
+end
+
+--- Are two vectors identical, bit for bit (NaN equal to NaN)?
+function M.same_bits(a, b)
+  if #a ~= #b then return false end
+  for i = 1, #a do
+    if string.pack("d", a[i]) ~= string.pack("d", b[i]) then return false end
+  end
+  return true
+end
+
+return M

@@ -1,0 +1,48 @@
+-- The module outside the momsandbox CLI: a stock lua5.4 finds it through
+-- LUA_CPATH alone, pure-Lua parts included, and LuaJIT's ffi.cdef reads
+-- the public header.
+local h = require "spec.helpers"
+
+local function lua54(code)
+  local env = "LUA_PATH='' LUA_CPATH=" .. h.shquote(h.build .. "/?.so")
+  local preload = os.getenv("MOMSANDBOX_PRELOAD")
+  if preload then   -- an ASan build: the runtime must be loaded first
+    env = env .. " LD_PRELOAD=" .. h.shquote(preload) .. " ASAN_OPTIONS=detect_leaks=0"
+  end
+  return h.run(env .. " lua5.4 -e " .. h.shquote(code))
+end
+
+describe("require 'momsandbox' from lua5.4", function()
+  it("loads with only LUA_CPATH set and runs the chapter's experiment", function()
+    local status, out, err = lua54([[
+      local ms = require "momsandbox"
+      local f = ms.objective.quadratic{0.2, 4}
+      print(ms.trace(f, ms.momentum{lr = 0.6, beta = 0.5}, {x0 = {-5, -2}, steps = 20}))
+      print(type(ms.args.parse), ms.version)]])
+    assert.are.equal(0, status, err)
+    assert.matches("^epoch 20, x1: 0.007188, x2: 0.002553\nfunction\t%d+%.%d+%.%d+\n$", out)
+  end)
+
+  it("gives the same module table to every require", function()
+    local status, out, err = lua54([[
+      local a, b = require "momsandbox", require "momsandbox"
+      print(a == b, require("momsandbox.args") == a.args)]])
+    assert.are.equal(0, status, err)
+    assert.are.equal("true\ttrue\n", out)
+  end)
+end)
+
+describe("the public header", function()
+  it("is accepted by LuaJIT's ffi.cdef once the # lines are removed", function()
+    if h.run("command -v luajit") ~= 0 then
+      return pending("luajit is not installed")
+    end
+    local status, out, err = h.run("luajit -e " .. h.shquote([[
+      local ffi = require "ffi"
+      local text = assert(io.open("core/include/momsandbox.h")):read("a")
+      ffi.cdef((text:gsub("\n#[^\n]*", "\n")))
+      print(ffi.sizeof("ms_hyper_info") > 0, ffi.typeof("ms_trace_opts") ~= nil)]]))
+    assert.are.equal(0, status, err)
+    assert.are.equal("true\ttrue\n", out)
+  end)
+end)
