@@ -1,0 +1,36 @@
+#!/bin/sh
+# Installs what momsandbox needs on Debian 12 (compiler and CMake included;
+# with sudo when not root), builds it, and runs the chapter's main
+# experiment, scripts/trace2d.lua.  Safe to run again: it installs only
+# what is missing.
+set -eu
+cd "$(dirname "$0")"
+
+# build-essential, cmake: compiler and build     lua5.4, liblua5.4-dev: Lua
+# lua-busted: specs   luajit: the FFI binding    gnuplot-nox: figures
+# libreadline-dev: line editing in the REPL
+PACKAGES="build-essential cmake lua5.4 liblua5.4-dev lua-busted luajit
+gnuplot-nox libreadline-dev"
+
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed" ||
+    missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo="sudo"
+  else
+    echo "setup.sh: need root or sudo to install:$missing" >&2
+    exit 1
+  fi
+  echo "setup.sh: installing$missing"
+  $sudo apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends $missing
+fi
+
+make run
