@@ -22,6 +22,11 @@ void ms_interrupt_clear(void);
 /* Overflow-checked allocation of count * size bytes, zero-filled. */
 void *ms_calloc(size_t count, size_t size);
 
+/* Large zero-filled buffers, backed by huge pages where possible (mem.c);
+ * free with the same size. */
+void *ms_big_alloc(size_t bytes);
+void ms_big_free(void *p, size_t bytes);
+
 /* A file written whole or not at all (file.c): write to fp, then
  * ms_file_end renames the temporary file over path, or removes it when
  * anything failed. */
