@@ -39,8 +39,8 @@ typedef struct ms_file {
 ms_status ms_file_begin(const char *path, ms_file *file);
 ms_status ms_file_end(ms_file *file, ms_status st);
 
-extern const ms_rule_class ms_rule_gd;
-extern const ms_rule_class ms_rule_momentum;
-extern const ms_rule_class ms_rule_sgd;
+/* The built-in update rules (rules/builtin.c). */
+extern const ms_rule_class *const ms_rule_builtin[];
+extern const size_t ms_rule_builtin_count;
 
 #endif

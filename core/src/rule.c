@@ -18,21 +18,15 @@ struct ms_rule {
   double **state;   /* nstate pointers into store */
 };
 
-static const ms_rule_class *const builtin[] = {
-    &ms_rule_gd, &ms_rule_momentum, &ms_rule_sgd,
-};
-
-int ms_rule_class_count(void) {
-  return (int)(sizeof builtin / sizeof builtin[0]);
-}
+int ms_rule_class_count(void) { return (int)ms_rule_builtin_count; }
 
 const ms_rule_class *ms_rule_class_at(int i) {
-  return i >= 0 && i < ms_rule_class_count() ? builtin[i] : NULL;
+  return i >= 0 && i < ms_rule_class_count() ? ms_rule_builtin[i] : NULL;
 }
 
 const ms_rule_class *ms_rule_class_find(const char *name) {
   for (int i = 0; i < ms_rule_class_count(); i++)
-    if (strcmp(builtin[i]->name, name) == 0) return builtin[i];
+    if (strcmp(ms_rule_builtin[i]->name, name) == 0) return ms_rule_builtin[i];
   return NULL;
 }
 
