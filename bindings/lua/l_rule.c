@@ -1,15 +1,37 @@
 /*
  * l_rule.c -- update rules: one constructor per built-in class
- * (ms.gd{lr = 0.4}, ms.momentum{lr = 0.6, beta = 0.5}, ...) and the methods
- * every rule shares.
+ * (ms.gd{lr = 0.4}, ms.momentum{lr = 0.6, beta = 0.5}, ...), rules defined
+ * in Lua with ms.rule{...}, and the methods every rule shares.
+ *
+ * Any hyper-parameter may be a number, a ms.schedule, or a Lua function of
+ * the step; the rule's user value keeps the schedules alive.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ms_lua.h"
 
+/* A rule class defined in Lua: the core's method table plus what the
+ * trampolines need.  Lives in a userdata whose user value holds the
+ * strings the class points to. */
+typedef struct l_class {
+  ms_rule_class cls;
+  ms_hyper_info *hyper;
+  const char **state_names;
+  int step_ref, look_ref;    /* the Lua functions */
+} l_class;
+
 typedef struct l_rule {
   ms_rule *rule;
+  const l_class *lc;         /* NULL for built-in rules */
+  /* For Lua rules, what the step function receives: views on the engine's
+   * x and g, a table of views on the state, a table of hyper-parameters. */
+  int pref, gref, yref, sref, href;
+  ms_lua_vec *p, *g, *y;
+  double *hcache;            /* values last put in the h table */
+  int nstate;
+  ms_lua_vec *s[];           /* the state views, nstate of them */
 } l_rule;
 
 static l_rule *checkbox(lua_State *L, int arg) {
@@ -22,10 +44,21 @@ ms_rule *ms_lua_checkrule(lua_State *L, int arg) {
   return checkbox(L, arg)->rule;
 }
 
-static l_rule *newbox(lua_State *L) {
-  l_rule *r = lua_newuserdatauv(L, sizeof *r, 1);
-  r->rule = NULL;
+/* A new rule userdata around the core rule made for cls; its user value is
+ * {sched = {name = schedule}, class = class userdata or nil}. */
+static l_rule *newbox(lua_State *L, const ms_rule_class *cls, const l_class *lc) {
+  int nstate = lc != NULL ? cls->nstate : 0;
+  l_rule *r = lua_newuserdatauv(L, sizeof *r + (size_t)nstate * sizeof r->s[0], 1);
+  memset(r, 0, sizeof *r);
+  r->lc = lc;
+  r->nstate = nstate;
+  r->pref = r->gref = r->yref = r->sref = r->href = LUA_NOREF;
   luaL_setmetatable(L, MS_LUA_RULE);
+  lua_newtable(L);
+  lua_newtable(L);
+  lua_setfield(L, -2, "sched");
+  lua_setiuservalue(L, -2, 1);
+  if (ms_rule_new(cls, &r->rule) != MS_OK) ms_lua_fail(L, MS_ENOMEM);
   return r;
 }
 
@@ -41,50 +74,76 @@ static const char *pushnames(lua_State *L, const ms_rule_class *cls) {
   return lua_tostring(L, -1);
 }
 
-/* Set hyper-parameter `key` of rule from the Lua value at idx; raise an
- * argument error for arg when the name or the value is wrong. */
-static void sethyper(lua_State *L, int arg, ms_rule *rule, const char *key,
-                     int idx) {
+/* Remember (or forget, with nil at idx) the schedule of hyper-parameter
+ * key in the user value of the rule at box. */
+static void keepschedule(lua_State *L, int box, const char *key, int idx) {
+  lua_getiuservalue(L, box, 1);
+  lua_getfield(L, -1, "sched");
+  lua_pushvalue(L, idx);
+  lua_setfield(L, -2, key);
+  lua_pop(L, 2);
+}
+
+/* Set hyper-parameter `key` of the rule at box from the Lua value at idx;
+ * raise an argument error for arg when the name or the value is wrong. */
+static void sethyper(lua_State *L, int arg, int box, const char *key, int idx) {
+  ms_rule *rule = ((l_rule *)lua_touserdata(L, box))->rule;
   const ms_rule_class *cls = ms_rule_class_of(rule);
   int i = ms_rule_hyper_index(rule, key);
   if (i < 0)
     luaL_argerror(L, arg, lua_pushfstring(L, "%s has no hyper-parameter '%s' "
                                              "(it takes: %s)",
                                           cls->name, key, pushnames(L, cls)));
-  double value = 0;
-  if (lua_type(L, idx) == LUA_TBOOLEAN && cls->hyper[i].kind == MS_HYPER_FLAG)
-    value = lua_toboolean(L, idx);
-  else if (lua_type(L, idx) == LUA_TNUMBER)
-    value = lua_tonumber(L, idx);
-  else
+  int flag = cls->hyper[i].kind == MS_HYPER_FLAG;
+  ms_status st;
+  if (lua_type(L, idx) == LUA_TBOOLEAN && flag) {
+    st = ms_rule_set(rule, key, lua_toboolean(L, idx));
+  } else if (lua_type(L, idx) == LUA_TNUMBER) {
+    st = ms_rule_set(rule, key, lua_tonumber(L, idx));
+  } else if (!flag && (lua_isfunction(L, idx) ||
+                       luaL_testudata(L, idx, MS_LUA_SCHEDULE))) {
+    lua_pushvalue(L, idx);
+    ms_schedule *s = ms_lua_toschedule(L, -1);
+    st = ms_rule_set_schedule(rule, key, s);
+    if (st == MS_OK) keepschedule(L, box, key, lua_gettop(L));
+    lua_pop(L, 1);
+    if (st != MS_OK) luaL_argerror(L, arg, ms_last_error());
+    return;
+  } else {
     luaL_argerror(L, arg, lua_pushfstring(L, "%s must be a %s, got %s", key,
-                                          cls->hyper[i].kind == MS_HYPER_FLAG
-                                              ? "boolean" : "number",
+                                          flag ? "boolean"
+                                               : "number, schedule or function",
                                           luaL_typename(L, idx)));
-  if (ms_rule_set(rule, key, value) != MS_OK)
+    return;
+  }
+  if (st != MS_OK) luaL_argerror(L, arg, ms_last_error());
+  lua_pushnil(L);
+  keepschedule(L, box, key, lua_gettop(L));
+  lua_pop(L, 1);
+}
+
+/* Set every hyper-parameter named in the table at arg, then check them. */
+static void sethypers(lua_State *L, int arg, int box) {
+  lua_pushnil(L);
+  while (!lua_isnil(L, arg) && lua_next(L, arg) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING)
+      luaL_argerror(L, arg, lua_pushfstring(L, "hyper-parameter names must be "
+                                               "strings, got %s",
+                                            luaL_typename(L, -2)));
+    sethyper(L, arg, box, lua_tostring(L, -2), lua_gettop(L));
+    lua_pop(L, 1);
+  }
+  if (ms_rule_check(((l_rule *)lua_touserdata(L, box))->rule) != MS_OK)
     luaL_argerror(L, arg, ms_last_error());
 }
 
 /* ms.<class>{name = value, ...} */
 static int l_rule_new(lua_State *L) {
   const ms_rule_class *cls = lua_touserdata(L, lua_upvalueindex(1));
-  if (lua_isnoneornil(L, 1)) {
-    lua_settop(L, 0);
-    lua_newtable(L);
-  }
-  luaL_checktype(L, 1, LUA_TTABLE);
-  l_rule *r = newbox(L);
-  if (ms_rule_new(cls, &r->rule) != MS_OK) return ms_lua_fail(L, MS_ENOMEM);
-  lua_pushnil(L);
-  while (lua_next(L, 1) != 0) {
-    if (lua_type(L, -2) != LUA_TSTRING)
-      luaL_argerror(L, 1, lua_pushfstring(L, "hyper-parameter names must be "
-                                             "strings, got %s",
-                                          luaL_typename(L, -2)));
-    sethyper(L, 1, r->rule, lua_tostring(L, -2), lua_gettop(L));
-    lua_pop(L, 1);
-  }
-  if (ms_rule_check(r->rule) != MS_OK) luaL_argerror(L, 1, ms_last_error());
+  if (!lua_isnoneornil(L, 1)) luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  newbox(L, cls, NULL);
+  sethypers(L, 1, lua_gettop(L));
   return 1;
 }
 
@@ -95,30 +154,368 @@ static int shown(const ms_hyper_info *h, double v) {
          (h->kind == MS_HYPER_REAL && h->def != 0);
 }
 
-void ms_lua_pushrulelabel(lua_State *L, const ms_rule *rule) {
+void ms_lua_pushrulelabel(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  ms_rule *rule = ms_lua_checkrule(L, idx);
   const ms_rule_class *cls = ms_rule_class_of(rule);
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  luaL_addstring(&b, cls->name);
-  luaL_addchar(&b, '{');
-  int first = 1;
+  int pieces = 2;
+  lua_pushstring(L, cls->name);
+  lua_pushliteral(L, "{");
   for (int i = 0; i < cls->nhyper; i++) {
     const ms_hyper_info *h = &cls->hyper[i];
     double v = ms_rule_get(rule, i);
-    if (!shown(h, v)) continue;
-    char num[32];
-    if (h->kind == MS_HYPER_FLAG)
-      strcpy(num, v != 0 ? "true" : "false");
-    else
-      ms_format_double(num, sizeof num, v);
-    if (!first) luaL_addstring(&b, ", ");
-    luaL_addstring(&b, h->name);
-    luaL_addchar(&b, '=');
-    luaL_addstring(&b, num);
-    first = 0;
+    const char *sep = pieces > 2 ? ", " : "";
+    if (ms_rule_get_schedule(rule, i) != NULL) {
+      lua_getiuservalue(L, idx, 1);
+      lua_getfield(L, -1, "sched");
+      lua_getfield(L, -1, h->name);
+      lua_pushfstring(L, "%s%s=%s", sep, h->name, luaL_tolstring(L, -1, NULL));
+      lua_replace(L, -5);
+      lua_pop(L, 3);
+    } else if (shown(h, v)) {
+      char num[32];
+      if (h->kind == MS_HYPER_FLAG)
+        strcpy(num, v != 0 ? "true" : "false");
+      else
+        ms_format_double(num, sizeof num, v);
+      lua_pushfstring(L, "%s%s=%s", sep, h->name, num);
+    } else {
+      continue;
+    }
+    pieces++;
   }
-  luaL_addchar(&b, '}');
-  luaL_pushresult(&b);
+  lua_pushliteral(L, "}");
+  lua_concat(L, pieces + 1);
+}
+
+/* ------------------------------------------------- rules defined in Lua */
+
+/* Point view v at x for a call, saving what it pointed at before (a
+ * nested call may be using it). */
+static void aim(ms_lua_vec *v, const double *x, size_t n, ms_lua_vec *saved) {
+  *saved = *v;
+  ms_lua_setview(v, (double *)x, n);
+}
+
+/* Bring the h table up to date with the values in effect: only the
+ * changed ones are stored (most hyper-parameters never change). */
+static void update_h(lua_State *L, l_rule *r, const double *h) {
+  const ms_rule_class *cls = &r->lc->cls;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->href);
+  for (int i = 0; i < cls->nhyper; i++) {
+    if (memcmp(&r->hcache[i], &h[i], sizeof h[i]) == 0) continue;
+    r->hcache[i] = h[i];
+    if (cls->hyper[i].kind == MS_HYPER_FLAG)
+      lua_pushboolean(L, h[i] != 0);
+    else
+      lua_pushnumber(L, h[i]);
+    lua_setfield(L, -2, cls->hyper[i].name);
+  }
+}
+
+/* After the step: the result must be nothing or p itself, and the state
+ * table must still hold the engine's vectors. */
+static ms_status check_step(lua_State *L, l_rule *r, int result) {
+  if (!lua_isnil(L, result) && lua_touserdata(L, result) != (void *)r->p)
+    return ms_lua_pending(L, "step of rule '%s' must update p in place (e.g. "
+                             "p:axpy(-h.lr, g)); it returned %s",
+                          r->lc->cls.name,
+                          luaL_testudata(L, result, MS_LUA_VEC)
+                              ? "a new vector"
+                              : luaL_typename(L, result));
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->sref);
+  for (int i = 0; i < r->nstate; i++) {
+    lua_getfield(L, -1, r->lc->state_names[i]);
+    int same = lua_touserdata(L, -1) == (void *)r->s[i];
+    lua_pop(L, 1);
+    if (!same) {
+      lua_pop(L, 1);
+      return ms_lua_pending(L, "step of rule '%s' replaced state vector s.%s; "
+                               "update it in place (s.%s:copy(...))",
+                            r->lc->cls.name, r->lc->state_names[i],
+                            r->lc->state_names[i]);
+    }
+  }
+  lua_pop(L, 1);
+  return MS_OK;
+}
+
+/* Push the state table with its views aimed at the engine's state. */
+static void push_state(lua_State *L, l_rule *r, double *const *state, size_t n,
+                       ms_lua_vec *saved) {
+  for (int i = 0; i < r->nstate; i++) aim(r->s[i], state[i], n, &saved[i]);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->sref);
+}
+
+static void restore_state(l_rule *r, const ms_lua_vec *saved) {
+  for (int i = 0; i < r->nstate; i++) *r->s[i] = saved[i];
+}
+
+/* The class's step: step(p, g, s, h, t) in Lua. */
+static ms_status lua_step(void *ctx, const double *h, double *x,
+                          const double *g, double *const *state, size_t n,
+                          int64_t t) {
+  l_rule *r = ctx;
+  lua_State *L = ms_lua_current();
+  if (L == NULL) return MS_ECALLBACK;
+  if (!lua_checkstack(L, 12) || r->nstate > 64)
+    return ms_lua_pending(L, "stack overflow in rule '%s'", r->lc->cls.name);
+  ms_lua_vec psaved, gsaved, ssaved[64];
+  int base = lua_gettop(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->lc->step_ref);
+  aim(r->p, x, n, &psaved);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->pref);
+  aim(r->g, g, n, &gsaved);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->gref);
+  push_state(L, r, state, n, ssaved);
+  update_h(L, r, h);
+  lua_pushinteger(L, (lua_Integer)t);
+  ms_status st = ms_lua_pcall(L, 5, 1);
+  if (st == MS_OK) st = check_step(L, r, base + 1);
+  *r->p = psaved;
+  *r->g = gsaved;
+  restore_state(r, ssaved);
+  lua_settop(L, base);
+  return st;
+}
+
+/* The class's lookahead: lookahead(p, y, s, h, t) writes into y the point
+ * at which the gradient of step t is taken. */
+static ms_status lua_lookahead(void *ctx, const double *h, const double *x,
+                               double *const *state, double *y, size_t n,
+                               int64_t t) {
+  l_rule *r = ctx;
+  lua_State *L = ms_lua_current();
+  if (L == NULL) return MS_ECALLBACK;
+  if (!lua_checkstack(L, 12) || r->nstate > 64)
+    return ms_lua_pending(L, "stack overflow in rule '%s'", r->lc->cls.name);
+  ms_lua_vec psaved, ysaved, ssaved[64];
+  int base = lua_gettop(L);
+  ms_vec_copy(y, x, n);   /* a lookahead that writes nothing: at x */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->lc->look_ref);
+  aim(r->g, x, n, &psaved);   /* the read-only view serves as p here */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->gref);
+  aim(r->y, y, n, &ysaved);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->yref);
+  push_state(L, r, state, n, ssaved);
+  update_h(L, r, h);
+  lua_pushinteger(L, (lua_Integer)t);
+  ms_status st = ms_lua_pcall(L, 5, 0);
+  *r->g = psaved;
+  *r->y = ysaved;
+  restore_state(r, ssaved);
+  lua_settop(L, base);
+  return st;
+}
+
+static int newview_ref(lua_State *L, int readonly, ms_lua_vec **v) {
+  *v = ms_lua_newview(L, readonly);
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+/* Give the Lua rule at box its views and tables, and make it the context
+ * of its core rule. */
+static void setup_lua_rule(lua_State *L, int box) {
+  l_rule *r = lua_touserdata(L, box);
+  const ms_rule_class *cls = &r->lc->cls;
+  r->pref = newview_ref(L, 0, &r->p);
+  r->gref = newview_ref(L, 1, &r->g);
+  r->yref = newview_ref(L, 0, &r->y);
+  lua_createtable(L, 0, cls->nstate);
+  for (int i = 0; i < cls->nstate; i++) {
+    r->s[i] = ms_lua_newview(L, 0);
+    lua_setfield(L, -2, cls->state_names[i]);
+  }
+  r->sref = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_createtable(L, 0, cls->nhyper);
+  r->href = luaL_ref(L, LUA_REGISTRYINDEX);
+  /* NaN bits no value can have, so that the first update stores all */
+  r->hcache = lua_newuserdatauv(L, (size_t)(cls->nhyper ? cls->nhyper : 1) *
+                                       sizeof(double), 0);
+  memset(r->hcache, 0xff, (size_t)cls->nhyper * sizeof(double));
+  lua_getiuservalue(L, box, 1);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, "hcache");   /* kept alive with the rule */
+  lua_pop(L, 1);
+  ms_rule_set_context(r->rule, r);
+}
+
+/* class{name = value, ...}: a rule of a class defined in Lua */
+static int l_class_call(lua_State *L) {
+  l_class *lc = luaL_checkudata(L, 1, MS_LUA_RULECLASS);
+  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  newbox(L, &lc->cls, lc);
+  int box = lua_gettop(L);
+  lua_getiuservalue(L, box, 1);
+  lua_pushvalue(L, 1);
+  lua_setfield(L, -2, "class");     /* the class outlives its rules */
+  lua_pop(L, 1);
+  setup_lua_rule(L, box);
+  sethypers(L, 2, box);
+  lua_settop(L, box);
+  return 1;
+}
+
+/* Hyper-parameter spec: a default number, a boolean (a flag), or
+ * {default = x, min = a, max = b} (no default: required). */
+static void checkhyper(lua_State *L, int idx, const char *name, ms_hyper_info *h) {
+  h->name = name;
+  h->lo = -HUGE_VAL;
+  h->hi = HUGE_VAL;
+  h->lo_open = h->hi_open = 1;
+  h->kind = MS_HYPER_REAL;
+  switch (lua_type(L, idx)) {
+    case LUA_TNUMBER:
+      h->def = lua_tonumber(L, idx);
+      break;
+    case LUA_TBOOLEAN:
+      h->kind = MS_HYPER_FLAG;
+      h->def = lua_toboolean(L, idx);
+      break;
+    case LUA_TTABLE:
+      lua_getfield(L, idx, "default");
+      lua_getfield(L, idx, "min");
+      lua_getfield(L, idx, "max");
+      h->def = luaL_optnumber(L, -3, NAN);
+      if (!lua_isnil(L, -2)) h->lo = luaL_checknumber(L, -2), h->lo_open = 0;
+      if (!lua_isnil(L, -1)) h->hi = luaL_checknumber(L, -1), h->hi_open = 0;
+      lua_pop(L, 3);
+      break;
+    default:
+      luaL_argerror(L, 1, lua_pushfstring(L, "hyper.%s must be a number, a "
+                                             "boolean or {default=, min=, max=}",
+                                          name));
+  }
+}
+
+static int lr_first(const void *a, const void *b) {
+  const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+  int xl = strcmp(x, "lr") == 0, yl = strcmp(y, "lr") == 0;
+  return xl || yl ? yl - xl : strcmp(x, y);
+}
+
+/* The keys of the table at idx, sorted with "lr" first, as a new array
+ * table on the stack (which keeps the strings alive). */
+static void sortednames(lua_State *L, int idx) {
+  lua_newtable(L);
+  int n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    lua_pop(L, 1);
+    luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING, 1,
+                  "hyper-parameter names must be strings");
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, -3, ++n);
+  }
+  const char **names = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *names, 0);
+  for (int i = 0; i < n; i++) {
+    lua_rawgeti(L, -2, i + 1);
+    names[i] = lua_tostring(L, -1);
+    lua_pop(L, 1);
+  }
+  qsort(names, (size_t)n, sizeof *names, lr_first);
+  for (int i = 0; i < n; i++) {
+    lua_pushstring(L, names[i]);
+    lua_rawseti(L, -3, i + 1);
+  }
+  lua_pop(L, 1);
+}
+
+/* ms.rule{name = "qhm", hyper = {lr = 0.1, ...}, state = {"buf"},
+ *         step = function(p, g, s, h, t) ... end,
+ *         lookahead = function(p, y, s, h, t) ... end}: a rule class, which
+ * makes rules when called: qhm{lr = 0.01}. */
+static int l_rule_define(lua_State *L) {
+  static const char *const known[] = {"name", "hyper", "state", "step",
+                                      "lookahead", NULL};
+  ms_lua_checkoptions(L, 1, known);
+  lua_getfield(L, 1, "name");
+  const char *name = luaL_optstring(L, -1, "rule");
+  luaL_argcheck(L, lua_getfield(L, 1, "step") == LUA_TFUNCTION, 1,
+                "step must be a function(p, g, s, h, t)");
+  int lt = lua_getfield(L, 1, "lookahead");
+  luaL_argcheck(L, lt == LUA_TNIL || lt == LUA_TFUNCTION, 1,
+                "lookahead must be a function(p, y, s, h, t)");
+  if (lua_getfield(L, 1, "hyper") == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+  }
+  luaL_argcheck(L, lua_istable(L, -1), 1, "hyper must be a table");
+  int hyper = lua_gettop(L);
+  if (lua_getfield(L, 1, "state") == LUA_TNIL) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+  }
+  luaL_argcheck(L, lua_istable(L, -1), 1, "state must be a table of names");
+  int state = lua_gettop(L);
+  sortednames(L, hyper);
+  int names = lua_gettop(L);
+  int nhyper = (int)luaL_len(L, names), nstate = (int)luaL_len(L, state);
+  luaL_argcheck(L, nstate <= 64, 1, "at most 64 state vectors");
+
+  l_class *lc = lua_newuserdatauv(L, sizeof *lc, 1);
+  memset(lc, 0, sizeof *lc);
+  lc->step_ref = lc->look_ref = LUA_NOREF;
+  luaL_setmetatable(L, MS_LUA_RULECLASS);
+  int box = lua_gettop(L);
+  lua_newtable(L);   /* user value: the strings and arrays the class uses */
+  lua_pushvalue(L, names);
+  lua_setfield(L, -2, "names");
+  lua_pushvalue(L, state);
+  lua_setfield(L, -2, "state");
+  lc->hyper = lua_newuserdatauv(L, (size_t)(nhyper ? nhyper : 1) * sizeof *lc->hyper, 0);
+  lua_setfield(L, -2, "hyper");
+  lc->state_names = lua_newuserdatauv(L, (size_t)(nstate ? nstate : 1) * sizeof(char *), 0);
+  lua_setfield(L, -2, "state_names");
+  lua_pushstring(L, name);
+  lc->cls.name = lua_tostring(L, -1);
+  lua_setfield(L, -2, "name");
+  lua_setiuservalue(L, box, 1);
+
+  for (int i = 0; i < nhyper; i++) {
+    lua_geti(L, names, i + 1);
+    const char *hname = lua_tostring(L, -1);   /* kept alive by `names` */
+    lua_pop(L, 1);
+    lua_getfield(L, hyper, hname);
+    checkhyper(L, lua_gettop(L), hname, &lc->hyper[i]);
+    lua_pop(L, 1);
+  }
+  for (int i = 0; i < nstate; i++) {
+    lua_geti(L, state, i + 1);
+    luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING, 1,
+                  "state must be a list of names");
+    lc->state_names[i] = lua_tostring(L, -1);  /* kept alive by `state` */
+    lua_pop(L, 1);
+  }
+  lc->cls.nhyper = nhyper;
+  lc->cls.hyper = lc->hyper;
+  lc->cls.nstate = nstate;
+  lc->cls.state_names = lc->state_names;
+  lc->cls.step = lua_step;
+  lc->cls.lookahead = lt == LUA_TFUNCTION ? lua_lookahead : NULL;
+  lua_getfield(L, 1, "step");
+  lc->step_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (lt == LUA_TFUNCTION) {
+    lua_getfield(L, 1, "lookahead");
+    lc->look_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  lua_settop(L, box);
+  return 1;
+}
+
+static int l_class_tostring(lua_State *L) {
+  l_class *lc = luaL_checkudata(L, 1, MS_LUA_RULECLASS);
+  lua_pushfstring(L, "rule class %s", lc->cls.name);
+  return 1;
+}
+
+static int l_class_gc(lua_State *L) {
+  l_class *lc = luaL_checkudata(L, 1, MS_LUA_RULECLASS);
+  luaL_unref(L, LUA_REGISTRYINDEX, lc->step_ref);
+  luaL_unref(L, LUA_REGISTRYINDEX, lc->look_ref);
+  lc->step_ref = lc->look_ref = LUA_NOREF;
+  return 0;
 }
 
 /* ----------------------------------------------------------- methods */
@@ -167,13 +564,22 @@ static int l_state(lua_State *L) {
   return 1;
 }
 
-static void pushhyper(lua_State *L, const ms_rule *rule, int i) {
+/* Push hyper-parameter i of the rule at box: its value or its schedule. */
+static void pushhyper(lua_State *L, int box, int i) {
+  ms_rule *rule = ((l_rule *)lua_touserdata(L, box))->rule;
   const ms_hyper_info *h = &ms_rule_class_of(rule)->hyper[i];
   double v = ms_rule_get(rule, i);
-  if (h->kind == MS_HYPER_FLAG)
+  if (ms_rule_get_schedule(rule, i) != NULL) {
+    lua_getiuservalue(L, box, 1);
+    lua_getfield(L, -1, "sched");
+    lua_getfield(L, -1, h->name);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+  } else if (h->kind == MS_HYPER_FLAG) {
     lua_pushboolean(L, v != 0);
-  else
+  } else {
     lua_pushnumber(L, v);
+  }
 }
 
 static int l_hyper(lua_State *L) {
@@ -181,17 +587,39 @@ static int l_hyper(lua_State *L) {
   const ms_rule_class *cls = ms_rule_class_of(rule);
   lua_createtable(L, 0, cls->nhyper);
   for (int i = 0; i < cls->nhyper; i++) {
-    pushhyper(L, rule, i);
+    pushhyper(L, 1, i);
     lua_setfield(L, -2, cls->hyper[i].name);
   }
   return 1;
 }
 
+/* rule:clone(): the same class and hyper-parameters, a fresh state. */
 static int l_clone(lua_State *L) {
-  ms_rule *rule = ms_lua_checkrule(L, 1);
-  l_rule *r = newbox(L);
-  ms_status st = ms_rule_clone(rule, &r->rule);
-  return st == MS_OK ? 1 : ms_lua_fail(L, st);
+  l_rule *src = checkbox(L, 1);
+  const ms_rule_class *cls = ms_rule_class_of(src->rule);
+  l_rule *r = newbox(L, cls, src->lc);
+  int box = lua_gettop(L);
+  ms_rule_free(r->rule);
+  r->rule = NULL;
+  ms_status st = ms_rule_clone(src->rule, &r->rule);
+  if (st != MS_OK) return ms_lua_fail(L, st);
+  lua_getiuservalue(L, 1, 1);       /* share the schedules and the class */
+  lua_getiuservalue(L, box, 1);
+  lua_getfield(L, -2, "class");
+  lua_setfield(L, -2, "class");
+  lua_getfield(L, -2, "sched");
+  lua_newtable(L);
+  lua_pushnil(L);
+  while (lua_next(L, -3) != 0) {
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_settable(L, -4);
+  }
+  lua_setfield(L, -3, "sched");
+  lua_pop(L, 3);
+  if (src->lc != NULL) setup_lua_rule(L, box);
+  lua_settop(L, box);
+  return 1;
 }
 
 static int l_index(lua_State *L) {
@@ -205,25 +633,25 @@ static int l_index(lua_State *L) {
   } else if (strcmp(key, "steps") == 0) {
     lua_pushinteger(L, (lua_Integer)ms_rule_steps(rule));
   } else if (strcmp(key, "label") == 0) {
-    ms_lua_pushrulelabel(L, rule);
+    ms_lua_pushrulelabel(L, 1);
   } else {
     int i = ms_rule_hyper_index(rule, key);
     if (i < 0) return 1;   /* nil */
-    pushhyper(L, rule, i);
+    pushhyper(L, 1, i);
   }
   return 1;
 }
 
 /* rule.lr = 0.1: checked like the constructor's arguments. */
 static int l_newindex(lua_State *L) {
-  ms_rule *rule = ms_lua_checkrule(L, 1);
+  checkbox(L, 1);
   const char *key = luaL_checkstring(L, 2);
-  sethyper(L, 3, rule, key, 3);
+  sethyper(L, 3, 1, key, 3);
   return 0;
 }
 
 static int l_tostring(lua_State *L) {
-  ms_lua_pushrulelabel(L, ms_lua_checkrule(L, 1));
+  ms_lua_pushrulelabel(L, 1);
   return 1;
 }
 
@@ -231,6 +659,11 @@ static int l_gc(lua_State *L) {
   l_rule *r = luaL_checkudata(L, 1, MS_LUA_RULE);
   ms_rule_free(r->rule);
   r->rule = NULL;
+  int *refs[] = {&r->pref, &r->gref, &r->yref, &r->sref, &r->href};
+  for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
+    luaL_unref(L, LUA_REGISTRYINDEX, *refs[i]);
+    *refs[i] = LUA_NOREF;
+  }
   return 0;
 }
 
@@ -243,11 +676,19 @@ static const luaL_Reg metamethods[] = {
     {"__gc", l_gc},             {"__close", l_gc},
     {NULL, NULL}};
 
+static const luaL_Reg class_metamethods[] = {
+    {"__call", l_class_call}, {"__tostring", l_class_tostring},
+    {"__gc", l_class_gc},     {NULL, NULL}};
+
+static const luaL_Reg no_methods[] = {{NULL, NULL}};
+
 void ms_lua_open_rule(lua_State *L) {
   ms_lua_newclass(L, MS_LUA_RULE, methods, metamethods);
   lua_getfield(L, -1, "__index");
   lua_pushcclosure(L, l_index, 1);
   lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  ms_lua_newclass(L, MS_LUA_RULECLASS, no_methods, class_metamethods);
   lua_pop(L, 1);
 
   for (int i = 0; i < ms_rule_class_count(); i++) {
@@ -256,4 +697,6 @@ void ms_lua_open_rule(lua_State *L) {
     lua_pushcclosure(L, l_rule_new, 1);
     lua_setfield(L, -2, cls->name);
   }
+  lua_pushcfunction(L, l_rule_define);
+  lua_setfield(L, -2, "rule");
 }

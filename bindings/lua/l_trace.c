@@ -35,17 +35,17 @@ static int l_trace_run(lua_State *L) {
   l_trace *t = lua_newuserdatauv(L, sizeof *t, 1);
   t->tr = NULL;
   luaL_setmetatable(L, MS_LUA_TRACE);
+  if (ms_trace_check(obj, x0->x, x0->n, &opts) != MS_OK)
+    luaL_argerror(L, 3, ms_last_error());
   lua_State *prev = ms_lua_enter(L);
   ms_status st = ms_trace_run(obj, rule, x0->x, x0->n, &opts, &t->tr);
   ms_lua_leave(prev);
-  if (st == MS_EINVAL || st == MS_ESIZE || st == MS_ERANGE)
-    luaL_argerror(L, 3, ms_last_error());
   if (st != MS_OK) return ms_lua_fail(L, st);
 
   lua_createtable(L, 0, 2);   /* what plots and labels need */
   lua_pushvalue(L, 1);
   lua_setfield(L, -2, "objective");
-  ms_lua_pushrulelabel(L, rule);
+  ms_lua_pushrulelabel(L, 2);
   lua_setfield(L, -2, "rule");
   lua_setiuservalue(L, -2, 1);
   return 1;

@@ -161,6 +161,7 @@ int luaopen_momsandbox(lua_State *L) {
   ms_lua_open_objective(L);
   ms_lua_open_rule(L);
   ms_lua_open_trace(L);
+  ms_lua_open_schedule(L);
   ms_lua_open_util(L);
   lua_pushstring(L, ms_version());
   lua_setfield(L, -2, "version");

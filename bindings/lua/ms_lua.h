@@ -16,7 +16,9 @@
 #define MS_LUA_VEC "momsandbox.vec"
 #define MS_LUA_OBJECTIVE "momsandbox.objective"
 #define MS_LUA_RULE "momsandbox.rule"
+#define MS_LUA_RULECLASS "momsandbox.ruleclass"
 #define MS_LUA_TRACE "momsandbox.trace"
+#define MS_LUA_SCHEDULE "momsandbox.schedule"
 
 /* ------------------------------------------------------------- vectors
  * A vector owns its doubles (stored inside the userdata) or is a view on
@@ -42,8 +44,11 @@ ms_lua_vec *ms_lua_pushcopy(lua_State *L, const double *x, size_t n);
 /* --------------------------------------------------- objects and errors */
 ms_objective *ms_lua_checkobjective(lua_State *L, int arg);
 ms_rule *ms_lua_checkrule(lua_State *L, int arg);
-/* Push a short human label for a rule: momentum{lr=0.6, beta=0.5}. */
-void ms_lua_pushrulelabel(lua_State *L, const ms_rule *rule);
+/* Push a short human label for the rule at idx: momentum{lr=0.6, beta=0.5}. */
+void ms_lua_pushrulelabel(lua_State *L, int idx);
+/* The schedule at idx: a ms.schedule as it is, or a Lua function of the
+ * step wrapped into one in its place on the stack; NULL for other values. */
+ms_schedule *ms_lua_toschedule(lua_State *L, int idx);
 
 /* Raise the error for a failed core call: the pending Lua error of a
  * callback when st is MS_ECALLBACK, else ms_last_error(). */
@@ -79,6 +84,7 @@ void ms_lua_open_vec(lua_State *L);        /* each sets fields of the */
 void ms_lua_open_objective(lua_State *L);  /* module table on the top */
 void ms_lua_open_rule(lua_State *L);
 void ms_lua_open_trace(lua_State *L);
+void ms_lua_open_schedule(lua_State *L);
 void ms_lua_open_util(lua_State *L);
 
 /* The pure-Lua parts, embedded at build time (cmake/embed_lua.cmake). */

@@ -109,6 +109,53 @@ ms_status ms_objective_eval(ms_objective *obj, const double *x, double *f,
 ms_status ms_objective_numgrad(ms_objective *obj, const double *x,
                                double *grad);
 
+/* ------------------------------------------------------------ schedules
+ * A schedule gives a hyper-parameter's value at step t (t = 1, 2, ...).
+ * The built-ins follow PyTorch's lr_scheduler, with k = t - 1 steps
+ * already taken playing the role of PyTorch's "epoch": step 1 uses the
+ * base value.  Schedules are immutable; composites keep pointers to their
+ * parts, which must outlive them.                                         */
+
+typedef struct ms_schedule ms_schedule;
+typedef ms_status (*ms_schedule_fn)(void *ctx, int64_t t, double *value);
+
+ms_status ms_schedule_new(ms_schedule_fn fn, void *ctx, ms_free_fn free_ctx,
+                          ms_schedule **out);
+ms_status ms_schedule_constant(double value, ms_schedule **out);
+/* base gamma^floor(k / step_size) */
+ms_status ms_schedule_step(double base, int64_t step_size, double gamma,
+                           ms_schedule **out);
+/* base gamma^(number of milestones <= k); milestones increasing */
+ms_status ms_schedule_multistep(double base, const int64_t *milestones,
+                                size_t count, double gamma,
+                                ms_schedule **out);
+/* base gamma^k */
+ms_status ms_schedule_exponential(double base, double gamma,
+                                  ms_schedule **out);
+/* min + (base - min)(1 + cos(pi k / period)) / 2 for k <= period, then min;
+ * with restarts (SGDR) k runs modulo the period, which grows by a factor
+ * mult (an integer >= 1) after each restart. */
+ms_status ms_schedule_cosine(double base, int64_t period, double min,
+                             int restarts, int64_t mult, ms_schedule **out);
+/* base (start + (end - start) min(k, steps) / steps): linear warm-up
+ * (start < end) or decay, as PyTorch's LinearLR */
+ms_status ms_schedule_linear(double base, double start, double end,
+                             int64_t steps, ms_schedule **out);
+/* min + (base - min)(1 - min(k, steps) / steps)^power */
+ms_status ms_schedule_polynomial(double base, int64_t steps, double power,
+                                 double min, ms_schedule **out);
+/* base t / warmup for t <= warmup, then base sqrt(max(warmup, 1) / t) */
+ms_status ms_schedule_inverse_sqrt(double base, int64_t warmup,
+                                   ms_schedule **out);
+/* parts[0] until milestones[0], then parts[1] restarted at step 1, ...
+ * (PyTorch's SequentialLR): count parts, count - 1 increasing milestones */
+ms_status ms_schedule_sequence(ms_schedule *const *parts, size_t count,
+                               const int64_t *milestones, ms_schedule **out);
+void ms_schedule_free(ms_schedule *s);
+ms_status ms_schedule_value(const ms_schedule *s, int64_t t, double *value);
+/* 1 if the value can be computed from any thread (no callback inside) */
+int ms_schedule_is_pure(const ms_schedule *s);
+
 /* ---------------------------------------------------------- update rules
  * A rule is a const method table (ms_rule_class) plus an instance
  * (ms_rule) holding hyper-parameter values and the state vectors, each
@@ -162,6 +209,11 @@ void ms_rule_set_context(ms_rule *rule, void *ctx);
 
 int ms_rule_hyper_index(const ms_rule *rule, const char *name); /* -1: none */
 ms_status ms_rule_set(ms_rule *rule, const char *name, double value);
+/* Let hyper-parameter `name` follow a schedule (NULL: back to its value).
+ * The rule does not own the schedule, which must outlive it. */
+ms_status ms_rule_set_schedule(ms_rule *rule, const char *name,
+                               const ms_schedule *schedule);
+const ms_schedule *ms_rule_get_schedule(const ms_rule *rule, int i);
 double ms_rule_get(const ms_rule *rule, int i);
 /* MS_OK when every required hyper-parameter is set and all constraints
  * hold. */
@@ -194,6 +246,9 @@ typedef struct ms_trace_opts {
 } ms_trace_opts;
 
 void ms_trace_opts_init(ms_trace_opts *opts);
+/* The argument checks of ms_trace_run alone: MS_OK when it would start. */
+ms_status ms_trace_check(const ms_objective *obj, const double *x0, size_t n,
+                         const ms_trace_opts *opts);
 ms_status ms_trace_run(ms_objective *obj, ms_rule *rule, const double *x0,
                        size_t n, const ms_trace_opts *opts, ms_trace **out);
 void ms_trace_free(ms_trace *tr);

@@ -12,6 +12,10 @@ struct ms_rule {
   const ms_rule_class *cls;
   void *ctx;        /* handed to the class callbacks */
   double *hyper;    /* cls->nhyper values */
+  const ms_schedule **sched;  /* per hyper-parameter: a schedule or NULL */
+  int nsched;       /* how many are scheduled */
+  double *cur;      /* the values in effect at step cur_t */
+  int64_t cur_t;
   size_t n;         /* dimension of the state; 0 before the first reset */
   int64_t t;        /* steps taken since the last reset */
   double *store;    /* nstate * n doubles */
@@ -35,18 +39,18 @@ ms_status ms_rule_new(const ms_rule_class *cls, ms_rule **out) {
   if (cls == NULL || cls->step == NULL || cls->nhyper < 0 || cls->nstate < 0)
     return ms_fail(MS_EINVAL, "invalid rule class");
   ms_rule *r = ms_calloc(1, sizeof *r);
-  double *hyper = ms_calloc((size_t)cls->nhyper, sizeof *hyper);
-  double **state = ms_calloc((size_t)cls->nstate, sizeof *state);
-  if (r == NULL || hyper == NULL || state == NULL) {
-    free(r);
-    free(hyper);
-    free(state);
+  if (r != NULL) {
+    r->cls = cls;
+    r->hyper = ms_calloc((size_t)cls->nhyper, sizeof *r->hyper);
+    r->cur = ms_calloc((size_t)cls->nhyper, sizeof *r->cur);
+    r->sched = ms_calloc((size_t)cls->nhyper, sizeof *r->sched);
+    r->state = ms_calloc((size_t)cls->nstate, sizeof *r->state);
+  }
+  if (r == NULL || !r->hyper || !r->cur || !r->sched || !r->state) {
+    ms_rule_free(r);
     return ms_fail(MS_ENOMEM, "out of memory");
   }
-  r->cls = cls;
-  r->hyper = hyper;
-  r->state = state;
-  for (int i = 0; i < cls->nhyper; i++) hyper[i] = cls->hyper[i].def;
+  for (int i = 0; i < cls->nhyper; i++) r->hyper[i] = cls->hyper[i].def;
   *out = r;
   return MS_OK;
 }
@@ -55,6 +59,8 @@ void ms_rule_free(ms_rule *rule) {
   if (rule == NULL) return;
   free(rule->store);
   free(rule->state);
+  free(rule->sched);
+  free(rule->cur);
   free(rule->hyper);
   free(rule);
 }
@@ -62,7 +68,10 @@ void ms_rule_free(ms_rule *rule) {
 ms_status ms_rule_clone(const ms_rule *rule, ms_rule **out) {
   ms_status st = ms_rule_new(rule->cls, out);
   if (st != MS_OK) return st;
-  memcpy((*out)->hyper, rule->hyper, (size_t)rule->cls->nhyper * sizeof(double));
+  size_t nh = (size_t)rule->cls->nhyper;
+  memcpy((*out)->hyper, rule->hyper, nh * sizeof(double));
+  memcpy((*out)->sched, rule->sched, nh * sizeof *rule->sched);
+  (*out)->nsched = rule->nsched;
   (*out)->ctx = rule->ctx;
   return MS_OK;
 }
@@ -99,8 +108,30 @@ ms_status ms_rule_set(ms_rule *rule, const char *name, double value) {
     return ms_fail(MS_EINVAL, "%s has no hyper-parameter '%s'",
                    rule->cls->name, name);
   ms_status st = check_value(&rule->cls->hyper[i], value);
-  if (st == MS_OK) rule->hyper[i] = value;
-  return st;
+  if (st != MS_OK) return st;
+  rule->hyper[i] = value;
+  if (rule->sched[i] != NULL) rule->nsched--;
+  rule->sched[i] = NULL;
+  return MS_OK;
+}
+
+ms_status ms_rule_set_schedule(ms_rule *rule, const char *name,
+                               const ms_schedule *schedule) {
+  int i = ms_rule_hyper_index(rule, name);
+  if (i < 0)
+    return ms_fail(MS_EINVAL, "%s has no hyper-parameter '%s'",
+                   rule->cls->name, name);
+  if (schedule != NULL && rule->cls->hyper[i].kind == MS_HYPER_FLAG)
+    return ms_fail(MS_EINVAL, "%s is a flag and cannot follow a schedule",
+                   name);
+  rule->nsched += (schedule != NULL) - (rule->sched[i] != NULL);
+  rule->sched[i] = schedule;
+  rule->cur_t = 0;
+  return MS_OK;
+}
+
+const ms_schedule *ms_rule_get_schedule(const ms_rule *rule, int i) {
+  return i >= 0 && i < rule->cls->nhyper ? rule->sched[i] : NULL;
 }
 
 double ms_rule_get(const ms_rule *rule, int i) {
@@ -110,12 +141,13 @@ double ms_rule_get(const ms_rule *rule, int i) {
 ms_status ms_rule_check(const ms_rule *rule) {
   const ms_rule_class *cls = rule->cls;
   for (int i = 0; i < cls->nhyper; i++) {
+    if (rule->sched[i] != NULL) continue;   /* checked at every step */
     if (isnan(rule->hyper[i]))
       return ms_fail(MS_EINVAL, "%s is required", cls->hyper[i].name);
     ms_status st = check_value(&cls->hyper[i], rule->hyper[i]);
     if (st != MS_OK) return st;
   }
-  return cls->check ? cls->check(rule->hyper) : MS_OK;
+  return cls->check && rule->nsched == 0 ? cls->check(rule->hyper) : MS_OK;
 }
 
 ms_status ms_rule_reset(ms_rule *rule, size_t n) {
@@ -136,6 +168,7 @@ ms_status ms_rule_reset(ms_rule *rule, size_t n) {
   }
   for (size_t i = 0; i < nstate; i++) rule->state[i] = rule->store + i * n;
   rule->t = 0;
+  rule->cur_t = 0;
   return MS_OK;
 }
 
@@ -151,6 +184,41 @@ static ms_status ensure_dim(ms_rule *rule, size_t n) {
   return n == rule->n ? MS_OK : ms_rule_reset(rule, n);
 }
 
+/* Prefix the failure just recorded with the step (and the scheduled
+ * hyper-parameter) it happened at. */
+static ms_status at_step(ms_status st, int64_t t, const char *scheduled) {
+  char detail[256];
+  snprintf(detail, sizeof detail, "%s", ms_last_error());
+  if (scheduled != NULL)
+    return ms_fail(st, "the schedule of %s at step %lld: %s", scheduled,
+                   (long long)t, detail);
+  return ms_fail(st, "at step %lld: %s", (long long)t, detail);
+}
+
+/* The hyper-parameters in effect at step t: the values, with scheduled
+ * ones evaluated and checked like any value a user sets. */
+static ms_status hyper_at(ms_rule *rule, int64_t t, const double **h) {
+  const ms_rule_class *cls = rule->cls;
+  *h = rule->hyper;
+  if (rule->nsched == 0) return MS_OK;
+  *h = rule->cur;
+  if (rule->cur_t == t) return MS_OK;
+  for (int i = 0; i < cls->nhyper; i++) {
+    double v = rule->hyper[i];
+    if (rule->sched[i] != NULL) {
+      ms_status st = ms_schedule_value(rule->sched[i], t, &v);
+      if (st != MS_OK) return st;
+      if ((st = check_value(&cls->hyper[i], v)) != MS_OK)
+        return at_step(st, t, cls->hyper[i].name);
+    }
+    rule->cur[i] = v;
+  }
+  ms_status st = cls->check ? cls->check(rule->cur) : MS_OK;
+  if (st != MS_OK) return at_step(st, t, NULL);
+  rule->cur_t = t;
+  return MS_OK;
+}
+
 ms_status ms_rule_lookahead(ms_rule *rule, const double *x, double *y,
                             size_t n) {
   ms_status st = ensure_dim(rule, n);
@@ -159,14 +227,17 @@ ms_status ms_rule_lookahead(ms_rule *rule, const double *x, double *y,
     ms_vec_copy(y, x, n);
     return MS_OK;
   }
-  return rule->cls->lookahead(rule->ctx, rule->hyper, x, rule->state, y, n,
+  const double *h;
+  if ((st = hyper_at(rule, rule->t + 1, &h)) != MS_OK) return st;
+  return rule->cls->lookahead(rule->ctx, h, x, rule->state, y, n,
                               rule->t + 1);
 }
 
 ms_status ms_rule_step(ms_rule *rule, double *x, const double *g, size_t n) {
   ms_status st = ensure_dim(rule, n);
-  if (st != MS_OK) return st;
+  const double *h;
+  if (st != MS_OK || (st = hyper_at(rule, rule->t + 1, &h)) != MS_OK)
+    return st;
   rule->t++;
-  return rule->cls->step(rule->ctx, rule->hyper, x, g, rule->state, n,
-                         rule->t);
+  return rule->cls->step(rule->ctx, h, x, g, rule->state, n, rule->t);
 }

@@ -77,8 +77,21 @@ static void diverge(ms_trace *tr, int64_t t, const char *what,
              bad);
 }
 
-static ms_status check_args(const ms_objective *obj, const double *x0,
-                            size_t n, const ms_trace_opts *o) {
+/* Points recorded: x_0, every k-th step, and the last one. */
+static ms_status capacity(size_t n, const ms_trace_opts *o, size_t *cap) {
+  int64_t points = o->steps / o->every + 1 + (o->steps % o->every != 0);
+  double bytes = (double)points * ((double)n + 2) * sizeof(double);
+  if (bytes > max_bytes)
+    return ms_fail(MS_ERANGE,
+                   "a trace of %lld points in %zu dimensions needs %.1f GiB "
+                   "(limit 1 GiB): record fewer points with every = k",
+                   (long long)points, n, bytes / max_bytes);
+  *cap = (size_t)points;
+  return MS_OK;
+}
+
+ms_status ms_trace_check(const ms_objective *obj, const double *x0,
+                         size_t n, const ms_trace_opts *o) {
   size_t dim = ms_objective_dim(obj);
   if (n != dim)
     return ms_fail(MS_ESIZE, "x0 has %zu entries but the objective takes %zu",
@@ -95,20 +108,8 @@ static ms_status check_args(const ms_objective *obj, const double *x0,
   if (o->every < 1)
     return ms_fail(MS_EINVAL, "every must be >= 1, got %lld",
                    (long long)o->every);
-  return MS_OK;
-}
-
-/* Points recorded: x_0, every k-th step, and the last one. */
-static ms_status capacity(size_t n, const ms_trace_opts *o, size_t *cap) {
-  int64_t points = o->steps / o->every + 1 + (o->steps % o->every != 0);
-  double bytes = (double)points * ((double)n + 2) * sizeof(double);
-  if (bytes > max_bytes)
-    return ms_fail(MS_ERANGE,
-                   "a trace of %lld points in %zu dimensions needs %.1f GiB "
-                   "(limit 1 GiB): record fewer points with every = k",
-                   (long long)points, n, bytes / max_bytes);
-  *cap = (size_t)points;
-  return MS_OK;
+  size_t cap;
+  return capacity(n, o, &cap);
 }
 
 /* f at x, and -- when fused is set -- the gradient there for the next
@@ -172,7 +173,7 @@ ms_status ms_trace_run(ms_objective *obj, ms_rule *rule, const double *x0,
   ms_trace_opts_init(&o);
   if (opts != NULL) o = *opts;
   size_t cap = 0;
-  ms_status st = check_args(obj, x0, n, &o);
+  ms_status st = ms_trace_check(obj, x0, n, &o);
   if (st == MS_OK) st = capacity(n, &o, &cap);
   if (st == MS_OK) st = ms_rule_reset(rule, n);
   if (st != MS_OK) return st;

@@ -1,0 +1,51 @@
+/*
+ * adagrad.c -- Adagrad (Duchi, Hazan & Singer, "Adaptive Subgradient
+ * Methods for Online Learning and Stochastic Optimization", JMLR 12, 2011)
+ * with the semantics and the operation order of PyTorch's
+ * torch.optim.Adagrad (2.x, _single_tensor_adagrad, dense gradients):
+ *
+ *   d_t   = (maximize ? -g_t : g_t) + weight_decay x_{t-1}   (L2 penalty)
+ *   clr_t = lr / (1 + (t - 1) lr_decay)
+ *   s_t   = s_{t-1} + d_t d_t,   s_0 = initial_accumulator_value
+ *   x_t   = x_{t-1} + (-clr_t d_t) / (sqrt(s_t) + eps)
+ *
+ * The engine zeroes the state on reset, so step 1 sets s_0 first.
+ */
+#include <math.h>
+
+#include "../internal.h"
+
+enum { LR, LR_DECAY, WEIGHT_DECAY, INITIAL_ACCUMULATOR_VALUE, EPS, MAXIMIZE };
+
+static const ms_hyper_info hyper[] = {
+    {"lr", 1e-2, 0, INFINITY, 0, 1, MS_HYPER_REAL},
+    {"lr_decay", 0, 0, INFINITY, 0, 1, MS_HYPER_REAL},
+    {"weight_decay", 0, 0, INFINITY, 0, 1, MS_HYPER_REAL},
+    {"initial_accumulator_value", 0, 0, INFINITY, 0, 1, MS_HYPER_REAL},
+    {"eps", 1e-10, 0, INFINITY, 1, 1, MS_HYPER_REAL},
+    {"maximize", 0, 0, 1, 0, 0, MS_HYPER_FLAG},
+};
+
+static const char *const state_names[] = {"sum"};
+
+static ms_status step(void *ctx, const double *h, double *x, const double *g,
+                      double *const *state, size_t n, int64_t t) {
+  (void)ctx;
+  double wd = h[WEIGHT_DECAY], eps = h[EPS];
+  double clr = h[LR] / (1 + (double)(t - 1) * h[LR_DECAY]);
+  int maximize = h[MAXIMIZE] != 0;
+  double *sum = state[0];
+  if (t == 1) ms_vec_fill(sum, h[INITIAL_ACCUMULATOR_VALUE], n);
+  for (size_t i = 0; i < n; i++) {
+    double d = maximize ? -g[i] : g[i];
+    if (wd != 0) d += wd * x[i];
+    sum[i] += d * d;
+    x[i] += -clr * d / (sqrt(sum[i]) + eps);
+  }
+  return MS_OK;
+}
+
+const ms_rule_class ms_rule_adagrad = {
+    .name = "adagrad", .nhyper = 6, .hyper = hyper, .nstate = 1,
+    .state_names = state_names, .step = step,
+};

@@ -1,0 +1,52 @@
+/*
+ * nag.c -- Nesterov's accelerated gradient in the look-ahead form of
+ * Sutskever, Martens, Dahl & Hinton, "On the importance of initialization
+ * and momentum in deep learning", ICML 2013, eq. (3)-(4):
+ *
+ *   y_t = x_{t-1} + momentum v_{t-1}          (where the gradient is taken)
+ *   v_t = momentum v_{t-1} - lr grad f(y_t),  v_0 = 0
+ *   x_t = x_{t-1} + v_t
+ *
+ * The look-ahead points y_{t+1} = x_t + momentum v_t are the iterates of
+ * PyTorch's form (rule "nesterov"), which never leaves the look-ahead point.
+ */
+#include <math.h>
+
+#include "../internal.h"
+
+enum { LR, MOMENTUM };
+
+static const ms_hyper_info hyper[] = {
+    {"lr", NAN, 0, INFINITY, 0, 1, MS_HYPER_REAL},
+    {"momentum", 0.9, 0, 1, 0, 1, MS_HYPER_REAL},
+};
+
+static const char *const state_names[] = {"v"};
+
+static ms_status lookahead(void *ctx, const double *h, const double *x,
+                           double *const *state, double *y, size_t n,
+                           int64_t t) {
+  (void)ctx, (void)t;
+  double mom = h[MOMENTUM];
+  const double *v = state[0];
+  for (size_t i = 0; i < n; i++) y[i] = x[i] + mom * v[i];
+  return MS_OK;
+}
+
+/* g is the gradient at the look-ahead point y_t. */
+static ms_status step(void *ctx, const double *h, double *x, const double *g,
+                      double *const *state, size_t n, int64_t t) {
+  (void)ctx, (void)t;
+  double lr = h[LR], mom = h[MOMENTUM];
+  double *v = state[0];
+  for (size_t i = 0; i < n; i++) {
+    v[i] = mom * v[i] - lr * g[i];
+    x[i] += v[i];
+  }
+  return MS_OK;
+}
+
+const ms_rule_class ms_rule_nag = {
+    .name = "nag", .nhyper = 2, .hyper = hyper, .nstate = 1,
+    .state_names = state_names, .lookahead = lookahead, .step = step,
+};

@@ -1,0 +1,45 @@
+/*
+ * nesterov.c -- Nesterov momentum in the form PyTorch computes for
+ * torch.optim.SGD(nesterov=True, dampening=0) (Sutskever et al. 2013,
+ * rewritten in terms of the look-ahead point, as in Bengio, Boulanger-
+ * Lewandowski & Pascanu, "Advances in optimizing recurrent networks", 2013):
+ *
+ *   b_1 = g_1,  b_t = momentum b_{t-1} + g_t   (t > 1)
+ *   x_t = x_{t-1} - lr (g_t + momentum b_t)
+ *
+ * The gradient is taken at x itself; x_t is the look-ahead point of "nag".
+ * The arithmetic is that of sgd{momentum = m, nesterov = true}, so both
+ * give bit-identical trajectories (sgd's "+ (1 - dampening) d" is "+ 1 d",
+ * and multiplying by 1 is exact).
+ */
+#include <math.h>
+
+#include "../internal.h"
+
+enum { LR, MOMENTUM };
+
+static const ms_hyper_info hyper[] = {
+    {"lr", NAN, 0, INFINITY, 0, 1, MS_HYPER_REAL},
+    {"momentum", 0.9, 0, 1, 1, 1, MS_HYPER_REAL},
+};
+
+static const char *const state_names[] = {"momentum_buffer"};
+
+static ms_status step(void *ctx, const double *h, double *x, const double *g,
+                      double *const *state, size_t n, int64_t t) {
+  (void)ctx;
+  double lr = h[LR], mom = h[MOMENTUM];
+  double *buf = state[0];
+  for (size_t i = 0; i < n; i++) {
+    double d = g[i];
+    buf[i] = t == 1 ? d : mom * buf[i] + d;
+    d = d + mom * buf[i];
+    x[i] += -lr * d;
+  }
+  return MS_OK;
+}
+
+const ms_rule_class ms_rule_nesterov = {
+    .name = "nesterov", .nhyper = 2, .hyper = hyper, .nstate = 1,
+    .state_names = state_names, .step = step,
+};

@@ -1,0 +1,47 @@
+/*
+ * qhm.c -- quasi-hyperbolic momentum: Ma & Yarats, "Quasi-hyperbolic
+ * momentum and Adam for deep learning", ICLR 2019, with the operation order
+ * of the authors' facebookresearch/qhoptim (qhoptim.pyt.QHM, no weight
+ * decay):
+ *
+ *   b_t = beta b_{t-1} + (1 - beta) g_t,   b_0 = 0
+ *   x_t = x_{t-1} - lr nu b_t - lr (1 - nu) g_t
+ *
+ * nu = 1 is momentum on the exponential moving average of the gradients,
+ * nu = 0 plain gradient descent; both limits are exact in floating point
+ * (the dropped term is x + (-0) v, which leaves x unchanged).  The buffer
+ * is dampened: momentum{lr, beta} corresponds to qhm{lr / (1 - beta), beta,
+ * nu = 1}.
+ */
+#include <math.h>
+
+#include "../internal.h"
+
+enum { LR, BETA, NU };
+
+static const ms_hyper_info hyper[] = {
+    {"lr", NAN, 0, INFINITY, 0, 1, MS_HYPER_REAL},
+    {"beta", 0.999, 0, 1, 0, 1, MS_HYPER_REAL},
+    {"nu", 0.7, 0, 1, 0, 0, MS_HYPER_REAL},
+};
+
+static const char *const state_names[] = {"momentum_buffer"};
+
+static ms_status step(void *ctx, const double *h, double *x, const double *g,
+                      double *const *state, size_t n, int64_t t) {
+  (void)ctx, (void)t;
+  double lr = h[LR], beta = h[BETA], nu = h[NU];
+  double cb = -lr * nu, cg = -lr * (1 - nu), cd = 1 - beta;
+  double *buf = state[0];
+  for (size_t i = 0; i < n; i++) {
+    buf[i] = buf[i] * beta + cd * g[i];
+    x[i] += cb * buf[i];
+    x[i] += cg * g[i];
+  }
+  return MS_OK;
+}
+
+const ms_rule_class ms_rule_qhm = {
+    .name = "qhm", .nhyper = 3, .hyper = hyper, .nstate = 1,
+    .state_names = state_names, .step = step,
+};
