@@ -124,14 +124,16 @@ static void sethyper(lua_State *L, int arg, int box, const char *key, int idx) {
 
 /* Set every hyper-parameter named in the table at arg, then check them. */
 static void sethypers(lua_State *L, int arg, int box) {
-  lua_pushnil(L);
-  while (!lua_isnil(L, arg) && lua_next(L, arg) != 0) {
-    if (lua_type(L, -2) != LUA_TSTRING)
-      luaL_argerror(L, arg, lua_pushfstring(L, "hyper-parameter names must be "
-                                               "strings, got %s",
-                                            luaL_typename(L, -2)));
-    sethyper(L, arg, box, lua_tostring(L, -2), lua_gettop(L));
-    lua_pop(L, 1);
+  if (!lua_isnil(L, arg)) {
+    lua_pushnil(L);
+    while (lua_next(L, arg) != 0) {
+      if (lua_type(L, -2) != LUA_TSTRING)
+        luaL_argerror(L, arg, lua_pushfstring(L, "hyper-parameter names must "
+                                                 "be strings, got %s",
+                                              luaL_typename(L, -2)));
+      sethyper(L, arg, box, lua_tostring(L, -2), lua_gettop(L));
+      lua_pop(L, 1);
+    }
   }
   if (ms_rule_check(((l_rule *)lua_touserdata(L, box))->rule) != MS_OK)
     luaL_argerror(L, arg, ms_last_error());
