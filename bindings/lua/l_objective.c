@@ -18,7 +18,7 @@ typedef struct l_objective {
 } l_objective;
 
 static l_objective *checkbox(lua_State *L, int arg) {
-  l_objective *o = luaL_checkudata(L, arg, MS_LUA_OBJECTIVE);
+  l_objective *o = ms_lua_checkudata(L, arg, MS_LUA_OBJECTIVE);
   if (o->obj == NULL) luaL_argerror(L, arg, "objective has been closed");
   return o;
 }
@@ -33,7 +33,7 @@ static l_objective *newbox(lua_State *L, const char *name) {
   l_objective *o = lua_newuserdatauv(L, sizeof *o, 1);
   memset(o, 0, sizeof *o);
   o->fref = o->gref = o->xref = o->oref = LUA_NOREF;
-  luaL_setmetatable(L, MS_LUA_OBJECTIVE);
+  ms_lua_setclass(L, MS_LUA_OBJECTIVE);
   lua_newtable(L);
   lua_pushstring(L, name);
   lua_setfield(L, -2, "name");
@@ -340,7 +340,7 @@ static int l_call(lua_State *L) {
 }
 
 static int l_index(lua_State *L) {
-  l_objective *o = luaL_checkudata(L, 1, MS_LUA_OBJECTIVE);
+  l_objective *o = ms_lua_checkudata(L, 1, MS_LUA_OBJECTIVE);
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
   const char *key = lua_tostring(L, 2);
@@ -355,14 +355,14 @@ static int l_index(lua_State *L) {
 }
 
 static int l_tostring(lua_State *L) {
-  luaL_checkudata(L, 1, MS_LUA_OBJECTIVE);
+  ms_lua_checkudata(L, 1, MS_LUA_OBJECTIVE);
   lua_getiuservalue(L, 1, 1);
   lua_getfield(L, -1, "label");
   return 1;
 }
 
 static int l_gc(lua_State *L) {
-  l_objective *o = luaL_checkudata(L, 1, MS_LUA_OBJECTIVE);
+  l_objective *o = ms_lua_checkudata(L, 1, MS_LUA_OBJECTIVE);
   ms_objective_free(o->obj);
   o->obj = NULL;
   int *refs[] = {&o->fref, &o->gref, &o->xref, &o->oref};

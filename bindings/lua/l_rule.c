@@ -35,7 +35,7 @@ typedef struct l_rule {
 } l_rule;
 
 static l_rule *checkbox(lua_State *L, int arg) {
-  l_rule *r = luaL_checkudata(L, arg, MS_LUA_RULE);
+  l_rule *r = ms_lua_checkudata(L, arg, MS_LUA_RULE);
   if (r->rule == NULL) luaL_argerror(L, arg, "rule has been closed");
   return r;
 }
@@ -53,7 +53,7 @@ static l_rule *newbox(lua_State *L, const ms_rule_class *cls, const l_class *lc)
   r->lc = lc;
   r->nstate = nstate;
   r->pref = r->gref = r->yref = r->sref = r->href = LUA_NOREF;
-  luaL_setmetatable(L, MS_LUA_RULE);
+  ms_lua_setclass(L, MS_LUA_RULE);
   lua_newtable(L);
   lua_newtable(L);
   lua_setfield(L, -2, "sched");
@@ -101,7 +101,7 @@ static void sethyper(lua_State *L, int arg, int box, const char *key, int idx) {
   } else if (lua_type(L, idx) == LUA_TNUMBER) {
     st = ms_rule_set(rule, key, lua_tonumber(L, idx));
   } else if (!flag && (lua_isfunction(L, idx) ||
-                       luaL_testudata(L, idx, MS_LUA_SCHEDULE))) {
+                       ms_lua_testudata(L, idx, MS_LUA_SCHEDULE))) {
     lua_pushvalue(L, idx);
     ms_schedule *s = ms_lua_toschedule(L, -1);
     st = ms_rule_set_schedule(rule, key, s);
@@ -222,7 +222,7 @@ static ms_status check_step(lua_State *L, l_rule *r, int result) {
     return ms_lua_pending(L, "step of rule '%s' must update p in place (e.g. "
                              "p:axpy(-h.lr, g)); it returned %s",
                           r->lc->cls.name,
-                          luaL_testudata(L, result, MS_LUA_VEC)
+                          ms_lua_testudata(L, result, MS_LUA_VEC)
                               ? "a new vector"
                               : luaL_typename(L, result));
   lua_rawgeti(L, LUA_REGISTRYINDEX, r->sref);
@@ -344,7 +344,7 @@ static void setup_lua_rule(lua_State *L, int box) {
 
 /* class{name = value, ...}: a rule of a class defined in Lua */
 static int l_class_call(lua_State *L) {
-  l_class *lc = luaL_checkudata(L, 1, MS_LUA_RULECLASS);
+  l_class *lc = ms_lua_checkudata(L, 1, MS_LUA_RULECLASS);
   if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
   lua_settop(L, 2);
   newbox(L, &lc->cls, lc);
@@ -459,7 +459,7 @@ static int l_rule_define(lua_State *L) {
   l_class *lc = lua_newuserdatauv(L, sizeof *lc, 1);
   memset(lc, 0, sizeof *lc);
   lc->step_ref = lc->look_ref = LUA_NOREF;
-  luaL_setmetatable(L, MS_LUA_RULECLASS);
+  ms_lua_setclass(L, MS_LUA_RULECLASS);
   int box = lua_gettop(L);
   lua_newtable(L);   /* user value: the strings and arrays the class uses */
   lua_pushvalue(L, names);
@@ -507,13 +507,13 @@ static int l_rule_define(lua_State *L) {
 }
 
 static int l_class_tostring(lua_State *L) {
-  l_class *lc = luaL_checkudata(L, 1, MS_LUA_RULECLASS);
+  l_class *lc = ms_lua_checkudata(L, 1, MS_LUA_RULECLASS);
   lua_pushfstring(L, "rule class %s", lc->cls.name);
   return 1;
 }
 
 static int l_class_gc(lua_State *L) {
-  l_class *lc = luaL_checkudata(L, 1, MS_LUA_RULECLASS);
+  l_class *lc = ms_lua_checkudata(L, 1, MS_LUA_RULECLASS);
   luaL_unref(L, LUA_REGISTRYINDEX, lc->step_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, lc->look_ref);
   lc->step_ref = lc->look_ref = LUA_NOREF;
@@ -658,7 +658,7 @@ static int l_tostring(lua_State *L) {
 }
 
 static int l_gc(lua_State *L) {
-  l_rule *r = luaL_checkudata(L, 1, MS_LUA_RULE);
+  l_rule *r = ms_lua_checkudata(L, 1, MS_LUA_RULE);
   ms_rule_free(r->rule);
   r->rule = NULL;
   int *refs[] = {&r->pref, &r->gref, &r->yref, &r->sref, &r->href};

@@ -13,7 +13,7 @@ typedef struct l_schedule {
 } l_schedule;
 
 static l_schedule *checkbox(lua_State *L, int arg) {
-  return luaL_checkudata(L, arg, MS_LUA_SCHEDULE);
+  return ms_lua_checkudata(L, arg, MS_LUA_SCHEDULE);
 }
 
 /* A new schedule userdata; its user value is a table holding its label
@@ -22,7 +22,7 @@ static l_schedule *newbox(lua_State *L) {
   l_schedule *b = lua_newuserdatauv(L, sizeof *b, 1);
   b->s = NULL;
   b->fref = LUA_NOREF;
-  luaL_setmetatable(L, MS_LUA_SCHEDULE);
+  ms_lua_setclass(L, MS_LUA_SCHEDULE);
   lua_newtable(L);
   lua_setiuservalue(L, -2, 1);
   return b;
@@ -71,7 +71,7 @@ ms_schedule *ms_lua_toschedule(lua_State *L, int idx) {
     lua_replace(L, idx);
     return b->s;
   }
-  l_schedule *b = luaL_testudata(L, idx, MS_LUA_SCHEDULE);
+  l_schedule *b = ms_lua_testudata(L, idx, MS_LUA_SCHEDULE);
   return b != NULL ? b->s : NULL;
 }
 

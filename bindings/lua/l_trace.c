@@ -13,7 +13,7 @@ typedef struct l_trace {
 } l_trace;
 
 static ms_trace *checktrace(lua_State *L, int arg) {
-  l_trace *t = luaL_checkudata(L, arg, MS_LUA_TRACE);
+  l_trace *t = ms_lua_checkudata(L, arg, MS_LUA_TRACE);
   if (t->tr == NULL) luaL_argerror(L, arg, "trace has been closed");
   return t->tr;
 }
@@ -34,7 +34,7 @@ static int l_trace_run(lua_State *L) {
 
   l_trace *t = lua_newuserdatauv(L, sizeof *t, 1);
   t->tr = NULL;
-  luaL_setmetatable(L, MS_LUA_TRACE);
+  ms_lua_setclass(L, MS_LUA_TRACE);
   if (ms_trace_check(obj, x0->x, x0->n, &opts) != MS_OK)
     luaL_argerror(L, 3, ms_last_error());
   lua_State *prev = ms_lua_enter(L);
@@ -181,7 +181,7 @@ static int l_index(lua_State *L) {
 }
 
 static int l_gc(lua_State *L) {
-  l_trace *t = luaL_checkudata(L, 1, MS_LUA_TRACE);
+  l_trace *t = ms_lua_checkudata(L, 1, MS_LUA_TRACE);
   ms_trace_free(t->tr);
   t->tr = NULL;
   return 0;

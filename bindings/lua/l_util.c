@@ -174,9 +174,7 @@ static int child_close(lua_State *L) {
   return 0;
 }
 
-/* A pipe whose ends are close-on-exec and above 2, so that the child's
- * dup2 onto 0, 1 and 2 always makes a fresh descriptor that survives exec
- * and nothing else leaks into it. */
+/* fd moved above 2 and made close-on-exec (or -1 and errno). */
 static int highfd(int fd) {
   int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   int err = errno;
@@ -185,6 +183,9 @@ static int highfd(int fd) {
   return high;
 }
 
+/* A pipe whose ends are close-on-exec and above 2, so that the child's
+ * dup2 onto 0, 1 and 2 always makes a fresh descriptor that survives exec
+ * and nothing else leaks into it. */
 static int openpipe(int *rd, int *wr) {
   int p[2];
   if (pipe(p) != 0) return errno;
@@ -300,13 +301,13 @@ static int reap(child *c, int *status) {
   return 0;
 }
 
+static const char cannot_start[] = "cannot start";
+
 /* Run the child with SIGPIPE blocked, so that a child that exits without
  * reading all its input makes our write fail with EPIPE instead of killing
  * the whole process; a SIGPIPE raised on the way is discarded.  Returns 0 or
  * an errno value; *stage says what failed.  Raises no Lua error, so the
  * signal mask is always restored. */
-static const char cannot_start[] = "cannot start";
-
 static int run_child(child *c, char *const argv[], const char *in,
                      size_t inlen, int *status, const char **stage) {
   sigset_t pipe_only, old, pending;
@@ -365,9 +366,10 @@ static char **checkargv(lua_State *L, int arg) {
  * number of the signal that killed it.  When it cannot be run at all:
  * nil and a message ("gnuplot: not found"). */
 static int l_run(lua_State *L) {
-  char **argv = checkargv(L, 1);
   size_t inlen;
   const char *in = luaL_optlstring(L, 2, "", &inlen);
+  lua_settop(L, 2);
+  char **argv = checkargv(L, 1);
   child *c = lua_newuserdatauv(L, sizeof *c, 0);
   memset(c, 0, sizeof *c);
   for (int i = 0; i < 3; i++) c->fd[i] = c->kid[i] = -1;

@@ -20,7 +20,7 @@ ms_lua_vec *ms_lua_newvec(lua_State *L, size_t n) {
   v->dead = 0;
   v->readonly = 0;
   memset(v->x, 0, n * sizeof(double));
-  luaL_setmetatable(L, MS_LUA_VEC);
+  ms_lua_setclass(L, MS_LUA_VEC);
   return v;
 }
 
@@ -31,7 +31,7 @@ ms_lua_vec *ms_lua_newview(lua_State *L, int readonly) {
   v->view = 1;
   v->dead = 1;
   v->readonly = readonly;
-  luaL_setmetatable(L, MS_LUA_VEC);
+  ms_lua_setclass(L, MS_LUA_VEC);
   return v;
 }
 
@@ -62,7 +62,7 @@ static ms_lua_vec *checklive(lua_State *L, int arg, ms_lua_vec *v) {
 }
 
 ms_lua_vec *ms_lua_checkvec(lua_State *L, int arg) {
-  return checklive(L, arg, luaL_checkudata(L, arg, MS_LUA_VEC));
+  return checklive(L, arg, ms_lua_checkudata(L, arg, MS_LUA_VEC));
 }
 
 static ms_lua_vec *checkwritable(lua_State *L, int arg) {
@@ -72,7 +72,7 @@ static ms_lua_vec *checkwritable(lua_State *L, int arg) {
 }
 
 ms_lua_vec *ms_lua_checkvector(lua_State *L, int arg) {
-  ms_lua_vec *v = luaL_testudata(L, arg, MS_LUA_VEC);
+  ms_lua_vec *v = ms_lua_testudata(L, arg, MS_LUA_VEC);
   if (v != NULL) return checklive(L, arg, v);
   if (!lua_istable(L, arg))
     luaL_typeerror(L, arg, "ms.vec or table of numbers");
@@ -355,7 +355,7 @@ static int l_totable(lua_State *L) {
 }
 
 static int l_tostring(lua_State *L) {
-  ms_lua_vec *y = luaL_checkudata(L, 1, MS_LUA_VEC);
+  ms_lua_vec *y = ms_lua_checkudata(L, 1, MS_LUA_VEC);
   if (y->dead) {
     lua_pushstring(L, "vec(dead view)");
     return 1;
@@ -434,8 +434,8 @@ static double apply(arith_op op, double a, double b) {
 }
 
 static int arith(lua_State *L, arith_op op) {
-  ms_lua_vec *a = luaL_testudata(L, 1, MS_LUA_VEC);
-  ms_lua_vec *b = luaL_testudata(L, 2, MS_LUA_VEC);
+  ms_lua_vec *a = ms_lua_testudata(L, 1, MS_LUA_VEC);
+  ms_lua_vec *b = ms_lua_testudata(L, 2, MS_LUA_VEC);
   if (a != NULL) checklive(L, 1, a);
   if (b != NULL) checklive(L, 2, b);
   if (a != NULL && b != NULL) {

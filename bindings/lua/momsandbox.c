@@ -23,9 +23,38 @@ void ms_lua_leave(lua_State *prev) { current = prev; }
 
 lua_State *ms_lua_current(void) { return current; }
 
+const char MS_LUA_VEC[] = "momsandbox.vec";
+const char MS_LUA_OBJECTIVE[] = "momsandbox.objective";
+const char MS_LUA_RULE[] = "momsandbox.rule";
+const char MS_LUA_RULECLASS[] = "momsandbox.ruleclass";
+const char MS_LUA_TRACE[] = "momsandbox.trace";
+const char MS_LUA_SCHEDULE[] = "momsandbox.schedule";
+
+void *ms_lua_testudata(lua_State *L, int idx, const char *tname) {
+  void *p = lua_touserdata(L, idx);
+  if (p == NULL || !lua_getmetatable(L, idx)) return NULL;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, tname);
+  int same = lua_rawequal(L, -1, -2);
+  lua_pop(L, 2);
+  return same ? p : NULL;
+}
+
+void *ms_lua_checkudata(lua_State *L, int idx, const char *tname) {
+  void *p = ms_lua_testudata(L, idx, tname);
+  if (p == NULL) luaL_typeerror(L, idx, tname);
+  return p;
+}
+
+void ms_lua_setclass(lua_State *L, const char *tname) {
+  lua_rawgetp(L, LUA_REGISTRYINDEX, tname);
+  lua_setmetatable(L, -2);
+}
+
 void ms_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *methods,
                      const luaL_Reg *metamethods) {
   luaL_newmetatable(L, tname);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, tname);
   luaL_setfuncs(L, metamethods, 0);
   lua_newtable(L);
   luaL_setfuncs(L, methods, 0);

@@ -13,12 +13,21 @@
 #include "lua.h"
 #include "momsandbox.h"
 
-#define MS_LUA_VEC "momsandbox.vec"
-#define MS_LUA_OBJECTIVE "momsandbox.objective"
-#define MS_LUA_RULE "momsandbox.rule"
-#define MS_LUA_RULECLASS "momsandbox.ruleclass"
-#define MS_LUA_TRACE "momsandbox.trace"
-#define MS_LUA_SCHEDULE "momsandbox.schedule"
+/* Metatable names.  Each array's address is also the registry key of its
+ * metatable (lua_rawgetp), a faster check than luaL_checkudata's string
+ * lookup -- vector methods are called millions of times. */
+extern const char MS_LUA_VEC[];
+extern const char MS_LUA_OBJECTIVE[];
+extern const char MS_LUA_RULE[];
+extern const char MS_LUA_RULECLASS[];
+extern const char MS_LUA_TRACE[];
+extern const char MS_LUA_SCHEDULE[];
+
+/* luaL_testudata, luaL_checkudata and luaL_setmetatable for the classes
+ * made by ms_lua_newclass. */
+void *ms_lua_testudata(lua_State *L, int idx, const char *tname);
+void *ms_lua_checkudata(lua_State *L, int idx, const char *tname);
+void ms_lua_setclass(lua_State *L, const char *tname);
 
 /* ------------------------------------------------------------- vectors
  * A vector owns its doubles (stored inside the userdata) or is a view on
