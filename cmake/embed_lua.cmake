@@ -1,6 +1,7 @@
 # Turns the pure-Lua parts of the module into a C source: an array of
 # {module name, chunk name, source} that luaopen_momsandbox registers in
-# package.preload.  Run as: cmake -DOUT=file.c -DFILES=a.lua;b.lua -P this
+# package.preload.  Run as: cmake -DOUT=file.c -DFILES=a.lua|b.lua -P this
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "")
 set(table "")
 foreach(file IN LISTS FILES)

@@ -4,6 +4,7 @@
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "ms_lua.h"
@@ -140,6 +141,102 @@ static int l_quadratic_form(lua_State *L) {
   lua_pushfstring(L, "quadratic_form(%I-dimensional)", (lua_Integer)n);
   setinfo(L, -2, "label");
   return 1;
+}
+
+/* Optional number field key of the options table at 1. */
+static double optfield(lua_State *L, const char *key, double def) {
+  double v = def;
+  int t = lua_getfield(L, 1, key);
+  if (t != LUA_TNIL) {
+    if (t != LUA_TNUMBER)
+      luaL_argerror(L, 1, lua_pushfstring(L, "%s must be a number, got %s", key,
+                                          luaL_typename(L, -1)));
+    v = lua_tonumber(L, -1);
+  }
+  lua_pop(L, 1);
+  return v;
+}
+
+/* Finish a built-in made by a core constructor: an argument error for a
+ * failure, else label the objective on top. */
+static int finish(lua_State *L, ms_status st, const char *label) {
+  if (st != MS_OK) luaL_argerror(L, 1, ms_last_error());
+  lua_pushstring(L, label);
+  setinfo(L, -2, "label");
+  return 1;
+}
+
+/* ms.objective.rosenbrock{a = 1, b = 100, dim = 2} */
+static int l_rosenbrock(lua_State *L) {
+  static const char *const known[] = {"a", "b", "dim", NULL};
+  if (lua_isnoneornil(L, 1)) lua_newtable(L), lua_replace(L, 1);
+  ms_lua_checkoptions(L, 1, known);
+  double a = optfield(L, "a", 1), b = optfield(L, "b", 100);
+  lua_Integer dim = ms_lua_optintfield(L, 1, "dim", 2);
+  luaL_argcheck(L, dim >= 2, 1, "dim must be an integer >= 2");
+  l_objective *o = newbox(L, "rosenbrock");
+  ms_status st = ms_objective_rosenbrock(a, b, (size_t)dim, &o->obj);
+  char label[96];
+  if (dim == 2)
+    snprintf(label, sizeof label, "rosenbrock{a=%g, b=%g}", a, b);
+  else
+    snprintf(label, sizeof label, "rosenbrock{a=%g, b=%g, dim=%lld}", a, b,
+             (long long)dim);
+  return finish(L, st, label);
+}
+
+static int l_beale(lua_State *L) {
+  l_objective *o = newbox(L, "beale");
+  return finish(L, ms_objective_beale(&o->obj), "beale");
+}
+
+static int l_booth(lua_State *L) {
+  l_objective *o = newbox(L, "booth");
+  return finish(L, ms_objective_booth(&o->obj), "booth");
+}
+
+static int l_himmelblau(lua_State *L) {
+  l_objective *o = newbox(L, "himmelblau");
+  return finish(L, ms_objective_himmelblau(&o->obj), "himmelblau");
+}
+
+/* ms.objective.rotated_quadratic{kappa = 100, dim = 2, angle = pi/6, seed = 1} */
+static int l_rotated_quadratic(lua_State *L) {
+  static const char *const known[] = {"kappa", "dim", "angle", "seed", NULL};
+  ms_lua_checkoptions(L, 1, known);
+  double kappa = optfield(L, "kappa", NAN);
+  luaL_argcheck(L, !isnan(kappa), 1, "option 'kappa' (the condition number) is required");
+  lua_Integer dim = ms_lua_optintfield(L, 1, "dim", 2);
+  luaL_argcheck(L, dim >= 2, 1, "dim must be an integer >= 2");
+  double angle = optfield(L, "angle", 3.14159265358979323846 / 6);
+  lua_Integer seed = ms_lua_optintfield(L, 1, "seed", 1);
+  l_objective *o = newbox(L, "rotated_quadratic");
+  ms_status st = ms_objective_rotated_quadratic(kappa, (size_t)dim, angle,
+                                                (uint64_t)seed, &o->obj);
+  char label[96];
+  snprintf(label, sizeof label, "rotated_quadratic{kappa=%g, dim=%lld}", kappa,
+           (long long)dim);
+  return finish(L, st, label);
+}
+
+/* ms.gradcheck(f, x): the largest relative difference between f's gradient
+ * and finite differences at x, and the coordinate where it occurs. */
+static int l_gradcheck(lua_State *L) {
+  ms_objective *obj = ms_lua_checkobjective(L, 1);
+  ms_lua_vec *x = ms_lua_checkvector(L, 2);
+  if (x->n != ms_objective_dim(obj))
+    luaL_argerror(L, 2, lua_pushfstring(L, "x has %I entries, expected %I",
+                                        (lua_Integer)x->n,
+                                        (lua_Integer)ms_objective_dim(obj)));
+  double err;
+  size_t index;
+  lua_State *prev = ms_lua_enter(L);
+  ms_status st = ms_objective_gradcheck(obj, x->x, &err, &index);
+  ms_lua_leave(prev);
+  if (st != MS_OK) return ms_lua_fail(L, st);
+  lua_pushnumber(L, err);
+  lua_pushinteger(L, (lua_Integer)index + 1);
+  return 2;
 }
 
 /* ------------------------------------------------------ Lua-defined */
@@ -344,13 +441,25 @@ static int l_index(lua_State *L) {
   lua_pushvalue(L, 2);
   if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
   const char *key = lua_tostring(L, 2);
-  if (key != NULL && strcmp(key, "dim") == 0 && o->obj != NULL) {
-    lua_pushinteger(L, (lua_Integer)ms_objective_dim(o->obj));
-    return 1;
-  }
   lua_getiuservalue(L, 1, 1);
   lua_pushvalue(L, 2);
-  lua_rawget(L, -2);
+  if (lua_rawget(L, -2) != LUA_TNIL || key == NULL || o->obj == NULL) return 1;
+  size_t dim = ms_objective_dim(o->obj);
+  double window[4];
+  if (strcmp(key, "dim") == 0) {
+    lua_pushinteger(L, (lua_Integer)dim);
+  } else if (strcmp(key, "window") == 0 && ms_objective_window(o->obj, window)) {
+    lua_createtable(L, 4, 0);
+    for (int i = 0; i < 4; i++) {
+      lua_pushnumber(L, window[i]);
+      lua_rawseti(L, -2, i + 1);
+    }
+  } else if (strcmp(key, "minimizer") == 0) {
+    ms_lua_vec *x = ms_lua_newvec(L, dim);
+    if (!ms_objective_minimizer(o->obj, x->x)) lua_pushnil(L);
+  } else {
+    lua_pushnil(L);
+  }
   return 1;
 }
 
@@ -382,7 +491,13 @@ static const luaL_Reg metamethods[] = {
     {"__close", l_gc},  {NULL, NULL}};
 
 static const luaL_Reg builtins[] = {
-    {"quadratic", l_quadratic}, {"quadratic_form", l_quadratic_form},
+    {"quadratic", l_quadratic},
+    {"quadratic_form", l_quadratic_form},
+    {"rosenbrock", l_rosenbrock},
+    {"beale", l_beale},
+    {"booth", l_booth},
+    {"himmelblau", l_himmelblau},
+    {"rotated_quadratic", l_rotated_quadratic},
     {NULL, NULL}};
 
 void ms_lua_open_objective(lua_State *L) {
@@ -398,4 +513,6 @@ void ms_lua_open_objective(lua_State *L) {
   lua_setfield(L, -2, "__call");
   lua_setmetatable(L, -2);
   lua_setfield(L, -2, "objective");
+  lua_pushcfunction(L, l_gradcheck);
+  lua_setfield(L, -2, "gradcheck");
 }

@@ -76,6 +76,23 @@ int ms_vec_isfinite(const double *x, size_t n);              /* 1 if all are */
 /* The shortest decimal form of x that reads back as x (at most 17 digits). */
 void ms_format_double(char *buf, size_t size, double x);
 
+/* ------------------------------------------------------------ randomness
+ * One seeded generator, xoshiro256** seeded by splitmix64: a seed gives
+ * the same stream -- and the same runs -- on every machine.              */
+
+typedef struct ms_rng {
+  uint64_t s[4];
+  double spare;      /* the second normal of the last pair */
+  int has_spare;
+} ms_rng;
+
+void ms_rng_seed(ms_rng *rng, uint64_t seed);
+uint64_t ms_rng_next(ms_rng *rng);
+double ms_rng_uniform(ms_rng *rng);                 /* [0, 1) */
+uint64_t ms_rng_below(ms_rng *rng, uint64_t n);     /* [0, n), unbiased */
+double ms_rng_normal(ms_rng *rng);                  /* mean 0, std 1 */
+void ms_rng_shuffle(ms_rng *rng, size_t *items, size_t n);
+
 /* ----------------------------------------------------------- objectives
  * An objective is a function f: R^dim -> R with its gradient.  The
  * callback computes f(x) into *f when f is not NULL and the gradient into
@@ -105,9 +122,35 @@ int ms_objective_has_grad(const ms_objective *obj);
 /* f and grad may each be NULL; a non-finite result is not an error here. */
 ms_status ms_objective_eval(ms_objective *obj, const double *x, double *f,
                             double *grad);
-/* Central finite-difference gradient, whatever the objective provides. */
+/* Fourth-order central finite-difference gradient. */
 ms_status ms_objective_numgrad(ms_objective *obj, const double *x,
                                double *grad);
+/* Largest relative error |a_i - n_i| / max(|a_i|, |n_i|, 1e-8) between the
+ * gradient the objective computes and the numeric one, and its index. */
+ms_status ms_objective_gradcheck(ms_objective *obj, const double *x,
+                                 double *max_error, size_t *index);
+/* A plotting window {x1min, x1max, x2min, x2max} for a 2-D objective:
+ * returns 1 and fills window if the objective suggests one. */
+int ms_objective_window(const ms_objective *obj, double window[4]);
+/* A known global minimiser: returns 1 and fills x (dim numbers). */
+int ms_objective_minimizer(const ms_objective *obj, double *x);
+
+/* Classic test functions (Rosenbrock, Beale, Booth: Jamil and Yang 2013). */
+/* sum_i b (x_{i+1} - x_i^2)^2 + (a - x_i)^2, dim >= 2 */
+ms_status ms_objective_rosenbrock(double a, double b, size_t dim,
+                                  ms_objective **out);
+/* (1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2 */
+ms_status ms_objective_beale(ms_objective **out);
+/* (x + 2y - 7)^2 + (2x + y - 5)^2 */
+ms_status ms_objective_booth(ms_objective **out);
+/* (x^2 + y - 11)^2 + (x + y^2 - 7)^2, four minima */
+ms_status ms_objective_himmelblau(ms_objective **out);
+/* 1/2 x'Qx with Q = R diag(lambda) R', eigenvalues from 1 to kappa
+ * (geometric), R a rotation: by `angle` in 2-D, a random orthogonal matrix
+ * from `seed` otherwise. */
+ms_status ms_objective_rotated_quadratic(double kappa, size_t dim,
+                                         double angle, uint64_t seed,
+                                         ms_objective **out);
 
 /* ------------------------------------------------------------ schedules
  * A schedule gives a hyper-parameter's value at step t (t = 1, 2, ...).

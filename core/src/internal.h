@@ -22,6 +22,12 @@ void ms_interrupt_clear(void);
 /* Overflow-checked allocation of count * size bytes, zero-filled. */
 void *ms_calloc(size_t count, size_t size);
 
+/* Name a built-in objective and record what is known of it: a plotting
+ * window (4 numbers) and a global minimiser (dim numbers); either may be
+ * NULL. */
+void ms_objective_describe(ms_objective *obj, const char *name,
+                           const double *window, const double *minimizer);
+
 /* Large zero-filled buffers, backed by huge pages where possible (mem.c);
  * free with the same size. */
 void *ms_big_alloc(size_t bytes);

@@ -15,6 +15,9 @@ struct ms_objective {
   int has_grad;
   void *ctx;
   ms_free_fn free_ctx;
+  double window[4];   /* plotting window of a 2-D objective, if has_window */
+  int has_window;
+  double *minimizer;  /* a global minimiser, if known (dim numbers) */
 };
 
 ms_status ms_objective_new(size_t dim, ms_objective_fn fn, int has_grad,
@@ -38,7 +41,30 @@ ms_status ms_objective_new(size_t dim, ms_objective_fn fn, int has_grad,
 void ms_objective_free(ms_objective *obj) {
   if (obj == NULL) return;
   if (obj->free_ctx) obj->free_ctx(obj->ctx);
+  free(obj->minimizer);
   free(obj);
+}
+
+void ms_objective_describe(ms_objective *obj, const char *name,
+                           const double *window, const double *minimizer) {
+  obj->name = name;
+  if (window != NULL) {
+    ms_vec_copy(obj->window, window, 4);
+    obj->has_window = 1;
+  }
+  if (minimizer != NULL &&
+      (obj->minimizer = ms_calloc(obj->dim, sizeof(double))) != NULL)
+    ms_vec_copy(obj->minimizer, minimizer, obj->dim);
+}
+
+int ms_objective_window(const ms_objective *obj, double window[4]) {
+  if (obj->has_window) ms_vec_copy(window, obj->window, 4);
+  return obj->has_window;
+}
+
+int ms_objective_minimizer(const ms_objective *obj, double *x) {
+  if (obj->minimizer != NULL) ms_vec_copy(x, obj->minimizer, obj->dim);
+  return obj->minimizer != NULL;
 }
 
 size_t ms_objective_dim(const ms_objective *obj) { return obj->dim; }
@@ -90,6 +116,27 @@ ms_status ms_objective_numgrad(ms_objective *obj, const double *x,
   return st;
 }
 
+ms_status ms_objective_gradcheck(ms_objective *obj, const double *x,
+                                 double *max_error, size_t *index) {
+  size_t n = obj->dim;
+  double *a = ms_calloc(2 * n, sizeof *a), *num = a + n;
+  if (a == NULL) return ms_fail(MS_ENOMEM, "out of memory");
+  ms_status st = ms_objective_eval(obj, x, NULL, a);
+  if (st == MS_OK) st = ms_objective_numgrad(obj, x, num);
+  *max_error = 0;
+  *index = 0;
+  for (size_t i = 0; st == MS_OK && i < n; i++) {
+    double scale = fmax(fmax(fabs(a[i]), fabs(num[i])), 1e-8);
+    double err = fabs(a[i] - num[i]) / scale;
+    if (!(err <= *max_error)) {   /* NaN counts as the worst */
+      *max_error = err;
+      *index = i;
+    }
+  }
+  free(a);
+  return st;
+}
+
 /* ------------------------------------------------ f(x) = 1/2 sum l_i x_i^2 */
 
 typedef struct {
@@ -126,7 +173,9 @@ ms_status ms_objective_quadratic(const double *lambda, size_t n,
     free(q);
     return st;
   }
-  (*out)->name = "quadratic";
+  double *zero = ms_calloc(n, sizeof *zero);
+  ms_objective_describe(*out, "quadratic", NULL, zero);
+  free(zero);
   return MS_OK;
 }
 
@@ -193,6 +242,6 @@ ms_status ms_objective_quadratic_form(const double *Q, const double *c,
     free(q);
     return st;
   }
-  (*out)->name = "quadratic_form";
+  ms_objective_describe(*out, "quadratic_form", NULL, NULL);
   return MS_OK;
 }

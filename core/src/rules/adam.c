@@ -12,11 +12,13 @@
  *   x_t = x_{t-1} + (-(lr / (1 - beta1^t)) m_t) / denom
  *
  * m_0 = v_0 = vmax_0 = 0.  lerp is ATen's scalar formula (torch.lerp):
- * a + w (b - a) for w < 0.5, b - (b - a)(1 - w) otherwise; PyTorch's
- * vectorised loop uses a fused multiply-add there, which differs in the
- * last bit.  (1 - beta2^t)^0.5 is pow(), not sqrt(): PyTorch writes
+ * a + w (b - a) for w < 0.5, b - (b - a)(1 - w) otherwise.
+ * (1 - beta2^t)^0.5 is pow(), not sqrt(): PyTorch writes
  * "bias_correction2 ** 0.5", and libm's pow differs from sqrt in the last
- * bit for about one argument in a thousand.
+ * bit for about one argument in a thousand.  PyTorch's x86-64 kernels for
+ * add(alpha), addcmul and lerp round a b + c once (fused multiply-add);
+ * the engine is built without contraction, so a PyTorch run agrees with
+ * this one to rounding, not bit for bit.
  *
  * AdamW (adamw.c) is this rule after a decoupled decay of x.
  */

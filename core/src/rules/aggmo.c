@@ -1,6 +1,6 @@
 /*
  * aggmo.c -- aggregated momentum: Lucas, Sun, Zemel & Grosse, "Aggregated
- * Momentum: Stability Through Passive Damping", ICLR 2019, eq. (2), with
+ * Momentum: Stability Through Passive Damping", ICLR 2019 (section 3), with
  * K = 3 velocities and the paper's default betas (0, 0.9, 0.99):
  *
  *   v_t^(i) = beta_i v_{t-1}^(i) - g_t,   v_0^(i) = 0,   i = 1..K

@@ -1,7 +1,7 @@
 /*
  * rmsprop.c -- RMSprop (Tieleman & Hinton, COURSERA: Neural Networks for
  * Machine Learning, lecture 6.5, 2012; centred variant: Graves, "Generating
- * Sequences With Recurrent Neural Networks", 2013, eq. (38)-(39)) with the
+ * Sequences With Recurrent Neural Networks", 2013) with the
  * semantics and the operation order of PyTorch's torch.optim.RMSprop (2.x,
  * _single_tensor_rmsprop):
  *
