@@ -73,16 +73,13 @@ static int executable(const char *path) {
   return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-/* ms.util.which(name): the full path of the program that posix_spawnp would
- * run for name, or nil.  Empty PATH entries mean the current folder, as
- * for execvp. */
-static int l_which(lua_State *L) {
-  size_t len;
-  const char *name = checkpath(L, 1, &len);
-  luaL_argcheck(L, len > 0, 1, "empty program name");
+/* Push the full path of the program that posix_spawnp would run for name
+ * and return 1, or return 0.  Empty PATH entries mean the current folder,
+ * as for execvp. */
+static int pushwhich(lua_State *L, const char *name, size_t len) {
   if (strchr(name, '/') != NULL) {
-    if (executable(name)) lua_pushvalue(L, 1);
-    else lua_pushnil(L);
+    if (!executable(name)) return 0;
+    lua_pushlstring(L, name, len);
     return 1;
   }
   const char *path = getenv("PATH");
@@ -99,10 +96,17 @@ static int l_which(lua_State *L) {
     luaL_pushresult(&b);
     if (executable(lua_tostring(L, -1))) return 1;
     lua_pop(L, 1);
-    if (end == NULL) break;
+    if (end == NULL) return 0;
     path = end + 1;
   }
-  lua_pushnil(L);
+}
+
+/* ms.util.which(name): the full path of the program name, or nil. */
+static int l_which(lua_State *L) {
+  size_t len;
+  const char *name = checkpath(L, 1, &len);
+  luaL_argcheck(L, len > 0, 1, "empty program name");
+  if (!pushwhich(L, name, len)) lua_pushnil(L);
   return 1;
 }
 
@@ -379,8 +383,12 @@ static int l_run(lua_State *L) {
   const char *stage;
   int err = run_child(c, argv, in, inlen, &status, &stage);
   if (err != 0) {
+    /* posix_spawnp says EACCES, not ENOENT, when a folder on PATH cannot
+     * be searched, wherever else it looked in vain. */
+    int missing = stage == cannot_start &&
+                  (err == ENOENT || !pushwhich(L, argv[0], strlen(argv[0])));
     lua_pushnil(L);
-    if (err == ENOENT && stage == cannot_start)
+    if (missing)
       lua_pushfstring(L, "%s: not found", argv[0]);
     else
       lua_pushfstring(L, "%s: %s: %s", argv[0], stage, strerror(err));
