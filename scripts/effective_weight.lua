@@ -37,15 +37,15 @@ local series, csv = {}, {"beta,t,weight"}
 for _, beta in ipairs(opts.betas) do
   local ts, ws = weights(beta, opts.steps)
   series[#series + 1] = {x = ts, y = ws, label = ("beta = %.2f"):format(beta)}
-  for i = 1, #ts do csv[#csv + 1] = ("%.17g,%d,%.17g"):format(beta, ts[i], ws[i]) end
+  for i = 1, #ts do
+    csv[#csv + 1] = ("%s,%d,%s"):format(ms.util.format(beta), ts[i], ms.util.format(ws[i]))
+  end
   -- the weights sum to (1 - beta^steps) / (1 - beta), close to 1 / (1 - beta)
   print(("beta = %.2f: weight %d steps back %.6f, sum of weights %.6f (1/(1-beta) = %.6f)"):format(
     beta, #ws - 1, ws[#ws], sum(ws), 1 / (1 - beta)))
 end
 
-local file = assert(io.open(opts.out .. "/effective_weight.csv", "w"))
-file:write(table.concat(csv, "\n"), "\n")
-file:close()
+ms.util.write(opts.out .. "/effective_weight.csv", table.concat(csv, "\n") .. "\n")
 if ms.plot.available() then
   ms.plot.lines{series = series, file = opts.out .. "/effective_weight." .. opts.format,
                 title = "Effective weight of a gradient t steps back", xlabel = "time", ylabel = "beta^t"}

@@ -24,16 +24,14 @@ for _, lambda in ipairs(opts.lambdas) do
   local ts, xs = {}, tr:column(1)
   for i = 1, #tr do
     ts[i] = tr:step(i)
-    csv[#csv + 1] = ("%.17g,%d,%.17g"):format(lambda, ts[i], xs[i])
+    csv[#csv + 1] = ("%s,%d,%s"):format(ms.util.format(lambda), ts[i], ms.util.format(xs[i]))
   end
   series[#series + 1] = {x = ts, y = xs, label = ("lambda = %.2f"):format(lambda)}
   print(("lambda = %5.2f: 1 - eta*lambda = %6.2f, x_%d = %.6g"):format(
     lambda, 1 - opts.eta * lambda, ts[#ts], xs[#xs]))
 end
 
-local file = assert(io.open(opts.out .. "/scalar_convergence.csv", "w"))
-file:write(table.concat(csv, "\n"), "\n")
-file:close()
+ms.util.write(opts.out .. "/scalar_convergence.csv", table.concat(csv, "\n") .. "\n")
 if ms.plot.available() then
   ms.plot.lines{series = series, file = opts.out .. "/scalar_convergence." .. opts.format,
                 title = ("Gradient descent on lambda/2 x^2, eta = %g"):format(opts.eta),

@@ -403,10 +403,29 @@ static int l_run(lua_State *L) {
   return 4;
 }
 
+/* ms.util.write(path, text): a file written whole or not at all. */
+static int l_write(lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  size_t size;
+  const char *text = luaL_checklstring(L, 2, &size);
+  if (ms_write_file(path, text, size) != MS_OK)
+    return luaL_error(L, "%s", ms_last_error());
+  return 0;
+}
+
+/* ms.util.format(x): the shortest decimal that reads back as x exactly,
+ * for CSV files that are both exact and readable. */
+static int l_format(lua_State *L) {
+  char buf[32];
+  ms_format_double(buf, sizeof buf, luaL_checknumber(L, 1));
+  lua_pushstring(L, buf);
+  return 1;
+}
+
 static const luaL_Reg util[] = {
     {"mkdir", l_mkdir},   {"clock", l_clock},     {"isatty", l_isatty},
     {"which", l_which},   {"tmpname", l_tmpname}, {"run", l_run},
-    {NULL, NULL}};
+    {"write", l_write},   {"format", l_format},   {NULL, NULL}};
 
 static const luaL_Reg child_meta[] = {
     {"__close", child_close}, {"__gc", child_close}, {NULL, NULL}};

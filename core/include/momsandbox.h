@@ -76,6 +76,10 @@ int ms_vec_isfinite(const double *x, size_t n);              /* 1 if all are */
 /* The shortest decimal form of x that reads back as x (at most 17 digits). */
 void ms_format_double(char *buf, size_t size, double x);
 
+/* Write size bytes to path whole or not at all: into a temporary file
+ * beside it, renamed over path only once everything is written. */
+ms_status ms_write_file(const char *path, const void *data, size_t size);
+
 /* ------------------------------------------------------------ randomness
  * One seeded generator, xoshiro256** seeded by splitmix64: a seed gives
  * the same stream -- and the same runs -- on every machine.              */

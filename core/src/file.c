@@ -50,3 +50,11 @@ ms_status ms_file_end(ms_file *file, ms_status st) {
   file->tmp = NULL;
   return st;
 }
+
+ms_status ms_write_file(const char *path, const void *data, size_t size) {
+  ms_file file;
+  ms_status st = ms_file_begin(path, &file);
+  if (st != MS_OK) return st;
+  fwrite(data, 1, size, file.fp);
+  return ms_file_end(&file, MS_OK);
+}

@@ -226,7 +226,15 @@ int64_t ms_trace_diverged(const ms_trace *tr) { return tr->diverged; }
 
 const char *ms_trace_reason(const ms_trace *tr) { return tr->reason; }
 
-/* step,x1,...,xn,f with every number exact (%.17g). */
+static void put_number(FILE *fp, double x) {
+  char buf[32];
+  ms_format_double(buf, sizeof buf, x);
+  fputc(',', fp);
+  fputs(buf, fp);
+}
+
+/* step,x1,...,xn,f; every number in the shortest form that reads back
+ * exactly. */
 ms_status ms_trace_write_csv(const ms_trace *tr, const char *path) {
   ms_file file;
   ms_status st = ms_file_begin(path, &file);
@@ -236,9 +244,9 @@ ms_status ms_trace_write_csv(const ms_trace *tr, const char *path) {
   fputs(",f\n", file.fp);
   for (size_t i = 0; i < tr->len; i++) {
     fprintf(file.fp, "%lld", (long long)ms_trace_step(tr, i));
-    for (size_t j = 0; j < tr->n; j++)
-      fprintf(file.fp, ",%.17g", tr->x[i * tr->n + j]);
-    fprintf(file.fp, ",%.17g\n", tr->f[i]);
+    for (size_t j = 0; j < tr->n; j++) put_number(file.fp, tr->x[i * tr->n + j]);
+    put_number(file.fp, tr->f[i]);
+    fputc('\n', file.fp);
   }
   return ms_file_end(&file, MS_OK);
 }

@@ -179,7 +179,7 @@ static void test_csv(void) {
     CHECK_NEAR(x1, hand[i][0], 1e-14);
     CHECK_NEAR(x2, hand[i][1], 1e-14);
     CHECK_NEAR(fx, hand[i][2], 1e-13);
-    CHECK(x1 == ms_trace_point(tr, (size_t)i)[0]);   /* %.17g round-trips */
+    CHECK(x1 == ms_trace_point(tr, (size_t)i)[0]);   /* exact round trip */
     CHECK(fx == ms_trace_value(tr, (size_t)i));
   }
   CHECK(fp != NULL && fgets(line, sizeof line, fp) == NULL);
