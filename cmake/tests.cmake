@@ -35,7 +35,7 @@ foreach(spec IN LISTS MS_SPECS)
   string(REGEX REPLACE "_spec$" "" name ${name})
   add_test(NAME spec.${name}
            COMMAND ${BUSTED} --lua=$<TARGET_FILE:momsandbox_cli>
-                   --output=TAP ${spec}
+                   --output=TAP spec/${name}_spec.lua
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(spec.${name} PROPERTIES ENVIRONMENT "${MS_SPEC_ENV}"
                        TIMEOUT 600)

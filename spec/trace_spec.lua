@@ -83,7 +83,7 @@ describe("ms.trace", function()
         out[1], out[2] = 2 * x[1], 2 * x[2]
       end}
     local err = h.error_of(ms.trace, g, ms.gd{lr = 0.1}, {x0 = {1, 1}, steps = 10})
-    assert.matches("^spec/trace_spec.lua:%d+: bad gradient at call 3", err)
+    assert.matches("^[^\n]*spec/trace_spec.lua:%d+: bad gradient at call 3", err)
     assert.matches("stack traceback:.*trace_spec.lua", err)
     assert.are.equal(3, calls)
     -- the same objective still works afterwards

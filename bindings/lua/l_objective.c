@@ -169,7 +169,11 @@ static int finish(lua_State *L, ms_status st, const char *label) {
 /* ms.objective.rosenbrock{a = 1, b = 100, dim = 2} */
 static int l_rosenbrock(lua_State *L) {
   static const char *const known[] = {"a", "b", "dim", NULL};
-  if (lua_isnoneornil(L, 1)) lua_newtable(L), lua_replace(L, 1);
+  lua_settop(L, 1);
+  if (lua_isnil(L, 1)) {   /* ms.objective.rosenbrock(): the defaults */
+    lua_newtable(L);
+    lua_replace(L, 1);
+  }
   ms_lua_checkoptions(L, 1, known);
   double a = optfield(L, "a", 1), b = optfield(L, "b", 100);
   lua_Integer dim = ms_lua_optintfield(L, 1, "dim", 2);
