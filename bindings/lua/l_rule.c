@@ -113,7 +113,7 @@ static void sethyper(lua_State *L, int arg, int box, const char *key, int idx) {
     luaL_argerror(L, arg, lua_pushfstring(L, "%s must be a %s, got %s", key,
                                           flag ? "boolean"
                                                : "number, schedule or function",
-                                          luaL_typename(L, idx)));
+                                          ms_lua_typename(L, idx)));
     return;
   }
   if (st != MS_OK) luaL_argerror(L, arg, ms_last_error());

@@ -45,6 +45,15 @@ void *ms_lua_checkudata(lua_State *L, int idx, const char *tname) {
   return p;
 }
 
+const char *ms_lua_typename(lua_State *L, int idx) {
+  const char *name = NULL;
+  if (luaL_getmetafield(L, idx, "__name") != LUA_TNIL) {
+    name = lua_tostring(L, -1);   /* kept alive by the metatable */
+    lua_pop(L, 1);
+  }
+  return name != NULL ? name : luaL_typename(L, idx);
+}
+
 void ms_lua_setclass(lua_State *L, const char *tname) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, tname);
   lua_setmetatable(L, -2);

@@ -28,6 +28,8 @@ extern const char MS_LUA_SCHEDULE[];
 void *ms_lua_testudata(lua_State *L, int idx, const char *tname);
 void *ms_lua_checkudata(lua_State *L, int idx, const char *tname);
 void ms_lua_setclass(lua_State *L, const char *tname);
+/* The type of the value at idx for messages: its __name if it has one. */
+const char *ms_lua_typename(lua_State *L, int idx);
 
 /* ------------------------------------------------------------- vectors
  * A vector owns its doubles (stored inside the userdata) or is a view on

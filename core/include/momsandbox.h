@@ -129,8 +129,9 @@ ms_status ms_objective_eval(ms_objective *obj, const double *x, double *f,
 /* Fourth-order central finite-difference gradient. */
 ms_status ms_objective_numgrad(ms_objective *obj, const double *x,
                                double *grad);
-/* Largest relative error |a_i - n_i| / max(|a_i|, |n_i|, 1e-8) between the
- * gradient the objective computes and the numeric one, and its index. */
+/* Largest error |a_i - n_i| / max(|a_i|, |n_i|, 1) between the gradient
+ * the objective computes and the numeric one (relative for entries above
+ * 1, absolute below), and its index. */
 ms_status ms_objective_gradcheck(ms_objective *obj, const double *x,
                                  double *max_error, size_t *index);
 /* A plotting window {x1min, x1max, x2min, x2max} for a 2-D objective:
