@@ -276,9 +276,10 @@ static ms_lua_vec *pushview(lua_State *L, int ref, const double *x, size_t n,
 static ms_status call_f(lua_State *L, l_objective *o, const double *x,
                         size_t n, double *f) {
   ms_lua_vec saved;
+  int h = ms_lua_pushhandler(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, o->fref);
   ms_lua_vec *xv = pushview(L, o->xref, x, n, &saved);
-  ms_status st = ms_lua_pcall(L, 1, 1);
+  ms_status st = ms_lua_pcall(L, 1, 1, h);
   *xv = saved;
   if (st != MS_OK) return st;
   int isnum;
@@ -286,7 +287,7 @@ static ms_status call_f(lua_State *L, l_objective *o, const double *x,
   if (!isnum)
     st = ms_lua_pending(L, "objective function f returned %s, expected a number",
                         luaL_typename(L, -1));
-  lua_pop(L, 1);
+  lua_settop(L, h - 1);
   return st;
 }
 
@@ -294,10 +295,12 @@ static ms_status call_grad(lua_State *L, l_objective *o, const double *x,
                            size_t n, double *grad) {
   ms_lua_vec xsaved, gsaved;
   ms_vec_fill(grad, unset_value(), n);
+  int h = ms_lua_pushhandler(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, o->gref);
   ms_lua_vec *xv = pushview(L, o->xref, x, n, &xsaved);
   ms_lua_vec *gv = pushview(L, o->oref, grad, n, &gsaved);
-  ms_status st = ms_lua_pcall(L, 2, 0);
+  ms_status st = ms_lua_pcall(L, 2, 0, h);
+  lua_settop(L, h - 1);
   *xv = xsaved;
   *gv = gsaved;
   for (size_t i = 0; st == MS_OK && i < n; i++)

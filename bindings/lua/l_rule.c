@@ -215,31 +215,17 @@ static void update_h(lua_State *L, l_rule *r, const double *h) {
   }
 }
 
-/* After the step: the result must be nothing or p itself, and the state
- * table must still hold the engine's vectors. */
+/* After the step: the result must be nothing or p itself (the state
+ * table guards itself, see l_state_newindex). */
 static ms_status check_step(lua_State *L, l_rule *r, int result) {
-  if (!lua_isnil(L, result) && lua_touserdata(L, result) != (void *)r->p)
-    return ms_lua_pending(L, "step of rule '%s' must update p in place (e.g. "
-                             "p:axpy(-h.lr, g)); it returned %s",
-                          r->lc->cls.name,
-                          ms_lua_testudata(L, result, MS_LUA_VEC)
-                              ? "a new vector"
-                              : luaL_typename(L, result));
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->sref);
-  for (int i = 0; i < r->nstate; i++) {
-    lua_getfield(L, -1, r->lc->state_names[i]);
-    int same = lua_touserdata(L, -1) == (void *)r->s[i];
-    lua_pop(L, 1);
-    if (!same) {
-      lua_pop(L, 1);
-      return ms_lua_pending(L, "step of rule '%s' replaced state vector s.%s; "
-                               "update it in place (s.%s:copy(...))",
-                            r->lc->cls.name, r->lc->state_names[i],
-                            r->lc->state_names[i]);
-    }
-  }
-  lua_pop(L, 1);
-  return MS_OK;
+  if (lua_isnil(L, result) || lua_touserdata(L, result) == (void *)r->p)
+    return MS_OK;
+  return ms_lua_pending(L, "step of rule '%s' must update p in place (e.g. "
+                           "p:axpy(-h.lr, g)); it returned %s",
+                        r->lc->cls.name,
+                        ms_lua_testudata(L, result, MS_LUA_VEC)
+                            ? "a new vector"
+                            : luaL_typename(L, result));
 }
 
 /* Push the state table with its views aimed at the engine's state. */
@@ -263,7 +249,7 @@ static ms_status lua_step(void *ctx, const double *h, double *x,
   if (!lua_checkstack(L, 12) || r->nstate > 64)
     return ms_lua_pending(L, "stack overflow in rule '%s'", r->lc->cls.name);
   ms_lua_vec psaved, gsaved, ssaved[64];
-  int base = lua_gettop(L);
+  int base = ms_lua_pushhandler(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, r->lc->step_ref);
   aim(r->p, x, n, &psaved);
   lua_rawgeti(L, LUA_REGISTRYINDEX, r->pref);
@@ -272,12 +258,12 @@ static ms_status lua_step(void *ctx, const double *h, double *x,
   push_state(L, r, state, n, ssaved);
   update_h(L, r, h);
   lua_pushinteger(L, (lua_Integer)t);
-  ms_status st = ms_lua_pcall(L, 5, 1);
+  ms_status st = ms_lua_pcall(L, 5, 1, base);
   if (st == MS_OK) st = check_step(L, r, base + 1);
   *r->p = psaved;
   *r->g = gsaved;
   restore_state(r, ssaved);
-  lua_settop(L, base);
+  lua_settop(L, base - 1);
   return st;
 }
 
@@ -292,7 +278,7 @@ static ms_status lua_lookahead(void *ctx, const double *h, const double *x,
   if (!lua_checkstack(L, 12) || r->nstate > 64)
     return ms_lua_pending(L, "stack overflow in rule '%s'", r->lc->cls.name);
   ms_lua_vec psaved, ysaved, ssaved[64];
-  int base = lua_gettop(L);
+  int base = ms_lua_pushhandler(L);
   ms_vec_copy(y, x, n);   /* a lookahead that writes nothing: at x */
   lua_rawgeti(L, LUA_REGISTRYINDEX, r->lc->look_ref);
   aim(r->g, x, n, &psaved);   /* the read-only view serves as p here */
@@ -302,12 +288,21 @@ static ms_status lua_lookahead(void *ctx, const double *h, const double *x,
   push_state(L, r, state, n, ssaved);
   update_h(L, r, h);
   lua_pushinteger(L, (lua_Integer)t);
-  ms_status st = ms_lua_pcall(L, 5, 0);
+  ms_status st = ms_lua_pcall(L, 5, 0, base);
   *r->g = psaved;
   *r->y = ysaved;
   restore_state(r, ssaved);
-  lua_settop(L, base);
+  lua_settop(L, base - 1);
   return st;
+}
+
+/* s.name = value in a step: the state belongs to the engine, which would
+ * never see a replacement vector. */
+static int l_state_newindex(lua_State *L) {
+  return luaL_error(L, "rule '%s' cannot replace state vector s.%s; update "
+                       "it in place (s.%s:copy(...))",
+                    lua_tostring(L, lua_upvalueindex(1)),
+                    luaL_tolstring(L, 2, NULL), lua_tostring(L, -1));
 }
 
 static int newview_ref(lua_State *L, int readonly, ms_lua_vec **v) {
@@ -323,11 +318,18 @@ static void setup_lua_rule(lua_State *L, int box) {
   r->pref = newview_ref(L, 0, &r->p);
   r->gref = newview_ref(L, 1, &r->g);
   r->yref = newview_ref(L, 0, &r->y);
-  lua_createtable(L, 0, cls->nstate);
+  lua_newtable(L);                     /* s: an empty proxy ... */
+  lua_createtable(L, 0, 2);            /* ... whose metatable */
+  lua_createtable(L, 0, cls->nstate);  /* reads the views */
   for (int i = 0; i < cls->nstate; i++) {
     r->s[i] = ms_lua_newview(L, 0);
     lua_setfield(L, -2, cls->state_names[i]);
   }
+  lua_setfield(L, -2, "__index");
+  lua_pushstring(L, cls->name);        /* and refuses writes */
+  lua_pushcclosure(L, l_state_newindex, 1);
+  lua_setfield(L, -2, "__newindex");
+  lua_setmetatable(L, -2);
   r->sref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_createtable(L, 0, cls->nhyper);
   r->href = luaL_ref(L, LUA_REGISTRYINDEX);

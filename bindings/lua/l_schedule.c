@@ -43,9 +43,10 @@ static ms_status call_schedule(void *ctx, int64_t t, double *value) {
   if (L == NULL) return MS_ECALLBACK;
   if (!lua_checkstack(L, 4))
     return ms_lua_pending(L, "stack overflow in a schedule");
+  int h = ms_lua_pushhandler(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, b->fref);
   lua_pushinteger(L, (lua_Integer)t);
-  ms_status st = ms_lua_pcall(L, 1, 1);
+  ms_status st = ms_lua_pcall(L, 1, 1, h);
   if (st != MS_OK) return st;
   int isnum;
   *value = lua_tonumberx(L, -1, &isnum);
@@ -53,7 +54,7 @@ static ms_status call_schedule(void *ctx, int64_t t, double *value) {
     st = ms_lua_pending(L, "schedule function returned %s at step %I, "
                            "expected a number",
                         luaL_typename(L, -1), (lua_Integer)t);
-  lua_pop(L, 1);
+  lua_settop(L, h - 1);
   return st;
 }
 

@@ -65,8 +65,22 @@ ms_lua_vec *ms_lua_checkvec(lua_State *L, int arg) {
   return checklive(L, arg, ms_lua_checkudata(L, arg, MS_LUA_VEC));
 }
 
+/* The vector at arg, in the functions of this file: each has the vector
+ * metatable as upvalue 1, so recognising a vector costs a pointer
+ * comparison rather than a registry lookup -- methods run millions of
+ * times in rules written in Lua. */
+static ms_lua_vec *checkvec(lua_State *L, int arg) {
+  ms_lua_vec *v = lua_touserdata(L, arg);
+  if (v != NULL && lua_getmetatable(L, arg)) {
+    int same = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+    if (same) return checklive(L, arg, v);
+  }
+  return ms_lua_checkvec(L, arg);   /* raises the usual error */
+}
+
 static ms_lua_vec *checkwritable(lua_State *L, int arg) {
-  ms_lua_vec *v = ms_lua_checkvec(L, arg);
+  ms_lua_vec *v = checkvec(L, arg);
   if (v->readonly) luaL_argerror(L, arg, "vector is read-only");
   return v;
 }
@@ -96,7 +110,7 @@ ms_lua_vec *ms_lua_checkvector(lua_State *L, int arg) {
 
 /* Same length as y, or an argument error naming arg. */
 static ms_lua_vec *checksize(lua_State *L, int arg, const ms_lua_vec *y) {
-  ms_lua_vec *x = ms_lua_checkvec(L, arg);
+  ms_lua_vec *x = checkvec(L, arg);
   if (x->n != y->n) {
     const char *msg = lua_pushfstring(L, "size mismatch: vector of %I, expected %I",
                                       (lua_Integer)x->n, (lua_Integer)y->n);
@@ -301,37 +315,37 @@ static int l_clamp(lua_State *L) {
 /* ------------------------------------------------------- reductions */
 
 static int l_dot(lua_State *L) {
-  ms_lua_vec *y = ms_lua_checkvec(L, 1);
+  ms_lua_vec *y = checkvec(L, 1);
   lua_pushnumber(L, ms_vec_dot(y->x, checksize(L, 2, y)->x, y->n));
   return 1;
 }
 
 static int l_norm(lua_State *L) {
-  ms_lua_vec *y = ms_lua_checkvec(L, 1);
+  ms_lua_vec *y = checkvec(L, 1);
   lua_pushnumber(L, ms_vec_norm(y->x, y->n));
   return 1;
 }
 
 static int l_sum(lua_State *L) {
-  ms_lua_vec *y = ms_lua_checkvec(L, 1);
+  ms_lua_vec *y = checkvec(L, 1);
   lua_pushnumber(L, ms_vec_sum(y->x, y->n));
   return 1;
 }
 
 static int l_mean(lua_State *L) {
-  ms_lua_vec *y = ms_lua_checkvec(L, 1);
+  ms_lua_vec *y = checkvec(L, 1);
   lua_pushnumber(L, y->n ? ms_vec_sum(y->x, y->n) / (double)y->n : NAN);
   return 1;
 }
 
 static int l_max(lua_State *L) {
-  ms_lua_vec *y = ms_lua_checkvec(L, 1);
+  ms_lua_vec *y = checkvec(L, 1);
   lua_pushnumber(L, ms_vec_max(y->x, y->n));
   return 1;
 }
 
 static int l_min(lua_State *L) {
-  ms_lua_vec *y = ms_lua_checkvec(L, 1);
+  ms_lua_vec *y = checkvec(L, 1);
   lua_pushnumber(L, ms_vec_min(y->x, y->n));
   return 1;
 }
@@ -339,13 +353,13 @@ static int l_min(lua_State *L) {
 /* --------------------------------------------------------- conversion */
 
 static int l_clone(lua_State *L) {
-  ms_lua_vec *y = ms_lua_checkvec(L, 1);
+  ms_lua_vec *y = checkvec(L, 1);
   ms_lua_pushcopy(L, y->x, y->n);
   return 1;
 }
 
 static int l_totable(lua_State *L) {
-  ms_lua_vec *y = ms_lua_checkvec(L, 1);
+  ms_lua_vec *y = checkvec(L, 1);
   lua_createtable(L, (int)y->n, 0);
   for (size_t i = 0; i < y->n; i++) {
     lua_pushnumber(L, y->x[i]);
@@ -406,13 +420,13 @@ static int l_newindex(lua_State *L) {
 }
 
 static int l_len(lua_State *L) {
-  ms_lua_vec *v = ms_lua_checkvec(L, 1);
+  ms_lua_vec *v = checkvec(L, 1);
   lua_pushinteger(L, (lua_Integer)v->n);
   return 1;
 }
 
 static int l_eq(lua_State *L) {
-  ms_lua_vec *a = ms_lua_checkvec(L, 1), *b = ms_lua_checkvec(L, 2);
+  ms_lua_vec *a = checkvec(L, 1), *b = checkvec(L, 2);
   int eq = a->n == b->n;
   for (size_t i = 0; eq && i < a->n; i++) eq = a->x[i] == b->x[i];
   lua_pushboolean(L, eq);
@@ -460,7 +474,7 @@ static int l_arith_mul(lua_State *L) { return arith(L, MUL); }
 static int l_arith_div(lua_State *L) { return arith(L, DIV); }
 
 static int l_unm(lua_State *L) {
-  ms_lua_vec *a = ms_lua_checkvec(L, 1);
+  ms_lua_vec *a = checkvec(L, 1);
   ms_lua_vec *r = ms_lua_pushcopy(L, a->x, a->n);
   ms_vec_scale(r->x, -1.0, r->n);
   return 1;
@@ -485,9 +499,16 @@ static const luaL_Reg metamethods[] = {
     {"__unm", l_unm},           {NULL, NULL}};
 
 void ms_lua_open_vec(lua_State *L) {
-  ms_lua_newclass(L, MS_LUA_VEC, methods, metamethods);
-  lua_getfield(L, -1, "__index");     /* the methods table */
-  lua_pushcclosure(L, l_index, 1);
+  /* the class by hand: every function gets the metatable as upvalue 1 */
+  luaL_newmetatable(L, MS_LUA_VEC);
+  lua_pushvalue(L, -1);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, MS_LUA_VEC);
+  lua_pushvalue(L, -1);
+  luaL_setfuncs(L, metamethods, 1);
+  lua_newtable(L);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, methods, 1);
+  lua_pushcclosure(L, l_index, 1);    /* looks methods up in that table */
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 

@@ -80,14 +80,15 @@ static int msghandler(lua_State *L) {
   return 1;
 }
 
-ms_status ms_lua_pcall(lua_State *L, int nargs, int nresults) {
-  int base = lua_gettop(L) - nargs;   /* the function's index */
+int ms_lua_pushhandler(lua_State *L) {
   lua_pushcfunction(L, msghandler);
-  lua_insert(L, base);
-  int status = lua_pcall(L, nargs, nresults, base);
-  lua_remove(L, base);
-  if (status == LUA_OK) return MS_OK;
+  return lua_gettop(L);
+}
+
+ms_status ms_lua_pcall(lua_State *L, int nargs, int nresults, int handler) {
+  if (lua_pcall(L, nargs, nresults, handler) == LUA_OK) return MS_OK;
   lua_setfield(L, LUA_REGISTRYINDEX, pending_key);
+  lua_settop(L, handler - 1);
   return MS_ECALLBACK;
 }
 

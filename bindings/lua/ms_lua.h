@@ -73,10 +73,14 @@ ms_status ms_lua_pending(lua_State *L, const char *fmt, ...);
 lua_State *ms_lua_enter(lua_State *L);   /* returns the previous state */
 void ms_lua_leave(lua_State *prev);
 lua_State *ms_lua_current(void);
-/* Call the function below nargs arguments on the stack in protected mode
- * with a traceback handler; on failure keep the error for ms_lua_fail and
- * return MS_ECALLBACK. */
-ms_status ms_lua_pcall(lua_State *L, int nargs, int nresults);
+/* Calling back into Lua from the engine: push the message handler (it adds
+ * a traceback) and remember its index h, push the function and its nargs
+ * arguments, then ms_lua_pcall(L, nargs, nresults, h).  On failure the
+ * error is kept for ms_lua_fail, the stack is back below h, and the result
+ * is MS_ECALLBACK; on success the caller reads the results and pops them
+ * with the handler (lua_settop(L, h - 1)). */
+int ms_lua_pushhandler(lua_State *L);
+ms_status ms_lua_pcall(lua_State *L, int nargs, int nresults, int handler);
 
 /* A table argument of options: raise an error naming the first key that is
  * not in the NULL-terminated list of known names. */
