@@ -143,19 +143,6 @@ static int l_quadratic_form(lua_State *L) {
   return 1;
 }
 
-/* Optional number field key of the options table at 1. */
-static double optfield(lua_State *L, const char *key, double def) {
-  double v = def;
-  int t = lua_getfield(L, 1, key);
-  if (t != LUA_TNIL) {
-    if (t != LUA_TNUMBER)
-      luaL_argerror(L, 1, lua_pushfstring(L, "%s must be a number, got %s", key,
-                                          luaL_typename(L, -1)));
-    v = lua_tonumber(L, -1);
-  }
-  lua_pop(L, 1);
-  return v;
-}
 
 /* Finish a built-in made by a core constructor: an argument error for a
  * failure, else label the objective on top. */
@@ -175,7 +162,7 @@ static int l_rosenbrock(lua_State *L) {
     lua_replace(L, 1);
   }
   ms_lua_checkoptions(L, 1, known);
-  double a = optfield(L, "a", 1), b = optfield(L, "b", 100);
+  double a = ms_lua_optnumfield(L, 1, "a", 1), b = ms_lua_optnumfield(L, 1, "b", 100);
   lua_Integer dim = ms_lua_optintfield(L, 1, "dim", 2);
   luaL_argcheck(L, dim >= 2, 1, "dim must be an integer >= 2");
   l_objective *o = newbox(L, "rosenbrock");
@@ -208,11 +195,11 @@ static int l_himmelblau(lua_State *L) {
 static int l_rotated_quadratic(lua_State *L) {
   static const char *const known[] = {"kappa", "dim", "angle", "seed", NULL};
   ms_lua_checkoptions(L, 1, known);
-  double kappa = optfield(L, "kappa", NAN);
+  double kappa = ms_lua_optnumfield(L, 1, "kappa", NAN);
   luaL_argcheck(L, !isnan(kappa), 1, "option 'kappa' (the condition number) is required");
   lua_Integer dim = ms_lua_optintfield(L, 1, "dim", 2);
   luaL_argcheck(L, dim >= 2, 1, "dim must be an integer >= 2");
-  double angle = optfield(L, "angle", 3.14159265358979323846 / 6);
+  double angle = ms_lua_optnumfield(L, 1, "angle", 3.14159265358979323846 / 6);
   lua_Integer seed = ms_lua_optintfield(L, 1, "seed", 1);
   l_objective *o = newbox(L, "rotated_quadratic");
   ms_status st = ms_objective_rotated_quadratic(kappa, (size_t)dim, angle,

@@ -90,18 +90,6 @@ static double checkbase(lua_State *L) {
   return base;
 }
 
-static double optnum(lua_State *L, const char *key, double def) {
-  double v = def;
-  int t = lua_getfield(L, 1, key);
-  if (t != LUA_TNIL) {
-    if (t != LUA_TNUMBER)
-      luaL_argerror(L, 1, lua_pushfstring(L, "%s must be a number, got %s", key,
-                                          luaL_typename(L, -1)));
-    v = lua_tonumber(L, -1);
-  }
-  lua_pop(L, 1);
-  return v;
-}
 
 static lua_Integer needint(lua_State *L, const char *key) {
   if (lua_getfield(L, 1, key) == LUA_TNIL)
@@ -180,21 +168,19 @@ static int l_step(lua_State *L) {
   ms_lua_checkoptions(L, 1, known);
   double base = checkbase(L);
   lua_Integer size = needint(L, "step_size");
-  double gamma = optnum(L, "gamma", 0.1);
+  double gamma = ms_lua_optnumfield(L, 1, "gamma", 0.1);
   l_schedule *b = newbox(L);
   return finish(L, ms_schedule_step(base, size, gamma, &b->s), "step", known);
 }
 
-static int l_multistep(lua_State *L) {
-  static const char *const known[] = {"base", "lr", "milestones", "gamma", NULL};
-  ms_lua_checkoptions(L, 1, known);
-  double base = checkbase(L);
-  double gamma = optnum(L, "gamma", 0.1);
+/* Option `milestones` of the table at 1, as step numbers in a userdata
+ * left on the stack. */
+static int64_t *checkmilestones(lua_State *L, size_t *n) {
   luaL_argcheck(L, lua_getfield(L, 1, "milestones") == LUA_TTABLE, 1,
                 "milestones must be a table of step numbers");
-  size_t n = (size_t)luaL_len(L, -1);
-  int64_t *m = lua_newuserdatauv(L, (n ? n : 1) * sizeof *m, 0);
-  for (size_t i = 0; i < n; i++) {
+  *n = (size_t)luaL_len(L, -1);
+  int64_t *m = lua_newuserdatauv(L, (*n ? *n : 1) * sizeof *m, 0);
+  for (size_t i = 0; i < *n; i++) {
     int isint;
     lua_geti(L, -2, (lua_Integer)i + 1);
     m[i] = (int64_t)lua_tointegerx(L, -1, &isint);
@@ -203,6 +189,16 @@ static int l_multistep(lua_State *L) {
                                           (lua_Integer)i + 1));
     lua_pop(L, 1);
   }
+  return m;
+}
+
+static int l_multistep(lua_State *L) {
+  static const char *const known[] = {"base", "lr", "milestones", "gamma", NULL};
+  ms_lua_checkoptions(L, 1, known);
+  double base = checkbase(L);
+  double gamma = ms_lua_optnumfield(L, 1, "gamma", 0.1);
+  size_t n;
+  int64_t *m = checkmilestones(L, &n);
   l_schedule *b = newbox(L);
   return finish(L, ms_schedule_multistep(base, m, n, gamma, &b->s),
                 "multistep", known);
@@ -212,7 +208,7 @@ static int l_exponential(lua_State *L) {
   static const char *const known[] = {"base", "lr", "gamma", NULL};
   ms_lua_checkoptions(L, 1, known);
   double base = checkbase(L);
-  double gamma = optnum(L, "gamma", NAN);
+  double gamma = ms_lua_optnumfield(L, 1, "gamma", NAN);
   luaL_argcheck(L, !isnan(gamma), 1, "option 'gamma' is required");
   l_schedule *b = newbox(L);
   return finish(L, ms_schedule_exponential(base, gamma, &b->s), "exponential",
@@ -225,7 +221,7 @@ static int l_cosine(lua_State *L) {
   ms_lua_checkoptions(L, 1, known);
   double base = checkbase(L);
   lua_Integer steps = needint(L, "steps");
-  double min = optnum(L, "min", 0);
+  double min = ms_lua_optnumfield(L, 1, "min", 0);
   lua_getfield(L, 1, "restarts");
   luaL_argcheck(L, lua_isnil(L, -1) || lua_isboolean(L, -1), 1,
                 "restarts must be a boolean");
@@ -241,7 +237,7 @@ static int l_linear(lua_State *L) {
   static const char *const known[] = {"base", "lr", "start", "end", "steps", NULL};
   ms_lua_checkoptions(L, 1, known);
   double base = checkbase(L);
-  double start = optnum(L, "start", 1.0 / 3), end = optnum(L, "end", 1.0);
+  double start = ms_lua_optnumfield(L, 1, "start", 1.0 / 3), end = ms_lua_optnumfield(L, 1, "end", 1.0);
   lua_Integer steps = ms_lua_optintfield(L, 1, "steps", 5);
   l_schedule *b = newbox(L);
   return finish(L, ms_schedule_linear(base, start, end, steps, &b->s),
@@ -253,7 +249,7 @@ static int l_polynomial(lua_State *L) {
   ms_lua_checkoptions(L, 1, known);
   double base = checkbase(L);
   lua_Integer steps = needint(L, "steps");
-  double power = optnum(L, "power", 1), min = optnum(L, "min", 0);
+  double power = ms_lua_optnumfield(L, 1, "power", 1), min = ms_lua_optnumfield(L, 1, "min", 0);
   l_schedule *b = newbox(L);
   return finish(L, ms_schedule_polynomial(base, steps, power, min, &b->s),
                 "polynomial", known);
@@ -291,19 +287,8 @@ static ms_schedule **checkparts(lua_State *L, int arg, size_t *count) {
  * m1, then s2 restarted at its step 1, ... */
 static int l_sequence(lua_State *L) {
   luaL_checktype(L, 1, LUA_TTABLE);
-  luaL_argcheck(L, lua_getfield(L, 1, "milestones") == LUA_TTABLE, 1,
-                "milestones must be a table of step numbers");
-  size_t nm = (size_t)luaL_len(L, -1);
-  int64_t *m = lua_newuserdatauv(L, (nm ? nm : 1) * sizeof *m, 0);
-  for (size_t i = 0; i < nm; i++) {
-    int isint;
-    lua_geti(L, -2, (lua_Integer)i + 1);
-    m[i] = (int64_t)lua_tointegerx(L, -1, &isint);
-    if (!isint)
-      luaL_argerror(L, 1, lua_pushfstring(L, "milestone %I is not an integer",
-                                          (lua_Integer)i + 1));
-    lua_pop(L, 1);
-  }
+  size_t nm;
+  int64_t *m = checkmilestones(L, &nm);
   l_schedule *b = newbox(L);
   int box = lua_gettop(L);
   size_t count;
@@ -340,7 +325,7 @@ static int l_warmup(lua_State *L) {
   static const char *const known[] = {"steps", "start", "after", NULL};
   ms_lua_checkoptions(L, 1, known);
   lua_Integer steps = needint(L, "steps");
-  double start = optnum(L, "start", 0);
+  double start = ms_lua_optnumfield(L, 1, "start", 0);
   lua_getfield(L, 1, "after");
   if (lua_type(L, -1) == LUA_TNUMBER) {   /* a constant after the ramp */
     l_schedule *c = newbox(L);

@@ -157,6 +157,18 @@ lua_Integer ms_lua_optintfield(lua_State *L, int arg, const char *key,
   return v;
 }
 
+lua_Number ms_lua_optnumfield(lua_State *L, int arg, const char *key,
+                              lua_Number def) {
+  lua_Number v = def;
+  int t = lua_getfield(L, arg, key);
+  if (t == LUA_TNUMBER) v = lua_tonumber(L, -1);
+  else if (t != LUA_TNIL)
+    luaL_argerror(L, arg, lua_pushfstring(L, "option '%s' must be a number, got %s",
+                                          key, luaL_typename(L, -1)));
+  lua_pop(L, 1);
+  return v;
+}
+
 /* ------------------------------------------------- embedded Lua parts */
 
 static int l_load_part(lua_State *L) {

@@ -88,6 +88,9 @@ void ms_lua_checkoptions(lua_State *L, int arg, const char *const known[]);
 /* Integer option: field of the table at arg, def when absent. */
 lua_Integer ms_lua_optintfield(lua_State *L, int arg, const char *key,
                                lua_Integer def);
+/* Number option, the same way. */
+lua_Number ms_lua_optnumfield(lua_State *L, int arg, const char *key,
+                              lua_Number def);
 
 /* Create the metatable named tname with methods (for __index) and
  * metamethods, leaving it on the stack. */

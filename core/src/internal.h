@@ -19,6 +19,11 @@ ms_status ms_fail(ms_status status, const char *fmt, ...)
 ms_status ms_interrupted(void);
 void ms_interrupt_clear(void);
 
+/* torch.lerp(a, b, w) on one scalar, as ATen computes it (Adam, RMSprop). */
+static inline double ms_lerp(double a, double b, double w) {
+  return (w < 0 ? -w : w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w);
+}
+
 /* Overflow-checked allocation of count * size bytes, zero-filled. */
 void *ms_calloc(size_t count, size_t size);
 

@@ -41,10 +41,6 @@ static const ms_hyper_info hyper[] = {
 static const char *const state_names[] = {"exp_avg", "exp_avg_sq",
                                           "max_exp_avg_sq"};
 
-/* torch.lerp(a, b, w) on one scalar, as ATen computes it. */
-static double lerp(double a, double b, double w) {
-  return fabs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w);
-}
 
 /* torch.maximum: NaN if either is. */
 static double maximum(double a, double b) { return isnan(a) || a > b ? a : b; }
@@ -62,7 +58,7 @@ static ms_status step(void *ctx, const double *h, double *x, const double *g,
   for (size_t i = 0; i < n; i++) {
     double d = maximize ? -g[i] : g[i];
     if (wd != 0) d += wd * x[i];
-    m[i] = lerp(m[i], d, w1);
+    m[i] = ms_lerp(m[i], d, w1);
     v[i] = v[i] * beta2 + c2 * d * d;
     double s = v[i];
     if (amsgrad) s = vmax[i] = maximum(vmax[i], v[i]);

@@ -34,10 +34,6 @@ static const ms_hyper_info hyper[] = {
 static const char *const state_names[] = {"square_avg", "momentum_buffer",
                                           "grad_avg"};
 
-/* torch.lerp(a, b, w) on one scalar, as ATen computes it. */
-static double lerp(double a, double b, double w) {
-  return fabs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w);
-}
 
 static ms_status step(void *ctx, const double *h, double *x, const double *g,
                       double *const *state, size_t n, int64_t t) {
@@ -52,7 +48,7 @@ static ms_status step(void *ctx, const double *h, double *x, const double *g,
     sq[i] = sq[i] * alpha + c * d * d;
     double r;
     if (centered) {
-      ga[i] = lerp(ga[i], d, c);
+      ga[i] = ms_lerp(ga[i], d, c);
       r = sqrt(sq[i] - ga[i] * ga[i]);
     } else {
       r = sqrt(sq[i]);
