@@ -194,6 +194,18 @@ describe("momsandbox CLI", function()
       assert.matches("stack traceback:", err)
     end)
 
+    it("shows one traceback, from inside the callback, for an error in a Lua objective", function()
+      local script = tmp("cb.lua", "local f = ms.objective{dim = 1,\n" ..
+                                   "  f = function(x) error('in f') end}\n" ..
+                                   "ms.trace(f, ms.gd{lr = 0.1}, {x0 = {1}})\n")
+      local _, err, code = run({script})
+      assert.are.equal(1, code)
+      assert.truthy(err:find(script .. ":2: in f", 1, true))
+      assert.truthy(err:find(script .. ":2: in function", 1, true))   -- the callback's frame
+      assert.truthy(err:find(script .. ":3: in main chunk", 1, true))
+      assert.are.equal(1, select(2, err:gsub("stack traceback:", "")))
+    end)
+
     it("is 1 for a syntax error, a missing file, or a failing stdin chunk", function()
       assert.are.equal(1, select(3, run({tmp("bad.lua", "x = = 1")})))
       assert.are.equal(1, select(3, run({tmpdir .. "/missing.lua"})))

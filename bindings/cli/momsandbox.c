@@ -118,6 +118,9 @@ static int l_msghandler(lua_State *L) {
     msg = lua_pushfstring(L, "(error object is a %s value)",
                           luaL_typename(L, 1));
   }
+  /* An error raised in a callback of the engine carries the traceback
+   * taken where it happened, which already runs down to here. */
+  if (strstr(msg, "\nstack traceback:\n") != NULL) return 1;
   luaL_traceback(L, L, msg, 1);
   return 1;
 }
