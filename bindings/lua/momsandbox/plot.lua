@@ -6,8 +6,8 @@
 --
 -- The format follows the file's extension: .svg, .png or .txt (a text
 -- plot).  With no file, a text plot sized to the terminal ($COLUMNS x $LINES)
--- is printed and returned, for the REPL.  Each function returns the name of
--- the file it wrote, or the text.
+-- is printed, for the REPL.  Each function returns the name of the file it
+-- wrote (nothing when it printed).
 --
 -- Figures need the `gnuplot` program (Debian: apt-get install gnuplot-nox);
 -- without it the plot functions raise an error saying so.  A script whose
