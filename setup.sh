@@ -9,8 +9,9 @@ cd "$(dirname "$0")"
 # build-essential, cmake: compiler and build     lua5.4, liblua5.4-dev: Lua
 # lua-busted: specs   luajit: the FFI binding    gnuplot-nox: figures
 # libreadline-dev: line editing in the REPL
+# clang, libclang-rt-dev: libFuzzer, for the fuzz test of the data parser
 PACKAGES="build-essential cmake lua5.4 liblua5.4-dev lua-busted luajit
-gnuplot-nox libreadline-dev"
+gnuplot-nox libreadline-dev clang libclang-rt-dev"
 
 missing=""
 for p in $PACKAGES; do

@@ -17,9 +17,17 @@ foreach(src IN LISTS MS_CORE_TESTS)
 endforeach()
 
 # ------------------------------------------------------------ busted specs
+# spec/*_spec.lua are user-level: they run under both bindings, the Lua 5.4
+# module in the momsandbox CLI (spec.NAME) and the LuaJIT binding through
+# build/momsandbox-jit (spec.jit.NAME).  What is particular to one binding
+# lives in spec/lua54/ (spec.lua54.NAME) and spec/ffi/ (spec.ffi.NAME).
 set(MS_SPEC_ENV
   MOMSANDBOX_BIN=$<TARGET_FILE:momsandbox_cli>
   MOMSANDBOX_BUILD=${CMAKE_BINARY_DIR})
+set(MS_JIT_ENV
+  MOMSANDBOX_BIN=${CMAKE_BINARY_DIR}/momsandbox-jit
+  MOMSANDBOX_BUILD=${CMAKE_BINARY_DIR}
+  MOMSANDBOX_LIB=$<TARGET_LINKER_FILE:momsandbox_core>)
 if(MS_SANITIZE)
   # A stock lua5.4 loading the instrumented module needs the ASan runtime
   # first; leaks of the uninstrumented interpreter are not ours to report.
@@ -27,19 +35,95 @@ if(MS_SANITIZE)
                   OUTPUT_VARIABLE MS_LIBASAN OUTPUT_STRIP_TRAILING_WHITESPACE)
   list(APPEND MS_SPEC_ENV MOMSANDBOX_PRELOAD=${MS_LIBASAN}
        MOMSANDBOX_SANITIZE=1)
+  # So does luajit loading the instrumented library, and with it everything
+  # the specs start.  No leak checks there: LuaJIT keeps the engine's
+  # objects in memory of its own that LeakSanitizer does not scan, and frees
+  # them only when the garbage collector runs, which a process ending with
+  # os.exit skips.  (The C tests and the Lua 5.4 specs check for leaks.)
+  list(APPEND MS_JIT_ENV LD_PRELOAD=${MS_LIBASAN} MOMSANDBOX_PRELOAD=${MS_LIBASAN}
+       MOMSANDBOX_SANITIZE=1 ASAN_OPTIONS=detect_leaks=0)
 endif()
 
-file(GLOB MS_SPECS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/spec/*_spec.lua)
-foreach(spec IN LISTS MS_SPECS)
-  get_filename_component(name ${spec} NAME_WE)
-  string(REGEX REPLACE "_spec$" "" name ${name})
-  add_test(NAME spec.${name}
-           COMMAND ${BUSTED} --lua=$<TARGET_FILE:momsandbox_cli>
-                   --output=TAP spec/${name}_spec.lua
-           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
-  set_tests_properties(spec.${name} PROPERTIES ENVIRONMENT "${MS_SPEC_ENV}"
-                       TIMEOUT 600)
-endforeach()
+# The specs dir/*_spec.lua but those named in ARGN, as ctest entries
+# spec.<prefix>NAME run by busted under the interpreter lua with env.
+function(ms_add_specs dir prefix lua env)
+  file(GLOB specs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/${dir}/*_spec.lua)
+  foreach(spec IN LISTS specs)
+    get_filename_component(name ${spec} NAME_WE)
+    string(REGEX REPLACE "_spec$" "" name ${name})
+    if(name IN_LIST ARGN)
+      continue()
+    endif()
+    add_test(NAME spec.${prefix}${name}
+             COMMAND ${BUSTED} --lua=${lua} --output=TAP ${dir}/${name}_spec.lua
+             WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+    set_tests_properties(spec.${prefix}${name} PROPERTIES ENVIRONMENT "${env}"
+                         TIMEOUT 600)
+  endforeach()
+endfunction()
+
+ms_add_specs(spec "" $<TARGET_FILE:momsandbox_cli> "${MS_SPEC_ENV}")
+ms_add_specs(spec/lua54 lua54. $<TARGET_FILE:momsandbox_cli> "${MS_SPEC_ENV}")
+if(LUAJIT)
+  # spec/ffi/unsupported.txt names the specs of what the LuaJIT binding does
+  # not wrap yet: they run under the CLI only.
+  file(STRINGS ${CMAKE_SOURCE_DIR}/spec/ffi/unsupported.txt MS_JIT_UNSUPPORTED
+       REGEX "^[A-Za-z0-9_]+$")
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
+               ${CMAKE_SOURCE_DIR}/spec/ffi/unsupported.txt)
+  ms_add_specs(spec jit. ${CMAKE_BINARY_DIR}/momsandbox-jit "${MS_JIT_ENV}"
+               ${MS_JIT_UNSUPPORTED})
+  ms_add_specs(spec/ffi ffi. ${CMAKE_BINARY_DIR}/momsandbox-jit "${MS_JIT_ENV}")
+else()
+  message(STATUS "luajit not found: the LuaJIT binding's specs are left out")
+endif()
+
+# ------------------------------------------- fuzzing the data parser
+# A short libFuzzer run of core/tests/fuzz_data.c on every `ctest` (longer
+# runs: docs/fuzzing.md).  The harness needs clang with libFuzzer (Debian:
+# clang, libclang-rt-dev); without it the test reports itself skipped.  It
+# is instrumented already, so the sanitized build leaves it out.
+if(NOT MS_SANITIZE)
+  find_program(MS_CLANG NAMES clang clang-16 clang-15 clang-14)
+  set(MS_FUZZ_FLAGS -g -O1 -fsanitize=fuzzer,address,undefined -ffp-contract=off)
+  set(MS_FUZZ_HAS_LIBFUZZER FALSE)
+  if(MS_CLANG)
+    set(probe ${CMAKE_BINARY_DIR}/fuzz_probe.c)
+    file(WRITE ${probe} "int LLVMFuzzerTestOneInput(const unsigned char *d, "
+                        "unsigned long n) { return (int)(d == 0 && n); }\n")
+    execute_process(COMMAND ${MS_CLANG} ${MS_FUZZ_FLAGS} ${probe}
+                            -o ${CMAKE_BINARY_DIR}/fuzz_probe
+                    RESULT_VARIABLE rc OUTPUT_QUIET ERROR_QUIET)
+    if(rc EQUAL 0)
+      set(MS_FUZZ_HAS_LIBFUZZER TRUE)
+    endif()
+  endif()
+  if(MS_FUZZ_HAS_LIBFUZZER)
+    # the parser and what it calls, compiled by clang with the harness
+    set(MS_FUZZ_SOURCES core/tests/fuzz_data.c core/src/data.c
+        core/src/status.c core/src/mem.c core/src/vec.c core/src/rng.c)
+    add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/fuzz_data
+      COMMAND ${MS_CLANG} ${MS_FUZZ_FLAGS} -I core/include -I core/src
+              ${MS_FUZZ_SOURCES} -lm -o ${CMAKE_BINARY_DIR}/fuzz_data
+      DEPENDS ${MS_FUZZ_SOURCES} core/src/internal.h core/include/momsandbox.h
+      WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
+      COMMENT "Building the data parser's fuzzer with ${MS_CLANG}")
+    add_custom_target(ms_fuzz_data ALL DEPENDS ${CMAKE_BINARY_DIR}/fuzz_data)
+    # new inputs go to the build's corpus, never into the source tree
+    file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz-corpus)
+    add_test(NAME fuzz.data
+      COMMAND ${CMAKE_BINARY_DIR}/fuzz_data -max_total_time=10 -seed=1
+              -max_len=4096 -timeout=10 -print_final_stats=1
+              -dict=${CMAKE_SOURCE_DIR}/core/tests/fuzz/data.dict
+              -artifact_prefix=${CMAKE_BINARY_DIR}/fuzz-
+              ${CMAKE_BINARY_DIR}/fuzz-corpus
+              ${CMAKE_SOURCE_DIR}/core/tests/fuzz/seeds)
+  else()
+    add_test(NAME fuzz.data COMMAND sh -c
+      "echo 'fuzz.data skipped: no clang with libFuzzer (apt-get install clang libclang-rt-dev)'; exit 77")
+    set_tests_properties(fuzz.data PROPERTIES SKIP_RETURN_CODE 77)
+  endif()
+endif()
 
 # ------------------------------------- the whole suite under ASan + UBSan
 if(NOT MS_SANITIZE)

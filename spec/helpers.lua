@@ -11,10 +11,20 @@ function M.shquote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
 end
 
+--- os.execute's outcome as an exit status (128 + n for signal n): Lua 5.4
+-- gives ok, "exit" or "signal", and the number; LuaJIT, as Lua 5.1, the
+-- wait status alone.
+local function exit_status(ok, how, code)
+  if type(ok) == "number" then
+    return ok % 256 == 0 and ok / 256 or 128 + ok % 128
+  end
+  return ok and 0 or (how == "exit" and code or 128 + code)
+end
+
 --- Run a shell command; returns its exit status, stdout and stderr.
 function M.run(cmd)
   local out, err = os.tmpname(), os.tmpname()
-  local ok, how, code = os.execute(cmd .. " >" .. out .. " 2>" .. err)
+  local status = exit_status(os.execute(cmd .. " >" .. out .. " 2>" .. err))
   local function slurp(path)
     local f = assert(io.open(path, "rb"))
     local s = f:read("a")
@@ -22,7 +32,6 @@ function M.run(cmd)
     os.remove(path)
     return s
   end
-  local status = ok and 0 or (how == "exit" and code or 128 + code)
   return status, slurp(out), slurp(err)
 end
 
@@ -75,11 +84,23 @@ function M.near(a, b, tol)
   return true
 end
 
+--- The 8 bytes of a double: string.pack under Lua 5.4, the FFI under
+-- LuaJIT (which has no string.pack).
+local double_bytes = string.pack and function(x) return string.pack("d", x) end or
+  (function()
+    local ffi = require "ffi"
+    local box = ffi.new("double[1]")
+    return function(x)
+      box[0] = x
+      return ffi.string(box, 8)
+    end
+  end)()
+
 --- Are two vectors identical, bit for bit (NaN equal to NaN)?
 function M.same_bits(a, b)
   if #a ~= #b then return false end
   for i = 1, #a do
-    if string.pack("d", a[i]) ~= string.pack("d", b[i]) then return false end
+    if double_bytes(a[i]) ~= double_bytes(b[i]) then return false end
   end
   return true
 end

@@ -99,7 +99,7 @@ describe("ms.util.run", function()
   end)
 
   it("does not deadlock when the program writes much before it reads", function()
-    local big = string.rep("x", 1 << 20)
+    local big = string.rep("x", 2^20)
     local ok, _, out, err = util.run(
       {"sh", "-c", "head -c 2000000 /dev/zero >&2; cat"}, big)
     assert.is_true(ok)
@@ -108,7 +108,7 @@ describe("ms.util.run", function()
   end)
 
   it("survives a program that does not read its input", function()
-    local ok, status = util.run({"true"}, string.rep("x", 1 << 20))
+    local ok, status = util.run({"true"}, string.rep("x", 2^20))
     assert.is_true(ok)
     assert.equal(0, status)
   end)

@@ -29,6 +29,11 @@ const char MS_LUA_RULE[] = "momsandbox.rule";
 const char MS_LUA_RULECLASS[] = "momsandbox.ruleclass";
 const char MS_LUA_TRACE[] = "momsandbox.trace";
 const char MS_LUA_SCHEDULE[] = "momsandbox.schedule";
+const char MS_LUA_DATA[] = "momsandbox.data";
+const char MS_LUA_MODEL[] = "momsandbox.model";
+const char MS_LUA_TRAIN[] = "momsandbox.train_result";
+const char MS_LUA_RNG[] = "momsandbox.rng";
+const char MS_LUA_SWEEP[] = "momsandbox.sweep";
 
 void *ms_lua_testudata(lua_State *L, int idx, const char *tname) {
   void *p = lua_touserdata(L, idx);
@@ -169,6 +174,17 @@ lua_Number ms_lua_optnumfield(lua_State *L, int arg, const char *key,
   return v;
 }
 
+int ms_lua_optboolfield(lua_State *L, int arg, const char *key, int def) {
+  int v = def;
+  int t = lua_getfield(L, arg, key);
+  if (t == LUA_TBOOLEAN) v = lua_toboolean(L, -1);
+  else if (t != LUA_TNIL)
+    luaL_argerror(L, arg, lua_pushfstring(L, "option '%s' must be a boolean, got %s",
+                                          key, luaL_typename(L, -1)));
+  lua_pop(L, 1);
+  return v;
+}
+
 /* ------------------------------------------------- embedded Lua parts */
 
 static int l_load_part(lua_State *L) {
@@ -214,6 +230,12 @@ int luaopen_momsandbox(lua_State *L) {
   ms_lua_open_trace(L);
   ms_lua_open_schedule(L);
   ms_lua_open_util(L);
+  ms_lua_open_rng(L);
+  ms_lua_open_data(L);
+  ms_lua_open_model(L);
+  ms_lua_open_train(L);
+  ms_lua_open_analysis(L);
+  ms_lua_open_sweep(L);
   lua_pushstring(L, ms_version());
   lua_setfield(L, -2, "version");
   register_parts(L);

@@ -22,6 +22,11 @@ extern const char MS_LUA_RULE[];
 extern const char MS_LUA_RULECLASS[];
 extern const char MS_LUA_TRACE[];
 extern const char MS_LUA_SCHEDULE[];
+extern const char MS_LUA_DATA[];
+extern const char MS_LUA_MODEL[];
+extern const char MS_LUA_TRAIN[];
+extern const char MS_LUA_RNG[];
+extern const char MS_LUA_SWEEP[];
 
 /* luaL_testudata, luaL_checkudata and luaL_setmetatable for the classes
  * made by ms_lua_newclass. */
@@ -88,9 +93,10 @@ void ms_lua_checkoptions(lua_State *L, int arg, const char *const known[]);
 /* Integer option: field of the table at arg, def when absent. */
 lua_Integer ms_lua_optintfield(lua_State *L, int arg, const char *key,
                                lua_Integer def);
-/* Number option, the same way. */
+/* Number and boolean options, the same way. */
 lua_Number ms_lua_optnumfield(lua_State *L, int arg, const char *key,
                               lua_Number def);
+int ms_lua_optboolfield(lua_State *L, int arg, const char *key, int def);
 
 /* Create the metatable named tname with methods (for __index) and
  * metamethods, leaving it on the stack. */
@@ -104,6 +110,19 @@ void ms_lua_open_rule(lua_State *L);
 void ms_lua_open_trace(lua_State *L);
 void ms_lua_open_schedule(lua_State *L);
 void ms_lua_open_util(lua_State *L);
+void ms_lua_open_rng(lua_State *L);
+void ms_lua_open_data(lua_State *L);
+void ms_lua_open_model(lua_State *L);
+void ms_lua_open_train(lua_State *L);
+void ms_lua_open_analysis(lua_State *L);
+void ms_lua_open_sweep(lua_State *L);
+
+/* Field key of the options table at arg as a vector (a ms.vec, or a table
+ * of numbers converted to one), left on the stack top; errors name key. */
+ms_lua_vec *ms_lua_checkvectorfield(lua_State *L, int arg, const char *key);
+/* The data set and model at arg (l_data.c, l_model.c). */
+ms_data *ms_lua_checkdata(lua_State *L, int arg);
+ms_model *ms_lua_checkmodel(lua_State *L, int arg);
 
 /* The pure-Lua parts, embedded at build time (cmake/embed_lua.cmake). */
 typedef struct ms_lua_part {

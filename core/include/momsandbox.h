@@ -22,7 +22,7 @@
 
 /* ---------------------------------------------------------------- status */
 
-enum { MS_ABI_VERSION = 1 };
+enum { MS_ABI_VERSION = 2 };
 
 typedef enum ms_status {
   MS_OK = 0,
@@ -79,6 +79,42 @@ void ms_format_double(char *buf, size_t size, double x);
 /* Write size bytes to path whole or not at all: into a temporary file
  * beside it, renamed over path only once everything is written. */
 ms_status ms_write_file(const char *path, const void *data, size_t size);
+
+/* ------------------------------------------------------ system services
+ * What the bindings' pure-Lua parts (figures through gnuplot, scripts)
+ * need from the system and Lua's standard library lacks; shared by the
+ * Lua 5.4 and LuaJIT bindings (core/src/system.c, POSIX).                */
+
+double ms_clock(void);             /* seconds on a monotonic clock */
+int ms_isatty(int fd);             /* 1 if the descriptor is a terminal */
+/* Create a folder and its parents (mkdir -p). */
+ms_status ms_mkdir(const char *path);
+/* The path of the program posix_spawnp runs for name (looked up in PATH
+ * unless it holds a '/') into size bytes at buf: 1 if found (and it fits). */
+int ms_which(const char *name, char *buf, size_t size);
+/* Create an empty file path.tmp-XXXXXX beside path, with the permissions
+ * of any new file, so that a finished file can be renamed over path (a
+ * rename never crosses folders); its name goes to size bytes at buf
+ * (strlen(path) + 12 are enough). */
+ms_status ms_tmpname(const char *path, char *buf, size_t size);
+
+/* A program run by ms_run: how it ended and what it wrote. */
+typedef struct ms_process {
+  int ok;           /* 1: it exited with status 0 */
+  int status;       /* its exit status, or minus the signal that killed it */
+  char *out, *err;  /* its stdout and stderr, out_len and err_len bytes */
+  size_t out_len, err_len;
+} ms_process;
+
+/* Run the program argv[0] (looked up in PATH) with the arguments argv[1..]
+ * (argv ends with NULL) directly, without a shell: write len bytes of input
+ * to its stdin while collecting its stdout and stderr (a child that writes
+ * much before it reads cannot deadlock), then wait for it.  MS_EIO when it
+ * cannot be run, "gnuplot: not found" for a missing program.  Free what it
+ * wrote with ms_process_free. */
+ms_status ms_run(const char *const *argv, const char *input, size_t len,
+                 ms_process *p);
+void ms_process_free(ms_process *p);
 
 /* ------------------------------------------------------------ randomness
  * One seeded generator, xoshiro256** seeded by splitmix64: a seed gives
@@ -161,7 +197,8 @@ ms_status ms_objective_rotated_quadratic(double kappa, size_t dim,
  * A schedule gives a hyper-parameter's value at step t (t = 1, 2, ...).
  * The built-ins follow PyTorch's lr_scheduler, with k = t - 1 steps
  * already taken playing the role of PyTorch's "epoch": step 1 uses the
- * base value.  Schedules are immutable; composites keep pointers to their
+ * base value.  Schedules are immutable (but for the values supplied to
+ * callback schedules, below); composites keep pointers to their
  * parts, which must outlive them.                                         */
 
 typedef struct ms_schedule ms_schedule;
@@ -203,6 +240,12 @@ void ms_schedule_free(ms_schedule *s);
 ms_status ms_schedule_value(const ms_schedule *s, int64_t t, double *value);
 /* 1 if the value can be computed from any thread (no callback inside) */
 int ms_schedule_is_pure(const ms_schedule *s);
+/* Pull-style schedules, for bindings that evaluate a callback schedule's
+ * function in a loop of their own (LuaJIT compiles a Lua function into its
+ * loop rather than being called back): the value at step t, which the
+ * next ms_schedule_value for step t returns without calling back.
+ * MS_EINVAL for a schedule that is not a callback. */
+ms_status ms_schedule_supply(ms_schedule *s, int64_t t, double value);
 
 /* ---------------------------------------------------------- update rules
  * A rule is a const method table (ms_rule_class) plus an instance
@@ -279,6 +322,18 @@ ms_status ms_rule_lookahead(ms_rule *rule, const double *x, double *y,
 /* Take one step: x <- rule(x, g).  Resets first if n differs from the
  * state's dimension. */
 ms_status ms_rule_step(ms_rule *rule, double *x, const double *g, size_t n);
+/* Pull-style stepping, for bindings that run a class's lookahead or step
+ * in a loop of their own rather than through its function pointer (LuaJIT
+ * compiles rules written in Lua into its loop).  Each does for the rule's
+ * next step what ms_rule_lookahead or ms_rule_step does around the class's
+ * function -- the state made ready for dimension n, the hyper-parameters
+ * in effect evaluated and checked; begin_step also counts the step -- and
+ * gives the step's number t and the values h (the state vectors are
+ * ms_rule_state's). */
+ms_status ms_rule_begin_lookahead(ms_rule *rule, size_t n, int64_t *t,
+                                  const double **h);
+ms_status ms_rule_begin_step(ms_rule *rule, size_t n, int64_t *t,
+                             const double **h);
 
 /* ----------------------------------------------------------------- traces
  * The full-batch loop of d2l's train_2d: x_0 = x0, then steps updates,
@@ -311,5 +366,361 @@ const char *ms_trace_reason(const ms_trace *tr);  /* why it stopped early */
 /* CSV with a header line step,x1,...,xn,f; written to a temporary file
  * and renamed, so a failure leaves no partial file behind. */
 ms_status ms_trace_write_csv(const ms_trace *tr, const char *path);
+/* A trace filled by a loop of the caller's own, for bindings that run
+ * ms_trace_run's loop in their language (LuaJIT compiles it together with
+ * the objectives and rules written in Lua).  ms_trace_new: an empty trace
+ * with room for the points ms_trace_run records with opts (checked as
+ * ms_trace_check checks them).  ms_trace_record: the next point, x_0 first
+ * -- whose f must be finite (MS_ENONFINITE) -- then one per recorded step.
+ * ms_trace_diverge: the run stopped at step t because `what` ("x",
+ * "gradient" or "f"), n numbers at v, holds one that is not finite. */
+ms_status ms_trace_new(size_t n, const ms_trace_opts *opts, ms_trace **out);
+ms_status ms_trace_record(ms_trace *tr, const double *x, double f);
+void ms_trace_diverge(ms_trace *tr, int64_t t, const char *what,
+                      const double *v, size_t n);
+
+/* ------------------------------------------------------------------- data
+ * A data set: n examples, each d features and a label, in double precision.
+ * Text files hold one example per line: numbers separated by tabs or
+ * spaces, or by commas (when the first line has a comma); '#' starts a
+ * comment; blank lines are skipped; LF, CRLF and CR line ends all work.
+ * A malformed file is an MS_EPARSE error naming file:line:column.        */
+
+typedef struct ms_data ms_data;
+
+typedef struct ms_data_opts {
+  int header;             /* 1: the first line names the columns; default 0 */
+  int64_t label;          /* label column, 1-based, or negative from the
+                             end; default -1 (the last) */
+  const char *label_name; /* with a header, the label column by name
+                             (overrides label); default NULL */
+  int standardize;        /* 1: every column, label included, becomes
+                             (x - mean) / std with the mean and population
+                             std over all rows read; a constant column is
+                             then an error; default 0 */
+  int64_t rows;           /* keep only the first rows examples (after
+                             standardising); 0: all; default 0 */
+} ms_data_opts;
+
+void ms_data_opts_init(ms_data_opts *opts);
+ms_status ms_data_load(const char *path, const ms_data_opts *opts,
+                       ms_data **out);
+/* The same from size bytes of text; name stands for the file in messages. */
+ms_status ms_data_parse(const char *text, size_t size, const char *name,
+                        const ms_data_opts *opts, ms_data **out);
+/* n examples from X (row-major n x d) and y, both copied; all finite. */
+ms_status ms_data_new(const double *X, const double *y, size_t n, size_t d,
+                      ms_data **out);
+/* d2l's synthetic_data: x ~ N(0, I), y = w'x + b + noise N(0, noise^2),
+ * drawn example by example (x then the noise) from ms_rng seeded with seed. */
+ms_status ms_data_synthetic(const double *w, size_t d, double b, double noise,
+                            size_t n, uint64_t seed, ms_data **out);
+void ms_data_free(ms_data *data);
+
+size_t ms_data_len(const ms_data *data);           /* examples */
+size_t ms_data_features(const ms_data *data);
+const double *ms_data_row(const ms_data *data, size_t i);  /* d features */
+double ms_data_label(const ms_data *data, size_t i);
+/* Column j (0 .. d-1: features, d: label) was standardised with mean and
+ * std: returns 1 and fills them, or returns 0. */
+int ms_data_scaling(const ms_data *data, size_t j, double *mean, double *std);
+/* The header's name of column j (same numbering), or NULL. */
+const char *ms_data_name(const ms_data *data, size_t j);
+
+/* ----------------------------------------------------------------- models
+ * A model maps d features to a prediction through nparams = d + 1
+ * parameters: the weights w_1..w_d, then the bias b.  Its training loss is
+ * the mean over a minibatch of a per-example loss; the loss it reports
+ * (ms_model_evaluate) is a mean over a whole data set.                   */
+
+typedef struct ms_model ms_model;
+
+typedef enum ms_loss {
+  MS_LOSS_SQUARED = 0, /* 1/2 (yhat - y)^2, d2l's squared_loss (linreg) */
+  MS_LOSS_MSE,         /* (yhat - y)^2, PyTorch's MSELoss (linreg) */
+  MS_LOSS_LOGISTIC     /* -y log p - (1 - y) log(1 - p), p = sigmoid(w'x + b),
+                          labels in [0, 1] (logreg) */
+} ms_loss;
+
+typedef enum ms_bias_init {
+  MS_BIAS_ZERO = 0,    /* b = 0, as d2l's train_ch11 */
+  MS_BIAS_UNIFORM      /* b ~ U(-1/sqrt(d), 1/sqrt(d)), nn.Linear's default */
+} ms_bias_init;
+
+typedef struct ms_model_opts {
+  ms_loss loss;           /* linreg: SQUARED (default) or MSE */
+  double weight_std;      /* w_j ~ N(0, weight_std^2); default 0.01 */
+  ms_bias_init bias_init; /* default MS_BIAS_ZERO */
+} ms_model_opts;
+
+void ms_model_opts_init(ms_model_opts *opts);
+/* Linear regression yhat = w'x + b. */
+ms_status ms_model_linreg(size_t features, const ms_model_opts *opts,
+                          ms_model **out);
+/* Logistic regression p = sigmoid(w'x + b) with the logistic loss. */
+ms_status ms_model_logreg(size_t features, const ms_model_opts *opts,
+                          ms_model **out);
+void ms_model_free(ms_model *model);
+
+const char *ms_model_name(const ms_model *model);     /* "linreg" */
+void ms_model_options(const ms_model *model, ms_model_opts *opts);
+size_t ms_model_features(const ms_model *model);
+size_t ms_model_nparams(const ms_model *model);
+/* The mean training loss over the examples rows[0 .. count) of data (all
+ * of them when rows is NULL) at params, and its gradient; loss and grad
+ * may each be NULL. */
+ms_status ms_model_loss(const ms_model *model, const ms_data *data,
+                        const double *params, const size_t *rows,
+                        size_t count, double *loss, double *grad);
+/* The loss a run reports, over all of data: the training loss, except
+ * that linear regression always reports 1/2 the mean squared error (d2l
+ * halves MSELoss in train_concise_ch11, so both losses compare). */
+ms_status ms_model_evaluate(const ms_model *model, const ms_data *data,
+                            const double *params, double *loss);
+/* The prediction for features x: w'x + b, or its sigmoid for logreg. */
+double ms_model_predict(const ms_model *model, const double *params,
+                        const double *x);
+/* Initial parameters: w_1..w_d = weight_std * normal() in order, then b
+ * (one uniform draw u, b = (2u - 1)/sqrt(d), when MS_BIAS_UNIFORM). */
+void ms_model_init(const ms_model *model, ms_rng *rng, double *params);
+/* The exact minimiser of the training loss over data and its reported
+ * loss: linear regression solves the normal equations (centred, by
+ * Cholesky); other models have no closed form (MS_EINVAL). */
+ms_status ms_model_optimum(const ms_model *model, const ms_data *data,
+                           double *params, double *loss);
+/* The training loss over all of data as an objective of the parameters,
+ * for ms_trace and gradient checks; model and data must outlive it. */
+ms_status ms_model_objective(const ms_model *model, const ms_data *data,
+                             ms_objective **out);
+
+/* --------------------------------------------------------------- training
+ * The minibatch loop of d2l's train_ch11: per epoch a fresh random order
+ * (Fisher-Yates on ms_rng), consecutive minibatches of it (a smaller last
+ * one kept unless drop_last), one rule step per minibatch; the reported
+ * loss over all of data every eval_every examples and at the end.  Time
+ * is measured on CLOCK_MONOTONIC around the training only (d2l's timer).
+ * A run whose gradient, parameters or loss become NaN or Inf stops there
+ * and records the step at which it diverged.                             */
+
+typedef struct ms_train_result ms_train_result;
+
+/* Called about every 0.1 s of a run with the steps done and due and the
+ * seconds since the start; a status other than MS_OK stops the run. */
+typedef ms_status (*ms_progress_fn)(void *ctx, int64_t step, int64_t steps,
+                                    double seconds);
+
+typedef struct ms_train_opts {
+  int64_t batch;        /* examples per minibatch; default 10 */
+  int64_t epochs;       /* default 2 */
+  uint64_t seed;        /* initial parameters, then the orders; default 1 */
+  int64_t eval_every;   /* examples between evaluations (0: only at the
+                           end); default 200 */
+  int shuffle;          /* 0: the data's order every epoch; default 1 */
+  int drop_last;        /* 1: drop a last minibatch smaller than batch */
+  const double *init;   /* initial parameters (nparams) or NULL: drawn; the
+                           draw is made either way, so the orders depend
+                           on the seed alone */
+  ms_progress_fn progress;  /* may be NULL */
+  void *progress_ctx;
+} ms_train_opts;
+
+void ms_train_opts_init(ms_train_opts *opts);
+/* The argument checks of ms_train_run alone: MS_OK when it would start. */
+ms_status ms_train_check(const ms_model *model, const ms_data *data,
+                         const ms_train_opts *opts);
+/* Resets the rule, then trains from the initial parameters. */
+ms_status ms_train_run(const ms_model *model, const ms_data *data,
+                       ms_rule *rule, const ms_train_opts *opts,
+                       ms_train_result **out);
+void ms_train_free(ms_train_result *res);
+
+size_t ms_train_len(const ms_train_result *res);   /* points of the curve */
+int64_t ms_train_examples(const ms_train_result *res, size_t i);
+double ms_train_epoch(const ms_train_result *res, size_t i); /* examples/n */
+double ms_train_loss(const ms_train_result *res, size_t i);
+double ms_train_initial_loss(const ms_train_result *res);
+/* The last evaluation, at the end; for a diverged run the non-finite loss
+ * (of the data or of a minibatch) that stopped it, or NaN when the
+ * gradient or the parameters did. */
+double ms_train_final_loss(const ms_train_result *res);
+int64_t ms_train_steps(const ms_train_result *res);
+double ms_train_epochs_done(const ms_train_result *res);
+double ms_train_seconds(const ms_train_result *res);   /* training only */
+double ms_train_wall(const ms_train_result *res);      /* the whole run */
+/* Training seconds per epoch done (d2l's timer.sum() / num_epochs). */
+double ms_train_sec_per_epoch(const ms_train_result *res);
+size_t ms_train_nparams(const ms_train_result *res);
+const double *ms_train_params(const ms_train_result *res); /* last finite */
+const double *ms_train_init(const ms_train_result *res);
+int64_t ms_train_diverged(const ms_train_result *res);  /* step, or 0 */
+const char *ms_train_reason(const ms_train_result *res);
+/* CSV examples,epoch,loss, one line per point; whole or not at all. */
+ms_status ms_train_write_csv(const ms_train_result *res, const char *path);
+
+/* --------------------------------------------------------------- analysis
+ * The chapter's theory (d2l 11.6.3) as computations.  On a convex
+ * quadratic, gradient descent and momentum decouple along the eigenvectors
+ * of Q; on f(x) = lambda x^2 / 2 momentum (v <- beta v + g, x <- x - eta v)
+ * is the linear map [v; x] <- R [v; x] with
+ *   R(beta, eta, lambda) = [[beta, lambda], [-eta beta, 1 - eta lambda]],
+ * whose eigenvalues solve z^2 - (1 + beta - eta lambda) z + beta = 0; it
+ * converges iff 0 < eta lambda < 2 + 2 beta.  The scalar functions need
+ * lambda > 0, eta > 0 and 0 <= beta < 1 (MS_EINVAL otherwise).          */
+
+/* R row-major: {beta, lambda, -eta beta, 1 - eta lambda}. */
+ms_status ms_momentum_matrix(double beta, double eta, double lambda,
+                             double R[4]);
+/* The eigenvalues re[k] + i im[k] of R, the larger modulus first; a
+ * complex pair has im[0] > 0. */
+ms_status ms_momentum_eigenvalues(double beta, double eta, double lambda,
+                                  double re[2], double im[2]);
+/* The spectral radius of R: the factor by which momentum's error shrinks
+ * per step in the long run. */
+ms_status ms_momentum_radius(double beta, double eta, double lambda,
+                             double *rho);
+/* 1 when 0 < eta lambda < 2 + 2 beta. */
+ms_status ms_momentum_converges(double beta, double eta, double lambda,
+                                int *converges);
+/* Gradient descent's factor |1 - eta lambda|. */
+ms_status ms_gd_rate(double eta, double lambda, double *rate);
+/* The constant parameters with the smallest worst-case factor over
+ * eigenvalues in [mu, L] (0 < mu <= L), and that factor, kappa = L / mu.
+ * Gradient descent: eta = 2 / (mu + L), rate (kappa - 1) / (kappa + 1).
+ * Heavy ball: eta = 4 / (sqrt L + sqrt mu)^2,
+ * beta = ((sqrt L - sqrt mu) / (sqrt L + sqrt mu))^2,
+ * rate (sqrt kappa - 1) / (sqrt kappa + 1). */
+ms_status ms_gd_optimal(double mu, double L, double *eta, double *rate);
+ms_status ms_momentum_optimal(double mu, double L, double *eta, double *beta,
+                              double *rate);
+/* Eigenvalues (ascending) and, when vectors is not NULL, unit eigenvectors
+ * of a symmetric n x n Q (row-major) by cyclic Jacobi rotations: row k of
+ * vectors (n x n) belongs to values[k], its largest entry positive. */
+ms_status ms_eigen_symmetric(const double *Q, size_t n, double *values,
+                             double *vectors);
+/* The minimiser x = -Q^-1 c and minimum b + c'x / 2 (hmin may be NULL) of
+ * h(x) = 1/2 x'Qx + c'x + b, Q symmetric positive definite (Cholesky, with
+ * iterative refinement); c may be NULL (zero). */
+ms_status ms_quadratic_minimize(const double *Q, const double *c, double b,
+                                size_t n, double *x, double *hmin);
+
+/* What the analysis and sweeps need to know of an objective. */
+/* 1 if obj is f(x) = 1/2 sum_i lambda_i x_i^2 (a quadratic, or a
+ * quadratic form with diagonal Q, c = 0 and b = 0); fills lambda (dim
+ * numbers) when it is not NULL. */
+int ms_objective_diagonal(const ms_objective *obj, double *lambda);
+/* 1 if obj is one of the quadratic built-ins, 1/2 x'Qx + c'x + b; fills
+ * Q (dim x dim, row-major), c (dim) and b, each when not NULL. */
+int ms_objective_quadratic_parts(const ms_objective *obj, double *Q,
+                                 double *c, double *b);
+/* 1 if evaluating obj runs no user callback, so any thread may: true of
+ * the engine's built-ins, false of objectives made by ms_objective_new. */
+int ms_objective_is_pure(const ms_objective *obj);
+
+/* ----------------------------------------------------------------- sweeps
+ * A rule run from x0 for the same number of steps at every point of a grid
+ * of hyper-parameter values, measuring each run.  The grid is the product
+ * of its axes, the first varying fastest, or an explicit list of points.
+ * An axis is a hyper-parameter of the rule, or "scale", a factor on the
+ * objective (with f = lambda x^2 / 2 and lambda = 1 it is lambda).
+ * Runs stop early when the iterate or gradient becomes NaN or Inf (they
+ * diverged) or, when the minimiser x* is known, once
+ * |x_t - x*|^2 + |x_{t-1} - x*|^2 < 1e-280 at a step t divisible by 16:
+ * then x_T = x* (the rest would be rounding noise).
+ *
+ * Built-in rules whose update is heavy ball or Nesterov momentum (gd,
+ * momentum, nesterov, sgd without dampening, weight decay or maximize,
+ * no schedules) on a diagonal quadratic whose known x* is 0 run in a
+ * vectorised loop with bit-identical results.  Runs are spread over
+ * threads when the objective, the rule's class and its schedules are all
+ * built-in; anything that calls back into user code runs on the calling
+ * thread.  Every run depends on its parameters alone: results are the
+ * same whatever the threads and shards.                                  */
+
+typedef struct ms_sweep ms_sweep;
+
+typedef enum ms_measure {
+  MS_MEASURE_LOSS = 1,  /* f(x_T); Inf for a diverged run; always measured */
+  MS_MEASURE_RATE = 2,  /* the empirical rate: the geometric mean of the
+                           per-step contraction |z_t| / |z_{t-1}| of
+                           z_t = (x_t - x*, x_{t-1} - x*), weighted as the
+                           least-squares slope of log |z_t| over the last
+                           half to three quarters of the run (steps
+                           2^(k-1) .. t_end with 2^k <= t_end < 2^(k+1)),
+                           which averages out momentum's oscillation */
+  MS_MEASURE_STEPS = 4  /* the first t with f(x_t) - f* <= tol */
+} ms_measure;
+
+typedef struct ms_sweep_opts {
+  int64_t steps;        /* steps per run; default 100 */
+  int measures;         /* MS_MEASURE_* bits; default MS_MEASURE_LOSS */
+  double tol;           /* for MS_MEASURE_STEPS; default 1e-6 */
+  int threads;          /* 0: one per online CPU (default) */
+  int64_t shard;        /* run only part shard (0-based) of shards: */
+  int64_t shards;       /* contiguous parts of the grid; default 0 of 1 */
+  int fast;             /* 0: never the vectorised loop; default 1 */
+  ms_progress_fn progress;  /* on the calling thread, about every 0.1 s
+                               and at the end, with points done and due;
+                               not MS_OK stops the sweep; may be NULL */
+  void *progress_ctx;
+} ms_sweep_opts;
+
+typedef struct ms_sweep_result {
+  double loss;       /* f(x_T), Inf if the run diverged */
+  double rate;       /* NaN when not measured or the run was too short */
+  double steps;      /* NaN when not measured or never reached */
+  int64_t diverged;  /* step at which x or the gradient became NaN or Inf;
+                        0 if they did not */
+} ms_sweep_result;
+
+void ms_sweep_opts_init(ms_sweep_opts *opts);
+/* A sweep of copies of rule (its hyper-parameters are the defaults of
+ * every point; the schedules it uses must outlive the sweep) on obj, which
+ * must outlive it too. */
+ms_status ms_sweep_new(ms_objective *obj, const ms_rule *rule,
+                       const double *x0, size_t n, ms_sweep **out);
+void ms_sweep_free(ms_sweep *s);
+/* Add an axis of count values. */
+ms_status ms_sweep_axis(ms_sweep *s, const char *name, const double *values,
+                        size_t count);
+/* Add an axis of count values from `from` to `to` inclusive, evenly
+ * spaced, or geometrically when log is 1. */
+ms_status ms_sweep_range(ms_sweep *s, const char *name, double from,
+                         double to, int64_t count, int log);
+/* Instead of axes: count points, row k holding the values of the names
+ * (count x nnames, row-major). */
+ms_status ms_sweep_points(ms_sweep *s, const char *const *names,
+                          size_t nnames, const double *values, size_t count);
+/* The minimiser and minimum the measures refer to; by default the
+ * objective's known minimiser and f there.  Either may be NULL. */
+ms_status ms_sweep_target(ms_sweep *s, const double *xstar,
+                          const double *fstar);
+/* Run it (again): MS_ERANGE, before anything runs, when the results would
+ * not fit in half of the machine's memory. */
+ms_status ms_sweep_run(ms_sweep *s, const ms_sweep_opts *opts);
+
+const ms_rule *ms_sweep_rule(const ms_sweep *s);   /* its copy of rule */
+int64_t ms_sweep_total(const ms_sweep *s);     /* points of the whole grid */
+int64_t ms_sweep_first(const ms_sweep *s);     /* this shard's first point */
+int64_t ms_sweep_count(const ms_sweep *s);     /* and how many it ran */
+size_t ms_sweep_naxes(const ms_sweep *s);
+const char *ms_sweep_axis_name(const ms_sweep *s, size_t axis);
+/* Values of a grid axis: count, and value k (NaN out of range). */
+int64_t ms_sweep_axis_len(const ms_sweep *s, size_t axis);
+double ms_sweep_axis_value(const ms_sweep *s, size_t axis, int64_t k);
+int ms_sweep_axis_log(const ms_sweep *s, size_t axis);  /* a log range */
+/* The value of an axis at point i of the whole grid. */
+double ms_sweep_value(const ms_sweep *s, int64_t i, size_t axis);
+/* Results of the last run, ms_sweep_count() of them (NULL before). */
+const ms_sweep_result *ms_sweep_results(const ms_sweep *s);
+int ms_sweep_measures(const ms_sweep *s);      /* of the last run */
+int ms_sweep_was_fast(const ms_sweep *s);      /* 1: the vectorised loop */
+int ms_sweep_threads(const ms_sweep *s);       /* threads it used */
+double ms_sweep_seconds(const ms_sweep *s);    /* wall time of the run */
+/* CSV: the axes, loss, rate and steps when measured, diverged; one line
+ * per point of this shard in order, so that the parts of a sharded sweep
+ * concatenate (header only in the first part) into the whole sweep's
+ * file.  Whole or not at all. */
+ms_status ms_sweep_write_csv(const ms_sweep *s, const char *path,
+                             int header);
 
 #endif

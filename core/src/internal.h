@@ -50,6 +50,34 @@ typedef struct ms_file {
 ms_status ms_file_begin(const char *path, ms_file *file);
 ms_status ms_file_end(ms_file *file, ms_status st);
 
+/* A data set (data.c), read directly by the models and the training
+ * loop. */
+struct ms_data {
+  size_t n, d;
+  double *x;          /* n * d features, row-major */
+  double *y;          /* n labels */
+  double *scale;      /* when standardised: d + 1 means, then d + 1 stds */
+  char **names;       /* d + 1 header names (the label last), or NULL */
+};
+
+/* ms_model_loss without the argument checks, for the training loop:
+ * count >= 1, rows valid, data of the model's feature count. */
+ms_status ms_model_batch(const ms_model *model, const ms_data *data,
+                         const double *params, const size_t *rows,
+                         size_t count, double *loss, double *grad);
+/* Can the model learn from data?  (Logistic regression needs labels in
+ * [0, 1].) */
+ms_status ms_model_accepts(const ms_model *model, const ms_data *data);
+
+/* Step t of the full-batch loop (trace.c), shared by traces and sweeps:
+ * the gradient -- at x, or, when lookahead (the rule's class has one), at
+ * the look-ahead point, with y as room for it -- unless have_g says g holds
+ * it already, then the rule's update of x.  *bad points at g or x when
+ * that is not finite (the run diverged), else it is NULL. */
+ms_status ms_loop_step(ms_objective *obj, ms_rule *rule, int lookahead,
+                       double *x, double *g, double *y, size_t n, int have_g,
+                       const double **bad);
+
 /* The built-in update rules (rules/builtin.c). */
 extern const ms_rule_class *const ms_rule_builtin[];
 extern const size_t ms_rule_builtin_count;

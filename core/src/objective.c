@@ -18,6 +18,7 @@ struct ms_objective {
   double window[4];   /* plotting window of a 2-D objective, if has_window */
   int has_window;
   double *minimizer;  /* a global minimiser, if known (dim numbers) */
+  int pure;           /* a built-in: evaluation runs no user code */
 };
 
 ms_status ms_objective_new(size_t dim, ms_objective_fn fn, int has_grad,
@@ -48,6 +49,7 @@ void ms_objective_free(ms_objective *obj) {
 void ms_objective_describe(ms_objective *obj, const char *name,
                            const double *window, const double *minimizer) {
   obj->name = name;
+  obj->pure = 1;
   if (window != NULL) {
     ms_vec_copy(obj->window, window, 4);
     obj->has_window = 1;
@@ -70,6 +72,7 @@ int ms_objective_minimizer(const ms_objective *obj, double *x) {
 size_t ms_objective_dim(const ms_objective *obj) { return obj->dim; }
 const char *ms_objective_name(const ms_objective *obj) { return obj->name; }
 int ms_objective_has_grad(const ms_objective *obj) { return obj->has_grad; }
+int ms_objective_is_pure(const ms_objective *obj) { return obj->pure; }
 
 ms_status ms_objective_eval(ms_objective *obj, const double *x, double *f,
                             double *grad) {
@@ -246,4 +249,44 @@ ms_status ms_objective_quadratic_form(const double *Q, const double *c,
   }
   ms_objective_describe(*out, "quadratic_form", NULL, NULL);
   return MS_OK;
+}
+
+/* ------------------------------------------------------- introspection */
+
+int ms_objective_diagonal(const ms_objective *obj, double *lambda) {
+  size_t n = obj->dim;
+  if (obj->fn == diag_quadratic_fn) {
+    if (lambda != NULL)
+      ms_vec_copy(lambda, ((const diag_quadratic *)obj->ctx)->lambda, n);
+    return 1;
+  }
+  if (obj->fn != quadratic_form_fn) return 0;
+  const quadratic_form *q = obj->ctx;
+  if (q->b != 0) return 0;
+  for (size_t i = 0; i < n; i++) {
+    if (q->c[i] != 0) return 0;
+    for (size_t j = 0; j < n; j++)
+      if (i != j && q->Q[i * n + j] != 0) return 0;
+  }
+  for (size_t i = 0; lambda != NULL && i < n; i++) lambda[i] = q->Q[i * n + i];
+  return 1;
+}
+
+int ms_objective_quadratic_parts(const ms_objective *obj, double *Q,
+                                 double *c, double *b) {
+  size_t n = obj->dim;
+  if (obj->fn == diag_quadratic_fn) {
+    const double *l = ((const diag_quadratic *)obj->ctx)->lambda;
+    for (size_t i = 0; Q != NULL && i < n; i++)
+      for (size_t j = 0; j < n; j++) Q[i * n + j] = i == j ? l[i] : 0;
+    if (c != NULL) ms_vec_fill(c, 0, n);
+    if (b != NULL) *b = 0;
+    return 1;
+  }
+  if (obj->fn != quadratic_form_fn) return 0;
+  const quadratic_form *q = obj->ctx;
+  if (Q != NULL) ms_vec_copy(Q, q->Q, n * n);
+  if (c != NULL) ms_vec_copy(c, q->c, n);
+  if (b != NULL) *b = q->b;
+  return 1;
 }

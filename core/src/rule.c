@@ -219,25 +219,38 @@ static ms_status hyper_at(ms_rule *rule, int64_t t, const double **h) {
   return MS_OK;
 }
 
+ms_status ms_rule_begin_lookahead(ms_rule *rule, size_t n, int64_t *t,
+                                  const double **h) {
+  ms_status st = ensure_dim(rule, n);
+  *t = rule->t + 1;
+  return st == MS_OK ? hyper_at(rule, *t, h) : st;
+}
+
+ms_status ms_rule_begin_step(ms_rule *rule, size_t n, int64_t *t,
+                             const double **h) {
+  ms_status st = ms_rule_begin_lookahead(rule, n, t, h);
+  if (st == MS_OK) rule->t = *t;
+  return st;
+}
+
 ms_status ms_rule_lookahead(ms_rule *rule, const double *x, double *y,
                             size_t n) {
-  ms_status st = ensure_dim(rule, n);
-  if (st != MS_OK) return st;
   if (rule->cls->lookahead == NULL) {
-    ms_vec_copy(y, x, n);
-    return MS_OK;
+    ms_status st = ensure_dim(rule, n);
+    if (st == MS_OK) ms_vec_copy(y, x, n);
+    return st;
   }
+  int64_t t;
   const double *h;
-  if ((st = hyper_at(rule, rule->t + 1, &h)) != MS_OK) return st;
-  return rule->cls->lookahead(rule->ctx, h, x, rule->state, y, n,
-                              rule->t + 1);
+  ms_status st = ms_rule_begin_lookahead(rule, n, &t, &h);
+  if (st != MS_OK) return st;
+  return rule->cls->lookahead(rule->ctx, h, x, rule->state, y, n, t);
 }
 
 ms_status ms_rule_step(ms_rule *rule, double *x, const double *g, size_t n) {
-  ms_status st = ensure_dim(rule, n);
+  int64_t t;
   const double *h;
-  if (st != MS_OK || (st = hyper_at(rule, rule->t + 1, &h)) != MS_OK)
-    return st;
-  rule->t++;
-  return rule->cls->step(rule->ctx, h, x, g, rule->state, n, rule->t);
+  ms_status st = ms_rule_begin_step(rule, n, &t, &h);
+  if (st != MS_OK) return st;
+  return rule->cls->step(rule->ctx, h, x, g, rule->state, n, t);
 }

@@ -28,6 +28,8 @@ struct ms_schedule {
   ms_schedule_fn fn;
   void *ctx;
   ms_free_fn free_ctx;
+  int64_t supplied_t;             /* a callback's value at this step ... */
+  double supplied;                /* ... given by ms_schedule_supply */
 };
 
 static ms_status make(kind k, double base, ms_schedule **out) {
@@ -222,6 +224,10 @@ ms_status ms_schedule_value(const ms_schedule *s, int64_t t, double *value) {
   size_t i = 0;
   switch (s->kind) {
     case CALLBACK:
+      if (t == s->supplied_t) {
+        *value = s->supplied;
+        return MS_OK;
+      }
       return s->fn(s->ctx, t, value);
     case CONSTANT:
       *value = s->base;
@@ -261,6 +267,14 @@ ms_status ms_schedule_value(const ms_schedule *s, int64_t t, double *value) {
       return ms_schedule_value(s->parts[i], i ? t - s->milestones[i - 1] : t,
                                value);
   }
+  return MS_OK;
+}
+
+ms_status ms_schedule_supply(ms_schedule *s, int64_t t, double value) {
+  if (s->kind != CALLBACK)
+    return ms_fail(MS_EINVAL, "only callback schedules take supplied values");
+  s->supplied_t = t;
+  s->supplied = value;
   return MS_OK;
 }
 

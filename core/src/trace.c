@@ -38,36 +38,11 @@ void ms_trace_free(ms_trace *tr) {
   free(tr);
 }
 
-static ms_status trace_new(size_t n, size_t cap, const ms_trace_opts *o,
-                           ms_trace **out) {
-  ms_trace *tr = ms_calloc(1, sizeof *tr);
-  if (tr != NULL) {
-    tr->n = n;
-    tr->cap = cap;
-    tr->every = o->every;
-    tr->steps = o->steps;
-    tr->x = ms_big_alloc(buffer_bytes(n, cap));
-    tr->f = tr->x ? tr->x + cap * n : NULL;
-  }
-  if (tr == NULL || tr->x == NULL) {
-    ms_trace_free(tr);
-    return ms_fail(MS_ENOMEM, "out of memory for a trace of %zu points", cap);
-  }
-  *out = tr;
-  return MS_OK;
-}
-
-static void record(ms_trace *tr, const double *x, double f) {
-  double *p = tr->x + tr->len * tr->n;
-  for (size_t i = 0; i < tr->n; i++) p[i] = x[i];
-  tr->f[tr->len++] = f;
-}
-
 /* Name the first non-finite entry of v for the trace's reason. */
-static void diverge(ms_trace *tr, int64_t t, const char *what,
-                    const double *v, size_t n) {
+void ms_trace_diverge(ms_trace *tr, int64_t t, const char *what,
+                      const double *v, size_t n) {
   size_t i = 0;
-  while (i < n && isfinite(v[i])) i++;
+  while (i + 1 < n && isfinite(v[i])) i++;
   double bad = isnan(v[i]) ? NAN : v[i];   /* print "nan", never "-nan" */
   tr->diverged = t;
   if (n == 1)
@@ -90,15 +65,8 @@ static ms_status capacity(size_t n, const ms_trace_opts *o, size_t *cap) {
   return MS_OK;
 }
 
-ms_status ms_trace_check(const ms_objective *obj, const double *x0,
-                         size_t n, const ms_trace_opts *o) {
-  size_t dim = ms_objective_dim(obj);
-  if (n != dim)
-    return ms_fail(MS_ESIZE, "x0 has %zu entries but the objective takes %zu",
-                   n, dim);
-  for (size_t i = 0; i < n; i++)
-    if (!isfinite(x0[i]))
-      return ms_fail(MS_EINVAL, "x0[%zu] is not finite", i + 1);
+/* The checks of the options alone, for a trace of dimension n. */
+static ms_status check_opts(size_t n, const ms_trace_opts *o) {
   if (o->steps < 0)
     return ms_fail(MS_EINVAL, "steps must be >= 0, got %lld",
                    (long long)o->steps);
@@ -112,11 +80,82 @@ ms_status ms_trace_check(const ms_objective *obj, const double *x0,
   return capacity(n, o, &cap);
 }
 
+ms_status ms_trace_check(const ms_objective *obj, const double *x0,
+                         size_t n, const ms_trace_opts *o) {
+  size_t dim = ms_objective_dim(obj);
+  if (n != dim)
+    return ms_fail(MS_ESIZE, "x0 has %zu entries but the objective takes %zu",
+                   n, dim);
+  for (size_t i = 0; i < n; i++)
+    if (!isfinite(x0[i]))
+      return ms_fail(MS_EINVAL, "x0[%zu] is not finite", i + 1);
+  return check_opts(n, o);
+}
+
+ms_status ms_trace_new(size_t n, const ms_trace_opts *opts, ms_trace **out) {
+  *out = NULL;
+  ms_trace_opts o;
+  ms_trace_opts_init(&o);
+  if (opts != NULL) o = *opts;
+  size_t cap = 0;
+  ms_status st = n > 0 ? check_opts(n, &o)
+                       : ms_fail(MS_EINVAL, "parameters must not be empty");
+  if (st == MS_OK) st = capacity(n, &o, &cap);
+  if (st != MS_OK) return st;
+  ms_trace *tr = ms_calloc(1, sizeof *tr);
+  if (tr != NULL) {
+    tr->n = n;
+    tr->cap = cap;
+    tr->every = o.every;
+    tr->steps = o.steps;
+    tr->x = ms_big_alloc(buffer_bytes(n, cap));
+    tr->f = tr->x ? tr->x + cap * n : NULL;
+  }
+  if (tr == NULL || tr->x == NULL) {
+    ms_trace_free(tr);
+    return ms_fail(MS_ENOMEM, "out of memory for a trace of %zu points", cap);
+  }
+  *out = tr;
+  return MS_OK;
+}
+
+ms_status ms_trace_record(ms_trace *tr, const double *x, double f) {
+  if (tr->len == tr->cap)
+    return ms_fail(MS_ERANGE, "the trace is full (%zu points)", tr->cap);
+  if (tr->len == 0 && !isfinite(f))
+    return ms_fail(MS_ENONFINITE, "f(x0) is %g", isnan(f) ? NAN : f);
+  double *p = tr->x + tr->len * tr->n;
+  for (size_t i = 0; i < tr->n; i++) p[i] = x[i];
+  tr->f[tr->len++] = f;
+  return MS_OK;
+}
+
 /* f at x, and -- when fused is set -- the gradient there for the next
  * step in the same call, which built-in objectives compute in one pass. */
 static ms_status value(ms_objective *obj, const double *x, double *f,
                        double *g, int fused) {
   return ms_objective_eval(obj, x, f, fused ? g : NULL);
+}
+
+ms_status ms_loop_step(ms_objective *obj, ms_rule *rule, int lookahead,
+                       double *x, double *g, double *y, size_t n, int have_g,
+                       const double **bad) {
+  ms_status st = MS_OK;
+  *bad = NULL;
+  if (lookahead) {
+    if ((st = ms_rule_lookahead(rule, x, y, n)) == MS_OK)
+      st = ms_objective_eval(obj, y, NULL, g);
+  } else if (!have_g) {
+    st = ms_objective_eval(obj, x, NULL, g);
+  }
+  if (st != MS_OK) return st;
+  if (!ms_vec_isfinite(g, n)) {
+    *bad = g;
+    return MS_OK;
+  }
+  if ((st = ms_rule_step(rule, x, g, n)) != MS_OK) return st;
+  if (!ms_vec_isfinite(x, n)) *bad = x;
+  return MS_OK;
 }
 
 /* Steps 1..steps from x_0 = x, recorded already with f(x_0); g holds the
@@ -134,20 +173,11 @@ static ms_status run(ms_trace *tr, ms_objective *obj, ms_rule *rule,
       if ((st = ms_interrupted()) != MS_OK) return st;
       next_poll += INTERRUPT_POLL;
     }
-    if (lookahead) {
-      if ((st = ms_rule_lookahead(rule, x, y, n)) == MS_OK)
-        st = ms_objective_eval(obj, y, NULL, g);
-    } else if (!have_g) {
-      st = ms_objective_eval(obj, x, NULL, g);
-    }
+    const double *bad;
+    st = ms_loop_step(obj, rule, lookahead, x, g, y, n, have_g, &bad);
     if (st != MS_OK) return st;
-    if (!ms_vec_isfinite(g, n)) {
-      diverge(tr, t, "gradient", g, n);
-      return MS_OK;
-    }
-    if ((st = ms_rule_step(rule, x, g, n)) != MS_OK) return st;
-    if (!ms_vec_isfinite(x, n)) {
-      diverge(tr, t, "x", x, n);
+    if (bad != NULL) {
+      ms_trace_diverge(tr, t, bad == x ? "x" : "gradient", bad, n);
       return MS_OK;
     }
     have_g = 0;
@@ -156,10 +186,10 @@ static ms_status run(ms_trace *tr, ms_objective *obj, ms_rule *rule,
       have_g = !lookahead && t < tr->steps;
       if ((st = value(obj, x, &f, g, have_g)) != MS_OK) return st;
       if (!isfinite(f)) {
-        diverge(tr, t, "f", &f, 1);
+        ms_trace_diverge(tr, t, "f", &f, 1);
         return MS_OK;
       }
-      record(tr, x, f);
+      if ((st = ms_trace_record(tr, x, f)) != MS_OK) return st;
       next_record = tr->steps - t > tr->every ? t + tr->every : tr->steps;
     }
   }
@@ -172,9 +202,7 @@ ms_status ms_trace_run(ms_objective *obj, ms_rule *rule, const double *x0,
   ms_trace_opts o;
   ms_trace_opts_init(&o);
   if (opts != NULL) o = *opts;
-  size_t cap = 0;
   ms_status st = ms_trace_check(obj, x0, n, &o);
-  if (st == MS_OK) st = capacity(n, &o, &cap);
   if (st == MS_OK) st = ms_rule_reset(rule, n);
   if (st != MS_OK) return st;
 
@@ -187,15 +215,10 @@ ms_status ms_trace_run(ms_objective *obj, ms_rule *rule, const double *x0,
 
   double f0;
   int have_g = ms_rule_class_of(rule)->lookahead == NULL && o.steps > 0;
-  if ((st = trace_new(n, cap, &o, &tr)) == MS_OK &&
-      (st = value(obj, x, &f0, g, have_g)) == MS_OK) {
-    if (!isfinite(f0))
-      st = ms_fail(MS_ENONFINITE, "f(x0) is %g", isnan(f0) ? NAN : f0);
-    else {
-      record(tr, x, f0);
-      st = run(tr, obj, rule, x, g, y, have_g);
-    }
-  }
+  if ((st = ms_trace_new(n, &o, &tr)) == MS_OK &&
+      (st = value(obj, x, &f0, g, have_g)) == MS_OK &&
+      (st = ms_trace_record(tr, x, f0)) == MS_OK)
+    st = run(tr, obj, rule, x, g, y, have_g);
   free(work);
   if (st != MS_OK) {
     ms_trace_free(tr);

@@ -12,10 +12,18 @@
 -- and the usage on stderr and exits with status 2, as command-line tools do.
 local M = {}
 
+-- The integer s spells, or nil: a Lua 5.4 integer, or under LuaJIT (whose
+-- numbers are all doubles) a whole double.
+local function integer(s)
+  local x = tonumber(s)
+  if x == nil or x ~= math.floor(x) or x < -2^63 or x >= 2^63 then return nil end
+  return math.tointeger and math.tointeger(x) or x
+end
+
 local convert = {
   string = function(s) return s end,
   number = function(s) return tonumber(s) end,
-  integer = function(s) return math.tointeger(tonumber(s)) end,
+  integer = integer,
   numbers = function(s)
     local t = {}
     for item in (s .. ","):gmatch("([^,]*),") do

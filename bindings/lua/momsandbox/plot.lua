@@ -133,7 +133,7 @@ local function check_int(v, what, lo, hi)
   if v < lo or v > hi then
     fail("%s must be between %d and %d, got %s", what, lo, hi, tostring(v))
   end
-  return math.tointeger(v)
+  return v
 end
 
 -- {min, max, min, max, ...}: n finite pairs with min < max.
@@ -194,12 +194,18 @@ end
 
 ------------------------------------------------------------ the legend
 
+-- The characters of a UTF-8 string: its bytes but the continuation bytes
+-- (Lua 5.4's utf8.len, which LuaJIT lacks).
+local function characters(s)
+  return select(2, s:gsub("[^\128-\191]", ""))
+end
+
 -- Where the key hides the fewest points: a corner of the plot, or below it
 -- when every corner covers some.  points holds {u, v} in [0, 1]² (the
 -- plot's area); the key takes about as much room as its labels need.
 local function best_key(points, labels)
   local longest = 0
-  for _, s in ipairs(labels) do longest = math.max(longest, utf8.len(s) or #s) end
+  for _, s in ipairs(labels) do longest = math.max(longest, characters(s)) end
   local w = math.min(0.9, 0.1 + 0.015 * longest)
   local h = math.min(0.9, 0.04 + 0.07 * #labels)
   local best, fewest = "below", math.huge
@@ -424,14 +430,14 @@ local function auto_levels(values, n)
   local lo, hi = values[1], values[#values]
   if lo == nil or hi <= lo then return {} end
   local levels = {}
-  local median = values[(#values + 1) // 2]
+  local median = values[math.floor((#values + 1) / 2)]
   if median - lo >= (hi - lo) / n then
     local step = nice_step(hi - lo, n)
     for k = math.floor(lo / step) + 1, math.ceil(hi / step) - 1 do
       levels[#levels + 1] = k * step
     end
   else
-    local first = math.max(values[math.max(1, #values // 50)] - lo, (hi - lo) * 1e-6)
+    local first = math.max(values[math.max(1, math.floor(#values / 50))] - lo, (hi - lo) * 1e-6)
     local ratio = (hi - lo) / first
     for k = 0, n - 1 do levels[#levels + 1] = lo + first * ratio ^ (k / n) end
   end
@@ -450,12 +456,17 @@ local function check_levels(v, values, default)
   return levels
 end
 
+-- A trace is a userdata under Lua 5.4, a cdata under LuaJIT.
+local function is_trace(v)
+  return type(v) == "userdata" or type(v) == "cdata"
+end
+
 local function check_traces(traces)
-  if type(traces) == "userdata" then traces = {traces} end
+  if is_trace(traces) then traces = {traces} end
   if traces == nil then return {} end
   if type(traces) ~= "table" then fail("traces must be a table of traces") end
   for i, tr in ipairs(traces) do
-    if type(tr) ~= "userdata" and type(tr) ~= "table" then
+    if not is_trace(tr) and type(tr) ~= "table" then
       fail("traces[%d] must be a trace (ms.trace), got %s", i, type(tr))
     end
     if tr.dim ~= 2 then
@@ -501,7 +512,7 @@ end
 -- zigzags far out of d2l's window).  Runs that diverged are left out:
 -- their last points, near overflow, would squash the picture into a line.
 local function grow(window, traces, xs, ys)
-  local view = {table.unpack(window)}
+  local view = {(table.unpack or unpack)(window)}
   for axis, cols in ipairs{xs, ys} do
     local lo, hi = 2 * axis - 1, 2 * axis
     for i, col in ipairs(cols) do

@@ -1,0 +1,88 @@
+--- momsandbox for LuaJIT: the engine's shared library (libmomsandbox.so)
+-- through the FFI, with the user-level API of the Lua 5.4 module.
+--
+--   LUA_PATH='bindings/ffi/?.lua;;' luajit script.lua     (build/momsandbox-jit
+--                                                         sets this up)
+--   local ms = require "momsandbox"
+--
+-- The declarations come from the public header itself (momsandbox.ffi.core).
+-- Rules, objectives and schedules written in Lua run inside a loop that
+-- LuaJIT compiles (momsandbox.ffi.trace) instead of being called back from
+-- C, which is what makes a rule in Lua about as fast as a built-in.  The
+-- pure-Lua parts (ms.plot, ms.args) are the Lua 5.4 module's own files.
+if not jit then
+  error("momsandbox: bindings/ffi is the LuaJIT binding; under Lua 5.4 use the C module " ..
+        "(LUA_CPATH='build/?.so;;') or the momsandbox command", 2)
+end
+
+-- This file's folder: the FFI parts are in momsandbox/ffi/ beside it; the
+-- shared pure-Lua parts in ../lua/momsandbox/ (source tree) or momsandbox/
+-- beside it (installed).
+local here = debug.getinfo(1, "S").source:match("^@(.*)$"):match("^(.*)/") or "."
+
+local function exists(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- Each part loads from its file, whatever the user's package.path holds.
+local function preload(module, path)
+  package.preload[module] = function(...)
+    return assert(loadfile(path))(...)
+  end
+end
+
+for _, part in ipairs{"core", "vec", "objective", "schedule", "rule", "trace", "util"} do
+  preload("momsandbox.ffi." .. part, here .. "/momsandbox/ffi/" .. part .. ".lua")
+end
+local shared = {}   -- short name -> module name: ms.plot loads on first use
+for _, part in ipairs{"plot", "args"} do
+  local path = here .. "/../lua/momsandbox/" .. part .. ".lua"
+  preload("momsandbox." .. part, exists(path) and path or here .. "/momsandbox/" .. part .. ".lua")
+  shared[part] = "momsandbox." .. part
+end
+
+local core = require("momsandbox.ffi.core").open(here)
+local vec = require "momsandbox.ffi.vec"
+local objective = require "momsandbox.ffi.objective"
+local schedule = require "momsandbox.ffi.schedule"
+local rule = require "momsandbox.ffi.rule"
+local trace = require "momsandbox.ffi.trace"
+local util = require "momsandbox.ffi.util"
+
+--- The engine object behind an objective, rule, schedule or trace (an
+-- ms_objective *, ...), for calls of ms.ffi.C; valid while obj lives.
+local function engine(obj)
+  local d = objective.record(obj) or rule.record(obj) or schedule.record(obj)
+  if d then return d.ptr end
+  if trace.is(obj) then return obj.ptr end
+  error("bad argument #1 to 'engine' (objective, rule, schedule or trace expected, got " ..
+        core.typename(obj) .. ")", 2)
+end
+
+local ms = {
+  version = require("ffi").string(core.C.ms_version()),
+  vec = vec.module,
+  objective = objective.module,
+  gradcheck = objective.gradcheck,
+  schedule = schedule.module,
+  rule = rule.define,
+  trace = trace.run,
+  util = util,
+  -- for LuaJIT users: the engine's functions (ms.ffi.C.ms_vec_dot, ...),
+  -- its objects, where they came from, and how many are alive
+  ffi = {C = core.C, engine = engine, header = core.header, library = core.library,
+         live = core.live},
+}
+for name, constructor in pairs(rule.builtins) do ms[name] = constructor end
+
+return setmetatable(ms, {
+  __index = function(t, key)
+    local module = shared[key]
+    if module == nil then return nil end
+    local part = require(module)
+    rawset(t, key, part)
+    return part
+  end,
+})

@@ -1,0 +1,340 @@
+--- momsandbox.ffi.core: the engine's library under LuaJIT, and what every
+-- part of the FFI binding shares: argument checks whose messages read like
+-- the Lua 5.4 binding's (luaL_argerror's), errors of the engine, ownership
+-- of its objects, and calls that may call back into Lua.
+--
+-- The declarations are the public header itself, core/include/momsandbox.h,
+-- read at load time with its preprocessor lines removed: there is no second
+-- list to keep in step with it.
+local ffi = require "ffi"
+
+local M = {}
+
+local function readable(path)
+  local f = io.open(path, "rb")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function slurp(path)
+  local f = assert(io.open(path, "rb"))
+  local text = f:read("*a")
+  f:close()
+  return text
+end
+
+--- Where `make install` put the header and the library, when this is an
+-- installed copy of the module (CMakeLists.txt writes installed.lua).
+local function installed(root)
+  local chunk = loadfile(root .. "/momsandbox/ffi/installed.lua")
+  return chunk and chunk() or {}
+end
+
+--- The public header: $MOMSANDBOX_HEADER, else the source tree's (the
+-- module in bindings/ffi), else the installed one.
+local function find_header(root)
+  local env = os.getenv("MOMSANDBOX_HEADER")
+  local candidates = env and env ~= "" and {env} or
+    {root .. "/../../core/include/momsandbox.h", installed(root).header}
+  for _, path in ipairs(candidates) do
+    if readable(path) then return path end
+  end
+  error("momsandbox: cannot find the public header momsandbox.h; looked at:\n  " ..
+        table.concat(candidates, "\n  ") .. "\nset MOMSANDBOX_HEADER to its path", 0)
+end
+
+--- The engine library: $MOMSANDBOX_LIB alone when set, else the source
+-- tree's build/ or the installed one, else the system's library path.  The
+-- error lists every place tried.
+local function load_library(root)
+  local env = os.getenv("MOMSANDBOX_LIB")
+  if env and env ~= "" then
+    local ok, lib = pcall(ffi.load, env)
+    if ok then return lib, env end
+    error(("momsandbox: cannot load the engine library %s (MOMSANDBOX_LIB): %s"):format(
+          env, lib), 0)
+  end
+  local tried = {}
+  for _, path in ipairs{root .. "/../../build/libmomsandbox.so", installed(root).library} do
+    if readable(path) then
+      local ok, lib = pcall(ffi.load, path)
+      if ok then return lib, path end
+      tried[#tried + 1] = path .. ": " .. lib
+    else
+      tried[#tried + 1] = path .. ": no such file"
+    end
+  end
+  local ok, lib = pcall(ffi.load, "momsandbox")
+  if ok then return lib, "libmomsandbox.so" end
+  tried[#tried + 1] = "the system's library path: " .. lib
+  error("momsandbox: cannot find the engine library libmomsandbox.so; looked in:\n  " ..
+        table.concat(tried, "\n  ") ..
+        "\nbuild it (make build) or set MOMSANDBOX_LIB to its path", 0)
+end
+
+--- Declare the header to the FFI: the text without its '#' lines.  A state
+-- that has declared it already (a user's own ffi.cdef) keeps its types.
+local function declare(path)
+  if pcall(ffi.typeof, "ms_trace_opts") then return end
+  ffi.cdef((("\n" .. slurp(path)):gsub("\n#[^\n]*", "\n")))
+end
+
+--- Load the library for the module at root (its folder) and check that it
+-- is the one the header describes.
+function M.open(root)
+  M.parts = root .. "/momsandbox/ffi/"   -- the binding's own files, for M.traceback
+  M.header = find_header(root)
+  declare(M.header)
+  local lib, where = load_library(root)
+  local ok, have = pcall(function() return lib.ms_abi_version() end)
+  local want = lib.MS_ABI_VERSION
+  if not ok or have ~= want then
+    error(("momsandbox: the header %s is for MS_ABI_VERSION %d but the library %s %s; " ..
+           "rebuild the library from the same sources (or point MOMSANDBOX_LIB and " ..
+           "MOMSANDBOX_HEADER at a matching pair)"):format(M.header, want, where,
+           ok and "has version " .. have or "has no ms_abi_version"), 0)
+  end
+  M.C, M.library = lib, where
+  return M
+end
+
+------------------------------------------------------------------ errors
+
+--- An error of the engine or of an argument check, raised inside the
+-- binding: public functions turn it into a message at their caller's line
+-- (as luaL_error does), while errors of the user's own code pass unchanged.
+local Failure = {}
+
+function M.failure(msg)
+  error(setmetatable({msg = msg}, Failure), 0)
+end
+
+--- Re-raise err, caught by a public function, for its caller: a Failure as
+-- a message at level (counted from the caller of reraise), anything else as
+-- it came.
+function M.reraise(err, level)
+  if getmetatable(err) == Failure then error(err.msg, level + 1) end
+  error(err, 0)
+end
+
+--- Call fn(...) for a public function: a Failure inside becomes an error at
+-- the public function's caller.
+function M.protect(fn)
+  return function(...)
+    local res = {pcall(fn, ...)}
+    if res[1] then return unpack(res, 2, table.maxn(res)) end
+    M.reraise(res[2], 2)
+  end
+end
+
+local pending   -- the error of the last failed callback, for M.check
+
+--- Raise the error behind status st of a core call: the error of the Lua
+-- callback that failed (as it was), or the engine's explanation.
+function M.check(st)
+  if st == 0 then return end
+  if st == M.C.MS_ECALLBACK and pending ~= nil then
+    local err = pending
+    pending = nil
+    error(err, 0)
+  end
+  local detail = ffi.string(M.C.ms_last_error())
+  M.failure(detail ~= "" and detail or ffi.string(M.C.ms_strerror(st)))
+end
+
+--- The engine's explanation of the last failure.
+function M.last_error()
+  return ffi.string(M.C.ms_last_error())
+end
+
+--- Run fn(...) inside a callback from the engine: never raise across C
+-- frames; keep the error for M.check and return MS_ECALLBACK instead.
+function M.callback_status(fn, ...)
+  local ok, err = pcall(fn, ...)
+  if ok then return 0 end
+  pending = err
+  return M.C.MS_ECALLBACK
+end
+
+--- Call a C function that may call back into Lua (an objective, rule or
+-- schedule written in Lua, run by the engine): LuaJIT must never do that
+-- from compiled code, so this function is never compiled -- a trace that
+-- reaches it falls back to the interpreter.
+local function call_back(fn, ...)
+  return fn(...)
+end
+jit.off(call_back)
+M.call_back = call_back
+
+--- Add a traceback to an error message of the user's code, as the Lua 5.4
+-- binding's message handler does; other error values pass unchanged.  The
+-- binding's own frames are left out, with the C frames they called (the
+-- Lua 5.4 binding's are C functions, which show as one line each).
+function M.traceback(msg)
+  if type(msg) ~= "string" then return msg end
+  local full = debug.traceback(msg, 2)
+  local head, frames = full:match("^(.*\nstack traceback:)\n(.*)$")
+  if not head then return full end
+  local lines, kept = {}, {}
+  for line in frames:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  local caller_is_ours = false   -- of the line above: the frame below it
+  for i = #lines, 1, -1 do       -- outermost frame first
+    local line = lines[i]
+    local ours = line:find(M.parts, 1, true) ~= nil
+    if line:match("^%s*%[C%]") then ours = caller_is_ours end
+    if not ours then table.insert(kept, 1, line) end
+    caller_is_ours = ours
+  end
+  return head .. "\n" .. table.concat(kept, "\n")
+end
+
+-------------------------------------------------------- argument checks
+
+--- Name of a value's type for messages: a class name (momsandbox.vec) for
+-- the binding's objects.
+local classes = {}   -- ctype -> name, for cdata
+
+function M.register_cdata(ctype, name)
+  classes[#classes + 1] = {ctype, name}
+end
+
+function M.typename(v)
+  local t = type(v)
+  if t == "cdata" then
+    for _, c in ipairs(classes) do
+      if ffi.istype(c[1], v) then return c[2] end
+    end
+  elseif t == "table" then
+    local mt = getmetatable(v)
+    if type(mt) == "table" and type(mt.__name) == "string" then return mt.__name end
+  end
+  return t
+end
+
+--- luaL_argerror's message: bad argument #arg to 'fname' (msg).
+local function argmsg(arg, fname, msg)
+  return ("bad argument #%d to '%s' (%s)"):format(arg, fname, msg)
+end
+M.argmsg = argmsg
+
+--- The same as a Failure, for the functions that M.protect wraps.  (Hot
+-- functions -- vector methods -- raise argmsg's message directly instead,
+-- at their caller's level.)
+function M.argerror(arg, fname, msg)
+  M.failure(argmsg(arg, fname, msg))
+end
+
+--- luaL_typeerror's: what was expected, and what came ("no value" when the
+-- argument is missing: present is false).
+function M.typeerror(arg, fname, expected, v, present)
+  M.argerror(arg, fname, ("%s expected, got %s"):format(expected,
+             present == false and "no value" or M.typename(v)))
+end
+
+function M.checktable(v, arg, fname, present)
+  if type(v) ~= "table" then M.typeerror(arg, fname, "table", v, present) end
+  return v
+end
+
+--- luaL_checknumber: a number, or a string that converts to one.
+function M.checknumber(v, arg, fname)
+  local x = tonumber(v)
+  if type(v) == "number" or (type(v) == "string" and x) then return x end
+  M.typeerror(arg, fname, "number", v)
+end
+
+--- Is x an integer a C int64_t can hold?  (LuaJIT's numbers are doubles.)
+local function is_integer(x)
+  return x == math.floor(x) and x >= -2^63 and x < 2^63
+end
+M.is_integer = is_integer
+
+--- luaL_checkinteger.
+function M.checkinteger(v, arg, fname)
+  local x = M.checknumber(v, arg, fname)
+  if not is_integer(x) then M.argerror(arg, fname, "number has no integer representation") end
+  return x
+end
+
+--- Options given as a table: an error naming the first unknown key.
+function M.checkoptions(opts, arg, fname, known)
+  M.checktable(opts, arg, fname)
+  for key in pairs(opts) do
+    local ok = false
+    for _, k in ipairs(known) do ok = ok or key == k end
+    if not ok then
+      M.argerror(arg, fname, ("unknown option '%s' (expected one of: %s)"):format(
+                 tostring(key), table.concat(known, ", ")))
+    end
+  end
+end
+
+--- Integer, number and boolean options: field key of opts, def when absent.
+function M.optint(opts, arg, fname, key, def)
+  local v = opts[key]
+  if v == nil then return def end
+  if type(v) ~= "number" or not is_integer(v) then
+    M.argerror(arg, fname, ("option '%s' must be an integer, got %s"):format(
+               key, type(v) == "number" and tostring(v) or type(v)))
+  end
+  return v
+end
+
+function M.optnum(opts, arg, fname, key, def)
+  local v = opts[key]
+  if v == nil then return def end
+  if type(v) ~= "number" then
+    M.argerror(arg, fname, ("option '%s' must be a number, got %s"):format(key, type(v)))
+  end
+  return v
+end
+
+function M.optbool(opts, arg, fname, key, def)
+  local v = opts[key]
+  if v == nil then return def end
+  if type(v) ~= "boolean" then
+    M.argerror(arg, fname, ("option '%s' must be a boolean, got %s"):format(key, type(v)))
+  end
+  return v
+end
+
+-------------------------------------------------------------- ownership
+
+-- Core objects alive, by kind: specs check that errors release them.
+local live = {}
+
+--- Give the engine object obj to the garbage collector, which frees it
+-- with free(obj) (C.ms_objective_free, ...); returns obj.
+function M.own(obj, free, kind)
+  live[kind] = (live[kind] or 0) + 1
+  return ffi.gc(obj, function(o)
+    live[kind] = live[kind] - 1
+    free(o)
+  end)
+end
+
+--- Free an owned object now rather than when it is collected.
+function M.release(obj, free, kind)
+  ffi.gc(obj, nil)
+  live[kind] = live[kind] - 1
+  free(obj)
+end
+
+--- How many engine objects of each kind are alive.
+function M.live()
+  local copy = {}
+  for k, v in pairs(live) do copy[k] = v end
+  return copy
+end
+
+------------------------------------------------------------------ numbers
+
+local numbuf = ffi.new("char[32]")
+
+--- The shortest decimal that reads back as x (the engine's formatting).
+function M.format(x)
+  M.C.ms_format_double(numbuf, 32, x)
+  return ffi.string(numbuf)
+end
+
+return M

@@ -1,0 +1,142 @@
+/*
+ * sweep.h -- what the two loops of a sweep share: the general loop
+ * (sweep.c, any rule and objective) and the vectorised one (sweep_fast.c,
+ * heavy ball and Nesterov momentum on diagonal quadratics).  Both measure
+ * through the functions below, in the same order of operations, so that
+ * their results agree bit for bit.
+ */
+#ifndef MS_SWEEP_H
+#define MS_SWEEP_H
+
+#include <math.h>
+
+#include "internal.h"
+
+/* Steps between the checks for convergence (and interrupts, and, in the
+ * vectorised loop, divergence). */
+enum { MS_SWEEP_BLOCK = 16 };
+
+/* |x_t - x*|^2 + |x_{t-1} - x*|^2 below this: converged as far as doubles
+ * can tell.  The iterates are still far from subnormal numbers, whose
+ * arithmetic is slow and inexact. */
+#define MS_SWEEP_FLOOR 1e-280
+
+/* What the runs measure; the same for every point. */
+typedef struct ms_sweep_plan {
+  int64_t steps;
+  int measures;         /* MS_MEASURE_* bits */
+  double tol;
+  double fstar;         /* f at the minimiser (NaN: unknown) */
+  const double *xstar;  /* the minimiser, or NULL */
+} ms_sweep_plan;
+
+/* The rate: least-squares slope of s_t = log |z_t| over the samples of the
+ * current dyadic block of steps [lo, 2 lo) and the one before. */
+typedef struct ms_rate_acc {
+  int64_t lo;                /* 0 before the first sample */
+  double cur[5], prev[5];    /* count, sum t, sum s, sum t^2, sum t s */
+} ms_rate_acc;
+
+/* The measurements of one run in progress, but for the rate's sums: kept
+ * apart, so that the vectorised loop touches 16 bytes per run when the
+ * rate is not measured. */
+typedef struct ms_probe {
+  double dprev;   /* |x_{t-1} - x*|^2 */
+  double hit;     /* first t with f(x_t) - f* <= tol; NaN until then */
+} ms_probe;
+
+/* Start at x_0 with d0 = |x_0 - x*|^2 and f0 = f(x_0) (NaN when not
+ * measured); rate may be NULL when the rate is not measured. */
+static inline void ms_probe_start(ms_probe *p, ms_rate_acc *rate,
+                                  const ms_sweep_plan *plan, double d0,
+                                  double f0) {
+  *p = (ms_probe){.dprev = d0, .hit = NAN};
+  if (rate != NULL) *rate = (ms_rate_acc){0};
+  if (plan->measures & MS_MEASURE_STEPS && f0 - plan->fstar <= plan->tol)
+    p->hit = 0;
+}
+
+/* Add sample t, z2 = |z_t|^2.  A sample that is 0 or not finite (the
+ * iterate underflowed or overflowed) says nothing about the rate. */
+static inline void ms_rate_add(ms_rate_acc *a, int64_t t, double z2) {
+  double s = 0.5 * log(z2);
+  if (!isfinite(s)) return;
+  if (a->lo == 0 || t >= 2 * a->lo) {
+    int adjacent = a->lo != 0 && t < 4 * a->lo;
+    for (int i = 0; i < 5; i++) {
+      a->prev[i] = adjacent ? a->cur[i] : 0;
+      a->cur[i] = 0;
+    }
+    a->lo = 1;
+    while (a->lo <= t / 2) a->lo *= 2;
+  }
+  double u = (double)t;
+  a->cur[0] += 1;
+  a->cur[1] += u;
+  a->cur[2] += s;
+  a->cur[3] += u * u;
+  a->cur[4] += u * s;
+}
+
+static inline double ms_rate_value(const ms_rate_acc *a) {
+  double m[5];
+  for (int i = 0; i < 5; i++) m[i] = a->prev[i] + a->cur[i];
+  double den = m[0] * m[3] - m[1] * m[1];
+  if (m[0] < 2 || !(den > 0)) return NAN;
+  return exp((m[0] * m[4] - m[1] * m[2]) / den);
+}
+
+/* After step t, with d = |x_t - x*|^2 and f = f(x_t), each NaN when not
+ * needed: returns 1 when the run has converged to the floor. */
+static inline int ms_probe_step(ms_probe *p, ms_rate_acc *rate,
+                                const ms_sweep_plan *plan, int64_t t,
+                                double d, double f) {
+  if (plan->measures & MS_MEASURE_STEPS && isnan(p->hit) &&
+      f - plan->fstar <= plan->tol)
+    p->hit = (double)t;
+  double z2 = d + p->dprev;
+  if (plan->measures & MS_MEASURE_RATE) ms_rate_add(rate, t, z2);
+  p->dprev = d;
+  return t % MS_SWEEP_BLOCK == 0 && z2 < MS_SWEEP_FLOOR;
+}
+
+/* The steps at which ms_probe_step needs d, NaN at the others: every step
+ * for the rate, else the checks and the steps just before them. */
+static inline int ms_probe_wants_d(const ms_sweep_plan *plan, int64_t t) {
+  int64_t r = t % MS_SWEEP_BLOCK;
+  return plan->xstar != NULL && (plan->measures & MS_MEASURE_RATE || r == 0 ||
+                                 r == MS_SWEEP_BLOCK - 1);
+}
+
+/* Polled every block: nonzero stops the run (interrupt, or another thread
+ * failed). */
+typedef int (*ms_sweep_stop_fn)(void *ctx);
+
+/* ------------------------------------------------- the vectorised loop */
+
+/* A run of the vectorised loop: v <- beta v + g, then x <- x - eta v
+ * (heavy ball) or x <- x - eta (g + beta v) (Nesterov), g = scale lambda x,
+ * from x0 on f = scale sum lambda_i x_i^2 / 2, whose minimiser is 0. */
+typedef struct ms_fast_setup {
+  ms_objective *obj;   /* its f, built-in (it runs on any thread) */
+  size_t n;
+  const double *lambda, *x0;
+  int nesterov;
+  int scaled;      /* 0: every scale is 1 (no multiplication at all) */
+  const ms_sweep_plan *plan;
+} ms_fast_setup;
+
+typedef struct ms_fast_work ms_fast_work;
+
+/* Workspace for up to points runs at once. */
+ms_fast_work *ms_fast_work_new(const ms_fast_setup *fs, size_t points);
+void ms_fast_work_free(ms_fast_work *w);
+/* Run count points, point k with beta[k], eta[k] and scale[k] (NULL when
+ * not scaled), into res[0 .. count). */
+ms_status ms_fast_run(const ms_fast_setup *fs, ms_fast_work *w,
+                      const double *beta, const double *eta,
+                      const double *scale, size_t count,
+                      ms_sweep_result *res, ms_sweep_stop_fn stop,
+                      void *stop_ctx);
+
+#endif

@@ -1,0 +1,370 @@
+-- ms.sweep: grids of hyper-parameters, the rates measured against the
+-- theory, the vectorised and general loops against each other, rules and
+-- objectives written in Lua, threads, shards and CSV, and bad input.
+local ms = require "momsandbox"
+local h = require "spec.helpers"
+
+local A = ms.analysis
+local f = ms.objective.quadratic{0.2, 4}
+local x0 = {-5, -2}
+
+local function same_bits(a, b)
+  if #a ~= #b then return false end
+  for i = 1, #a do
+    if string.pack("d", a[i]) ~= string.pack("d", b[i]) then return false end
+  end
+  return true
+end
+
+-- Every column of two results, bit for bit.
+local function same_results(r1, r2, names)
+  for _, name in ipairs(names) do
+    if not same_bits(r1:column(name), r2:column(name)) then return false, name end
+  end
+  return true
+end
+
+describe("ms.sweep", function()
+  it("runs a rule over a grid, first axis fastest, and returns the points", function()
+    local res = ms.sweep{objective = f, rule = ms.momentum{lr = 0.1}, x0 = x0, steps = 20,
+                         grid = {beta = {0, 0.5}, lr = {from = 0.2, to = 0.6, n = 3}}}
+    assert.are.equal(6, #res)
+    assert.are.same({"lr", "beta"}, res.axes)        -- the rule's order
+    assert.are.same({0.2, 0.4, 0.6, 0.2, 0.4, 0.6}, res:column("lr"))
+    assert.are.same({0, 0, 0, 0.5, 0.5, 0.5}, res:column("beta"))
+    assert.is_true(res.fast)
+    -- point 6 is the chapter's momentum run: f at (0.007188, 0.002553)
+    local tr = ms.trace(f, ms.momentum{lr = 0.6, beta = 0.5}, {x0 = x0, steps = 20})
+    assert.are.equal("epoch 20, x1: 0.007188, x2: 0.002553", tostring(tr))
+    assert.are.same({lr = 0.6, beta = 0.5, loss = tr:value(-1), diverged = false}, res[6])
+    assert.are.equal(res[6].loss, res[-1].loss)
+    assert.matches("point 7 out of range %(sweep of 6%)", h.error_of(function() return res[7] end))
+    assert.matches("^sweep of momentum{lr=0.1, beta=0.9} over lr %(3%) x beta %(2%): 6 of 6 points, " ..
+                   "vectorised loop, %d threads?, [%d.e-]+ s; 0 diverged$", tostring(res))
+    assert.are.same({0.2, 0.4, 0.6}, (res:matrix()))
+    local _, y, z = res:matrix("loss")
+    assert.are.same({0, 0.5}, y)
+    assert.are.same({res[4].loss, res[5].loss, res[6].loss}, z[2])
+    local best, k = res:best()
+    assert.are.equal(6, k)
+    assert.are.equal(0.6, best.lr)
+    assert.are.equal(f, res.objective)
+  end)
+
+  it("takes a rule by name, single values, vectors and log ranges as axes", function()
+    local res = ms.sweep{objective = f, rule = "momentum", x0 = x0, steps = 5,
+                         grid = {lr = ms.vec{0.1, 0.3}, beta = 0.5}}
+    assert.are.same({0.1, 0.3}, res:column("lr"))
+    res = ms.sweep{objective = f, rule = "gd", x0 = x0, steps = 5,
+                   grid = {lr = {from = 0.001, to = 1, n = 4, log = true}}}
+    assert.is_true(h.near(res:column("lr"), {0.001, 0.01, 0.1, 1}, 1e-15))
+    assert.are.same({-3, -2, -1, 0}, (function()
+      local x = res:column("lr")
+      for i = 1, #x do x[i] = math.floor(math.log(x[i], 10) + 0.5) end
+      return x
+    end)())
+  end)
+
+  it("measures rates that match the spectral radius on 1000 random (eta, beta, lambda)", function()
+    local rng = ms.rng(2024)
+    local points, radius = {}, {}
+    for k = 1, 1000 do
+      local beta = 0.99 * rng:uniform()
+      local lambda = 10 ^ (4 * rng:uniform() - 2)
+      local el = (2 + 2 * beta) * (0.001 + 0.998 * rng:uniform())
+      points[k] = {lr = el / lambda, beta = beta, scale = lambda}
+      radius[k] = A.radius(beta, el / lambda, lambda)
+    end
+    local res = ms.sweep{objective = ms.objective.quadratic{1}, rule = "momentum", x0 = {1},
+                         points = points, steps = 2000, measure = "rate"}
+    assert.is_true(res.fast)
+    local worst = 0
+    for k = 1, #res do
+      assert.is_false(res[k].diverged)
+      worst = math.max(worst, math.abs(res[k].rate - radius[k]))
+    end
+    assert(worst <= 1e-3, ("worst |rate - radius| = %g"):format(worst))
+  end)
+
+  it("separates converging from diverging runs at eta lambda = 2 + 2 beta", function()
+    local points = {}
+    for beta = 0, 0.9, 0.1 do
+      for _, side in ipairs{0.98, 1.02, 1.5} do
+        points[#points + 1] = {lr = side * (2 + 2 * beta) / 3, beta = beta, scale = 3}
+      end
+    end
+    local res = ms.sweep{objective = ms.objective.quadratic{1}, rule = "momentum", x0 = {1},
+                         points = points, steps = 4000, measure = {"loss", "rate"}}
+    for k = 1, #res, 3 do
+      local inside, outside, far = res[k], res[k + 1], res[k + 2]
+      assert.is_true(inside.rate < 1 and not inside.diverged and inside.loss < 1e-3)
+      assert.is_true(outside.rate > 1)
+      assert.is_number(far.diverged)            -- overflowed within the run
+      assert.are.equal(math.huge, far.loss)
+      assert.is_true(far.rate > 1)
+    end
+  end)
+
+  it("gives the same bits in the vectorised and the general loop", function()
+    local grid = {lr = {from = 0.05, to = 1.1, n = 12}, beta = {0, 0.3, 0.6, 0.9},
+                  scale = {0.5, 1, 2}}
+    local names = {"loss", "rate", "steps", "diverged"}
+    local rules = {"momentum", "nesterov", ms.sgd{lr = 0.1, momentum = 0.5, nesterov = true}}
+    for _, rule in ipairs(rules) do
+      local g = rule == "momentum" and grid or {lr = grid.lr, momentum = {0.1, 0.5, 0.9}}
+      local opts = {objective = f, rule = rule, x0 = x0, grid = g, steps = 1500,
+                    measure = {"loss", "rate", "steps"}, tol = 1e-9}
+      local fast = ms.sweep(opts)
+      opts.fast = false
+      local general = ms.sweep(opts)
+      assert.is_true(fast.fast)
+      assert.is_false(general.fast)
+      assert.is_true(same_results(fast, general, names))
+      assert.is_true(fast.diverged > 0)
+    end
+  end)
+
+  it("runs rules and objectives written in Lua, on the calling thread, with the same results", function()
+    local heavy_ball = ms.rule{name = "heavy_ball", hyper = {lr = 0.1, beta = 0.5}, state = {"v"},
+      step = function(p, g, s, hp)
+        s.v:scale(hp.beta):add(g)
+        p:axpy(-hp.lr, s.v)
+      end}
+    local grid = {lr = {from = 0.1, to = 0.7, n = 7}, beta = {0, 0.5, 0.9}}
+    local opts = {objective = f, x0 = x0, grid = grid, steps = 300, measure = {"loss", "rate"}, threads = 2}
+    opts.rule = "momentum"
+    local builtin = ms.sweep(opts)
+    opts.rule = heavy_ball{}
+    local lua = ms.sweep(opts)
+    assert.is_false(lua.fast)
+    assert.are.equal(1, lua.threads)
+    assert.is_true(same_results(builtin, lua, {"loss", "rate", "diverged"}))
+    -- the same quadratic, written in Lua: x* must be given for the rate
+    local g = ms.objective{dim = 2,
+      f = function(x) return 0.5 * 0.2 * x[1] * x[1] + 0.5 * 4 * x[2] * x[2] end,
+      grad = function(x, out) out[1] = 0.2 * x[1]; out[2] = 4 * x[2] end}
+    opts.rule, opts.objective = "momentum", g
+    assert.matches("the rate needs the minimiser x%*", h.error_of(ms.sweep, opts))
+    opts.xstar = {0, 0}
+    local lua_f = ms.sweep(opts)
+    assert.are.equal(1, lua_f.threads)
+    assert.is_true(same_results(builtin, lua_f, {"loss", "rate", "diverged"}))
+  end)
+
+  it("stops at a Lua error in the rule and raises it once, unchanged", function()
+    local calls = 0
+    local bad = ms.rule{name = "bad", hyper = {lr = 0.1}, step = function(p, g, s, hp, t)
+      calls = calls + 1
+      if calls == 1000 then error("boom in step " .. t) end
+      p:axpy(-hp.lr, g)
+    end}
+    local err = h.error_of(ms.sweep, {objective = f, rule = bad{}, x0 = x0, steps = 100,
+                                      grid = {lr = {from = 0.01, to = 0.1, n = 50}}})
+    assert.matches("boom in step 100", err)
+    assert.matches("stack traceback", err)
+    assert.are.equal(1000, calls)   -- nothing ran after it
+    local _, n = err:gsub("boom", "")
+    assert.are.equal(1, n)
+    -- a schedule written in Lua: likewise
+    local r = ms.momentum{lr = function(t) if t == 7 then error("schedule broke") end return 0.1 end}
+    assert.matches("schedule broke", h.error_of(ms.sweep, {objective = f, rule = r, x0 = x0,
+      steps = 10, grid = {beta = {0, 0.5}}, threads = 2}))
+  end)
+
+  it("stops every thread on a failure in the engine and reports it once", function()
+    -- lr follows a schedule that turns negative at step 52: runs on threads, fails on all
+    local r = ms.momentum{lr = ms.schedule.linear{lr = 0.1, start = 1, ["end"] = -1, steps = 100}}
+    local err = h.error_of(ms.sweep, {objective = f, rule = r, x0 = x0, steps = 1000, threads = 2,
+                                      grid = {beta = {from = 0, to = 0.9, n = 64}}})
+    assert.matches("^at beta=[%d.e-]+: the schedule of lr at step 52: lr must be in %[0, inf%), got %-", err)
+    local ok = ms.sweep{objective = f, rule = r, x0 = x0, steps = 50, threads = 2,
+                        grid = {beta = {from = 0, to = 0.9, n = 64}}}
+    assert.are.equal(2, ok.threads)
+  end)
+
+  it("gives the same results on any number of threads and shards, and CSV parts concatenate", function()
+    local dir = h.tmpdir()
+    local opts = {objective = f, rule = "momentum", x0 = x0, steps = 300, measure = {"loss", "rate", "steps"},
+                  grid = {lr = {from = 0.01, to = 1, n = 37, log = true}, beta = {from = 0, to = 0.9, n = 10}}}
+    opts.threads = 1
+    local one = ms.sweep(opts)
+    opts.threads = 3
+    local three = ms.sweep(opts)
+    assert.are.equal(3, three.threads)
+    assert.is_true(same_results(one, three, {"lr", "beta", "loss", "rate", "steps", "diverged"}))
+    one:csv(dir .. "/whole.csv")
+    local parts = {}
+    for i = 1, 4 do
+      opts.shard = {i, 4}
+      local part = ms.sweep(opts)
+      assert.are.equal(i <= 2 and 93 or 92, #part)        -- 370 = 93 + 93 + 92 + 92
+      assert.are.equal(({1, 94, 187, 279})[i], part.first)
+      part:csv(dir .. "/part" .. i .. ".csv")
+      parts[i] = h.read(dir .. "/part" .. i .. ".csv")
+    end
+    local whole = h.read(dir .. "/whole.csv")
+    assert.are.equal(whole, table.concat(parts))
+    assert.matches("^lr,beta,loss,rate,steps,diverged\n0.01,0,", whole)
+    assert.are.equal(371, select(2, whole:gsub("\n", "")))
+    assert.matches("^lr,beta", h.read((one:csv(dir .. "/h.csv", {header = true}) and dir .. "/h.csv")))
+    assert.matches("^0.01,", (function() one:csv(dir .. "/n.csv", {header = false}) return h.read(dir .. "/n.csv") end)())
+    h.rmtree(dir)
+  end)
+
+  it("measures steps to a tolerance", function()
+    local res = ms.sweep{objective = ms.objective.quadratic{2}, rule = "gd", x0 = {3}, steps = 200,
+                         grid = {lr = {0.1, 0.25, 0.5, 0.6}}, measure = "steps", tol = 1e-8}
+    for _, k in ipairs{1, 2, 4} do   -- f_t = 9 (1 - 2 lr)^(2t)
+      local q = math.abs(1 - 2 * res[k].lr)
+      local t = math.ceil(math.log(1e-8 / 9) / (2 * math.log(q)))
+      assert.is_true(res[k].steps == t or res[k].steps == t + 1)
+    end
+    assert.are.same({1, 0}, {res[3].steps, res[3].loss})   -- x_1 = 0 exactly
+    local never = ms.sweep{objective = ms.objective.quadratic{2}, rule = "gd", x0 = {3}, steps = 10,
+                           grid = {lr = 0.01}, measure = "steps", tol = 1e-8}
+    assert.is_true(never[1].steps ~= never[1].steps)      -- NaN: not reached
+    assert.are.equal(0, ms.sweep{objective = ms.objective.quadratic{2}, rule = "gd", x0 = {3},
+      grid = {lr = 0.1}, measure = "steps", tol = 100}[1].steps)
+  end)
+
+  it("draws heat maps of a measure", function()
+    if not ms.plot.available() then return pending("gnuplot is not installed") end
+    local dir = h.tmpdir()
+    local res = ms.sweep{objective = f, rule = "momentum", x0 = x0, steps = 20,
+                         grid = {lr = {from = 0.01, to = 1, n = 20, log = true}, beta = {from = 0, to = 0.9, n = 10}}}
+    local file = res:heatmap{log = true, file = dir .. "/loss.svg", title = "log10 loss"}
+    assert.are.equal(dir .. "/loss.svg", file)
+    local svg = h.read(file)
+    assert.is_truthy(svg:find("log10 lr", 1, true) and svg:find("log10 loss", 1, true))
+    assert.matches("did not measure rate", h.error_of(res.heatmap, res, {measure = "rate"}))
+    h.rmtree(dir)
+  end)
+end)
+
+describe("ms.sweep refuses bad input", function()
+  local function sweep(opts)
+    opts.objective = opts.objective or f
+    opts.rule = opts.rule or "momentum"
+    opts.x0 = opts.x0 or x0
+    return h.error_of(ms.sweep, opts)
+  end
+
+  it("empty and reversed ranges, empty lists, bad values", function()
+    assert.matches("grid: lr: empty range %(n = 0%)", sweep{grid = {lr = {from = 0.1, to = 1, n = 0}}})
+    assert.matches("grid: lr: reversed range %(from 1 > to 0.1%)", sweep{grid = {lr = {from = 1, to = 0.1, n = 5}}})
+    assert.matches("grid: lr: from = to = 0.5 gives one value, not n = 5",
+                   sweep{grid = {lr = {from = 0.5, to = 0.5, n = 5}}})
+    assert.matches("grid: lr: a log range needs from > 0", sweep{grid = {lr = {from = 0, to = 1, n = 5, log = true}}})
+    assert.matches("grid: lr: no values", sweep{grid = {lr = {}}})
+    assert.matches("grid: beta must be in %[0, 1%), got 1", sweep{grid = {lr = 0.1, beta = {0.5, 1}}})
+    assert.matches("grid: beta must be in %[0, 1%), got 1", sweep{grid = {lr = 0.1, beta = {from = 0, to = 1, n = 3}}})
+    assert.matches("grid.lr: 'n' %(the number of values%) must be an integer",
+                   sweep{grid = {lr = {from = 0.1, to = 1, n = 2.5}}})
+    assert.matches("grid.lr: a range takes from, to, n and log", sweep{grid = {lr = {from = 0.1, to = 1, n = 2, step = 1}}})
+    assert.matches("grid: momentum has no hyper%-parameter 'lrr' %(it takes lr, beta, or scale%)",
+                   sweep{grid = {lrr = 0.1}})
+    assert.matches("lr is required: set it in the rule or make it an axis", sweep{grid = {beta = 0.5}})
+    assert.matches("entry 2 is a string, not a number", sweep{grid = {lr = {0.1, "x"}}})
+  end)
+
+  it("grids so large they would exhaust memory, before running anything", function()
+    local t0 = ms.util.clock()
+    local err = sweep{grid = {lr = {from = 1e-6, to = 1, n = 1000000, log = true},
+                              beta = {from = 0, to = 0.99, n = 1000000}}}
+    assert.matches("a sweep of 1e%+12 points needs 29.1 TiB for its results, more than half of " ..
+                   "this machine's [%d.]+ [KMGT]iB: split it into shards or use a coarser grid", err)
+    assert.is_true(ms.util.clock() - t0 < 1)
+  end)
+
+  it("options that make no sense", function()
+    assert.matches("option 'grid' %(or 'points'%) is required", sweep{})
+    assert.matches("give grid or points, not both", sweep{grid = {lr = 0.1}, points = {{lr = 0.1}}})
+    assert.matches("option 'objective' %(an ms.objective%) is required",
+                   h.error_of(ms.sweep, {rule = "gd", x0 = x0, grid = {lr = 0.1}}))
+    assert.matches("no built%-in rule 'moment'", sweep{rule = "moment", grid = {lr = 0.1}})
+    assert.matches("x0 has 3 entries but the objective takes 2", sweep{x0 = {1, 2, 3}, grid = {lr = 0.1}})
+    assert.matches("measure must be 'loss', 'rate' or 'steps', got 'speed'", sweep{grid = {lr = 0.1}, measure = "speed"})
+    assert.matches("shard must be {i, n}", sweep{grid = {lr = 0.1}, shard = {3, 2}})
+    assert.matches("steps must be in %[0, ", sweep{grid = {lr = 0.1}, steps = -1})
+    assert.matches("unknown option 'step'", sweep{grid = {lr = 0.1}, step = 10})
+    assert.matches("points%[2%].beta must be a number", sweep{points = {{lr = 0.1, beta = 0.5}, {lr = 0.2}}})
+    assert.matches("points: point 2: beta must be in %[0, 1%), got 1.5",
+                   sweep{points = {{lr = 0.1, beta = 0.5}, {lr = 0.2, beta = 1.5}}})
+    assert.matches("xstar must have as many entries as x0", sweep{grid = {lr = 0.1}, xstar = {0}})
+    assert.matches("steps to a tolerance need the minimum f%*",
+                   sweep{objective = ms.objective{dim = 2, f = function(x) return x[1]^2 + x[2]^2 end},
+                         grid = {lr = 0.1}, measure = "steps"})
+  end)
+end)
+
+describe("an interrupted sweep (Ctrl-C)", function()
+  -- Run script in a child momsandbox, send SIGINT once it has written the
+  -- marker file, and return its exit status and stderr.
+  local bin = h.bin:sub(1, 1) == "/" and h.bin or os.getenv("PWD") .. "/" .. h.bin
+  local function interrupt(dir, script)
+    h.write(dir .. "/run.lua", script)
+    local cmd = ("cd %s && { %s run.lua & pid=$!; n=0; while [ ! -e marker ] && [ $n -lt 1500 ]; " ..
+                 "do sleep 0.02; n=$((n+1)); done; sleep 0.3; kill -INT $pid; wait $pid; }")
+                :format(h.shquote(dir), h.shquote(bin))
+    local status, _, err = h.run("sh -c " .. h.shquote(cmd))
+    return status, err
+  end
+
+  local function files(dir)
+    local p = io.popen("ls -a " .. h.shquote(dir))
+    local names = p:read("a")
+    p:close()
+    return names
+  end
+
+  it("stops every thread and leaves no output file", function()
+    local dir = h.tmpdir()
+    local t0 = ms.util.clock()
+    local status, err = interrupt(dir, [[
+      local f = ms.objective.quadratic{1e-9, 1e-9}
+      io.open("marker", "w"):close()
+      local res = ms.sweep{objective = f, rule = "momentum", x0 = {1, 1}, steps = 1000000,
+                           grid = {lr = {from = 0.01, to = 1, n = 1000}, beta = {from = 0, to = 0.9, n = 10}}}
+      res:csv("sweep.csv")]])
+    assert.are_not.equal(0, status)
+    assert.matches("interrupted", err)
+    assert.is_true(ms.util.clock() - t0 < 10)   -- the whole sweep would take far longer
+    assert.are.equal(".\n..\nmarker\nrun.lua\n", files(dir))
+    h.rmtree(dir)
+  end)
+
+  it("in a rule written in Lua, and while writing the CSV, leaves no file either", function()
+    local dir = h.tmpdir()
+    local status, err = interrupt(dir, [[
+      local hb = ms.rule{name = "hb", hyper = {lr = 0.1}, state = {"v"},
+        step = function(p, g, s, h) s.v:scale(0.5):add(g); p:axpy(-h.lr, s.v) end}
+      io.open("marker", "w"):close()
+      ms.sweep{objective = ms.objective.quadratic{1e-9}, rule = hb{}, x0 = {1}, steps = 100000000,
+               grid = {lr = {0.1, 0.2}}}:csv("sweep.csv")]])
+    assert.are_not.equal(0, status)
+    assert.matches("interrupted", err)
+    assert.are.equal(".\n..\nmarker\nrun.lua\n", files(dir))
+    os.remove(dir .. "/marker")
+    status, err = interrupt(dir, [[
+      local res = ms.sweep{objective = ms.objective.quadratic{1}, rule = "gd", x0 = {1}, steps = 1,
+                           grid = {lr = {from = 0.001, to = 1, n = 3000000}}}
+      io.open("marker", "w"):close()
+      res:csv("sweep.csv")]])
+    assert.are_not.equal(0, status)
+    assert.matches("interrupted", err)
+    assert.are.equal(".\n..\nmarker\nrun.lua\n", files(dir))
+    h.rmtree(dir)
+  end)
+
+  it("draws a progress bar on stderr when asked", function()
+    local dir = h.tmpdir()
+    h.write(dir .. "/run.lua", [[
+      ms.sweep{objective = ms.objective.quadratic{1e-9, 1e-9}, rule = "momentum", x0 = {1, 1},
+               steps = 200000, progress = true, grid = {lr = {from = 0.01, to = 1, n = 200},
+               beta = {from = 0, to = 0.9, n = 50}}}]])
+    local status, _, err = h.cli(h.shquote(dir .. "/run.lua"))
+    assert.are.equal(0, status, err)
+    assert.matches("sweep 100%% %[#+%] 10000/10000 points in [%d.]+ s\n$", err)
+    h.rmtree(dir)
+  end)
+end)
