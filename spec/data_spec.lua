@@ -165,11 +165,14 @@ describe("ms.data.airfoil", function()
   local bin = h.bin:sub(1, 1) == "/" and h.bin or io.popen("pwd"):read("l") .. "/" .. h.bin
 
   it("explains where the data set comes from when it is nowhere to be found", function()
-    local dir = h.tmpdir()
+    -- two levels down in a fresh folder: no ../shared nor ../../shared there
+    local top = h.tmpdir()
+    local dir = top .. "/a/b"
+    assert(os.execute("mkdir -p " .. h.shquote(dir)))
     h.write(dir .. "/find.lua", "ms.data.airfoil()")
     local status, _, err = h.run("cd " .. h.shquote(dir) .. " && MOMSANDBOX_DATA=/nonexistent " ..
                                  h.shquote(bin) .. " find.lua")
-    h.rmtree(dir)
+    h.rmtree(top)
     assert.are_not.equal(0, status)
     assert.matches("airfoil_self_noise.dat not found %(looked for /nonexistent, " ..
                    "%.%./shared/data/airfoil_self_noise.dat, %.%./%.%./shared/data/airfoil_self_noise.dat%)", err)
