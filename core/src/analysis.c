@@ -126,24 +126,6 @@ ms_status ms_momentum_optimal(double mu, double L, double *eta, double *beta,
 
 /* ------------------------------------------------------- linear algebra */
 
-static ms_status check_square(const double *Q, size_t n) {
-  if (n == 0) return ms_fail(MS_EINVAL, "Q must not be empty");
-  if (n > 46340) return ms_fail(MS_ERANGE, "Q is too large (n = %zu)", n);
-  double big = 0;
-  for (size_t i = 0; i < n * n; i++) {
-    if (!isfinite(Q[i]))
-      return ms_fail(MS_EINVAL, "Q[%zu][%zu] is not finite", i / n + 1,
-                     i % n + 1);
-    big = fmax(big, fabs(Q[i]));
-  }
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = i + 1; j < n; j++)
-      if (fabs(Q[i * n + j] - Q[j * n + i]) > 1e-12 * big)
-        return ms_fail(MS_EINVAL, "Q is not symmetric: Q[%zu][%zu] = %g but "
-                                  "Q[%zu][%zu] = %g",
-                       i + 1, j + 1, Q[i * n + j], j + 1, i + 1, Q[j * n + i]);
-  return MS_OK;
-}
 
 /* A <- J'AJ and V <- VJ for the rotation J in the plane (p, q) that zeroes
  * A[p][q] (Golub and Van Loan, Matrix Computations, section 8.5). */
@@ -188,7 +170,7 @@ static ms_status jacobi(double *A, double *V, size_t n) {
 
 ms_status ms_eigen_symmetric(const double *Q, size_t n, double *values,
                              double *vectors) {
-  ms_status st = check_square(Q, n);
+  ms_status st = ms_check_symmetric(Q, n);
   if (st != MS_OK) return st;
   double *A = ms_calloc(2 * n * n, sizeof *A), *V = A + n * n;
   size_t *order = ms_calloc(n, sizeof *order);
@@ -266,7 +248,7 @@ static ms_status not_definite(const double *Q, size_t n) {
 
 ms_status ms_quadratic_minimize(const double *Q, const double *c, double b,
                                 size_t n, double *x, double *hmin) {
-  ms_status st = check_square(Q, n);
+  ms_status st = ms_check_symmetric(Q, n);
   if (st != MS_OK) return st;
   for (size_t i = 0; c != NULL && i < n; i++)
     if (!isfinite(c[i]))

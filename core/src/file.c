@@ -51,6 +51,13 @@ ms_status ms_file_end(ms_file *file, ms_status st) {
   return st;
 }
 
+void ms_file_put_number(FILE *fp, double x, int first) {
+  char buf[32];
+  ms_format_double(buf, sizeof buf, x);
+  if (!first) fputc(',', fp);
+  fputs(buf, fp);
+}
+
 ms_status ms_write_file(const char *path, const void *data, size_t size) {
   ms_file file;
   ms_status st = ms_file_begin(path, &file);

@@ -33,6 +33,13 @@ void *ms_calloc(size_t count, size_t size);
 void ms_objective_describe(ms_objective *obj, const char *name,
                            const double *window, const double *minimizer);
 
+/* Q (n x n, row-major) is a symmetric matrix of finite numbers, neither
+ * empty nor too large to index; else an error saying what is wrong. */
+ms_status ms_check_symmetric(const double *Q, size_t n);
+
+/* x0 (n numbers) is a finite starting point for the objective. */
+ms_status ms_check_start(const ms_objective *obj, const double *x0, size_t n);
+
 /* Large zero-filled buffers, backed by huge pages where possible (mem.c);
  * free with the same size. */
 void *ms_big_alloc(size_t bytes);
@@ -49,6 +56,9 @@ typedef struct ms_file {
 
 ms_status ms_file_begin(const char *path, ms_file *file);
 ms_status ms_file_end(ms_file *file, ms_status st);
+/* A CSV cell: x in the shortest form that reads back exactly, after a
+ * comma unless it is the first of its line. */
+void ms_file_put_number(FILE *fp, double x, int first);
 
 /* A data set (data.c), read directly by the models and the training
  * loop. */

@@ -206,7 +206,9 @@ static ms_status quadratic_form_fn(void *ctx, const double *x, size_t n,
   return MS_OK;
 }
 
-static ms_status check_symmetric(const double *Q, size_t n) {
+ms_status ms_check_symmetric(const double *Q, size_t n) {
+  if (n == 0) return ms_fail(MS_EINVAL, "Q must not be empty");
+  if (n > 46340) return ms_fail(MS_ERANGE, "Q is too large (n = %zu)", n);
   double big = 0.0;
   for (size_t i = 0; i < n * n; i++) {
     if (!isfinite(Q[i]))
@@ -227,9 +229,7 @@ static ms_status check_symmetric(const double *Q, size_t n) {
 ms_status ms_objective_quadratic_form(const double *Q, const double *c,
                                       double b, size_t n, ms_objective **out) {
   *out = NULL;
-  if (n == 0) return ms_fail(MS_EINVAL, "Q must not be empty");
-  if (n > 46340) return ms_fail(MS_ERANGE, "Q is too large (n = %zu)", n);
-  ms_status st = check_symmetric(Q, n);
+  ms_status st = ms_check_symmetric(Q, n);
   if (st != MS_OK) return st;
   for (size_t i = 0; c != NULL && i < n; i++)
     if (!isfinite(c[i]))

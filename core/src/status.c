@@ -1,6 +1,7 @@
 /*
  * status.c -- status codes, the per-thread detail message, version.
  */
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -48,6 +49,10 @@ void *ms_calloc(size_t count, size_t size) {
 }
 
 void ms_format_double(char *buf, size_t size, double x) {
+  if (isnan(x)) {   /* "nan" whatever its sign bit */
+    snprintf(buf, size, "nan");
+    return;
+  }
   for (int prec = 15; prec <= 17; prec++) {
     snprintf(buf, size, "%.*g", prec, x);
     if (strtod(buf, NULL) == x) return;

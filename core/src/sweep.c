@@ -70,21 +70,16 @@ static double now(void) {
 ms_status ms_sweep_new(ms_objective *obj, const ms_rule *rule,
                        const double *x0, size_t n, ms_sweep **out) {
   *out = NULL;
-  size_t dim = ms_objective_dim(obj);
-  if (n != dim)
-    return ms_fail(MS_ESIZE, "x0 has %zu entries but the objective takes %zu",
-                   n, dim);
-  for (size_t i = 0; i < n; i++)
-    if (!isfinite(x0[i]))
-      return ms_fail(MS_EINVAL, "x0[%zu] is not finite", i + 1);
+  ms_status st = ms_check_start(obj, x0, n);
+  if (st != MS_OK) return st;
   ms_sweep *s = ms_calloc(1, sizeof *s);
   if (s == NULL) return ms_fail(MS_ENOMEM, "out of memory");
   s->obj = obj;
   s->n = n;
   s->fstar = NAN;
   s->x0 = ms_calloc(n, sizeof *s->x0);
-  ms_status st = s->x0 ? ms_rule_clone(rule, &s->rule)
-                       : ms_fail(MS_ENOMEM, "out of memory");
+  st = s->x0 ? ms_rule_clone(rule, &s->rule)
+             : ms_fail(MS_ENOMEM, "out of memory");
   if (st != MS_OK) {
     ms_sweep_free(s);
     return st;
@@ -945,14 +940,6 @@ ms_status ms_sweep_run(ms_sweep *s, const ms_sweep_opts *opts) {
 
 /* ------------------------------------------------------------- output */
 
-static void put_number(FILE *fp, double x, int first) {
-  char buf[32];
-  if (isnan(x)) strcpy(buf, "nan");
-  else ms_format_double(buf, sizeof buf, x);
-  if (!first) fputc(',', fp);
-  fputs(buf, fp);
-}
-
 ms_status ms_sweep_write_csv(const ms_sweep *s, const char *path,
                              int header) {
   if (s->res == NULL) return ms_fail(MS_EINVAL, "the sweep has not run");
@@ -972,10 +959,10 @@ ms_status ms_sweep_write_csv(const ms_sweep *s, const char *path,
     if (k % 4096 == 4095 && (st = ms_interrupted()) != MS_OK) break;
     const ms_sweep_result *r = &s->res[k];
     for (size_t a = 0; a < s->naxes; a++)
-      put_number(file.fp, ms_sweep_value(s, s->first + k, a), a == 0);
-    put_number(file.fp, r->loss, s->naxes == 0);
-    if (rate) put_number(file.fp, r->rate, 0);
-    if (steps) put_number(file.fp, r->steps, 0);
+      ms_file_put_number(file.fp, ms_sweep_value(s, s->first + k, a), a == 0);
+    ms_file_put_number(file.fp, r->loss, s->naxes == 0);
+    if (rate) ms_file_put_number(file.fp, r->rate, 0);
+    if (steps) ms_file_put_number(file.fp, r->steps, 0);
     fprintf(file.fp, ",%lld\n", (long long)r->diverged);
   }
   return ms_file_end(&file, st);

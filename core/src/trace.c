@@ -80,8 +80,8 @@ static ms_status check_opts(size_t n, const ms_trace_opts *o) {
   return capacity(n, o, &cap);
 }
 
-ms_status ms_trace_check(const ms_objective *obj, const double *x0,
-                         size_t n, const ms_trace_opts *o) {
+ms_status ms_check_start(const ms_objective *obj, const double *x0,
+                         size_t n) {
   size_t dim = ms_objective_dim(obj);
   if (n != dim)
     return ms_fail(MS_ESIZE, "x0 has %zu entries but the objective takes %zu",
@@ -89,7 +89,13 @@ ms_status ms_trace_check(const ms_objective *obj, const double *x0,
   for (size_t i = 0; i < n; i++)
     if (!isfinite(x0[i]))
       return ms_fail(MS_EINVAL, "x0[%zu] is not finite", i + 1);
-  return check_opts(n, o);
+  return MS_OK;
+}
+
+ms_status ms_trace_check(const ms_objective *obj, const double *x0,
+                         size_t n, const ms_trace_opts *o) {
+  ms_status st = ms_check_start(obj, x0, n);
+  return st == MS_OK ? check_opts(n, o) : st;
 }
 
 ms_status ms_trace_new(size_t n, const ms_trace_opts *opts, ms_trace **out) {
@@ -249,13 +255,6 @@ int64_t ms_trace_diverged(const ms_trace *tr) { return tr->diverged; }
 
 const char *ms_trace_reason(const ms_trace *tr) { return tr->reason; }
 
-static void put_number(FILE *fp, double x) {
-  char buf[32];
-  ms_format_double(buf, sizeof buf, x);
-  fputc(',', fp);
-  fputs(buf, fp);
-}
-
 /* step,x1,...,xn,f; every number in the shortest form that reads back
  * exactly. */
 ms_status ms_trace_write_csv(const ms_trace *tr, const char *path) {
@@ -267,8 +266,9 @@ ms_status ms_trace_write_csv(const ms_trace *tr, const char *path) {
   fputs(",f\n", file.fp);
   for (size_t i = 0; i < tr->len; i++) {
     fprintf(file.fp, "%lld", (long long)ms_trace_step(tr, i));
-    for (size_t j = 0; j < tr->n; j++) put_number(file.fp, tr->x[i * tr->n + j]);
-    put_number(file.fp, tr->f[i]);
+    for (size_t j = 0; j < tr->n; j++)
+      ms_file_put_number(file.fp, tr->x[i * tr->n + j], 0);
+    ms_file_put_number(file.fp, tr->f[i], 0);
     fputc('\n', file.fp);
   }
   return ms_file_end(&file, MS_OK);

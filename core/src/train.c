@@ -356,13 +356,6 @@ const double *ms_train_init(const ms_train_result *res) { return res->init; }
 int64_t ms_train_diverged(const ms_train_result *res) { return res->diverged; }
 const char *ms_train_reason(const ms_train_result *res) { return res->reason; }
 
-static void put_number(FILE *fp, double x) {
-  char buf[32];
-  ms_format_double(buf, sizeof buf, x);
-  fputc(',', fp);
-  fputs(buf, fp);
-}
-
 ms_status ms_train_write_csv(const ms_train_result *res, const char *path) {
   ms_file file;
   ms_status st = ms_file_begin(path, &file);
@@ -370,8 +363,8 @@ ms_status ms_train_write_csv(const ms_train_result *res, const char *path) {
   fputs("examples,epoch,loss\n", file.fp);
   for (size_t i = 0; i < res->len; i++) {
     fprintf(file.fp, "%lld", (long long)res->examples[i]);
-    put_number(file.fp, ms_train_epoch(res, i));
-    put_number(file.fp, res->loss[i]);
+    ms_file_put_number(file.fp, ms_train_epoch(res, i), 0);
+    ms_file_put_number(file.fp, res->loss[i], 0);
     fputc('\n', file.fp);
   }
   return ms_file_end(&file, MS_OK);
