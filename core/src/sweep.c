@@ -959,7 +959,8 @@ ms_status ms_sweep_write_csv(const ms_sweep *s, const char *path,
     if (k % 4096 == 4095 && (st = ms_interrupted()) != MS_OK) break;
     const ms_sweep_result *r = &s->res[k];
     for (size_t a = 0; a < s->naxes; a++)
-      ms_file_put_number(file.fp, ms_sweep_value(s, s->first + k, a), a == 0);
+      ms_file_put_number(file.fp, ms_sweep_value(s, s->first + k, a),
+                         a == 0);
     ms_file_put_number(file.fp, r->loss, s->naxes == 0);
     if (rate) ms_file_put_number(file.fp, r->rate, 0);
     if (steps) ms_file_put_number(file.fp, r->steps, 0);
