@@ -470,7 +470,8 @@ static int l_rule_define(lua_State *L) {
   lua_setfield(L, -2, "state");
   lc->hyper = lua_newuserdatauv(L, (size_t)(nhyper ? nhyper : 1) * sizeof *lc->hyper, 0);
   lua_setfield(L, -2, "hyper");
-  lc->state_names = lua_newuserdatauv(L, (size_t)(nstate ? nstate : 1) * sizeof(char *), 0);
+  lc->state_names =
+      lua_newuserdatauv(L, (size_t)(nstate ? nstate : 1) * sizeof(char *), 0);
   lua_setfield(L, -2, "state_names");
   lua_pushstring(L, name);
   lc->cls.name = lua_tostring(L, -1);

@@ -237,7 +237,8 @@ static int l_linear(lua_State *L) {
   static const char *const known[] = {"base", "lr", "start", "end", "steps", NULL};
   ms_lua_checkoptions(L, 1, known);
   double base = checkbase(L);
-  double start = ms_lua_optnumfield(L, 1, "start", 1.0 / 3), end = ms_lua_optnumfield(L, 1, "end", 1.0);
+  double start = ms_lua_optnumfield(L, 1, "start", 1.0 / 3);
+  double end = ms_lua_optnumfield(L, 1, "end", 1.0);
   lua_Integer steps = ms_lua_optintfield(L, 1, "steps", 5);
   l_schedule *b = newbox(L);
   return finish(L, ms_schedule_linear(base, start, end, steps, &b->s),
@@ -249,7 +250,8 @@ static int l_polynomial(lua_State *L) {
   ms_lua_checkoptions(L, 1, known);
   double base = checkbase(L);
   lua_Integer steps = needint(L, "steps");
-  double power = ms_lua_optnumfield(L, 1, "power", 1), min = ms_lua_optnumfield(L, 1, "min", 0);
+  double power = ms_lua_optnumfield(L, 1, "power", 1);
+  double min = ms_lua_optnumfield(L, 1, "min", 0);
   l_schedule *b = newbox(L);
   return finish(L, ms_schedule_polynomial(base, steps, power, min, &b->s),
                 "polynomial", known);
