@@ -3,6 +3,15 @@
 -- MOMSANDBOX_BIN and MOMSANDBOX_BUILD for the build under test.
 local M = {}
 
+-- The specs are written in Lua 5.4; under LuaJIT (Lua 5.1 and some of 5.2)
+-- they need two more of its functions.  LuaJIT's numbers are all doubles:
+-- a whole one stands for an integer.
+table.unpack = table.unpack or unpack
+math.type = math.type or function(x)
+  if type(x) ~= "number" then return nil end
+  return x == math.floor(x) and x >= -2^63 and x < 2^63 and "integer" or "float"
+end
+
 M.bin = os.getenv("MOMSANDBOX_BIN") or "build/momsandbox"
 M.build = os.getenv("MOMSANDBOX_BUILD") or "build"
 

@@ -6,10 +6,11 @@
 --   local ms = require "momsandbox"
 --
 -- The declarations come from the public header itself (momsandbox.ffi.core).
--- Rules, objectives and schedules written in Lua run inside a loop that
--- LuaJIT compiles (momsandbox.ffi.trace) instead of being called back from
--- C, which is what makes a rule in Lua about as fast as a built-in.  The
--- pure-Lua parts (ms.plot, ms.args) are the Lua 5.4 module's own files.
+-- In ms.trace, rules, objectives and schedules written in Lua run inside a
+-- loop that LuaJIT compiles (momsandbox.ffi.trace) instead of being called
+-- back from C, which makes a rule in Lua about as fast as a built-in;
+-- training and sweeps run in the engine, which calls back.  The pure-Lua
+-- parts (ms.plot, ms.args) are the Lua 5.4 module's own files.
 if not jit then
   error("momsandbox: bindings/ffi is the LuaJIT binding; under Lua 5.4 use the C module " ..
         "(LUA_CPATH='build/?.so;;') or the momsandbox command", 2)
@@ -33,7 +34,8 @@ local function preload(module, path)
   end
 end
 
-for _, part in ipairs{"core", "vec", "objective", "schedule", "rule", "trace", "util"} do
+for _, part in ipairs{"core", "vec", "objective", "schedule", "rule", "trace", "util", "rng",
+                      "data", "model", "train", "analysis", "sweep"} do
   preload("momsandbox.ffi." .. part, here .. "/momsandbox/ffi/" .. part .. ".lua")
 end
 local shared = {}   -- short name -> module name: ms.plot loads on first use
@@ -50,14 +52,21 @@ local schedule = require "momsandbox.ffi.schedule"
 local rule = require "momsandbox.ffi.rule"
 local trace = require "momsandbox.ffi.trace"
 local util = require "momsandbox.ffi.util"
+local data = require "momsandbox.ffi.data"
+local model = require "momsandbox.ffi.model"
+local train = require "momsandbox.ffi.train"
+local sweep = require "momsandbox.ffi.sweep"
 
---- The engine object behind an objective, rule, schedule or trace (an
--- ms_objective *, ...), for calls of ms.ffi.C; valid while obj lives.
+--- The engine object behind an objective, rule, schedule, model, data set,
+-- trace, training result or sweep (an ms_objective *, ...), for calls of
+-- ms.ffi.C; valid while obj lives.
 local function engine(obj)
-  local d = objective.record(obj) or rule.record(obj) or schedule.record(obj)
+  local d = objective.record(obj) or rule.record(obj) or schedule.record(obj) or model.record(obj)
   if d then return d.ptr end
-  if trace.is(obj) then return obj.ptr end
-  error("bad argument #1 to 'engine' (objective, rule, schedule or trace expected, got " ..
+  for _, boxes in ipairs{trace, data, train, sweep} do
+    if boxes.is(obj) then return obj.ptr end
+  end
+  error("bad argument #1 to 'engine' (an object of momsandbox expected, got " ..
         core.typename(obj) .. ")", 2)
 end
 
@@ -70,6 +79,12 @@ local ms = {
   rule = rule.define,
   trace = trace.run,
   util = util,
+  rng = require "momsandbox.ffi.rng",
+  data = data.module,
+  model = model.module,
+  train = train.run,
+  analysis = require "momsandbox.ffi.analysis",
+  sweep = sweep.run,
   -- for LuaJIT users: the engine's functions (ms.ffi.C.ms_vec_dot, ...),
   -- its objects, where they came from, and how many are alive
   ffi = {C = core.C, engine = engine, header = core.header, library = core.library,

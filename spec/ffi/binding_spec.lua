@@ -21,10 +21,6 @@ local function luajit(env, code)
   return luajit_run(env, "-e " .. h.shquote(code))
 end
 
-local function copy(from, to)
-  h.write(to, assert(h.read(from)))
-end
-
 describe("loading the LuaJIT binding", function()
   it("declares the engine from the public header and checks the library's ABI version", function()
     assert.matches("core/include/momsandbox%.h$", ms.ffi.header)
@@ -36,11 +32,8 @@ describe("loading the LuaJIT binding", function()
   it("says where it looked when the library is missing", function()
     -- a copy of the module far from any build, on a system without the library
     local dir = h.tmpdir()
-    assert(os.execute("mkdir -p " .. h.shquote(dir .. "/a/b/momsandbox/ffi")))
-    copy("bindings/ffi/momsandbox.lua", dir .. "/a/b/momsandbox.lua")
-    for _, part in ipairs{"core", "vec", "objective", "schedule", "rule", "trace", "util"} do
-      copy("bindings/ffi/momsandbox/ffi/" .. part .. ".lua", dir .. "/a/b/momsandbox/ffi/" .. part .. ".lua")
-    end
+    assert(h.run("mkdir -p " .. h.shquote(dir .. "/a/b") .. " && cp -R bindings/ffi/. " ..
+                 h.shquote(dir .. "/a/b")) == 0)
     local env = "-u MOMSANDBOX_LIB LD_LIBRARY_PATH= LUA_PATH=" .. h.shquote(dir .. "/a/b/?.lua;;") ..
                 " MOMSANDBOX_HEADER=" .. h.shquote(os.getenv("PWD") .. "/core/include/momsandbox.h")
     local status, _, err = luajit(env, "require 'momsandbox'")
@@ -213,6 +206,37 @@ describe("the trace loop in Lua", function()
     end
     h.rmtree(dirs.jit)
     h.rmtree(dirs.lua54)
+  end)
+
+  it("gives the engine objects that call back into Lua when the engine runs the loop", function()
+    -- ms_trace_run, the engine's own loop, on an objective, a rule with a
+    -- look-ahead and a schedule all written in Lua: every call comes back
+    -- through the FFI's callbacks, and the trajectory is ms.trace's
+    local C = ms.ffi.C
+    local f = ms.objective{dim = 2, f = function(x) return 100 * (x[2] - x[1]^2)^2 + (1 - x[1])^2 end,
+      grad = function(x, out)
+        out[1] = -400 * x[1] * (x[2] - x[1]^2) - 2 * (1 - x[1])
+        out[2] = 200 * (x[2] - x[1]^2)
+      end}
+    local nag = ms.rule{name = "nag_lua", hyper = {lr = 0.1, momentum = 0.9}, state = {"v"},
+      lookahead = function(p, y, s, h) y:copy(p):axpy(h.momentum, s.v) end,
+      step = function(p, g, s, h) s.v:scale(h.momentum):axpy(-h.lr, g); p:add(s.v) end}
+    local rule = nag{lr = function(t) return 5e-4 / (1 + 0.01 * t) end}
+    local tr = ms.trace(f, rule, {x0 = {-1.5, 2}, steps = 50})
+    local opts, out = ffi.new("ms_trace_opts"), ffi.new("ms_trace *[1]")
+    C.ms_trace_opts_init(opts)
+    opts.steps = 50
+    local x0 = ffi.new("double[2]", -1.5, 2)
+    assert.are.equal(0, C.ms_trace_run(ms.ffi.engine(f), ms.ffi.engine(rule), x0, 2, opts, out))
+    local engine_tr = ffi.gc(out[0], C.ms_trace_free)
+    assert.are.equal(#tr, tonumber(C.ms_trace_len(engine_tr)))
+    for i = 1, #tr do
+      local p = C.ms_trace_point(engine_tr, i - 1)
+      assert.is_true(h.same_bits(tr[i]:totable(), {p[0], p[1]}), "point " .. i)
+    end
+    -- a failing callback stops the engine's loop with MS_ECALLBACK
+    local bad = ms.rule{name = "bad", step = function() error("no") end}{}
+    assert.are.equal(C.MS_ECALLBACK, C.ms_trace_run(ms.ffi.engine(f), ms.ffi.engine(bad), x0, 2, opts, out))
   end)
 
   it("never lets compiled code call back into Lua", function()

@@ -30,17 +30,19 @@ end
 local outbox = ffi.new("ms_objective *[1]")
 
 --- A built-in objective: make(out) is the core constructor, labelled
--- label; its complaint is an argument error of fname.
-local function make_builtin(fname, label, make)
+-- label; its complaint is an argument error of fname.  keep: what the
+-- engine object points into, kept alive with it (a model and its data).
+local function make_builtin(fname, label, make, keep)
   if make(outbox) ~= 0 then core.argerror(1, fname, core.last_error()) end
   local ptr = core.own(outbox[0], C.ms_objective_free, "objective")
   local d = {ptr = ptr, dim = tonumber(C.ms_objective_dim(ptr)),
-             name = ffi.string(C.ms_objective_name(ptr)), label = label}
+             name = ffi.string(C.ms_objective_name(ptr)), label = label, keep = keep}
   function d.evaluate(x, fbox, g)
     core.check(C.ms_objective_eval(ptr, x, fbox, g))
   end
   return setmetatable({[P] = d}, Objective)
 end
+M.builtin = make_builtin
 
 --------------------------------------------------------------- built-ins
 

@@ -213,9 +213,11 @@ local function supply(d, n)
 end
 
 --- Bring the h table of level l up to date with the values at h: at every
--- step for a scheduled rule, else when a value was set since.
-local function update_h(d, l, h)
-  if not d.scheduled and l.version == d.version then return end
+-- step for a scheduled rule, else when a value was set since -- or always,
+-- when the engine calls (its copies of the rule in a sweep have values of
+-- their own).
+local function update_h(d, l, h, always)
+  if not (always or d.scheduled) and l.version == d.version then return end
   l.version = d.version
   for i, info in ipairs(d.class.hyper) do
     local v = h[i - 1]
@@ -240,13 +242,14 @@ local function unaim(l, pview, vview)
 end
 
 --- Run the Lua step of rule d on x with gradient g (n numbers), the
--- hyper-parameters at h and the state (NULL: the rule's), as step t.
+-- hyper-parameters at h and the state (nil: the rule's), as step t; state
+-- is given when the engine calls.
 local function lua_step(d, x, g, n, t, h, state)
   local c = d.class
   d.depth = d.depth + 1
   local l = level(d, d.depth)
   aim(d, l, l.p, x, l.g, g, state, n)
-  update_h(d, l, h)
+  update_h(d, l, h, state ~= nil)
   local ok, r = xpcall(c.lua.step, core.traceback, l.p, l.g, l.s, l.h, t)
   unaim(l, l.p, l.g)
   d.depth = d.depth - 1
@@ -265,7 +268,7 @@ local function lua_lookahead(d, x, y, n, t, h, state)
   d.depth = d.depth + 1
   local l = level(d, d.depth)
   aim(d, l, l.g, x, l.y, y, state, n)   -- the read-only view serves as p
-  update_h(d, l, h)
+  update_h(d, l, h, state ~= nil)
   local ok, err = xpcall(c.lua.lookahead, core.traceback, l.g, l.y, l.s, l.h, t)
   unaim(l, l.g, l.y)
   d.depth = d.depth - 1
