@@ -44,16 +44,13 @@ if(MS_SANITIZE)
        MOMSANDBOX_SANITIZE=1 ASAN_OPTIONS=detect_leaks=0)
 endif()
 
-# The specs dir/*_spec.lua but those named in ARGN, as ctest entries
-# spec.<prefix>NAME run by busted under the interpreter lua with env.
+# The specs dir/*_spec.lua as ctest entries spec.<prefix>NAME, run by
+# busted under the interpreter lua with env.
 function(ms_add_specs dir prefix lua env)
   file(GLOB specs CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/${dir}/*_spec.lua)
   foreach(spec IN LISTS specs)
     get_filename_component(name ${spec} NAME_WE)
     string(REGEX REPLACE "_spec$" "" name ${name})
-    if(name IN_LIST ARGN)
-      continue()
-    endif()
     add_test(NAME spec.${prefix}${name}
              COMMAND ${BUSTED} --lua=${lua} --output=TAP ${dir}/${name}_spec.lua
              WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
@@ -65,14 +62,7 @@ endfunction()
 ms_add_specs(spec "" $<TARGET_FILE:momsandbox_cli> "${MS_SPEC_ENV}")
 ms_add_specs(spec/lua54 lua54. $<TARGET_FILE:momsandbox_cli> "${MS_SPEC_ENV}")
 if(LUAJIT)
-  # spec/ffi/unsupported.txt names the specs of what the LuaJIT binding does
-  # not wrap yet: they run under the CLI only.
-  file(STRINGS ${CMAKE_SOURCE_DIR}/spec/ffi/unsupported.txt MS_JIT_UNSUPPORTED
-       REGEX "^[A-Za-z0-9_]+$")
-  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-               ${CMAKE_SOURCE_DIR}/spec/ffi/unsupported.txt)
-  ms_add_specs(spec jit. ${CMAKE_BINARY_DIR}/momsandbox-jit "${MS_JIT_ENV}"
-               ${MS_JIT_UNSUPPORTED})
+  ms_add_specs(spec jit. ${CMAKE_BINARY_DIR}/momsandbox-jit "${MS_JIT_ENV}")
   ms_add_specs(spec/ffi ffi. ${CMAKE_BINARY_DIR}/momsandbox-jit "${MS_JIT_ENV}")
 else()
   message(STATUS "luajit not found: the LuaJIT binding's specs are left out")

@@ -101,7 +101,7 @@ if opts.seeds then
     end
     table.sort(losses)
     local k = #losses
-    local median = k % 2 == 1 and losses[(k + 1) // 2] or (losses[k // 2] + losses[k // 2 + 1]) / 2
+    local median = k % 2 == 1 and losses[(k + 1) / 2] or (losses[k / 2] + losses[k / 2 + 1]) / 2
     print(("  %-38s median %.4f, min %.4f, max %.4f"):format(run.title, median, losses[1], losses[k]))
   end
 end

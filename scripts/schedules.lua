@@ -14,17 +14,18 @@ local opts = ms.args.parse(arg, {
   {"format", "EXT", "figure format: svg or png", default = "svg"},
 })
 local n = opts.steps
+local function part(k) return math.floor(n / k) end   -- n / k, rounded down
 
 local schedules = {
   S.constant{lr = 0.6},
-  S.step{lr = 0.6, step_size = n // 4, gamma = 0.5},
-  S.multistep{lr = 0.6, milestones = {n // 2, 3 * n // 4}, gamma = 0.1},
+  S.step{lr = 0.6, step_size = part(4), gamma = 0.5},
+  S.multistep{lr = 0.6, milestones = {part(2), math.floor(3 * n / 4)}, gamma = 0.1},
   S.exponential{lr = 0.6, gamma = 0.97},
   S.cosine{lr = 0.6, steps = n},
-  S.cosine{lr = 0.6, steps = n // 4, restarts = true},
+  S.cosine{lr = 0.6, steps = part(4), restarts = true},
   S.polynomial{lr = 0.6, steps = n, power = 2},
-  S.inverse_sqrt{lr = 0.6, warmup = n // 10},
-  S.warmup{steps = n // 10, after = S.cosine{lr = 0.6, steps = n - n // 10}},
+  S.inverse_sqrt{lr = 0.6, warmup = part(10)},
+  S.warmup{steps = part(10), after = S.cosine{lr = 0.6, steps = n - part(10)}},
 }
 
 ms.util.mkdir(opts.out)

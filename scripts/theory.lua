@@ -17,7 +17,7 @@ local ms = require "momsandbox"
 
 local opts = ms.args.parse(arg, {
   usage = "momsandbox scripts/theory.lua [options]",
-  {"grid", "NX,NY", "points of the region map in eta lambda and beta", type = "numbers",
+  {"grid", "NX,NY", "points of the region map in eta lambda and beta", type = "integers",
    default = {200, 100}},
   {"samples", "N", "random (eta, beta, lambda) to check", type = "integer", default = 1000},
   {"steps", "N", "steps of each measured run", type = "integer", default = 2000},
@@ -29,8 +29,8 @@ local function usage_error(msg)
   io.stderr:write("theory.lua: ", msg, "\n")
   os.exit(2)
 end
-local nx, ny = math.tointeger(opts.grid[1]), math.tointeger(opts.grid[2])
-if #opts.grid ~= 2 or not nx or not ny or nx < 2 or ny < 2 then
+local nx, ny = opts.grid[1], opts.grid[2]
+if #opts.grid ~= 2 or nx < 2 or ny < 2 then
   usage_error("--grid needs two integers >= 2")
 end
 if opts.samples < 1 or opts.steps < 2 then usage_error("--samples and --steps must be >= 1 and >= 2") end

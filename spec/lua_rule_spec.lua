@@ -114,7 +114,8 @@ describe("ms.rule", function()
     local replaces = ms.rule{name = "replaces", state = {"v"},
       step = function(p, g, s) s.v = ms.vec(#p) end}
     local err = h.error_of(ms.trace, f, replaces{}, {x0 = {1, 1}})
-    assert.matches("lua_rule_spec.lua:%d+: rule 'replaces' cannot replace state vector s.v; update it in place", err)
+    assert.matches("lua_rule_spec.lua:%d+: rule 'replaces' cannot replace state vector s.v; " ..
+                   "update it in place %(s.v:copy%(...%)%)", err)
     local grows = ms.rule{name = "grows", step = function(p) p[3] = 1 end}
     assert.matches("index 3 out of range %(vector of 2%)", h.error_of(ms.trace, f, grows{}, {x0 = {1, 1}}))
     local writes_g = ms.rule{name = "writes_g", step = function(p, g) g[1] = 0 end}

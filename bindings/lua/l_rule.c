@@ -299,10 +299,10 @@ static ms_status lua_lookahead(void *ctx, const double *h, const double *x,
 /* s.name = value in a step: the state belongs to the engine, which would
  * never see a replacement vector. */
 static int l_state_newindex(lua_State *L) {
+  const char *name = luaL_tolstring(L, 2, NULL);
   return luaL_error(L, "rule '%s' cannot replace state vector s.%s; update "
                        "it in place (s.%s:copy(...))",
-                    lua_tostring(L, lua_upvalueindex(1)),
-                    luaL_tolstring(L, 2, NULL), lua_tostring(L, -1));
+                    lua_tostring(L, lua_upvalueindex(1)), name, name);
 }
 
 static int newview_ref(lua_State *L, int readonly, ms_lua_vec **v) {

@@ -19,7 +19,7 @@ local ms = require "momsandbox"
 local opts = ms.args.parse(arg, {
   usage = "momsandbox scripts/exercises/hyperparameters.lua [options]",
   {"steps", "N", "steps of each run (the chapter's: 20)", type = "integer", default = 20},
-  {"grid", "NX,NY", "points of the heat map in eta and beta", type = "numbers", default = {120, 96}},
+  {"grid", "NX,NY", "points of the heat map in eta and beta", type = "integers", default = {120, 96}},
   {"shard", "I/N", "run part I of N of the grid and write only its CSV rows"},
   {"out", "DIR", "output folder", default = "out"},
   {"format", "EXT", "figure format: svg or png", default = "svg"},
@@ -28,14 +28,14 @@ local function usage_error(msg)
   io.stderr:write("hyperparameters.lua: ", msg, "\n")
   os.exit(2)
 end
-local nx, ny = math.tointeger(opts.grid[1]), math.tointeger(opts.grid[2])
-if #opts.grid ~= 2 or not nx or not ny or nx < 2 or ny < 2 then
+local nx, ny = opts.grid[1], opts.grid[2]
+if #opts.grid ~= 2 or nx < 2 or ny < 2 then
   usage_error("--grid needs two integers >= 2")
 end
 local shard
 if opts.shard then
   local i, n = opts.shard:match("^(%d+)/(%d+)$")
-  i, n = math.tointeger(tonumber(i)), math.tointeger(tonumber(n))
+  i, n = tonumber(i), tonumber(n)
   if not i or not n or i < 1 or i > n then usage_error("--shard needs I/N with 1 <= I <= N") end
   shard = {i, n}
 end

@@ -63,7 +63,7 @@ for _, sigma in ipairs{0.1, 1} do
     local tr = ms.trace(noisy(sigma, opts.seed), ms.momentum{lr = opts.eta, beta = beta},
                         {x0 = {-5, -2}, steps = opts.steps})
     local values, sum, count = tr:values(), 0, 0
-    for k = #values // 2, #values do sum, count = sum + values[k], count + 1 end
+    for k = math.floor(#values / 2), #values do sum, count = sum + values[k], count + 1 end
     local mean, theory = sum / count, floor_theory(opts.eta, beta, sigma)
     print(("%6g %6g %14.4g %14.4g %7.3f"):format(sigma, beta, mean, theory, mean / theory))
     csv[#csv + 1] = table.concat({fmt(sigma), fmt(beta), fmt(mean), fmt(theory)}, ",")
@@ -104,7 +104,7 @@ for _, batch in ipairs{1, 10, 100, 1000} do
   io.write(("%10d"):format(batch))
   for _, beta in ipairs(betas) do
     local res = ms.train{model = model, data = data, rule = ms.momentum{lr = lr, beta = beta},
-                         batch = batch, epochs = updates * batch // #data, seed = opts.seed,
+                         batch = batch, epochs = math.floor(updates * batch / #data), seed = opts.seed,
                          progress = false}
     local excess = res.loss - best   -- below 1e-15: rounding, either side of 0
     io.write(excess < 1e-15 and ("%14s"):format("< 1e-15") or ("%14.3e"):format(excess))

@@ -20,24 +20,31 @@ local function integer(s)
   return math.tointeger and math.tointeger(x) or x
 end
 
-local convert = {
-  string = function(s) return s end,
-  number = function(s) return tonumber(s) end,
-  integer = integer,
-  numbers = function(s)
+-- A comma-separated list of what one(item) reads, or nil.
+local function list(one)
+  return function(s)
     local t = {}
     for item in (s .. ","):gmatch("([^,]*),") do
-      local x = tonumber(item)
+      local x = one(item)
       if not x then return nil end
       t[#t + 1] = x
     end
     return #t > 0 and t or nil
-  end,
+  end
+end
+
+local convert = {
+  string = function(s) return s end,
+  number = tonumber,
+  integer = integer,
+  numbers = list(tonumber),
+  integers = list(integer),
 }
 
 local expected = {
   number = "a number", integer = "an integer",
-  numbers = "numbers separated by commas", string = "a value",
+  numbers = "numbers separated by commas",
+  integers = "integers separated by commas", string = "a value",
 }
 
 local function usage(spec)
