@@ -228,15 +228,37 @@ static ms_status check_step(lua_State *L, l_rule *r, int result) {
                             : luaL_typename(L, result));
 }
 
-/* Push the state table with its views aimed at the engine's state. */
-static void push_state(lua_State *L, l_rule *r, double *const *state, size_t n,
-                       ms_lua_vec *saved) {
-  for (int i = 0; i < r->nstate; i++) aim(r->s[i], state[i], n, &saved[i]);
+/* Call the class's function fn(a, b, s, h, t) in Lua: a and b are the
+ * rule's views (registry references aref and bref) aimed at ax and bx for
+ * the call, s the state table, h the hyper-parameters in effect.  With
+ * check_result, the function must return nothing or a itself (a step
+ * updates p in place).  Every view is restored afterwards. */
+static ms_status call_lua(l_rule *r, int fn, int aref, ms_lua_vec *a,
+                          const double *ax, int bref, ms_lua_vec *b,
+                          const double *bx, double *const *state, size_t n,
+                          const double *h, int64_t t, int check_result) {
+  lua_State *L = ms_lua_current();
+  if (L == NULL) return MS_ECALLBACK;
+  if (!lua_checkstack(L, 12) || r->nstate > 64)
+    return ms_lua_pending(L, "stack overflow in rule '%s'", r->lc->cls.name);
+  ms_lua_vec asaved, bsaved, ssaved[64];
+  int base = ms_lua_pushhandler(L);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, fn);
+  aim(a, ax, n, &asaved);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, aref);
+  aim(b, bx, n, &bsaved);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, bref);
+  for (int i = 0; i < r->nstate; i++) aim(r->s[i], state[i], n, &ssaved[i]);
   lua_rawgeti(L, LUA_REGISTRYINDEX, r->sref);
-}
-
-static void restore_state(l_rule *r, const ms_lua_vec *saved) {
-  for (int i = 0; i < r->nstate; i++) *r->s[i] = saved[i];
+  update_h(L, r, h);
+  lua_pushinteger(L, (lua_Integer)t);
+  ms_status st = ms_lua_pcall(L, 5, 1, base);
+  if (st == MS_OK && check_result) st = check_step(L, r, base + 1);
+  *a = asaved;
+  *b = bsaved;
+  for (int i = 0; i < r->nstate; i++) *r->s[i] = ssaved[i];
+  lua_settop(L, base - 1);
+  return st;
 }
 
 /* The class's step: step(p, g, s, h, t) in Lua. */
@@ -244,56 +266,20 @@ static ms_status lua_step(void *ctx, const double *h, double *x,
                           const double *g, double *const *state, size_t n,
                           int64_t t) {
   l_rule *r = ctx;
-  lua_State *L = ms_lua_current();
-  if (L == NULL) return MS_ECALLBACK;
-  if (!lua_checkstack(L, 12) || r->nstate > 64)
-    return ms_lua_pending(L, "stack overflow in rule '%s'", r->lc->cls.name);
-  ms_lua_vec psaved, gsaved, ssaved[64];
-  int base = ms_lua_pushhandler(L);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->lc->step_ref);
-  aim(r->p, x, n, &psaved);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->pref);
-  aim(r->g, g, n, &gsaved);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->gref);
-  push_state(L, r, state, n, ssaved);
-  update_h(L, r, h);
-  lua_pushinteger(L, (lua_Integer)t);
-  ms_status st = ms_lua_pcall(L, 5, 1, base);
-  if (st == MS_OK) st = check_step(L, r, base + 1);
-  *r->p = psaved;
-  *r->g = gsaved;
-  restore_state(r, ssaved);
-  lua_settop(L, base - 1);
-  return st;
+  return call_lua(r, r->lc->step_ref, r->pref, r->p, x, r->gref, r->g, g,
+                  state, n, h, t, 1);
 }
 
 /* The class's lookahead: lookahead(p, y, s, h, t) writes into y the point
- * at which the gradient of step t is taken. */
+ * at which the gradient of step t is taken; p is read-only there (the
+ * read-only view g serves). */
 static ms_status lua_lookahead(void *ctx, const double *h, const double *x,
                                double *const *state, double *y, size_t n,
                                int64_t t) {
   l_rule *r = ctx;
-  lua_State *L = ms_lua_current();
-  if (L == NULL) return MS_ECALLBACK;
-  if (!lua_checkstack(L, 12) || r->nstate > 64)
-    return ms_lua_pending(L, "stack overflow in rule '%s'", r->lc->cls.name);
-  ms_lua_vec psaved, ysaved, ssaved[64];
-  int base = ms_lua_pushhandler(L);
   ms_vec_copy(y, x, n);   /* a lookahead that writes nothing: at x */
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->lc->look_ref);
-  aim(r->g, x, n, &psaved);   /* the read-only view serves as p here */
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->gref);
-  aim(r->y, y, n, &ysaved);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->yref);
-  push_state(L, r, state, n, ssaved);
-  update_h(L, r, h);
-  lua_pushinteger(L, (lua_Integer)t);
-  ms_status st = ms_lua_pcall(L, 5, 0, base);
-  *r->g = psaved;
-  *r->y = ysaved;
-  restore_state(r, ssaved);
-  lua_settop(L, base - 1);
-  return st;
+  return call_lua(r, r->lc->look_ref, r->gref, r->g, x, r->yref, r->y, y,
+                  state, n, h, t, 0);
 }
 
 /* s.name = value in a step: the state belongs to the engine, which would
