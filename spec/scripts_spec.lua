@@ -85,6 +85,20 @@ describe("scripts", function()
     assert.is_truthy(h.read(dir .. "/effective_weight.svg"))
   end)
 
+  it("schedules.lua draws the built-in schedules and runs momentum with them", function()
+    local status, out, err = script("schedules.lua", "--out " .. h.shquote(dir))
+    assert.are.equal(0, status, err)
+    -- the constant rate is the book's run, 100 steps long
+    assert.matches("momentum{lr=0.6, beta=0.5} +epoch 100,", out)
+    assert.matches("momentum{lr=cosine{lr=0.6, steps=100}, beta=0.5} +epoch 100,", out)
+    assert.matches("beta=function} +epoch 100,", out)
+    local csv = h.read(dir .. "/schedules.csv")
+    assert.matches('\n"step{lr=0.6, step_size=25, gamma=0.5}",26,0.3\n', csv, 1, true)
+    for _, name in ipairs{"schedules", "schedules-runs", "schedules-trace"} do
+      assert.is_truthy(h.read(dir .. "/" .. name .. ".svg"), name)
+    end
+  end)
+
   it("scalar_convergence.lua shows x_t = (1 - eta lambda)^t", function()
     local status, out, err = script("scalar_convergence.lua", "--out " .. h.shquote(dir))
     assert.are.equal(0, status, err)
