@@ -113,6 +113,11 @@ describe("ms.trace", function()
     assert.are.equal(tr[2][1], tonumber(a))           -- exact round trip
     assert.are.equal(tr[2][2], tonumber(b))
     assert.are.equal(4, #lines)
+    -- written through a temporary file, yet with a new file's usual permissions
+    h.write(dir .. "/plain", "")
+    local function mode(path) return select(2, h.run("stat -c %a " .. h.shquote(path))) end
+    assert.are.equal(mode(dir .. "/plain"), mode(dir .. "/t.csv"))
+    os.remove(dir .. "/plain")
     local err = h.error_of(tr.csv, tr, dir .. "/missing/t.csv")
     assert.matches("cannot write .*/missing/t.csv: No such file or directory", err)
     os.execute("chmod 500 " .. h.shquote(dir))

@@ -7,9 +7,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+int ms_open_temp(char *name) {
+  size_t len = strlen(name);
+  memcpy(name + len, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
+  int fd = mkstemp(name);
+  if (fd < 0) return -1;
+  /* mkstemp makes the file private (0600); the file it becomes should get
+   * the permissions of any other new file. */
+  mode_t mask = umask(0);
+  umask(mask);
+  fchmod(fd, 0666 & ~mask);
+  return fd;
+}
 
 ms_status ms_file_begin(const char *path, ms_file *file) {
   size_t len = strlen(path);
@@ -17,9 +31,8 @@ ms_status ms_file_begin(const char *path, ms_file *file) {
   file->path = path;
   file->tmp = malloc(len + sizeof ".tmp-XXXXXX");
   if (file->tmp == NULL) return ms_fail(MS_ENOMEM, "out of memory");
-  memcpy(file->tmp, path, len);
-  memcpy(file->tmp + len, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
-  int fd = mkstemp(file->tmp);
+  memcpy(file->tmp, path, len + 1);
+  int fd = ms_open_temp(file->tmp);
   if (fd < 0 || (file->fp = fdopen(fd, "w")) == NULL) {
     ms_status st = ms_fail(MS_EIO, "cannot write %s: %s", path, strerror(errno));
     if (fd >= 0) {

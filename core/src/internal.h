@@ -54,6 +54,9 @@ typedef struct ms_file {
   char *tmp;
 } ms_file;
 
+/* Create name.tmp-XXXXXX (name has room for 12 more bytes), with the
+ * permissions of any new file, and open it: a descriptor, or -1 (errno). */
+int ms_open_temp(char *name);
 ms_status ms_file_begin(const char *path, ms_file *file);
 ms_status ms_file_end(ms_file *file, ms_status st);
 /* A CSV cell: x in the shortest form that reads back exactly, after a

@@ -99,9 +99,8 @@ ms_status ms_tmpname(const char *path, char *buf, size_t size) {
   size_t len = strlen(path);
   if (len + sizeof ".tmp-XXXXXX" > size)
     return ms_fail(MS_ERANGE, "file name too long: %s", path);
-  memcpy(buf, path, len);
-  memcpy(buf + len, ".tmp-XXXXXX", sizeof ".tmp-XXXXXX");
-  int fd = mkstemp(buf);
+  memcpy(buf, path, len + 1);
+  int fd = ms_open_temp(buf);
   if (fd < 0) {
     int err = errno;
     const char *slash = strrchr(path, '/');
@@ -109,11 +108,6 @@ ms_status ms_tmpname(const char *path, char *buf, size_t size) {
     return ms_fail(MS_EIO, "cannot create a file in folder %.*s: %s", dirlen,
                    slash == NULL ? "." : path, strerror(err));
   }
-  /* mkstemp makes the file private (0600); the file it becomes should get
-   * the permissions of any other new file. */
-  mode_t mask = umask(0);
-  umask(mask);
-  fchmod(fd, 0666 & ~mask);
   close(fd);
   return MS_OK;
 }
