@@ -82,14 +82,33 @@ ms_status ms_model_batch(const ms_model *model, const ms_data *data,
  * [0, 1].) */
 ms_status ms_model_accepts(const ms_model *model, const ms_data *data);
 
-/* Step t of the full-batch loop (trace.c), shared by traces and sweeps:
- * the gradient -- at x, or, when lookahead (the rule's class has one), at
- * the look-ahead point, with y as room for it -- unless have_g says g holds
- * it already, then the rule's update of x.  *bad points at g or x when
- * that is not finite (the run diverged), else it is NULL. */
-ms_status ms_loop_step(ms_objective *obj, ms_rule *rule, int lookahead,
-                       double *x, double *g, double *y, size_t n, int have_g,
-                       const double **bad);
+/* Step t of the full-batch loop, shared by traces and sweeps (inline: it
+ * runs at every step of both): the gradient -- at x, or, when lookahead
+ * (the rule's class has one), at the look-ahead point, with y as room for
+ * it -- unless have_g says g holds it already, then the rule's update of
+ * x.  *bad points at g or x when that is not finite (the run diverged),
+ * else it is NULL. */
+static inline ms_status ms_loop_step(ms_objective *obj, ms_rule *rule,
+                                     int lookahead, double *x, double *g,
+                                     double *y, size_t n, int have_g,
+                                     const double **bad) {
+  ms_status st = MS_OK;
+  *bad = NULL;
+  if (lookahead) {
+    if ((st = ms_rule_lookahead(rule, x, y, n)) == MS_OK)
+      st = ms_objective_eval(obj, y, NULL, g);
+  } else if (!have_g) {
+    st = ms_objective_eval(obj, x, NULL, g);
+  }
+  if (st != MS_OK) return st;
+  if (!ms_vec_isfinite(g, n)) {
+    *bad = g;
+    return MS_OK;
+  }
+  if ((st = ms_rule_step(rule, x, g, n)) != MS_OK) return st;
+  if (!ms_vec_isfinite(x, n)) *bad = x;
+  return MS_OK;
+}
 
 /* The built-in update rules (rules/builtin.c). */
 extern const ms_rule_class *const ms_rule_builtin[];

@@ -125,14 +125,19 @@ ms_status ms_trace_new(size_t n, const ms_trace_opts *opts, ms_trace **out) {
   return MS_OK;
 }
 
+/* The next point, in room the caller knows is there. */
+static void append(ms_trace *tr, const double *x, double f) {
+  double *p = tr->x + tr->len * tr->n;
+  for (size_t i = 0; i < tr->n; i++) p[i] = x[i];
+  tr->f[tr->len++] = f;
+}
+
 ms_status ms_trace_record(ms_trace *tr, const double *x, double f) {
   if (tr->len == tr->cap)
     return ms_fail(MS_ERANGE, "the trace is full (%zu points)", tr->cap);
   if (tr->len == 0 && !isfinite(f))
     return ms_fail(MS_ENONFINITE, "f(x0) is %g", isnan(f) ? NAN : f);
-  double *p = tr->x + tr->len * tr->n;
-  for (size_t i = 0; i < tr->n; i++) p[i] = x[i];
-  tr->f[tr->len++] = f;
+  append(tr, x, f);
   return MS_OK;
 }
 
@@ -141,27 +146,6 @@ ms_status ms_trace_record(ms_trace *tr, const double *x, double f) {
 static ms_status value(ms_objective *obj, const double *x, double *f,
                        double *g, int fused) {
   return ms_objective_eval(obj, x, f, fused ? g : NULL);
-}
-
-ms_status ms_loop_step(ms_objective *obj, ms_rule *rule, int lookahead,
-                       double *x, double *g, double *y, size_t n, int have_g,
-                       const double **bad) {
-  ms_status st = MS_OK;
-  *bad = NULL;
-  if (lookahead) {
-    if ((st = ms_rule_lookahead(rule, x, y, n)) == MS_OK)
-      st = ms_objective_eval(obj, y, NULL, g);
-  } else if (!have_g) {
-    st = ms_objective_eval(obj, x, NULL, g);
-  }
-  if (st != MS_OK) return st;
-  if (!ms_vec_isfinite(g, n)) {
-    *bad = g;
-    return MS_OK;
-  }
-  if ((st = ms_rule_step(rule, x, g, n)) != MS_OK) return st;
-  if (!ms_vec_isfinite(x, n)) *bad = x;
-  return MS_OK;
 }
 
 /* Steps 1..steps from x_0 = x, recorded already with f(x_0); g holds the
@@ -195,7 +179,7 @@ static ms_status run(ms_trace *tr, ms_objective *obj, ms_rule *rule,
         ms_trace_diverge(tr, t, "f", &f, 1);
         return MS_OK;
       }
-      if ((st = ms_trace_record(tr, x, f)) != MS_OK) return st;
+      append(tr, x, f);   /* run records no more than the trace holds */
       next_record = tr->steps - t > tr->every ? t + tr->every : tr->steps;
     }
   }
