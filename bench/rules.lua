@@ -36,16 +36,8 @@ local function plain_lua(lambda, x0, lr, beta, steps)
   return x
 end
 
-local function best_time(fn)
-  local best = math.huge
-  for _ = 1, opts["repeat"] do
-    collectgarbage("collect")
-    local t0 = ms.util.clock()
-    fn()
-    best = math.min(best, ms.util.clock() - t0)
-  end
-  return best
-end
+local measure = dofile((arg[0]:match("^(.*)/") or ".") .. "/best_time.lua")
+local function best_time(fn) return measure(fn, opts["repeat"]) end
 
 -- Runs short enough that the iterates stay well above the subnormal range,
 -- whose slow arithmetic would otherwise be what is measured.

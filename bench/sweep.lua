@@ -25,16 +25,8 @@ local x0 = {-5, -2}
 local grid = {lr = {from = 0.001, to = 0.05, n = opts.grid}, beta = {from = 0, to = 0.9, n = opts.grid}}
 local points = opts.grid * opts.grid
 
-local function best_time(fn)
-  local best, result = math.huge, nil
-  for _ = 1, opts["repeat"] do
-    collectgarbage("collect")
-    local t0 = ms.util.clock()
-    result = fn()
-    best = math.min(best, ms.util.clock() - t0)
-  end
-  return best, result
-end
+local measure = dofile((arg[0]:match("^(.*)/") or ".") .. "/best_time.lua")
+local function best_time(fn) return measure(fn, opts["repeat"]) end
 
 local function engine(measure, threads)
   return best_time(function()

@@ -45,16 +45,8 @@ local function lua_trace(x0, steps)
   return points, values
 end
 
-local function best_time(fn)
-  local best = math.huge
-  for _ = 1, opts["repeat"] do
-    collectgarbage("collect")
-    local t0 = ms.util.clock()
-    fn()
-    best = math.min(best, ms.util.clock() - t0)
-  end
-  return best
-end
+local measure = dofile((arg[0]:match("^(.*)/") or ".") .. "/best_time.lua")
+local function best_time(fn) return measure(fn, opts["repeat"]) end
 
 local f = ms.objective.quadratic(lambda)
 local rule = ms.momentum{lr = lr, beta = beta}

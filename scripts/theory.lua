@@ -25,15 +25,11 @@ local opts = ms.args.parse(arg, {
   {"out", "DIR", "output folder", default = "out"},
   {"format", "EXT", "figure format: svg or png", default = "svg"},
 })
-local function usage_error(msg)
-  io.stderr:write("theory.lua: ", msg, "\n")
-  os.exit(2)
-end
 local nx, ny = opts.grid[1], opts.grid[2]
 if #opts.grid ~= 2 or nx < 2 or ny < 2 then
-  usage_error("--grid needs two integers >= 2")
+  ms.args.fail("--grid needs two integers >= 2")
 end
-if opts.samples < 1 or opts.steps < 2 then usage_error("--samples and --steps must be >= 1 and >= 2") end
+if opts.samples < 1 or opts.steps < 2 then ms.args.fail("--samples and --steps must be >= 1 and >= 2") end
 
 local A = ms.analysis
 local fmt = ms.util.format

@@ -46,13 +46,11 @@ ms.util.mkdir(opts.out)
 for _, run in ipairs(runs) do
   local ok, rule = pcall(rule_of, run)
   if not ok then
-    io.stderr:write("trace2d.lua: ", (rule:gsub("^.-%((.*)%)$", "%1")), "\n")
-    os.exit(2)
+    ms.args.fail((rule:gsub("^.-%((.*)%)$", "%1")))
   end
   local x0 = run.x0 or {-5, -2}
   if #x0 ~= 2 then
-    io.stderr:write("trace2d.lua: --x0 needs two numbers, got ", #x0, "\n")
-    os.exit(2)
+    ms.args.fail("--x0 needs two numbers, got " .. #x0)
   end
   local tr = ms.trace(f, rule, {x0 = x0, steps = run.steps or 20})
   print(tr)

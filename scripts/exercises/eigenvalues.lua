@@ -21,8 +21,7 @@ local opts = ms.args.parse(arg, {
   {"format", "EXT", "figure format: svg or png", default = "svg"},
 })
 if opts.n < 1 or opts.n > 60 or opts.steps < 2 then
-  io.stderr:write("eigenvalues.lua: --n must be in [1, 60] and --steps >= 2\n")
-  os.exit(2)
+  ms.args.fail("--n must be in [1, 60] and --steps >= 2")
 end
 
 local A = ms.analysis

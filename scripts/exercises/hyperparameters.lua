@@ -24,19 +24,15 @@ local opts = ms.args.parse(arg, {
   {"out", "DIR", "output folder", default = "out"},
   {"format", "EXT", "figure format: svg or png", default = "svg"},
 })
-local function usage_error(msg)
-  io.stderr:write("hyperparameters.lua: ", msg, "\n")
-  os.exit(2)
-end
 local nx, ny = opts.grid[1], opts.grid[2]
 if #opts.grid ~= 2 or nx < 2 or ny < 2 then
-  usage_error("--grid needs two integers >= 2")
+  ms.args.fail("--grid needs two integers >= 2")
 end
 local shard
 if opts.shard then
   local i, n = opts.shard:match("^(%d+)/(%d+)$")
   i, n = tonumber(i), tonumber(n)
-  if not i or not n or i < 1 or i > n then usage_error("--shard needs I/N with 1 <= I <= N") end
+  if not i or not n or i < 1 or i > n then ms.args.fail("--shard needs I/N with 1 <= I <= N") end
   shard = {i, n}
 end
 

@@ -21,8 +21,7 @@ local opts = ms.args.parse(arg, {
   {"format", "EXT", "figure format: svg or png", default = "svg"},
 })
 if opts.n < 1 or opts.n > 500 or opts.steps < 1 then
-  io.stderr:write("minimizer.lua: --n must be in [1, 500] and --steps >= 1\n")
-  os.exit(2)
+  ms.args.fail("--n must be in [1, 500] and --steps >= 1")
 end
 
 -- Q = M'M / n + I/10: symmetric positive definite, modestly conditioned.

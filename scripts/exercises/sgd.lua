@@ -26,8 +26,7 @@ local opts = ms.args.parse(arg, {
   {"format", "EXT", "figure format: svg or png", default = "svg"},
 })
 if opts.steps < 100 or not (opts.eta > 0 and opts.eta < 0.5) then
-  io.stderr:write("sgd.lua: --steps must be >= 100 and --eta in (0, 0.5) (stable for every beta)\n")
-  os.exit(2)
+  ms.args.fail("--steps must be >= 100 and --eta in (0, 0.5) (stable for every beta)")
 end
 ms.util.mkdir(opts.out)
 local fmt = ms.util.format

@@ -63,6 +63,14 @@ local function usage(spec)
 end
 M.usage = usage
 
+--- A mistake in the options that parse cannot see (a value out of range):
+-- say so on stderr as "script.lua: msg" and exit with status 2.
+function M.fail(msg)
+  local script = (arg and arg[0] or "script"):match("[^/]*$")
+  io.stderr:write(script, ": ", msg, "\n")
+  os.exit(2)
+end
+
 --- Parse argv (the script's `arg` table) against spec.  Returns a table of
 -- option values; positional arguments are in its array part.  When `fail`
 -- is given, errors call fail(message) instead of exiting (for tests).

@@ -280,18 +280,17 @@ end
 -- after the engine's book-keeping (ms_rule_begin_step).  Engine calls that
 -- may call back into Lua go through core.call_back.
 local function make_stepper(d)
-  local ptr, call = d.ptr, d.calls_back and core.call_back
+  local ptr = d.ptr
+  local call = d.calls_back and core.call_back or core.call_direct
   if not d.class.lua then
     return function(x, g, n)
       supply(d, n)
-      if call then core.check(call(C.ms_rule_step, ptr, x, g, n))
-      else core.check(C.ms_rule_step(ptr, x, g, n)) end
+      core.check(call(C.ms_rule_step, ptr, x, g, n))
     end
   end
   return function(x, g, n)
     supply(d, n)
-    if call then core.check(call(C.ms_rule_begin_step, ptr, n, tbox, hbox))
-    else core.check(C.ms_rule_begin_step(ptr, n, tbox, hbox)) end
+    core.check(call(C.ms_rule_begin_step, ptr, n, tbox, hbox))
     lua_step(d, x, g, n, tonumber(tbox[0]), hbox[0], nil)
   end
 end
@@ -300,18 +299,17 @@ end
 -- taken; nil for classes without a lookahead.
 local function make_lookahead(d)
   if not d.class.lookahead then return nil end
-  local ptr, call = d.ptr, d.calls_back and core.call_back
+  local ptr = d.ptr
+  local call = d.calls_back and core.call_back or core.call_direct
   if not d.class.lua then
     return function(x, y, n)
       supply(d, n)
-      if call then core.check(call(C.ms_rule_lookahead, ptr, x, y, n))
-      else core.check(C.ms_rule_lookahead(ptr, x, y, n)) end
+      core.check(call(C.ms_rule_lookahead, ptr, x, y, n))
     end
   end
   return function(x, y, n)
     supply(d, n)
-    if call then core.check(call(C.ms_rule_begin_lookahead, ptr, n, tbox, hbox))
-    else core.check(C.ms_rule_begin_lookahead(ptr, n, tbox, hbox)) end
+    core.check(call(C.ms_rule_begin_lookahead, ptr, n, tbox, hbox))
     lua_lookahead(d, x, y, n, tonumber(tbox[0]), hbox[0], nil)
   end
 end
