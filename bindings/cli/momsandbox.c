@@ -72,12 +72,18 @@ static void print_version(void) {
 
 /* ------------------------------------------------------------ Ctrl-C */
 
-static void set_signal(int sig, void (*handler)(int)) {
-  struct sigaction sa;
+typedef void (*sig_handler)(int);
+
+/* Install handler for sig and return the one it replaces, so that callers
+ * restore what was there: the REPL's own handler between prompts, or an
+ * inherited SIG_IGN. */
+static sig_handler set_signal(int sig, sig_handler handler) {
+  struct sigaction sa, old;
   sa.sa_handler = handler;
   sa.sa_flags = 0;   /* no SA_RESTART: a blocked read must return EINTR */
   sigemptyset(&sa.sa_mask);
-  sigaction(sig, &sa, NULL);
+  sigaction(sig, &sa, &old);
+  return old.sa_handler;
 }
 
 /* Set by on_run_sigint: raise the error at the next Lua instruction,
@@ -132,9 +138,9 @@ static int docall(lua_State *L, int narg, int nres) {
   lua_pushcfunction(L, l_msghandler);
   lua_insert(L, base);
   globalL = L;
-  set_signal(SIGINT, on_run_sigint);
+  sig_handler outer = set_signal(SIGINT, on_run_sigint);
   int status = lua_pcall(L, narg, nres, base);
-  set_signal(SIGINT, SIG_DFL);
+  set_signal(SIGINT, outer);
   /* A Ctrl-C that came as the call returned must not hit later code; a
    * hook the user set with debug.sethook stays. */
   if (lua_gethook(L) == interrupt_hook) lua_sethook(L, NULL, 0, 0);
@@ -411,9 +417,9 @@ static int pushline(lua_State *L, int firstline) {
   else
     luaL_tolstring(L, -1, NULL);
   input_cancelled = 0;
-  set_signal(SIGINT, on_input_sigint);
+  sig_handler outer = set_signal(SIGINT, on_input_sigint);
   char *line = read_line(lua_tostring(L, -1));
-  set_signal(SIGINT, SIG_DFL);
+  set_signal(SIGINT, outer);
   lua_pop(L, 2);   /* the prompt and the value it came from */
   if (input_cancelled || line == NULL) {
     free(line);
@@ -507,6 +513,9 @@ static void doREPL(lua_State *L) {
   init_readline();
   printf("ms.* is loaded; try: ms.trace(ms.objective.quadratic{0.2, 4}, "
          "ms.momentum{lr=0.6, beta=0.5}, {x0={-5,-2}})\n");
+  /* Between prompts too (while a line compiles, say) Ctrl-C must not
+   * end the session; there it is simply dropped. */
+  sig_handler outer = set_signal(SIGINT, on_input_sigint);
   int status;
   while ((status = loadline(L)) != LINE_EOF) {
     if (status == LINE_CANCEL) continue;
@@ -516,6 +525,7 @@ static void doREPL(lua_State *L) {
     else
       report(L, status);
   }
+  set_signal(SIGINT, outer);
   lua_settop(L, 0);
   fputc('\n', stdout);
   fflush(stdout);

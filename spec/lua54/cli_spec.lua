@@ -55,6 +55,8 @@ local function tmp(name, text) return spit(tmpdir .. "/" .. name, text) end
 -- writing the keystrokes (with pauses where needed); returns the output
 -- (terminal echo included) and the exit code.  In env, false unsets.
 -- (A container or chroot may have `script` but no /dev/pts: try it.)
+-- script runs the command through $SHELL -c; exec, or a shell that forks
+-- (dash) would sit in the terminal's process group and die of Ctrl-C.
 local has_script = os.execute("script -qec true /dev/null >/dev/null 2>&1")
 local function pty(feed, env)
   local vars = {"TERM=dumb"}
@@ -62,7 +64,7 @@ local function pty(feed, env)
     table.insert(vars, v and #vars + 1 or 1, v and k .. "=" .. q(v) or "-u " .. k)
   end
   local out, _, code = sh("(" .. feed .. ") | env " .. table.concat(vars, " ") ..
-                          " timeout 30 script -qec " .. q(q(bin)) .. " /dev/null")
+                          " timeout 30 script -qec " .. q("exec " .. q(bin)) .. " /dev/null")
   return out:gsub("\r", ""), code
 end
 
@@ -241,11 +243,12 @@ describe("momsandbox CLI", function()
   end)
 
   describe("Ctrl-C", function()
-    -- A background job of a non-interactive shell starts with SIGINT
-    -- ignored; the CLI installs its own handler while code runs, and
-    -- timeout passes the signal on (and ends a run that ignores it).
+    -- The CLI installs its own handler while code runs; timeout passes
+    -- the signal on (and ends a run that ignores it).  --foreground: to
+    -- the CLI alone, as a terminal does; without it timeout signals its
+    -- process group too, and a second Ctrl-C kills, as in lua.
     local function interrupt(chunk)
-      return sh("env -u LUA_INIT timeout 20 " .. q(bin) .. " -e " .. q(chunk) ..
+      return sh("env -u LUA_INIT timeout --foreground 20 " .. q(bin) .. " -e " .. q(chunk) ..
                 " & pid=$!; sleep 1; kill -INT $pid; wait $pid")
     end
 
@@ -350,6 +353,17 @@ describe("momsandbox CLI", function()
       assert.are.equal(0, code)
       assert.matches(">> ^C\n> print('still here')\nstill here\n", out, 1, true)
       assert.is_nil(out:find("expected", 1, true))
+    end)
+
+    it("stops a running chunk on Ctrl-C and still drops input on the next one", function()
+      if not has_script then return end
+      local out, code = pty([[sleep 1; printf 'while true do end\n'; sleep 1; printf '\003';
+                              sleep 1; printf 'for i = 1, 3 do\n'; sleep 1; printf '\003';
+                              sleep 1; printf 'print(6 * 7)\n\004']],
+                            {MOMSANDBOX_HISTORY = tmpdir .. "/h"})
+      assert.are.equal(0, code)
+      assert.matches("interrupted!", out, 1, true)
+      assert.matches(">> ^C\n> print(6 * 7)\n42\n", out, 1, true)
     end)
   end)
 end)
