@@ -49,6 +49,27 @@ function M.cli(args, env)
   return M.run((env and env .. " " or "") .. M.shquote(M.bin) .. " " .. args)
 end
 
+--- The path, absolute (the specs run from the repository root).
+function M.abs(path)
+  return path:sub(1, 1) == "/" and path or os.getenv("PWD") .. "/" .. path
+end
+
+--- Ctrl-C: run the script text, written to dir/run.lua, with the shell
+-- command `command` (the interpreter, quoted; the momsandbox CLI by
+-- default) in dir; once the script has made the file "marker" there, let
+-- it run 0.3 s more and send it SIGINT.  Returns its exit status and
+-- stderr; 137 (SIGKILL) if it still ran 10 s later.
+function M.interrupt(dir, script, command)
+  M.write(dir .. "/run.lua", script)
+  local cmd = ("cd %s && { %s run.lua & pid=$!; n=0; while [ ! -e marker ] && [ $n -lt 1500 ]; " ..
+               "do sleep 0.02; n=$((n+1)); done; sleep 0.3; kill -INT $pid; n=0; " ..
+               "while kill -0 $pid 2>/dev/null && [ $n -lt 500 ]; do sleep 0.02; n=$((n+1)); done; " ..
+               "kill -KILL $pid 2>/dev/null; wait $pid; }")
+              :format(M.shquote(dir), command or M.shquote(M.abs(M.bin)))
+  local status, _, err = M.run("sh -c " .. M.shquote(cmd))
+  return status, err
+end
+
 --- A fresh empty folder, removed by M.rmtree.
 function M.tmpdir()
   local path = os.tmpname()

@@ -353,7 +353,9 @@ static int l_sweep_run(lua_State *L) {
   lua_setiuservalue(L, result, 1);
 
   lua_State *prev = ms_lua_enter(L);
+  ms_sigint_begin();   /* Ctrl-C reaches the C loop too */
   st = ms_sweep_run(box->s, &o);
+  ms_sigint_end();
   ms_lua_leave(prev);
   if (b.drawn && st != MS_OK) fputc('\n', stderr);
   if (st != MS_OK) return ms_lua_fail(L, st);
@@ -571,8 +573,10 @@ static int l_csv(lua_State *L) {
     ms_lua_checkoptions(L, 3, known);
     header = ms_lua_optboolfield(L, 3, "header", header);
   }
-  if (ms_sweep_write_csv(s, path, header) != MS_OK)
-    return luaL_error(L, "%s", ms_last_error());
+  ms_sigint_begin();   /* millions of rows take seconds */
+  ms_status st = ms_sweep_write_csv(s, path, header);
+  ms_sigint_end();
+  if (st != MS_OK) return luaL_error(L, "%s", ms_last_error());
   lua_settop(L, 1);
   return 1;
 }

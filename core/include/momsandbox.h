@@ -22,7 +22,7 @@
 
 /* ---------------------------------------------------------------- status */
 
-enum { MS_ABI_VERSION = 2 };
+enum { MS_ABI_VERSION = 3 };
 
 typedef enum ms_status {
   MS_OK = 0,
@@ -45,6 +45,18 @@ const char *ms_last_error(void);          /* detail of the last failure */
 /* Ask running loops to stop with MS_EINTR at their next check (safe to
  * call from a signal handler); the flag clears when a loop starts. */
 void ms_interrupt(void);
+/* For loops a binding writes in its own language, as the engine's do:
+ * clear the flag when the loop starts, and poll every few thousand steps
+ * (MS_EINTR with the detail "interrupted" once ms_interrupt was called). */
+void ms_interrupt_clear(void);
+ms_status ms_interrupted(void);
+/* Around a call from an interpreter: from the call's first poll of
+ * ms_interrupted on, SIGINT calls ms_interrupt and then the handler that
+ * was there before (the interpreter's, which stops its own code); an
+ * ignored SIGINT stays ignored.  Pairs nest; process-wide, so call them
+ * from one thread. */
+void ms_sigint_begin(void);
+void ms_sigint_end(void);
 
 /* ------------------------------------------------------------- vectors
  * BLAS-1 style operations on caller-owned arrays, destination first.     */

@@ -15,9 +15,9 @@ ms_status ms_fail(ms_status status, const char *fmt, ...)
 #endif
     ;
 
-/* Loops poll this every few thousand steps: MS_EINTR after ms_interrupt(). */
-ms_status ms_interrupted(void);
-void ms_interrupt_clear(void);
+/* Called by ms_interrupted: inside ms_sigint_begin/end, put the SIGINT
+ * handler in front of the host's if it is not there yet. */
+void ms_sigint_arm(void);
 
 /* torch.lerp(a, b, w) on one scalar, as ATen computes it (Adam, RMSprop). */
 static inline double ms_lerp(double a, double b, double w) {

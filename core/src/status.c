@@ -64,5 +64,6 @@ void ms_interrupt(void) { interrupt_requested = 1; }
 void ms_interrupt_clear(void) { interrupt_requested = 0; }
 
 ms_status ms_interrupted(void) {
+  ms_sigint_arm();
   return interrupt_requested ? ms_fail(MS_EINTR, "interrupted") : MS_OK;
 }

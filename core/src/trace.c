@@ -8,7 +8,9 @@
 
 #include "internal.h"
 
-enum { INTERRUPT_POLL = 4096 };
+/* Coordinates updated between looks at ms_interrupted: a poll every 4096
+ * steps at d = 2, every step from d = 8192 on. */
+enum { POLL_COORDS = 8192 };
 static const int64_t max_steps = 10000000000;   /* 1e10 */
 static const double max_bytes = 1024.0 * 1024 * 1024;
 
@@ -155,13 +157,14 @@ static ms_status run(ms_trace *tr, ms_objective *obj, ms_rule *rule,
                      double *x, double *g, double *y, int have_g) {
   size_t n = tr->n;
   int lookahead = ms_rule_class_of(rule)->lookahead != NULL;
-  int64_t next_poll = INTERRUPT_POLL;
+  int64_t poll_every = n < POLL_COORDS ? POLL_COORDS / (int64_t)n : 1;
+  int64_t next_poll = poll_every;
   int64_t next_record = tr->every < tr->steps ? tr->every : tr->steps;
   for (int64_t t = 1; t <= tr->steps; t++) {
     ms_status st = MS_OK;
     if (t == next_poll) {
       if ((st = ms_interrupted()) != MS_OK) return st;
-      next_poll += INTERRUPT_POLL;
+      next_poll += poll_every;
     }
     const double *bad;
     st = ms_loop_step(obj, rule, lookahead, x, g, y, n, have_g, &bad);

@@ -3,13 +3,18 @@
 -- the public header: spec/ffi/header_spec.lua.)
 local h = require "spec.helpers"
 
-local function lua54(code)
-  local env = "LUA_PATH='' LUA_CPATH=" .. h.shquote(h.build .. "/?.so")
+-- The shell command of a stock lua5.4 that finds the module.
+local function lua54_command()
+  local env = "LUA_PATH='' LUA_CPATH=" .. h.shquote(h.abs(h.build) .. "/?.so")
   local preload = os.getenv("MOMSANDBOX_PRELOAD")
   if preload then   -- an ASan build: the runtime must be loaded first
     env = env .. " LD_PRELOAD=" .. h.shquote(preload) .. " ASAN_OPTIONS=detect_leaks=0"
   end
-  return h.run(env .. " lua5.4 -e " .. h.shquote(code))
+  return "env " .. env .. " lua5.4"
+end
+
+local function lua54(code)
+  return h.run(lua54_command() .. " -e " .. h.shquote(code))
 end
 
 describe("require 'momsandbox' from lua5.4", function()
@@ -29,5 +34,17 @@ describe("require 'momsandbox' from lua5.4", function()
       print(a == b, require("momsandbox.args") == a.args)]])
     assert.are.equal(0, status, err)
     assert.are.equal("true\ttrue\n", out)
+  end)
+
+  it("stops the engine's loops on Ctrl-C, with lua's own 'interrupted!'", function()
+    local dir = h.tmpdir()
+    local status, err = h.interrupt(dir, [[
+      local ms = require "momsandbox"
+      io.open("marker", "w"):close()
+      ms.trace(ms.objective.quadratic{0.2, 4}, ms.gd{lr = 0.1},
+               {x0 = {-5, -2}, steps = 9000000000, every = 9000000000})]], lua54_command())
+    h.rmtree(dir)
+    assert.are.equal(1, status, err)
+    assert.matches("^lua5.4: interrupted!", err)
   end)
 end)

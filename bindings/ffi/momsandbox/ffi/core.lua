@@ -166,6 +166,15 @@ end
 jit.off(call_back)
 M.call_back = call_back
 
+--- call_back for the engine's long calls (training, sweeps, their CSV):
+-- Ctrl-C stops them too, not only the Lua code around them.
+function M.call_long(fn, ...)
+  M.C.ms_sigint_begin()
+  local st = call_back(fn, ...)
+  M.C.ms_sigint_end()
+  return st
+end
+
 --- The same call where nothing can call back: LuaJIT compiles it inline.
 function M.call_direct(fn, ...)
   return fn(...)

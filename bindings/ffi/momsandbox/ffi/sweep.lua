@@ -259,7 +259,7 @@ local function sweep(opts)
   about[res] = {objective = opts.objective, rule = opts.rule, measures = list,
                 label = type(r) == "string" and r or rule.label(rule.check(r, 1, fname))}
 
-  st = core.call_back(C.ms_sweep_run, s, o)
+  st = core.call_long(C.ms_sweep_run, s, o)
   if bar.drawn and st ~= 0 then io.stderr:write("\n") end
   if st ~= 0 then core.release(res, free_sweep, "sweep") end
   core.check(st)
@@ -414,7 +414,9 @@ function methods.csv(res, path, opts)
     core.checkoptions(opts, 3, "csv", {"header"})
     header = core.optbool(opts, 3, "csv", "header", header)
   end
-  if C.ms_sweep_write_csv(res.ptr, path, header and 1 or 0) ~= 0 then core.failure(core.last_error()) end
+  -- call_long: millions of rows take seconds
+  local st = core.call_long(C.ms_sweep_write_csv, res.ptr, path, header and 1 or 0)
+  if st ~= 0 then core.failure(core.last_error()) end
   return res
 end
 

@@ -43,6 +43,7 @@ end
 ----------------------------------------------------------------- the loop
 
 local inf = math.huge
+local POLL_COORDS = 8192   -- coordinates updated between looks at an interrupt
 
 --- Steps 1..steps of ms_trace_run from x_0 = x into the engine trace tr:
 -- evaluate(x, fbox, g) is the objective, step(x, g, n) and lookahead(x, y,
@@ -53,7 +54,13 @@ local function run(tr, evaluate, step, lookahead, x, g, y, n, steps, every)
   evaluate(x, fbox, have_g and g or nil)       -- f(x_0), with g(x_0) fused
   core.check(C.ms_trace_record(tr, x, fbox[0]))
   local next_record = every < steps and every or steps
+  local poll_every = n < POLL_COORDS and math.floor(POLL_COORDS / n) or 1
+  local next_poll = poll_every
   for t = 1, steps do
+    if t == next_poll then                     -- Ctrl-C: compiled code runs no hooks
+      core.check(C.ms_interrupted())
+      next_poll = next_poll + poll_every
+    end
     if lookahead then                          -- ms_loop_step
       lookahead(x, y, n)
       evaluate(y, nil, g)
@@ -112,8 +119,11 @@ M.run = core.protect(function(...)
   local x, g, y = work, work + n, work + 2 * n
   C.ms_vec_copy(x, x0.x, n)
   local step, lookahead = rule.stepper(d)
+  C.ms_interrupt_clear()
+  C.ms_sigint_begin()
   local ok, err = pcall(run, tr.ptr, o.evaluate, step, lookahead, x, g, y, n,
                         tonumber(copts.steps), tonumber(copts.every))
+  C.ms_sigint_end()
   ffi.C.free(ffi.gc(work, nil))
   if not ok then               -- a failed run leaves nothing behind
     core.release(tr, free_trace, "trace")

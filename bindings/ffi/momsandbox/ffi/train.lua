@@ -114,7 +114,7 @@ local function train(opts)
     o.progress, o.progress_ctx = progress, ffi.cast("void *", last_id)
   end
   if C.ms_train_check(m, d, o) ~= 0 then core.argerror(1, fname, core.last_error()) end
-  local st = core.call_back(C.ms_train_run, m, d, r.ptr, o, outbox)
+  local st = core.call_long(C.ms_train_run, m, d, r.ptr, o, outbox)
   erase(bar)
   core.check(st)
   local res = core.own(Result(outbox[0]), free_result, "train_result")

@@ -1,0 +1,64 @@
+/*
+ * sigint.c -- Ctrl-C for the engine's long calls in any host.
+ *
+ * Interpreters stop Lua code on SIGINT with a hook, which the engine's C
+ * loops never run (and LuaJIT's compiled loops never check).  While a
+ * binding's call runs, a handler of ours stands in front of the host's:
+ * it asks the loops to stop (ms_interrupt) and then does what the host's
+ * handler would, so that lua, luajit and the momsandbox CLI each keep
+ * their own "interrupted!" and their "a second Ctrl-C kills".
+ *
+ * The handler goes in at the call's first poll of ms_interrupted, not at
+ * ms_sigint_begin: two system calls cost more than a short trace, and a
+ * call that never polls ends soon anyway.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "internal.h"
+
+enum { IDLE, WANTED, ARMED };
+
+static struct sigaction host;     /* the handler in place before ours */
+static int depth;                 /* nesting of begin/end */
+static atomic_int state = IDLE;   /* polled by sweep threads too */
+
+static void on_sigint(int sig, siginfo_t *info, void *context) {
+  ms_interrupt();
+  if (host.sa_flags & SA_SIGINFO)
+    host.sa_sigaction(sig, info, context);
+  else if (host.sa_handler != SIG_DFL)
+    host.sa_handler(sig);
+  else
+    sigaction(sig, &host, NULL);   /* a second Ctrl-C ends the process */
+}
+
+void ms_sigint_begin(void) {
+  if (depth++ == 0) atomic_store(&state, WANTED);
+}
+
+void ms_sigint_arm(void) {
+  int wanted = WANTED;
+  if (!atomic_compare_exchange_strong(&state, &wanted, ARMED)) return;
+  /* host is complete before a signal can reach on_sigint. */
+  sigaction(SIGINT, NULL, &host);
+  if (!(host.sa_flags & SA_SIGINFO) && host.sa_handler == SIG_IGN)
+    return;   /* an ignored SIGINT (a background job) stays ignored */
+  struct sigaction sa = host;
+  sa.sa_flags = (host.sa_flags & SA_RESTART) | SA_SIGINFO;
+  sa.sa_sigaction = on_sigint;
+  sigaction(SIGINT, &sa, NULL);
+}
+
+void ms_sigint_end(void) {
+  if (depth == 0 || --depth > 0) return;
+  if (atomic_exchange(&state, IDLE) != ARMED) return;
+  /* If the host's handler replaced ours when it ran (lua's sets SIG_DFL
+   * for the second Ctrl-C), its choice stands. */
+  struct sigaction now;
+  sigaction(SIGINT, NULL, &now);
+  if ((now.sa_flags & SA_SIGINFO) && now.sa_sigaction == on_sigint)
+    sigaction(SIGINT, &host, NULL);
+}
