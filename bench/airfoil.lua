@@ -108,7 +108,7 @@ assert(losses[#losses] == res.loss, "loops disagree on the loss")
 -- Seconds per epoch (train, wall) of runs of each loop: the C loop as its
 -- result reports them, the Lua loop as it measures itself.
 local runs = opts.runs
-local lua_runs = math.max(1, runs // 100)
+local lua_runs = math.max(1, math.floor(runs / 100))
 local function c_loop()
   local t, w = 0, 0
   for k = 1, runs do
@@ -142,7 +142,7 @@ local lua_train_s, lua_wall = best.lua[1], best.lua[2]
 
 print(("airfoil: linreg, %s, batch %d, %d examples (%d minibatches per epoch), " ..
        "loss evaluated every %d examples"):format(tostring(rule), batch, #data,
-       (#data + batch - 1) // batch, every))
+       math.ceil(#data / batch), every))
 print(("%d runs of %d epochs (C), %d (Lua), best of %d"):format(runs, epochs, lua_runs, opts["repeat"]))
 print(("%-26s %16s %16s"):format("loop", "train us/epoch", "wall us/epoch"))
 print(("%-26s %16.1f %16.1f"):format("C engine (ms.train)", 1e6 * c_train, 1e6 * c_wall))

@@ -46,8 +46,8 @@ print(("momentum step, best of %d; ns per step (per coordinate in brackets)"):fo
 print(("%9s %7s %20s %20s %20s %9s %11s"):format("d", "steps", "built-in C",
       "ms.rule (Lua)", "plain Lua tables", "Lua/C", "Lua - C ns"))
 for _, d in ipairs{2, 100, 10000, 1000000} do
-  local steps = math.max(10, math.min(1000, 10000000 // d))
-  local runs = math.max(1, 2000000 // (steps * d))
+  local steps = math.max(10, math.min(1000, math.floor(10000000 / d)))
+  local runs = math.max(1, math.floor(2000000 / (steps * d)))
   local lambda, x0 = {}, {}
   for i = 1, d do lambda[i], x0[i] = 1 + (i - 1) / d, 1 end
   local f = ms.objective.quadratic(lambda)

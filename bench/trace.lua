@@ -31,7 +31,7 @@ local function lua_trace(x0, steps)
   end
   local x, g, v = {}, {}, {}
   for i = 1, n do x[i], v[i] = x0[i], 0 end
-  local points, values = {{table.unpack(x)}}, {f(x)}
+  local points, values = {{(table.unpack or unpack)(x)}}, {f(x)}
   for t = 1, steps do
     grad(x, g)
     for i = 1, n do

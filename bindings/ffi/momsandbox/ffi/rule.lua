@@ -314,6 +314,12 @@ local function make_lookahead(d)
   end
 end
 
+--- Does rule d step in the engine alone, calling back into no Lua (a
+-- built-in class, and no schedule written in Lua)?
+function M.is_pure(d)
+  return not d.class.lua and #d.pulled == 0 and not d.calls_back
+end
+
 --- The rule's step and lookahead functions (made once per schedule
 -- setting: whether the engine may call back depends on it).
 function M.stepper(d)

@@ -109,6 +109,14 @@ M.run = core.protect(function(...)
   local x0 = vec.tovec(opts.x0, 3, fname)
   local n = x0.n
   if C.ms_trace_check(o.ptr, x0.x, n, copts) ~= 0 then core.argerror(3, fname, core.last_error()) end
+  if C.ms_objective_is_pure(o.ptr) ~= 0 and rule.is_pure(d) then
+    -- Nothing written in Lua to compile into the loop: the engine's own
+    -- runs faster than one calling it for every evaluation and step.
+    core.check(core.call_long(C.ms_trace_run, o.ptr, d.ptr, x0.x, n, copts, outbox))
+    local tr = core.own(Trace(outbox[0]), free_trace, "trace")
+    about[tr] = {objective = f, rule = rule.label(d)}
+    return tr
+  end
   core.check(C.ms_rule_reset(d.ptr, n))
   core.check(C.ms_trace_new(n, copts, outbox))
   local tr = core.own(Trace(outbox[0]), free_trace, "trace")
