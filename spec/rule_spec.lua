@@ -100,6 +100,19 @@ describe("built-in rules", function()
     assert.are.equal("sgd{lr=0.1, momentum=0.9, nesterov=true}",
                      tostring(ms.sgd{lr = 0.1, momentum = 0.9, nesterov = true}))
   end)
+
+  it("labels a trace with the values the rule had when it ran", function()
+    local f, r = ms.objective.quadratic{0.2, 4}, ms.momentum{lr = 0.6, beta = 0.5}
+    local first = ms.trace(f, r, {x0 = {-5, -2}, steps = 1})
+    r.beta = 0.25
+    local second = ms.trace(f, r, {x0 = {-5, -2}, steps = 1})
+    r.lr = ms.schedule.constant{lr = 0.1}
+    local third = ms.trace(f, r, {x0 = {-5, -2}, steps = 1})
+    assert.are.equal("momentum{lr=0.6, beta=0.5}", first.rule)
+    assert.are.equal("momentum{lr=0.6, beta=0.25}", second.rule)
+    assert.are.equal("momentum{lr=constant{lr=0.1}, beta=0.25}", third.rule)
+    assert.are.equal(third.rule, tostring(r))
+  end)
 end)
 
 describe("rule arguments", function()

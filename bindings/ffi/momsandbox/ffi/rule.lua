@@ -176,8 +176,10 @@ local function hyper(d, i)
 end
 
 --- A short label: momentum{lr=0.6, beta=0.5} -- the values that differ
--- from the defaults, and every real one with a non-zero default.
+-- from the defaults, and every real one with a non-zero default.  Kept
+-- until a value changes: every trace labels its rule.
 local function label(d)
+  if d.label_version == d.version then return d.label end
   local parts = {}
   for i, h in ipairs(d.class.hyper) do
     local v = hyper(d, i)
@@ -189,7 +191,9 @@ local function label(d)
       parts[#parts + 1] = h.name .. "=" .. core.format(v)
     end
   end
-  return d.class.name .. "{" .. table.concat(parts, ", ") .. "}"
+  d.label = d.class.name .. "{" .. table.concat(parts, ", ") .. "}"
+  d.label_version = d.version
+  return d.label
 end
 M.label = label
 
