@@ -334,6 +334,24 @@ function M.release(obj, free, kind)
   free(obj)
 end
 
+--- A cdata type `struct name { engine_type *ptr; }` for the engine objects
+-- that results are (traces, sweeps, ...), so that they can have methods;
+-- class names it in messages, free is the engine's free function and kind
+-- counts it in M.live.  Returns the type with is(v), own(ptr) (a new
+-- owned handle) and release(handle) (free it now).
+function M.handle_type(name, engine_type, class, free, kind)
+  ffi.cdef(("typedef struct %s { %s *ptr; } %s;"):format(name, engine_type, name))
+  local T = ffi.typeof(name)
+  M.register_cdata(T, class)
+  local function free_handle(h) free(h.ptr) end
+  return {
+    ctype = T,
+    is = function(v) return ffi.istype(T, v) end,
+    own = function(ptr) return M.own(T(ptr), free_handle, kind) end,
+    release = function(h) M.release(h, free_handle, kind) end,
+  }
+end
+
 --- How many engine objects of each kind are alive.
 function M.live()
   local copy = {}

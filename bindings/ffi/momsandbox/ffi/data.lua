@@ -9,11 +9,7 @@ local vec = require "momsandbox.ffi.vec"
 local C = core.C
 local M = {}
 
-ffi.cdef [[
-typedef struct ms_ffi_data { ms_data *ptr; } ms_ffi_data;
-]]
-local Data = ffi.typeof("ms_ffi_data")
-core.register_cdata(Data, "momsandbox.data")
+local Data = core.handle_type("ms_ffi_data", "ms_data", "momsandbox.data", C.ms_data_free, "data")
 
 local AIRFOIL = "airfoil_self_noise.dat"
 
@@ -22,19 +18,13 @@ local paths = setmetatable({}, {__mode = "k"})
 
 --- The engine data set of the data set at argument arg of fname.
 function M.check(d, arg, fname, present)
-  if not ffi.istype(Data, d) then core.typeerror(arg, fname, "momsandbox.data", d, present) end
+  if not Data.is(d) then core.typeerror(arg, fname, "momsandbox.data", d, present) end
   return d.ptr
 end
 
-function M.is(d)
-  return ffi.istype(Data, d)
-end
+M.is = Data.is
 
 local outbox = ffi.new("ms_data *[1]")
-
-local function free_data(d)
-  C.ms_data_free(d.ptr)
-end
 
 --- The data set made by the core constructor call make(out); a bad option
 -- (MS_EINVAL) is the fault of argument arg, anything else (a missing or
@@ -43,7 +33,7 @@ local function new(make, arg, fname, path)
   local st = make(outbox)
   if st == C.MS_EINVAL then core.argerror(arg, fname, core.last_error()) end
   core.check(st)
-  local d = core.own(Data(outbox[0]), free_data, "data")
+  local d = Data.own(outbox[0])
   paths[d] = path
   return d
 end
@@ -294,7 +284,7 @@ local function names(d)
   return t
 end
 
-ffi.metatype(Data, {
+ffi.metatype(Data.ctype, {
   __index = function(d, key)
     if type(key) == "number" then   -- data[i]: {x = features, y = label}
       local i = example_index(d, key, "index")

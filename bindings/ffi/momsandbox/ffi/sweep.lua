@@ -13,23 +13,13 @@ local rule = require "momsandbox.ffi.rule"
 local C = core.C
 local M = {}
 
-ffi.cdef [[
-typedef struct ms_ffi_sweep { ms_sweep *ptr; } ms_ffi_sweep;
-]]
-local Sweep = ffi.typeof("ms_ffi_sweep")
-core.register_cdata(Sweep, "momsandbox.sweep")
+local Sweep = core.handle_type("ms_ffi_sweep", "ms_sweep", "momsandbox.sweep", C.ms_sweep_free, "sweep")
 
 -- What a result remembers besides the engine's: objective, rule (which
 -- owns the schedules the sweep uses), measures, label.
 local about = setmetatable({}, {__mode = "k"})
 
-local function free_sweep(s)
-  C.ms_sweep_free(s.ptr)
-end
-
-function M.is(s)
-  return ffi.istype(Sweep, s)
-end
+M.is = Sweep.is
 
 local MEASURES = {"loss", "rate", "steps"}
 local BITS = {loss = C.MS_MEASURE_LOSS, rate = C.MS_MEASURE_RATE, steps = C.MS_MEASURE_STEPS}
@@ -224,7 +214,7 @@ local function sweep(opts)
     st = C.ms_sweep_new(obj.ptr, rule.check(r, 1, fname).ptr, x0.x, x0.n, outbox)
   end
   if st ~= 0 then core.argerror(1, fname, core.last_error()) end
-  local res = core.own(Sweep(outbox[0]), free_sweep, "sweep")
+  local res = Sweep.own(outbox[0])
   local s, defaults = res.ptr, C.ms_sweep_rule(res.ptr)
 
   if (opts.grid ~= nil) == (opts.points ~= nil) then
@@ -261,7 +251,7 @@ local function sweep(opts)
 
   st = core.call_long(C.ms_sweep_run, s, o)
   if bar.drawn and st ~= 0 then io.stderr:write("\n") end
-  if st ~= 0 then core.release(res, free_sweep, "sweep") end
+  if st ~= 0 then Sweep.release(res) end
   core.check(st)
   return res
 end
@@ -444,7 +434,7 @@ local fields = {
   diverged = diverged,
 }
 
-ffi.metatype(Sweep, {
+ffi.metatype(Sweep.ctype, {
   __index = function(res, key)
     if type(key) == "number" then
       if not core.is_integer(key) then

@@ -18,27 +18,17 @@ local C = core.C
 local argmsg = core.argmsg
 local M = {}
 
-ffi.cdef [[
-typedef struct ms_ffi_trace { ms_trace *ptr; } ms_ffi_trace;
-]]
 -- The loop's vectors come from malloc, as ms_trace_run's do: ffi.new would
 -- zero-fill fresh memory for every run, which costs more than ten steps at
 -- d = 1e6.  (A state may have declared these already.)
 pcall(ffi.cdef, "void *malloc(size_t size); void free(void *ptr);")
-local Trace = ffi.typeof("ms_ffi_trace")
-core.register_cdata(Trace, "momsandbox.trace")
+local Trace = core.handle_type("ms_ffi_trace", "ms_trace", "momsandbox.trace", C.ms_trace_free, "trace")
 
-function M.is(v)
-  return ffi.istype(Trace, v)
-end
+M.is = Trace.is
 
 -- What a trace remembers besides the engine's data: the objective and the
 -- rule's label (a cdata cannot hold Lua values).
 local about = setmetatable({}, {__mode = "k"})
-
-local function free_trace(tr)
-  C.ms_trace_free(tr.ptr)
-end
 
 ----------------------------------------------------------------- the loop
 
@@ -113,13 +103,13 @@ M.run = core.protect(function(...)
     -- Nothing written in Lua to compile into the loop: the engine's own
     -- runs faster than one calling it for every evaluation and step.
     core.check(core.call_long(C.ms_trace_run, o.ptr, d.ptr, x0.x, n, copts, outbox))
-    local tr = core.own(Trace(outbox[0]), free_trace, "trace")
+    local tr = Trace.own(outbox[0])
     about[tr] = {objective = f, rule = rule.label(d)}
     return tr
   end
   core.check(C.ms_rule_reset(d.ptr, n))
   core.check(C.ms_trace_new(n, copts, outbox))
-  local tr = core.own(Trace(outbox[0]), free_trace, "trace")
+  local tr = Trace.own(outbox[0])
 
   local work = ffi.cast("double *", ffi.C.malloc(3 * n * ffi.sizeof("double")))
   if work == nil then core.failure("out of memory") end
@@ -134,7 +124,7 @@ M.run = core.protect(function(...)
   C.ms_sigint_end()
   ffi.C.free(ffi.gc(work, nil))
   if not ok then               -- a failed run leaves nothing behind
-    core.release(tr, free_trace, "trace")
+    Trace.release(tr)
     error(err, 0)
   end
   about[tr] = {objective = f, rule = rule.label(d)}
@@ -239,6 +229,6 @@ function mt.__tostring(tr)
   return table.concat(parts)
 end
 
-ffi.metatype(Trace, mt)
+ffi.metatype(Trace.ctype, mt)
 
 return M

@@ -12,23 +12,14 @@ local rule = require "momsandbox.ffi.rule"
 local C = core.C
 local M = {}
 
-ffi.cdef [[
-typedef struct ms_ffi_train { ms_train_result *ptr; } ms_ffi_train;
-]]
-local Result = ffi.typeof("ms_ffi_train")
-core.register_cdata(Result, "momsandbox.train_result")
+local Result = core.handle_type("ms_ffi_train", "ms_train_result", "momsandbox.train_result",
+                                C.ms_train_free, "train_result")
 
 -- What a result remembers besides the engine's data: rule label, model,
 -- data, batch and seed.
 local about = setmetatable({}, {__mode = "k"})
 
-local function free_result(r)
-  C.ms_train_free(r.ptr)
-end
-
-function M.is(r)
-  return ffi.istype(Result, r)
-end
+M.is = Result.is
 
 ------------------------------------------------------------ progress bar
 
@@ -117,7 +108,7 @@ local function train(opts)
   local st = core.call_long(C.ms_train_run, m, d, r.ptr, o, outbox)
   erase(bar)
   core.check(st)
-  local res = core.own(Result(outbox[0]), free_result, "train_result")
+  local res = Result.own(outbox[0])
   about[res] = {rule = rule.label(r), model = opts.model, data = opts.data,
                 batch = tonumber(o.batch), seed = seed}
   return res
@@ -192,7 +183,7 @@ local fields = {
   end,
 }
 
-ffi.metatype(Result, {
+ffi.metatype(Result.ctype, {
   __index = function(res, key)
     if type(key) == "number" then return point(res, key) end
     if methods[key] then return methods[key] end
