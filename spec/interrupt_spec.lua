@@ -58,6 +58,29 @@ describe("Ctrl-C", function()
   end)
 end)
 
+describe("after Ctrl-C", function()
+  it("the REPL goes on, with the engine stopped", function()
+    -- (LuaJIT's handler, run while the engine called back into Lua, would
+    -- raise through C frames and leave the sweep's threads running.)
+    local dir = h.tmpdir()
+    h.write(dir .. "/run.lua", [[
+      io.open("marker", "w"):close()
+      ms.sweep{objective = ms.objective.quadratic{1e-9, 1e-9}, rule = "momentum", x0 = {1, 1},
+               steps = 1000000, progress = true,
+               grid = {lr = {from = 0.01, to = 1, n = 1000}, beta = {from = 0, to = 0.9, n = 10}}}]])
+    local cmd = ("cd %s && { { echo 'dofile(\"run.lua\")'; sleep 2; echo 'print(6 * 7)'; sleep 1; } | " ..
+                 "%s -i >out 2>err & pid=$!; n=0; while [ ! -e marker ] && [ $n -lt 1500 ]; " ..
+                 "do sleep 0.02; n=$((n+1)); done; sleep 0.3; kill -INT $pid; wait $pid; }")
+                :format(h.shquote(dir), h.shquote(h.abs(h.bin)))
+    local status = h.run("sh -c " .. h.shquote(cmd))
+    local out, err = h.read(dir .. "/out"), h.read(dir .. "/err")
+    h.rmtree(dir)
+    assert.are.equal(0, status, err)
+    assert.matches("interrupted", err)
+    assert.matches("42", out)
+  end)
+end)
+
 describe("an interrupted sweep", function()
   local function files(dir)
     local p = io.popen("ls -a " .. h.shquote(dir))

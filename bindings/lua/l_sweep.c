@@ -353,7 +353,7 @@ static int l_sweep_run(lua_State *L) {
   lua_setiuservalue(L, result, 1);
 
   lua_State *prev = ms_lua_enter(L);
-  ms_sigint_begin();   /* Ctrl-C reaches the C loop too */
+  ms_sigint_begin(0);   /* Ctrl-C reaches the C loop too */
   st = ms_sweep_run(box->s, &o);
   ms_sigint_end();
   ms_lua_leave(prev);
@@ -573,7 +573,7 @@ static int l_csv(lua_State *L) {
     ms_lua_checkoptions(L, 3, known);
     header = ms_lua_optboolfield(L, 3, "header", header);
   }
-  ms_sigint_begin();   /* millions of rows take seconds */
+  ms_sigint_begin(0);   /* millions of rows take seconds */
   ms_status st = ms_sweep_write_csv(s, path, header);
   ms_sigint_end();
   if (st != MS_OK) return luaL_error(L, "%s", ms_last_error());

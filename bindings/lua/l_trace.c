@@ -38,7 +38,7 @@ static int l_trace_run(lua_State *L) {
   if (ms_trace_check(obj, x0->x, x0->n, &opts) != MS_OK)
     luaL_argerror(L, 3, ms_last_error());
   lua_State *prev = ms_lua_enter(L);
-  ms_sigint_begin();   /* Ctrl-C reaches the C loop too */
+  ms_sigint_begin(0);   /* Ctrl-C reaches the C loop too */
   ms_status st = ms_trace_run(obj, rule, x0->x, x0->n, &opts, &t->tr);
   ms_sigint_end();
   ms_lua_leave(prev);

@@ -117,7 +117,7 @@ static int l_train_run(lua_State *L) {
   if (ms_train_check(model, data, &o) != MS_OK)
     luaL_argerror(L, 1, ms_last_error());
   lua_State *prev = ms_lua_enter(L);
-  ms_sigint_begin();   /* Ctrl-C reaches the C loop too */
+  ms_sigint_begin(0);   /* Ctrl-C reaches the C loop too */
   ms_status st = ms_train_run(model, data, rule, &o, &r->res);
   ms_sigint_end();
   ms_lua_leave(prev);

@@ -50,12 +50,16 @@ void ms_interrupt(void);
  * (MS_EINTR with the detail "interrupted" once ms_interrupt was called). */
 void ms_interrupt_clear(void);
 ms_status ms_interrupted(void);
-/* Around a call from an interpreter: from the call's first poll of
- * ms_interrupted on, SIGINT calls ms_interrupt and then the handler that
- * was there before (the interpreter's, which stops its own code); an
- * ignored SIGINT stays ignored.  Pairs nest; process-wide, so call them
- * from one thread. */
-void ms_sigint_begin(void);
+/* Around a call from an interpreter: SIGINT calls ms_interrupt, and the
+ * handler that was there before (the interpreter's, which stops its own
+ * code) still runs: at once, from the call's first poll of ms_interrupted
+ * on, when defer_host is 0 (hosts whose callbacks catch the errors that
+ * handler may cause, as lua_pcall does); when the call ends, and with ours
+ * in place from the start, when it is 1 (LuaJIT: an FFI callback must
+ * never raise).  A second SIGINT before then ends the process; an ignored
+ * SIGINT stays ignored.  Pairs nest; process-wide, so call them from one
+ * thread. */
+void ms_sigint_begin(int defer_host);
 void ms_sigint_end(void);
 
 /* ------------------------------------------------------------- vectors

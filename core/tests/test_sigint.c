@@ -1,6 +1,7 @@
 /* test_sigint.c -- Ctrl-C for the engine's loops: the handler that
- * ms_sigint_begin puts in front of the host's at the first poll, what it
- * passes on, what it leaves behind, and how often the trace loop polls. */
+ * ms_sigint_begin puts in front of the host's (at the first poll, or at
+ * once when the host's must wait), what it passes on and when, what it
+ * leaves behind, and how often the trace loop polls. */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@ static void test_chains_to_the_host(void) {
   set_handler(host_handler);
   host_calls = 0;
   ms_interrupt_clear();
-  ms_sigint_begin();
+  ms_sigint_begin(0);
   CHECK(current() == host_handler);   /* short calls make no system calls */
   CHECK_OK(ms_interrupted());
   CHECK(current() == NULL);
@@ -55,7 +56,7 @@ static void test_chains_to_the_host(void) {
 static void test_default_action(void) {
   set_handler(SIG_DFL);
   ms_interrupt_clear();
-  ms_sigint_begin();
+  ms_sigint_begin(0);
   CHECK_OK(ms_interrupted());
   raise(SIGINT);
   CHECK_STATUS(ms_interrupted(), MS_EINTR);
@@ -65,11 +66,41 @@ static void test_default_action(void) {
   ms_interrupt_clear();
 }
 
+/* Deferred: ours is in place before any poll, and the host's handler
+ * runs when the call ends, not while it runs. */
+static void test_deferred(void) {
+  set_handler(host_handler);
+  host_calls = 0;
+  ms_interrupt_clear();
+  ms_sigint_begin(1);
+  CHECK(current() == NULL);
+  raise(SIGINT);
+  CHECK(host_calls == 0);
+  CHECK_STATUS(ms_interrupted(), MS_EINTR);
+  CHECK(current() == SIG_DFL);   /* a second Ctrl-C would end the process */
+  ms_sigint_end();
+  CHECK(host_calls == 1);
+  CHECK(current() == host_handler);
+  /* no Ctrl-C: nothing owed */
+  ms_interrupt_clear();
+  ms_sigint_begin(1);
+  ms_sigint_end();
+  CHECK(host_calls == 1 && current() == host_handler);
+  /* with the default action before, the call just fails: nothing to owe */
+  set_handler(SIG_DFL);
+  ms_sigint_begin(1);
+  raise(SIGINT);
+  CHECK_STATUS(ms_interrupted(), MS_EINTR);
+  ms_sigint_end();
+  CHECK(current() == SIG_DFL);
+  ms_interrupt_clear();
+}
+
 /* A background job's ignored SIGINT stays ignored. */
 static void test_ignored(void) {
   set_handler(SIG_IGN);
   ms_interrupt_clear();
-  ms_sigint_begin();
+  ms_sigint_begin(0);
   CHECK_OK(ms_interrupted());
   CHECK(current() == SIG_IGN);
   raise(SIGINT);
@@ -84,8 +115,8 @@ static void test_nesting(void) {
   set_handler(host_handler);
   ms_sigint_end();
   CHECK(current() == host_handler);
-  ms_sigint_begin();
-  ms_sigint_begin();
+  ms_sigint_begin(0);
+  ms_sigint_begin(0);
   CHECK_OK(ms_interrupted());
   ms_sigint_end();
   CHECK(current() == NULL);
@@ -133,6 +164,7 @@ static void test_trace_polls_by_work(void) {
 int main(void) {
   test_chains_to_the_host();
   test_default_action();
+  test_deferred();
   test_ignored();
   test_nesting();
   test_trace_polls_by_work();

@@ -167,9 +167,12 @@ jit.off(call_back)
 M.call_back = call_back
 
 --- call_back for the engine's long calls (training, sweeps, their CSV):
--- Ctrl-C stops them too, not only the Lua code around them.
+-- Ctrl-C stops them too, not only the Lua code around them.  LuaJIT's own
+-- handler (whose hook raises "interrupted!" at the next Lua instruction,
+-- which may be in a callback, where no error may be raised) runs when the
+-- call has returned.
 function M.call_long(fn, ...)
-  M.C.ms_sigint_begin()
+  M.C.ms_sigint_begin(1)
   local st = call_back(fn, ...)
   M.C.ms_sigint_end()
   return st

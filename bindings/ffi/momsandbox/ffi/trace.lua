@@ -102,7 +102,11 @@ M.run = core.protect(function(...)
   if C.ms_objective_is_pure(o.ptr) ~= 0 and rule.is_pure(d) then
     -- Nothing written in Lua to compile into the loop: the engine's own
     -- runs faster than one calling it for every evaluation and step.
-    core.check(core.call_long(C.ms_trace_run, o.ptr, d.ptr, x0.x, n, copts, outbox))
+    -- It calls no Lua: LuaJIT's own Ctrl-C handler may run at once.
+    C.ms_sigint_begin(0)
+    local st = C.ms_trace_run(o.ptr, d.ptr, x0.x, n, copts, outbox)
+    C.ms_sigint_end()
+    core.check(st)
     local tr = Trace.own(outbox[0])
     about[tr] = {objective = f, rule = rule.label(d)}
     return tr
@@ -118,7 +122,7 @@ M.run = core.protect(function(...)
   C.ms_vec_copy(x, x0.x, n)
   local step, lookahead = rule.stepper(d)
   C.ms_interrupt_clear()
-  C.ms_sigint_begin()
+  C.ms_sigint_begin(1)   -- the engine may call back: see core.call_long
   local ok, err = pcall(run, tr.ptr, o.evaluate, step, lookahead, x, g, y, n,
                         tonumber(copts.steps), tonumber(copts.every))
   C.ms_sigint_end()
