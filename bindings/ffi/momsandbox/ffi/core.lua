@@ -166,7 +166,7 @@ end
 jit.off(call_back)
 M.call_back = call_back
 
---- call_back for the engine's long calls (training, sweeps, their CSV):
+--- call_back for the engine's long calls (training, sweeps, their CSV, gradcheck):
 -- Ctrl-C stops them too, not only the Lua code around them.  LuaJIT's own
 -- handler (whose hook raises "interrupted!" at the next Lua instruction,
 -- which may be in a callback, where no error may be raised) runs when the

@@ -272,7 +272,7 @@ end
 function methods.numgrad(o, x)
   local d = M.check(o, 1, "numgrad")
   local g = vec.alloc(d.dim)
-  core.check(core.call_back(C.ms_objective_numgrad, d.ptr, point(d, x, "numgrad").x, g.x))
+  core.check(core.call_long(C.ms_objective_numgrad, d.ptr, point(d, x, "numgrad").x, g.x))
   return g
 end
 
@@ -323,7 +323,7 @@ local errbox, indexbox = ffi.new("double[1]"), ffi.new("size_t[1]")
 M.gradcheck = core.protect(function(f, x)
   local d = M.check(f, 1, "gradcheck")
   local v = point(d, x, "gradcheck")
-  core.check(core.call_back(C.ms_objective_gradcheck, d.ptr, v.x, errbox, indexbox))
+  core.check(core.call_long(C.ms_objective_gradcheck, d.ptr, v.x, errbox, indexbox))
   return errbox[0], tonumber(indexbox[0]) + 1
 end)
 
