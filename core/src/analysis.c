@@ -36,6 +36,7 @@ static ms_status check_scalar(double beta, double eta, double lambda) {
 
 ms_status ms_momentum_matrix(double beta, double eta, double lambda,
                              double R[4]) {
+  MS_NEED(R);
   ms_status st = check_scalar(beta, eta, lambda);
   if (st != MS_OK) return st;
   R[0] = beta;
@@ -66,6 +67,8 @@ static void roots(double beta, double eta, double lambda, double re[2],
 
 ms_status ms_momentum_eigenvalues(double beta, double eta, double lambda,
                                   double re[2], double im[2]) {
+  MS_NEED(re);
+  MS_NEED(im);
   ms_status st = check_scalar(beta, eta, lambda);
   if (st == MS_OK) roots(beta, eta, lambda, re, im);
   return st;
@@ -73,6 +76,7 @@ ms_status ms_momentum_eigenvalues(double beta, double eta, double lambda,
 
 ms_status ms_momentum_radius(double beta, double eta, double lambda,
                              double *rho) {
+  MS_NEED(rho);
   double re[2], im[2];
   ms_status st = ms_momentum_eigenvalues(beta, eta, lambda, re, im);
   if (st != MS_OK) return st;
@@ -83,12 +87,14 @@ ms_status ms_momentum_radius(double beta, double eta, double lambda,
 
 ms_status ms_momentum_converges(double beta, double eta, double lambda,
                                 int *converges) {
+  MS_NEED(converges);
   ms_status st = check_scalar(beta, eta, lambda);
   if (st == MS_OK) *converges = eta * lambda < 2 + 2 * beta;
   return st;
 }
 
 ms_status ms_gd_rate(double eta, double lambda, double *rate) {
+  MS_NEED(rate);
   ms_status st = check_eta(eta);
   if (st == MS_OK) st = check_lambda(lambda);
   if (st == MS_OK) *rate = fabs(1 - eta * lambda);
@@ -106,6 +112,8 @@ static ms_status check_spectrum(double mu, double L) {
 }
 
 ms_status ms_gd_optimal(double mu, double L, double *eta, double *rate) {
+  MS_NEED(eta);
+  MS_NEED(rate);
   ms_status st = check_spectrum(mu, L);
   if (st != MS_OK) return st;
   *eta = 2 / (mu + L);
@@ -115,6 +123,9 @@ ms_status ms_gd_optimal(double mu, double L, double *eta, double *rate) {
 
 ms_status ms_momentum_optimal(double mu, double L, double *eta, double *beta,
                               double *rate) {
+  MS_NEED(eta);
+  MS_NEED(beta);
+  MS_NEED(rate);
   ms_status st = check_spectrum(mu, L);
   if (st != MS_OK) return st;
   double a = sqrt(L), b = sqrt(mu);
@@ -170,9 +181,13 @@ static ms_status jacobi(double *A, double *V, size_t n) {
 
 ms_status ms_eigen_symmetric(const double *Q, size_t n, double *values,
                              double *vectors) {
+  MS_NEED(values);
   ms_status st = ms_check_symmetric(Q, n);
   if (st != MS_OK) return st;
-  double *A = ms_calloc(2 * n * n, sizeof *A), *V = A + n * n;
+  size_t nn, two_nn;   /* n <= 46340 here, but a wrap must never go unseen */
+  if (!ms_size_mul(n, n, &nn) || !ms_size_mul(nn, 2, &two_nn))
+    return ms_fail(MS_ERANGE, "a %zu x %zu matrix is too large", n, n);
+  double *A = ms_calloc(two_nn, sizeof *A), *V = A + nn;
   size_t *order = ms_calloc(n, sizeof *order);
   if (A == NULL || order == NULL) {
     free(A);
@@ -248,13 +263,17 @@ static ms_status not_definite(const double *Q, size_t n) {
 
 ms_status ms_quadratic_minimize(const double *Q, const double *c, double b,
                                 size_t n, double *x, double *hmin) {
+  MS_NEED(x);
   ms_status st = ms_check_symmetric(Q, n);
   if (st != MS_OK) return st;
+  size_t nn;
+  if (!ms_size_mul(n, n, &nn) || nn > SIZE_MAX - n)
+    return ms_fail(MS_ERANGE, "a %zu x %zu matrix is too large", n, n);
   for (size_t i = 0; c != NULL && i < n; i++)
     if (!isfinite(c[i]))
       return ms_fail(MS_EINVAL, "c[%zu] is not finite", i + 1);
   if (!isfinite(b)) return ms_fail(MS_EINVAL, "b is not finite");
-  double *L = ms_calloc(n * n + n, sizeof *L), *r = L + n * n;
+  double *L = ms_calloc(nn + n, sizeof *L), *r = L + nn;
   if (L == NULL)
     return ms_fail(MS_ENOMEM, "out of memory for a %zu x %zu matrix", n, n);
   if (!cholesky(Q, L, n)) {

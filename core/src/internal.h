@@ -4,6 +4,7 @@
 #ifndef MS_INTERNAL_H
 #define MS_INTERNAL_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "momsandbox.h"
@@ -14,6 +15,27 @@ ms_status ms_fail(ms_status status, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
+
+/* A NULL argument where the function needs an object or an array:
+ * MS_EINVAL with "fn: arg is NULL".  Cold, so that the checks at the entry
+ * of hot functions cost one predicted branch. */
+ms_status ms_null(const char *fn, const char *arg)
+#if defined(__GNUC__)
+    __attribute__((cold))
+#endif
+    ;
+#define MS_NEED(p)                                                       \
+  do {                                                                   \
+    if ((p) == NULL) return ms_null(__func__, #p);                       \
+  } while (0)
+
+/* a * b into *out, or 0 when the product does not fit in a size_t (sizes
+ * of buffers: a wrapped product would allocate too little). */
+static inline int ms_size_mul(size_t a, size_t b, size_t *out) {
+  if (b != 0 && a > SIZE_MAX / b) return 0;
+  *out = a * b;
+  return 1;
+}
 
 /* Called by ms_interrupted: inside ms_sigint_begin/end, put the SIGINT
  * handler in front of the host's if it is not there yet. */

@@ -22,6 +22,7 @@ struct ms_model {
 };
 
 void ms_model_opts_init(ms_model_opts *opts) {
+  if (opts == NULL) return;
   opts->loss = MS_LOSS_SQUARED;
   opts->weight_std = 0.01;
   opts->bias_init = MS_BIAS_ZERO;
@@ -145,11 +146,13 @@ static ms_status model_new(const model_class *cls, size_t features,
 
 ms_status ms_model_linreg(size_t features, const ms_model_opts *opts,
                           ms_model **out) {
+  MS_NEED(out);
   return model_new(&linreg, features, opts, out);
 }
 
 ms_status ms_model_logreg(size_t features, const ms_model_opts *opts,
                           ms_model **out) {
+  MS_NEED(out);
   ms_model_opts o;
   ms_model_opts_init(&o);
   if (opts != NULL) o = *opts;
@@ -159,12 +162,17 @@ ms_status ms_model_logreg(size_t features, const ms_model_opts *opts,
 
 void ms_model_free(ms_model *model) { free(model); }
 
-const char *ms_model_name(const ms_model *model) { return model->cls->name; }
-void ms_model_options(const ms_model *model, ms_model_opts *opts) {
-  *opts = model->o;
+/* A NULL model reads as none: no name, no features, no parameters. */
+const char *ms_model_name(const ms_model *model) {
+  return model ? model->cls->name : NULL;
 }
-size_t ms_model_features(const ms_model *model) { return model->d; }
-size_t ms_model_nparams(const ms_model *model) { return model->d + 1; }
+void ms_model_options(const ms_model *model, ms_model_opts *opts) {
+  if (model != NULL && opts != NULL) *opts = model->o;
+}
+size_t ms_model_features(const ms_model *model) { return model ? model->d : 0; }
+size_t ms_model_nparams(const ms_model *model) {
+  return model ? model->d + 1 : 0;
+}
 
 ms_status ms_model_accepts(const ms_model *model, const ms_data *data) {
   if (data->d != model->d)
@@ -198,6 +206,9 @@ ms_status ms_model_batch(const ms_model *model, const ms_data *data,
 ms_status ms_model_loss(const ms_model *model, const ms_data *data,
                         const double *params, const size_t *rows,
                         size_t count, double *loss, double *grad) {
+  MS_NEED(model);
+  MS_NEED(data);
+  MS_NEED(params);
   ms_status st = ms_model_accepts(model, data);
   if (st != MS_OK) return st;
   if (rows == NULL) count = data->n;
@@ -211,6 +222,10 @@ ms_status ms_model_loss(const ms_model *model, const ms_data *data,
 
 ms_status ms_model_evaluate(const ms_model *model, const ms_data *data,
                             const double *params, double *loss) {
+  MS_NEED(model);
+  MS_NEED(data);
+  MS_NEED(params);
+  MS_NEED(loss);
   ms_status st = ms_model_accepts(model, data);
   if (st != MS_OK) return st;
   double sum;
@@ -222,10 +237,12 @@ ms_status ms_model_evaluate(const ms_model *model, const ms_data *data,
 
 double ms_model_predict(const ms_model *model, const double *params,
                         const double *x) {
+  if (model == NULL || params == NULL || x == NULL) return NAN;
   return model->cls->link(dot(x, params, model->d) + params[model->d]);
 }
 
 void ms_model_init(const ms_model *model, ms_rng *rng, double *params) {
+  if (model == NULL || rng == NULL || params == NULL) return;
   size_t d = model->d;
   for (size_t j = 0; j < d; j++)
     params[j] = model->o.weight_std * ms_rng_normal(rng);
@@ -273,9 +290,13 @@ static ms_status least_squares(const ms_data *data, double *params) {
   if (n < d + 1)
     return ms_fail(MS_EINVAL, "%zu examples cannot determine %zu parameters",
                    n, d + 1);
-  double *A = ms_calloc(d * d + d, sizeof *A);
+  size_t dd;   /* d x d, then d means: a product that must not wrap */
+  if (!ms_size_mul(d, d, &dd) || dd > SIZE_MAX - d)
+    return ms_fail(MS_ERANGE, "the normal equations of %zu features are too "
+                              "large", d);
+  double *A = ms_calloc(dd + d, sizeof *A);
   if (A == NULL) return ms_fail(MS_ENOMEM, "out of memory");
-  double *mean = A + d * d, ymean = 0;
+  double *mean = A + dd, ymean = 0;
   for (size_t i = 0; i < n; i++) {
     ms_vec_add(mean, data->x + i * d, d);
     ymean += data->y[i];
@@ -304,6 +325,10 @@ static ms_status least_squares(const ms_data *data, double *params) {
 
 ms_status ms_model_optimum(const ms_model *model, const ms_data *data,
                            double *params, double *loss) {
+  MS_NEED(model);
+  MS_NEED(data);
+  MS_NEED(params);
+  MS_NEED(loss);
   ms_status st = ms_model_accepts(model, data);
   if (st != MS_OK) return st;
   if (model->cls != &linreg)
@@ -328,7 +353,10 @@ static ms_status objective_fn(void *ctx, const double *x, size_t n,
 
 ms_status ms_model_objective(const ms_model *model, const ms_data *data,
                              ms_objective **out) {
+  MS_NEED(out);
   *out = NULL;
+  MS_NEED(model);
+  MS_NEED(data);
   ms_status st = ms_model_accepts(model, data);
   if (st != MS_OK) return st;
   model_objective *mo = ms_calloc(1, sizeof *mo);

@@ -24,6 +24,7 @@ struct ms_objective {
 ms_status ms_objective_new(size_t dim, ms_objective_fn fn, int has_grad,
                            void *ctx, ms_free_fn free_ctx,
                            ms_objective **out) {
+  MS_NEED(out);
   *out = NULL;
   if (dim == 0) return ms_fail(MS_EINVAL, "dimension must be at least 1");
   if (fn == NULL) return ms_fail(MS_EINVAL, "objective function is NULL");
@@ -60,22 +61,35 @@ void ms_objective_describe(ms_objective *obj, const char *name,
 }
 
 int ms_objective_window(const ms_objective *obj, double window[4]) {
+  if (obj == NULL) return 0;
   if (obj->has_window) ms_vec_copy(window, obj->window, 4);
   return obj->has_window;
 }
 
 int ms_objective_minimizer(const ms_objective *obj, double *x) {
+  if (obj == NULL) return 0;
   if (obj->minimizer != NULL) ms_vec_copy(x, obj->minimizer, obj->dim);
   return obj->minimizer != NULL;
 }
 
-size_t ms_objective_dim(const ms_objective *obj) { return obj->dim; }
-const char *ms_objective_name(const ms_objective *obj) { return obj->name; }
-int ms_objective_has_grad(const ms_objective *obj) { return obj->has_grad; }
-int ms_objective_is_pure(const ms_objective *obj) { return obj->pure; }
+/* A NULL objective reads as none: dimension 0, no name, no gradient. */
+size_t ms_objective_dim(const ms_objective *obj) {
+  return obj != NULL ? obj->dim : 0;
+}
+const char *ms_objective_name(const ms_objective *obj) {
+  return obj != NULL ? obj->name : NULL;
+}
+int ms_objective_has_grad(const ms_objective *obj) {
+  return obj != NULL && obj->has_grad;
+}
+int ms_objective_is_pure(const ms_objective *obj) {
+  return obj != NULL && obj->pure;
+}
 
 ms_status ms_objective_eval(ms_objective *obj, const double *x, double *f,
                             double *grad) {
+  MS_NEED(obj);
+  MS_NEED(x);
   if (grad != NULL && !obj->has_grad) {
     if (f != NULL) {
       ms_status st = obj->fn(obj->ctx, x, obj->dim, f, NULL);
@@ -96,6 +110,9 @@ static ms_status value_at(ms_objective *obj, const double *x, double *f) {
  * error against the O(eps/h) rounding error. */
 ms_status ms_objective_numgrad(ms_objective *obj, const double *x,
                                double *grad) {
+  MS_NEED(obj);
+  MS_NEED(x);
+  MS_NEED(grad);
   size_t n = obj->dim;
   double *xs = ms_calloc(n, sizeof *xs);
   if (xs == NULL) return ms_fail(MS_ENOMEM, "out of memory");
@@ -121,8 +138,14 @@ ms_status ms_objective_numgrad(ms_objective *obj, const double *x,
 
 ms_status ms_objective_gradcheck(ms_objective *obj, const double *x,
                                  double *max_error, size_t *index) {
-  size_t n = obj->dim;
-  double *a = ms_calloc(2 * n, sizeof *a), *num = a + n;
+  MS_NEED(obj);
+  MS_NEED(x);
+  MS_NEED(max_error);
+  MS_NEED(index);
+  size_t n = obj->dim, two_n;
+  if (!ms_size_mul(n, 2, &two_n))
+    return ms_fail(MS_ERANGE, "gradcheck: dimension %zu is too large", n);
+  double *a = ms_calloc(two_n, sizeof *a), *num = a + n;
   if (a == NULL) return ms_fail(MS_ENOMEM, "out of memory");
   ms_status st = ms_objective_eval(obj, x, NULL, a);
   if (st == MS_OK) st = ms_objective_numgrad(obj, x, num);
@@ -164,8 +187,12 @@ static ms_status diag_quadratic_fn(void *ctx, const double *x, size_t n,
 
 ms_status ms_objective_quadratic(const double *lambda, size_t n,
                                  ms_objective **out) {
+  MS_NEED(out);
   *out = NULL;
   if (n == 0) return ms_fail(MS_EINVAL, "lambda must not be empty");
+  MS_NEED(lambda);
+  if (n > (SIZE_MAX - sizeof(diag_quadratic)) / sizeof(double))
+    return ms_fail(MS_ERANGE, "a quadratic of dimension %zu is too large", n);
   for (size_t i = 0; i < n; i++)
     if (!isfinite(lambda[i]))
       return ms_fail(MS_EINVAL, "lambda[%zu] is not finite", i + 1);
@@ -208,6 +235,7 @@ static ms_status quadratic_form_fn(void *ctx, const double *x, size_t n,
 
 ms_status ms_check_symmetric(const double *Q, size_t n) {
   if (n == 0) return ms_fail(MS_EINVAL, "Q must not be empty");
+  if (Q == NULL) return ms_fail(MS_EINVAL, "Q is NULL");
   if (n > 46340) return ms_fail(MS_ERANGE, "Q is too large (n = %zu)", n);
   double big = 0.0;
   for (size_t i = 0; i < n * n; i++) {
@@ -228,6 +256,7 @@ ms_status ms_check_symmetric(const double *Q, size_t n) {
 
 ms_status ms_objective_quadratic_form(const double *Q, const double *c,
                                       double b, size_t n, ms_objective **out) {
+  MS_NEED(out);
   *out = NULL;
   ms_status st = ms_check_symmetric(Q, n);
   if (st != MS_OK) return st;
@@ -254,6 +283,7 @@ ms_status ms_objective_quadratic_form(const double *Q, const double *c,
 /* ------------------------------------------------------- introspection */
 
 int ms_objective_diagonal(const ms_objective *obj, double *lambda) {
+  if (obj == NULL) return 0;
   size_t n = obj->dim;
   if (obj->fn == diag_quadratic_fn) {
     if (lambda != NULL)
@@ -274,6 +304,7 @@ int ms_objective_diagonal(const ms_objective *obj, double *lambda) {
 
 int ms_objective_quadratic_parts(const ms_objective *obj, double *Q,
                                  double *c, double *b) {
+  if (obj == NULL) return 0;
   size_t n = obj->dim;
   if (obj->fn == diag_quadratic_fn) {
     const double *l = ((const diag_quadratic *)obj->ctx)->lambda;

@@ -6,6 +6,11 @@
  *   below    Lemire's multiply-and-reject, unbiased in [0, n)
  *   normal   Marsaglia's polar method (pairs; the second is kept)
  *   shuffle  Fisher-Yates from the last position down, as in Knuth 3.4.2
+ *
+ * xoshiro's all-zero state is a fixed point (it yields 0 forever, and the
+ * rejection loops of below and normal would never end): a generator found
+ * in it -- a zero-filled ms_rng never seeded -- is seeded with 0 first.
+ * A NULL generator draws nothing: 0 for integers, NaN for doubles.
  */
 #include <math.h>
 
@@ -18,8 +23,13 @@ static uint64_t splitmix64(uint64_t *x) {
   return z ^ (z >> 31);
 }
 
+static void seed_state(uint64_t s[4], uint64_t seed) {
+  for (int i = 0; i < 4; i++) s[i] = splitmix64(&seed);
+}
+
 void ms_rng_seed(ms_rng *rng, uint64_t seed) {
-  for (int i = 0; i < 4; i++) rng->s[i] = splitmix64(&seed);
+  if (rng == NULL) return;
+  seed_state(rng->s, seed);
   rng->has_spare = 0;
   rng->spare = 0;
 }
@@ -27,7 +37,9 @@ void ms_rng_seed(ms_rng *rng, uint64_t seed) {
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 uint64_t ms_rng_next(ms_rng *rng) {
+  if (rng == NULL) return 0;
   uint64_t *s = rng->s;
+  if ((s[0] | s[1] | s[2] | s[3]) == 0) seed_state(s, 0);
   uint64_t result = rotl(s[1] * 5, 7) * 9;
   uint64_t t = s[1] << 17;
   s[2] ^= s[0];
@@ -40,11 +52,12 @@ uint64_t ms_rng_next(ms_rng *rng) {
 }
 
 double ms_rng_uniform(ms_rng *rng) {
+  if (rng == NULL) return NAN;
   return (double)(ms_rng_next(rng) >> 11) * 0x1.0p-53;
 }
 
 uint64_t ms_rng_below(ms_rng *rng, uint64_t n) {
-  if (n == 0) return 0;
+  if (rng == NULL || n == 0) return 0;
   unsigned __int128 m = (unsigned __int128)ms_rng_next(rng) * n;
   uint64_t low = (uint64_t)m;
   if (low < n) {
@@ -58,6 +71,7 @@ uint64_t ms_rng_below(ms_rng *rng, uint64_t n) {
 }
 
 double ms_rng_normal(ms_rng *rng) {
+  if (rng == NULL) return NAN;
   if (rng->has_spare) {
     rng->has_spare = 0;
     return rng->spare;
@@ -75,6 +89,7 @@ double ms_rng_normal(ms_rng *rng) {
 }
 
 void ms_rng_shuffle(ms_rng *rng, size_t *items, size_t n) {
+  if (rng == NULL || items == NULL) return;
   for (size_t i = n; i > 1; i--) {
     size_t j = (size_t)ms_rng_below(rng, i);
     size_t tmp = items[i - 1];

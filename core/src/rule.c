@@ -29,15 +29,28 @@ const ms_rule_class *ms_rule_class_at(int i) {
 }
 
 const ms_rule_class *ms_rule_class_find(const char *name) {
+  if (name == NULL) return NULL;
   for (int i = 0; i < ms_rule_class_count(); i++)
     if (strcmp(ms_rule_builtin[i]->name, name) == 0) return ms_rule_builtin[i];
   return NULL;
 }
 
+/* Can instances of cls work?  Every name is compared with strcmp and
+ * every array read, so none may be missing. */
+static int class_ok(const ms_rule_class *cls) {
+  if (cls == NULL || cls->step == NULL || cls->name == NULL ||
+      cls->nhyper < 0 || cls->nstate < 0 ||
+      (cls->nhyper > 0 && cls->hyper == NULL))
+    return 0;
+  for (int i = 0; i < cls->nhyper; i++)
+    if (cls->hyper[i].name == NULL) return 0;
+  return 1;
+}
+
 ms_status ms_rule_new(const ms_rule_class *cls, ms_rule **out) {
+  MS_NEED(out);
   *out = NULL;
-  if (cls == NULL || cls->step == NULL || cls->nhyper < 0 || cls->nstate < 0)
-    return ms_fail(MS_EINVAL, "invalid rule class");
+  if (!class_ok(cls)) return ms_fail(MS_EINVAL, "invalid rule class");
   ms_rule *r = ms_calloc(1, sizeof *r);
   if (r != NULL) {
     r->cls = cls;
@@ -66,6 +79,9 @@ void ms_rule_free(ms_rule *rule) {
 }
 
 ms_status ms_rule_clone(const ms_rule *rule, ms_rule **out) {
+  MS_NEED(out);
+  *out = NULL;
+  MS_NEED(rule);
   ms_status st = ms_rule_new(rule->cls, out);
   if (st != MS_OK) return st;
   size_t nh = (size_t)rule->cls->nhyper;
@@ -76,11 +92,16 @@ ms_status ms_rule_clone(const ms_rule *rule, ms_rule **out) {
   return MS_OK;
 }
 
-const ms_rule_class *ms_rule_class_of(const ms_rule *rule) { return rule->cls; }
+const ms_rule_class *ms_rule_class_of(const ms_rule *rule) {
+  return rule != NULL ? rule->cls : NULL;
+}
 
-void ms_rule_set_context(ms_rule *rule, void *ctx) { rule->ctx = ctx; }
+void ms_rule_set_context(ms_rule *rule, void *ctx) {
+  if (rule != NULL) rule->ctx = ctx;
+}
 
 int ms_rule_hyper_index(const ms_rule *rule, const char *name) {
+  if (rule == NULL || name == NULL) return -1;
   for (int i = 0; i < rule->cls->nhyper; i++)
     if (strcmp(rule->cls->hyper[i].name, name) == 0) return i;
   return -1;
@@ -103,6 +124,8 @@ static ms_status check_value(const ms_hyper_info *h, double v) {
 }
 
 ms_status ms_rule_set(ms_rule *rule, const char *name, double value) {
+  MS_NEED(rule);
+  MS_NEED(name);
   int i = ms_rule_hyper_index(rule, name);
   if (i < 0)
     return ms_fail(MS_EINVAL, "%s has no hyper-parameter '%s'",
@@ -117,6 +140,8 @@ ms_status ms_rule_set(ms_rule *rule, const char *name, double value) {
 
 ms_status ms_rule_set_schedule(ms_rule *rule, const char *name,
                                const ms_schedule *schedule) {
+  MS_NEED(rule);
+  MS_NEED(name);
   int i = ms_rule_hyper_index(rule, name);
   if (i < 0)
     return ms_fail(MS_EINVAL, "%s has no hyper-parameter '%s'",
@@ -131,14 +156,15 @@ ms_status ms_rule_set_schedule(ms_rule *rule, const char *name,
 }
 
 const ms_schedule *ms_rule_get_schedule(const ms_rule *rule, int i) {
-  return i >= 0 && i < rule->cls->nhyper ? rule->sched[i] : NULL;
+  return rule != NULL && i >= 0 && i < rule->cls->nhyper ? rule->sched[i] : NULL;
 }
 
 double ms_rule_get(const ms_rule *rule, int i) {
-  return i >= 0 && i < rule->cls->nhyper ? rule->hyper[i] : NAN;
+  return rule != NULL && i >= 0 && i < rule->cls->nhyper ? rule->hyper[i] : NAN;
 }
 
 ms_status ms_rule_check(const ms_rule *rule) {
+  MS_NEED(rule);
   const ms_rule_class *cls = rule->cls;
   for (int i = 0; i < cls->nhyper; i++) {
     if (rule->sched[i] != NULL) continue;   /* checked at every step */
@@ -151,20 +177,27 @@ ms_status ms_rule_check(const ms_rule *rule) {
 }
 
 ms_status ms_rule_reset(ms_rule *rule, size_t n) {
+  MS_NEED(rule);
   ms_status st = ms_rule_check(rule);
   if (st != MS_OK) return st;
   if (n == 0) return ms_fail(MS_EINVAL, "parameters must not be empty");
-  size_t nstate = (size_t)rule->cls->nstate;
+  size_t nstate = (size_t)rule->cls->nstate, count, bytes;
+  /* nstate * n doubles, a product that must not wrap to a small buffer */
+  if (!ms_size_mul(nstate, n, &count) ||
+      !ms_size_mul(count, sizeof(double), &bytes))
+    return ms_fail(MS_ERANGE,
+                   "%zu state vectors of dimension %zu are too large", nstate,
+                   n);
   if (n != rule->n) {
     double *store = NULL;
-    if (nstate > 0 && (store = ms_calloc(nstate, n * sizeof *store)) == NULL)
+    if (nstate > 0 && (store = ms_calloc(count, sizeof *store)) == NULL)
       return ms_fail(MS_ENOMEM, "out of memory for %zu state vectors of %zu",
                      nstate, n);
     free(rule->store);
     rule->store = store;
     rule->n = n;
   } else if (nstate > 0) {
-    ms_vec_fill(rule->store, 0.0, nstate * n);
+    ms_vec_fill(rule->store, 0.0, count);
   }
   for (size_t i = 0; i < nstate; i++) rule->state[i] = rule->store + i * n;
   rule->t = 0;
@@ -172,11 +205,11 @@ ms_status ms_rule_reset(ms_rule *rule, size_t n) {
   return MS_OK;
 }
 
-size_t ms_rule_dim(const ms_rule *rule) { return rule->n; }
-int64_t ms_rule_steps(const ms_rule *rule) { return rule->t; }
+size_t ms_rule_dim(const ms_rule *rule) { return rule ? rule->n : 0; }
+int64_t ms_rule_steps(const ms_rule *rule) { return rule ? rule->t : 0; }
 
 double *ms_rule_state(ms_rule *rule, int i) {
-  if (i < 0 || i >= rule->cls->nstate || rule->n == 0) return NULL;
+  if (rule == NULL || i < 0 || i >= rule->cls->nstate || rule->n == 0) return NULL;
   return rule->state[i];
 }
 
@@ -221,6 +254,9 @@ static ms_status hyper_at(ms_rule *rule, int64_t t, const double **h) {
 
 ms_status ms_rule_begin_lookahead(ms_rule *rule, size_t n, int64_t *t,
                                   const double **h) {
+  MS_NEED(rule);
+  MS_NEED(t);
+  MS_NEED(h);
   ms_status st = ensure_dim(rule, n);
   *t = rule->t + 1;
   return st == MS_OK ? hyper_at(rule, *t, h) : st;
@@ -235,6 +271,9 @@ ms_status ms_rule_begin_step(ms_rule *rule, size_t n, int64_t *t,
 
 ms_status ms_rule_lookahead(ms_rule *rule, const double *x, double *y,
                             size_t n) {
+  MS_NEED(rule);
+  MS_NEED(x);
+  MS_NEED(y);
   if (rule->cls->lookahead == NULL) {
     ms_status st = ensure_dim(rule, n);
     if (st == MS_OK) ms_vec_copy(y, x, n);
@@ -248,6 +287,9 @@ ms_status ms_rule_lookahead(ms_rule *rule, const double *x, double *y,
 }
 
 ms_status ms_rule_step(ms_rule *rule, double *x, const double *g, size_t n) {
+  MS_NEED(rule);
+  MS_NEED(x);
+  MS_NEED(g);
   int64_t t;
   const double *h;
   ms_status st = ms_rule_begin_step(rule, n, &t, &h);

@@ -58,6 +58,7 @@ void ms_schedule_free(ms_schedule *s) {
 
 ms_status ms_schedule_new(ms_schedule_fn fn, void *ctx, ms_free_fn free_ctx,
                           ms_schedule **out) {
+  MS_NEED(out);
   ms_status st = need(fn != NULL, "schedule function is NULL");
   if (st == MS_OK) st = make(CALLBACK, 0, out);
   if (st != MS_OK) return st;
@@ -68,11 +69,13 @@ ms_status ms_schedule_new(ms_schedule_fn fn, void *ctx, ms_free_fn free_ctx,
 }
 
 ms_status ms_schedule_constant(double value, ms_schedule **out) {
+  MS_NEED(out);
   return make(CONSTANT, value, out);
 }
 
 ms_status ms_schedule_step(double base, int64_t step_size, double gamma,
                            ms_schedule **out) {
+  MS_NEED(out);
   ms_status st = need(step_size >= 1, "step_size must be >= 1");
   if (st == MS_OK) st = need(isfinite(gamma), "gamma must be finite");
   if (st == MS_OK) st = make(STEP, base, out);
@@ -103,6 +106,9 @@ static ms_status copy_milestones(ms_schedule *s, const int64_t *m,
 ms_status ms_schedule_multistep(double base, const int64_t *milestones,
                                 size_t count, double gamma,
                                 ms_schedule **out) {
+  MS_NEED(out);
+  *out = NULL;
+  if (count > 0) MS_NEED(milestones);
   ms_status st = check_milestones(milestones, count);
   if (st == MS_OK) st = need(isfinite(gamma), "gamma must be finite");
   if (st == MS_OK) st = make(MULTISTEP, base, out);
@@ -117,6 +123,7 @@ ms_status ms_schedule_multistep(double base, const int64_t *milestones,
 
 ms_status ms_schedule_exponential(double base, double gamma,
                                   ms_schedule **out) {
+  MS_NEED(out);
   ms_status st = need(isfinite(gamma) && gamma > 0, "gamma must be > 0");
   if (st == MS_OK) st = make(EXPONENTIAL, base, out);
   if (st != MS_OK) return st;
@@ -126,6 +133,7 @@ ms_status ms_schedule_exponential(double base, double gamma,
 
 ms_status ms_schedule_cosine(double base, int64_t period, double min,
                              int restarts, int64_t mult, ms_schedule **out) {
+  MS_NEED(out);
   ms_status st = need(period >= 1, "steps (the period) must be >= 1");
   if (st == MS_OK) st = need(isfinite(min), "min must be finite");
   if (st == MS_OK) st = need(mult >= 1, "mult must be an integer >= 1");
@@ -140,6 +148,7 @@ ms_status ms_schedule_cosine(double base, int64_t period, double min,
 
 ms_status ms_schedule_linear(double base, double start, double end,
                              int64_t steps, ms_schedule **out) {
+  MS_NEED(out);
   ms_status st = need(steps >= 1, "steps must be >= 1");
   if (st == MS_OK) st = need(isfinite(start) && isfinite(end),
                              "start and end factors must be finite");
@@ -153,6 +162,7 @@ ms_status ms_schedule_linear(double base, double start, double end,
 
 ms_status ms_schedule_polynomial(double base, int64_t steps, double power,
                                  double min, ms_schedule **out) {
+  MS_NEED(out);
   ms_status st = need(steps >= 1, "steps must be >= 1");
   if (st == MS_OK) st = need(isfinite(power) && power >= 0, "power must be >= 0");
   if (st == MS_OK) st = need(isfinite(min), "min must be finite");
@@ -166,6 +176,7 @@ ms_status ms_schedule_polynomial(double base, int64_t steps, double power,
 
 ms_status ms_schedule_inverse_sqrt(double base, int64_t warmup,
                                    ms_schedule **out) {
+  MS_NEED(out);
   ms_status st = need(warmup >= 0, "warmup must be >= 0");
   if (st == MS_OK) st = make(INVERSE_SQRT, base, out);
   if (st != MS_OK) return st;
@@ -175,8 +186,12 @@ ms_status ms_schedule_inverse_sqrt(double base, int64_t warmup,
 
 ms_status ms_schedule_sequence(ms_schedule *const *parts, size_t count,
                                const int64_t *milestones, ms_schedule **out) {
+  MS_NEED(out);
   *out = NULL;
   ms_status st = need(count >= 1, "a sequence needs at least one schedule");
+  if (st == MS_OK) st = need(parts != NULL, "the schedules of the sequence are NULL");
+  if (st == MS_OK && count > 1)
+    st = need(milestones != NULL, "the milestones of the sequence are NULL");
   for (size_t i = 0; st == MS_OK && i < count; i++)
     st = need(parts[i] != NULL, "a schedule of the sequence is NULL");
   if (st == MS_OK) st = check_milestones(milestones, count - 1);
@@ -219,6 +234,8 @@ static double cosine_value(const ms_schedule *s, int64_t k) {
 }
 
 ms_status ms_schedule_value(const ms_schedule *s, int64_t t, double *value) {
+  MS_NEED(s);
+  MS_NEED(value);
   if (t < 1) return ms_fail(MS_EINVAL, "steps count from 1, got %lld", (long long)t);
   int64_t k = t - 1;
   size_t i = 0;
@@ -271,6 +288,7 @@ ms_status ms_schedule_value(const ms_schedule *s, int64_t t, double *value) {
 }
 
 ms_status ms_schedule_supply(ms_schedule *s, int64_t t, double value) {
+  MS_NEED(s);
   if (s->kind != CALLBACK)
     return ms_fail(MS_EINVAL, "only callback schedules take supplied values");
   s->supplied_t = t;
@@ -279,6 +297,7 @@ ms_status ms_schedule_supply(ms_schedule *s, int64_t t, double value) {
 }
 
 int ms_schedule_is_pure(const ms_schedule *s) {
+  if (s == NULL) return 0;
   if (s->kind == CALLBACK) return 0;
   for (size_t i = 0; s->kind == SEQUENCE && i <= s->count; i++)
     if (!ms_schedule_is_pure(s->parts[i])) return 0;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -43,20 +44,32 @@ ms_status ms_fail(ms_status status, const char *fmt, ...) {
   return status;
 }
 
+ms_status ms_null(const char *fn, const char *arg) {
+  return ms_fail(MS_EINVAL, "%s: %s is NULL", fn, arg);
+}
+
 void *ms_calloc(size_t count, size_t size) {
   if (size != 0 && count > SIZE_MAX / size) return NULL;
   return calloc(count ? count : 1, size ? size : 1);
 }
 
 void ms_format_double(char *buf, size_t size, double x) {
+  /* Formatted whole first: a number cut to fit would read back as another
+   * number, so one that does not fit gives "" instead. */
+  char tmp[32];
   if (isnan(x)) {   /* "nan" whatever its sign bit */
-    snprintf(buf, size, "nan");
-    return;
+    snprintf(tmp, sizeof tmp, "nan");
+  } else {
+    for (int prec = 15; prec <= 17; prec++) {
+      snprintf(tmp, sizeof tmp, "%.*g", prec, x);
+      if (strtod(tmp, NULL) == x) break;
+    }
   }
-  for (int prec = 15; prec <= 17; prec++) {
-    snprintf(buf, size, "%.*g", prec, x);
-    if (strtod(buf, NULL) == x) return;
-  }
+  if (buf == NULL || size == 0) return;
+  size_t len = strlen(tmp);
+  if (len >= size) len = 0;
+  memcpy(buf, tmp, len);
+  buf[len] = 0;
 }
 
 void ms_interrupt(void) { interrupt_requested = 1; }

@@ -26,6 +26,7 @@ struct ms_trace {
 };
 
 void ms_trace_opts_init(ms_trace_opts *opts) {
+  if (opts == NULL) return;
   opts->steps = 20;
   opts->every = 1;
 }
@@ -43,10 +44,16 @@ void ms_trace_free(ms_trace *tr) {
 /* Name the first non-finite entry of v for the trace's reason. */
 void ms_trace_diverge(ms_trace *tr, int64_t t, const char *what,
                       const double *v, size_t n) {
+  if (tr == NULL) return;
+  if (what == NULL) what = "a value";
+  tr->diverged = t;
+  if (v == NULL || n == 0) {   /* nothing to name */
+    snprintf(tr->reason, sizeof tr->reason, "%s is not finite", what);
+    return;
+  }
   size_t i = 0;
   while (i + 1 < n && isfinite(v[i])) i++;
   double bad = isnan(v[i]) ? NAN : v[i];   /* print "nan", never "-nan" */
-  tr->diverged = t;
   if (n == 1)
     snprintf(tr->reason, sizeof tr->reason, "%s is %g", what, bad);
   else
@@ -84,6 +91,8 @@ static ms_status check_opts(size_t n, const ms_trace_opts *o) {
 
 ms_status ms_check_start(const ms_objective *obj, const double *x0,
                          size_t n) {
+  MS_NEED(obj);
+  MS_NEED(x0);
   size_t dim = ms_objective_dim(obj);
   if (n != dim)
     return ms_fail(MS_ESIZE, "x0 has %zu entries but the objective takes %zu",
@@ -96,11 +105,19 @@ ms_status ms_check_start(const ms_objective *obj, const double *x0,
 
 ms_status ms_trace_check(const ms_objective *obj, const double *x0,
                          size_t n, const ms_trace_opts *o) {
+  MS_NEED(obj);
+  MS_NEED(x0);
+  ms_trace_opts defaults;
+  if (o == NULL) {   /* as ms_trace_run takes it: the defaults */
+    ms_trace_opts_init(&defaults);
+    o = &defaults;
+  }
   ms_status st = ms_check_start(obj, x0, n);
   return st == MS_OK ? check_opts(n, o) : st;
 }
 
 ms_status ms_trace_new(size_t n, const ms_trace_opts *opts, ms_trace **out) {
+  MS_NEED(out);
   *out = NULL;
   ms_trace_opts o;
   ms_trace_opts_init(&o);
@@ -135,6 +152,8 @@ static void append(ms_trace *tr, const double *x, double f) {
 }
 
 ms_status ms_trace_record(ms_trace *tr, const double *x, double f) {
+  MS_NEED(tr);
+  MS_NEED(x);
   if (tr->len == tr->cap)
     return ms_fail(MS_ERANGE, "the trace is full (%zu points)", tr->cap);
   if (tr->len == 0 && !isfinite(f))
@@ -191,7 +210,11 @@ static ms_status run(ms_trace *tr, ms_objective *obj, ms_rule *rule,
 
 ms_status ms_trace_run(ms_objective *obj, ms_rule *rule, const double *x0,
                        size_t n, const ms_trace_opts *opts, ms_trace **out) {
+  MS_NEED(out);
   *out = NULL;
+  MS_NEED(obj);
+  MS_NEED(rule);
+  MS_NEED(x0);
   ms_trace_opts o;
   ms_trace_opts_init(&o);
   if (opts != NULL) o = *opts;
@@ -221,30 +244,35 @@ ms_status ms_trace_run(ms_objective *obj, ms_rule *rule, const double *x0,
   return MS_OK;
 }
 
-size_t ms_trace_dim(const ms_trace *tr) { return tr->n; }
-size_t ms_trace_len(const ms_trace *tr) { return tr->len; }
+/* A NULL trace reads as an empty one. */
+size_t ms_trace_dim(const ms_trace *tr) { return tr ? tr->n : 0; }
+size_t ms_trace_len(const ms_trace *tr) { return tr ? tr->len : 0; }
 
 int64_t ms_trace_step(const ms_trace *tr, size_t i) {
-  if (i >= tr->len) return -1;
+  if (tr == NULL || i >= tr->len) return -1;
   int64_t t = (int64_t)i * tr->every;
   return t < tr->steps ? t : tr->steps;
 }
 
 const double *ms_trace_point(const ms_trace *tr, size_t i) {
-  return i < tr->len ? tr->x + i * tr->n : NULL;
+  return tr != NULL && i < tr->len ? tr->x + i * tr->n : NULL;
 }
 
 double ms_trace_value(const ms_trace *tr, size_t i) {
-  return i < tr->len ? tr->f[i] : NAN;
+  return tr != NULL && i < tr->len ? tr->f[i] : NAN;
 }
 
-int64_t ms_trace_diverged(const ms_trace *tr) { return tr->diverged; }
+int64_t ms_trace_diverged(const ms_trace *tr) { return tr ? tr->diverged : 0; }
 
-const char *ms_trace_reason(const ms_trace *tr) { return tr->reason; }
+const char *ms_trace_reason(const ms_trace *tr) {
+  return tr != NULL ? tr->reason : NULL;
+}
 
 /* step,x1,...,xn,f; every number in the shortest form that reads back
  * exactly. */
 ms_status ms_trace_write_csv(const ms_trace *tr, const char *path) {
+  MS_NEED(tr);
+  MS_NEED(path);
   ms_file file;
   ms_status st = ms_file_begin(path, &file);
   if (st != MS_OK) return st;

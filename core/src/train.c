@@ -36,6 +36,7 @@ struct ms_train_result {
 };
 
 void ms_train_opts_init(ms_train_opts *opts) {
+  if (opts == NULL) return;
   memset(opts, 0, sizeof *opts);
   opts->batch = 10;
   opts->epochs = 2;
@@ -87,6 +88,13 @@ static ms_status capacity(size_t n, const ms_train_opts *o, size_t *cap) {
 
 ms_status ms_train_check(const ms_model *model, const ms_data *data,
                          const ms_train_opts *o) {
+  MS_NEED(model);
+  MS_NEED(data);
+  ms_train_opts defaults;
+  if (o == NULL) {   /* as ms_train_run takes it: the defaults */
+    ms_train_opts_init(&defaults);
+    o = &defaults;
+  }
   ms_status st = ms_model_accepts(model, data);
   if (st != MS_OK) return st;
   if (o->batch < 1)
@@ -282,7 +290,11 @@ static ms_status loop(run *r) {
 ms_status ms_train_run(const ms_model *model, const ms_data *data,
                        ms_rule *rule, const ms_train_opts *opts,
                        ms_train_result **out) {
+  MS_NEED(out);
   *out = NULL;
+  MS_NEED(model);
+  MS_NEED(data);
+  MS_NEED(rule);
   ms_train_opts o;
   ms_train_opts_init(&o);
   if (opts != NULL) o = *opts;
@@ -319,44 +331,64 @@ ms_status ms_train_run(const ms_model *model, const ms_data *data,
 
 /* ------------------------------------------------------------- results */
 
-size_t ms_train_len(const ms_train_result *res) { return res->len; }
+/* A NULL result reads as an empty one: no points, no steps, NaN for the
+ * numbers. */
+size_t ms_train_len(const ms_train_result *res) { return res ? res->len : 0; }
 
 int64_t ms_train_examples(const ms_train_result *res, size_t i) {
-  return i < res->len ? res->examples[i] : -1;
+  return res != NULL && i < res->len ? res->examples[i] : -1;
 }
 
 double ms_train_epoch(const ms_train_result *res, size_t i) {
-  return i < res->len ? (double)res->examples[i] / (double)res->per_epoch : NAN;
+  return res != NULL && i < res->len ? (double)res->examples[i] / (double)res->per_epoch : NAN;
 }
 
 double ms_train_loss(const ms_train_result *res, size_t i) {
-  return i < res->len ? res->loss[i] : NAN;
+  return res != NULL && i < res->len ? res->loss[i] : NAN;
 }
 
-double ms_train_initial_loss(const ms_train_result *res) { return res->initial; }
-double ms_train_final_loss(const ms_train_result *res) { return res->final; }
-int64_t ms_train_steps(const ms_train_result *res) { return res->steps; }
+double ms_train_initial_loss(const ms_train_result *res) {
+  return res ? res->initial : NAN;
+}
+double ms_train_final_loss(const ms_train_result *res) {
+  return res ? res->final : NAN;
+}
+int64_t ms_train_steps(const ms_train_result *res) { return res ? res->steps : 0; }
 
 double ms_train_epochs_done(const ms_train_result *res) {
+  if (res == NULL) return NAN;
   return res->steps_per_epoch > 0
              ? (double)res->steps / (double)res->steps_per_epoch : 0;
 }
 
-double ms_train_seconds(const ms_train_result *res) { return res->seconds; }
-double ms_train_wall(const ms_train_result *res) { return res->wall; }
+double ms_train_seconds(const ms_train_result *res) {
+  return res ? res->seconds : NAN;
+}
+double ms_train_wall(const ms_train_result *res) { return res ? res->wall : NAN; }
 
 double ms_train_sec_per_epoch(const ms_train_result *res) {
+  if (res == NULL) return NAN;
   double epochs = ms_train_epochs_done(res);
   return epochs > 0 ? res->seconds / epochs : 0;
 }
 
-size_t ms_train_nparams(const ms_train_result *res) { return res->np; }
-const double *ms_train_params(const ms_train_result *res) { return res->params; }
-const double *ms_train_init(const ms_train_result *res) { return res->init; }
-int64_t ms_train_diverged(const ms_train_result *res) { return res->diverged; }
-const char *ms_train_reason(const ms_train_result *res) { return res->reason; }
+size_t ms_train_nparams(const ms_train_result *res) { return res ? res->np : 0; }
+const double *ms_train_params(const ms_train_result *res) {
+  return res ? res->params : NULL;
+}
+const double *ms_train_init(const ms_train_result *res) {
+  return res ? res->init : NULL;
+}
+int64_t ms_train_diverged(const ms_train_result *res) {
+  return res ? res->diverged : 0;
+}
+const char *ms_train_reason(const ms_train_result *res) {
+  return res ? res->reason : NULL;
+}
 
 ms_status ms_train_write_csv(const ms_train_result *res, const char *path) {
+  MS_NEED(res);
+  MS_NEED(path);
   ms_file file;
   ms_status st = ms_file_begin(path, &file);
   if (st != MS_OK) return st;

@@ -3,75 +3,96 @@
  *
  * Plain loops: compilers vectorise them, and the fixed summation order
  * keeps results identical from run to run.
+ *
+ * NULL with n = 0 is an empty vector.  NULL with n > 0 is a mistake the
+ * engine survives: an operation does nothing and a reduction gives NaN
+ * (isfinite: 0).  One test at the entry, none inside the loops.
  */
 #include <math.h>
+#include <stddef.h>
 
 #include "momsandbox.h"
 
 void ms_vec_fill(double *y, double a, size_t n) {
+  if (y == NULL) return;
   for (size_t i = 0; i < n; i++) y[i] = a;
 }
 
 void ms_vec_copy(double *y, const double *x, size_t n) {
+  if (y == NULL || x == NULL) return;
   for (size_t i = 0; i < n; i++) y[i] = x[i];
 }
 
 void ms_vec_scale(double *y, double a, size_t n) {
+  if (y == NULL) return;
   for (size_t i = 0; i < n; i++) y[i] *= a;
 }
 
 void ms_vec_axpy(double *y, double a, const double *x, size_t n) {
+  if (y == NULL || x == NULL) return;
   for (size_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
 void ms_vec_axpby(double *y, double a, const double *x, double b, size_t n) {
+  if (y == NULL || x == NULL) return;
   for (size_t i = 0; i < n; i++) y[i] = a * x[i] + b * y[i];
 }
 
 void ms_vec_add(double *y, const double *x, size_t n) {
+  if (y == NULL || x == NULL) return;
   for (size_t i = 0; i < n; i++) y[i] += x[i];
 }
 
 void ms_vec_sub(double *y, const double *x, size_t n) {
+  if (y == NULL || x == NULL) return;
   for (size_t i = 0; i < n; i++) y[i] -= x[i];
 }
 
 void ms_vec_mul(double *y, const double *x, size_t n) {
+  if (y == NULL || x == NULL) return;
   for (size_t i = 0; i < n; i++) y[i] *= x[i];
 }
 
 void ms_vec_div(double *y, const double *x, size_t n) {
+  if (y == NULL || x == NULL) return;
   for (size_t i = 0; i < n; i++) y[i] /= x[i];
 }
 
 void ms_vec_addcmul(double *y, double a, const double *u, const double *v,
                     size_t n) {
+  if (y == NULL || u == NULL || v == NULL) return;
   for (size_t i = 0; i < n; i++) y[i] += a * u[i] * v[i];
 }
 
 void ms_vec_addcdiv(double *y, double a, const double *u, const double *v,
                     size_t n) {
+  if (y == NULL || u == NULL || v == NULL) return;
   for (size_t i = 0; i < n; i++) y[i] += a * u[i] / v[i];
 }
 
 void ms_vec_sqrt(double *y, size_t n) {
+  if (y == NULL) return;
   for (size_t i = 0; i < n; i++) y[i] = sqrt(y[i]);
 }
 
 void ms_vec_abs(double *y, size_t n) {
+  if (y == NULL) return;
   for (size_t i = 0; i < n; i++) y[i] = fabs(y[i]);
 }
 
 void ms_vec_sign(double *y, size_t n) {
+  if (y == NULL) return;
   for (size_t i = 0; i < n; i++)
     y[i] = y[i] > 0 ? 1.0 : y[i] < 0 ? -1.0 : y[i];  /* keeps 0, -0, NaN */
 }
 
 void ms_vec_clamp(double *y, double lo, double hi, size_t n) {
+  if (y == NULL) return;
   for (size_t i = 0; i < n; i++) y[i] = y[i] < lo ? lo : y[i] > hi ? hi : y[i];
 }
 
 double ms_vec_dot(const double *x, const double *y, size_t n) {
+  if ((x == NULL || y == NULL) && n > 0) return NAN;
   double s = 0.0;
   for (size_t i = 0; i < n; i++) s += x[i] * y[i];
   return s;
@@ -80,6 +101,7 @@ double ms_vec_dot(const double *x, const double *y, size_t n) {
 /* Scaled sum of squares, as LAPACK's dnrm2: no overflow for large
  * entries, no underflow to 0 for tiny ones. */
 double ms_vec_norm(const double *x, size_t n) {
+  if (x == NULL && n > 0) return NAN;
   double scale = 0.0, ssq = 1.0;
   for (size_t i = 0; i < n; i++) {
     double a = fabs(x[i]);
@@ -96,12 +118,14 @@ double ms_vec_norm(const double *x, size_t n) {
 }
 
 double ms_vec_sum(const double *x, size_t n) {
+  if (x == NULL && n > 0) return NAN;
   double s = 0.0;
   for (size_t i = 0; i < n; i++) s += x[i];
   return s;
 }
 
 double ms_vec_max(const double *x, size_t n) {
+  if (x == NULL && n > 0) return NAN;
   double m = -INFINITY;
   for (size_t i = 0; i < n; i++)
     if (x[i] > m || isnan(x[i])) m = x[i];
@@ -109,6 +133,7 @@ double ms_vec_max(const double *x, size_t n) {
 }
 
 double ms_vec_min(const double *x, size_t n) {
+  if (x == NULL && n > 0) return NAN;
   double m = INFINITY;
   for (size_t i = 0; i < n; i++)
     if (x[i] < m || isnan(x[i])) m = x[i];
@@ -116,7 +141,8 @@ double ms_vec_min(const double *x, size_t n) {
 }
 
 int ms_vec_isfinite(const double *x, size_t n) {
+  if (x == NULL && n > 0) return 0;
   for (size_t i = 0; i < n; i++)
-    if (!isfinite(x[i])) return 0;
+    if ((!isfinite(x[i])) && n > 0) return 0;
   return 1;
 }
