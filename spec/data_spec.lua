@@ -108,13 +108,95 @@ describe("ms.data.load", function()
                    "\"Airfoil Self%-Noise\" data set of the UCI Machine Learning Repository " ..
                    "%(https://archive.ics.uci.edu/dataset/291/airfoil%+self%+noise%)",
                    h.error_of(ms.data.load, dir .. "/airfoil_self_noise.dat"))
-    assert.matches("cannot read " .. dir:gsub("%p", "%%%0") .. ": Is a directory",
-                   h.error_of(ms.data.load, dir))
+    assert.are.equal("cannot load " .. dir .. ": it is a directory, not a regular file",
+                     h.error_of(ms.data.load, dir))
     local secret = file("secret.dat", "1 2\n")
     os.execute("chmod 000 " .. h.shquote(secret))
     if h.run("cat " .. h.shquote(secret)) ~= 0 then   -- not root: really unreadable
       assert.matches("cannot open .*secret.dat: Permission denied", h.error_of(ms.data.load, secret))
     end
+  end)
+end)
+
+describe("ms.data.load of what is not a plain file", function()
+  local dir
+  before_each(function() dir = h.tmpdir() end)
+  after_each(function() h.rmtree(dir) end)
+
+  -- Run script (which prints what it wants checked) in a child process,
+  -- so that a load which blocks or reads without end fails the test.
+  local function child(script)
+    h.write(dir .. "/child.lua", script)
+    local status, out, err = h.run("timeout 30 " .. h.shquote(h.abs(h.bin)) .. " " ..
+                                   h.shquote(dir .. "/child.lua"))
+    assert.are.equal(0, status, err)
+    return out
+  end
+
+  it("refuses devices and FIFOs at once, naming the file and what it is", function()
+    assert(os.execute("mkfifo " .. h.shquote(dir .. "/fifo")))
+    local out = child([[
+      local ms = require "momsandbox"
+      for _, path in ipairs{"/dev/zero", "/dev/null", ]] .. ("%q"):format(dir .. "/fifo") .. [[} do
+        print(select(2, pcall(ms.data.load, path)))
+      end
+    ]])
+    assert.are.equal("cannot load /dev/zero: it is a character device, not a regular file\n" ..
+                     "cannot load /dev/null: it is a character device, not a regular file\n" ..
+                     "cannot load " .. dir .. "/fifo: it is a FIFO, not a regular file\n", out)
+  end)
+
+  it("refuses a socket", function()
+    local sock = dir .. "/sock"
+    if h.run("python3 -c " .. h.shquote("import socket, sys; socket.socket(socket.AF_UNIX)" ..
+                                         ".bind(sys.argv[1])") .. " " .. h.shquote(sock)) ~= 0 then
+      pending("no python3 here to make a socket")
+      return
+    end
+    assert.are.equal("cannot load " .. sock .. ": it is a socket, not a regular file",
+                     h.error_of(ms.data.load, sock))
+  end)
+
+  it("refuses files over max_bytes (1 GiB by default) before reading them", function()
+    local path = h.write(dir .. "/t.dat", "1 2\n3 4\n")    -- 8 bytes
+    assert.are.equal("cannot load " .. path .. ": it has 8 bytes, more than max_bytes = 7; " ..
+                     "pass a larger max_bytes to load it",
+                     h.error_of(ms.data.load, path, {max_bytes = 7}))
+    assert.are.equal(2, #ms.data.load(path, {max_bytes = 8}))
+    assert.are.equal(2, #ms.data.load(path, {max_bytes = 2^62}))
+    local big = dir .. "/big.dat"   -- sparse: 1 GiB of zero bytes and one more
+    if h.run("truncate -s 1073741825 " .. h.shquote(big)) ~= 0 then
+      pending("cannot make a sparse file here")
+      return
+    end
+    local out = child(([[
+      local ms = require "momsandbox"
+      print(select(2, pcall(ms.data.load, %q)))
+    ]]):format(big))
+    assert.are.equal("cannot load " .. big .. ": it has 1073741825 bytes, more than max_bytes = " ..
+                     "1073741824 (the default, 1 GiB); pass a larger max_bytes to load it\n", out)
+    assert.matches("^bad argument #2 to '[^']*' %(max_bytes must be >= 1, got 0%)$",
+                   h.error_of(ms.data.load, path, {max_bytes = 0}))
+    assert.matches("^bad argument #2 to '[^']*' %(max_bytes must be >= 1, got %-5%)$",
+                   h.error_of(ms.data.load, path, {max_bytes = -5}))
+    assert.matches("bad argument #2 to '[^']*' %(option 'max_bytes' must be an integer, got 1.5%)",
+                   h.error_of(ms.data.load, path, {max_bytes = 1.5}))
+  end)
+
+  it("refuses a file whose size is not what it held when opened", function()
+    -- /proc files say they are empty and hold text: as a file that grew
+    assert.are.equal("cannot load /proc/self/status: it grew while it was read (more than the " ..
+                     "0 bytes it had): load it again once it is written",
+                     h.error_of(ms.data.load, "/proc/self/status"))
+    -- sysfs files say 4096 bytes and hold a line: as a file that shrank
+    local _, out = h.run("stat -c %s /sys/devices/system/cpu/online")
+    if out ~= "4096\n" then
+      pending("no sysfs here")
+      return
+    end
+    assert.matches("^cannot load /sys/devices/system/cpu/online: it shrank while it was read " ..
+                   "%(4096 bytes, then only %d+%): load it again once it is written$",
+                   h.error_of(ms.data.load, "/sys/devices/system/cpu/online"))
   end)
 end)
 

@@ -47,6 +47,7 @@ static void checkloadopts(lua_State *L, int arg, ms_data_opts *o) {
   o->rows = ms_lua_optintfield(L, arg, "rows", o->rows);
   int t = lua_getfield(L, arg, "label");
   if (t == LUA_TSTRING) {
+  o->max_bytes = ms_lua_optintfield(L, arg, "max_bytes", o->max_bytes);
     o->label_name = lua_tostring(L, -1);   /* the options table keeps it */
   } else if (t != LUA_TNIL) {
     int isint;
@@ -81,10 +82,10 @@ static const char *checkpath(lua_State *L, int idx, int arg) {
   return path;
 }
 
-/* ms.data.load(path [, {header, label, standardize, rows}]) */
+/* ms.data.load(path [, {header, label, standardize, rows, max_bytes}]) */
 static int l_load(lua_State *L) {
   static const char *const known[] = {"header", "label", "standardize",
-                                      "rows", NULL};
+                                      "rows", "max_bytes", NULL};
   const char *path = checkpath(L, 1, 1);
   ms_data_opts o;
   ms_data_opts_init(&o);

@@ -405,6 +405,16 @@ void ms_trace_diverge(ms_trace *tr, int64_t t, const char *what,
 typedef struct ms_data ms_data;
 
 typedef struct ms_data_opts {
+/* ms_data_load reads regular files only: a directory, device, FIFO or
+ * socket is an MS_EIO error before anything is read (a FIFO without a
+ * writer does not block), as is a file that shrinks or grows while it is
+ * read.  A file over max_bytes is refused (MS_ERANGE) before it is read:
+ * a cell of two bytes ("1,") becomes a double of eight, so loading takes
+ * several times the file's size in memory; the default (1 GiB, far more
+ * than any table of the chapter) keeps a wrong path from exhausting
+ * memory. */
+enum { MS_DATA_MAX_BYTES = 1073741824 };
+
   int header;             /* 1: the first line names the columns; default 0 */
   int64_t label;          /* label column, 1-based, or negative from the
                              end; default -1 (the last) */
@@ -417,6 +427,9 @@ typedef struct ms_data_opts {
   int64_t rows;           /* keep only the first rows examples (after
                              standardising); 0: all; default 0 */
 } ms_data_opts;
+  int64_t max_bytes;      /* ms_data_load refuses a larger file (MS_ERANGE)
+                             before reading it; >= 1; default
+                             MS_DATA_MAX_BYTES (1 GiB) */
 
 void ms_data_opts_init(ms_data_opts *opts);
 ms_status ms_data_load(const char *path, const ms_data_opts *opts,

@@ -11,10 +11,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -24,6 +27,7 @@ void ms_data_opts_init(ms_data_opts *opts) {
   opts->label_name = NULL;
   opts->standardize = 0;
   opts->rows = 0;
+  opts->max_bytes = MS_DATA_MAX_BYTES;
 }
 
 void ms_data_free(ms_data *data) {
@@ -487,36 +491,111 @@ static ms_status open_error(const char *path, int err) {
   return ms_fail(MS_EIO, "cannot open %s: %s", path, strerror(err));
 }
 
+/* What kind of file mode is, for "it is a ..., not a regular file". */
+static const char *file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a special file";
+}
+
+static ms_status not_regular(const char *path, mode_t mode) {
+  return ms_fail(MS_EIO, "cannot load %s: it is %s, not a regular file",
+                 path, file_kind(mode));
+}
+
+/* read(2) until count bytes or the end of the file: the number read, or
+ * -1 (errno). */
+static ssize_t read_all(int fd, char *buf, size_t count) {
+  size_t got = 0;
+  while (got < count) {
+    ssize_t r = read(fd, buf + got, count - got);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (r == 0) break;
+    got += (size_t)r;
+  }
+  return (ssize_t)got;
+}
+
+/* The whole of the regular file at path, NUL-terminated, into *text (its
+ * size to *len).  The size is taken once, from the open descriptor; the
+ * file must hold exactly that many bytes to its end. */
+static ms_status read_file(const char *path, int64_t max_bytes, char **text,
+                           size_t *len) {
+  *text = NULL;
+  *len = 0;
+  /* O_NONBLOCK: opening a FIFO without a writer returns at once (and
+   * fstat then refuses it); O_NOCTTY: a terminal never becomes ours. */
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    struct stat sb;   /* a socket cannot be opened at all: say what it is */
+    if (err == ENXIO && stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+      return not_regular(path, sb.st_mode);
+    return open_error(path, err);
+  }
+  struct stat sb;
+  ms_status st = MS_OK;
+  if (fstat(fd, &sb) != 0) {
+    st = ms_fail(MS_EIO, "cannot read %s: %s", path, strerror(errno));
+  } else if (!S_ISREG(sb.st_mode)) {
+    st = not_regular(path, sb.st_mode);
+  } else if ((uint64_t)sb.st_size > (uint64_t)max_bytes ||
+             (uint64_t)sb.st_size >= SIZE_MAX) {
+    st = ms_fail(MS_ERANGE, "cannot load %s: it has %lld bytes, more than "
+                            "max_bytes = %lld%s; pass a larger max_bytes to "
+                            "load it", path, (long long)sb.st_size,
+                 (long long)max_bytes,
+                 max_bytes == MS_DATA_MAX_BYTES ? " (the default, 1 GiB)" : "");
+  }
+  if (st != MS_OK) {
+    close(fd);
+    return st;
+  }
+  size_t size = (size_t)sb.st_size;
+  char *buf = malloc(size + 1), extra;
+  ssize_t got = buf != NULL ? read_all(fd, buf, size) : 0, more = 0;
+  if (buf == NULL)
+    st = ms_fail(MS_ENOMEM, "out of memory for the %zu bytes of %s", size,
+                 path);
+  else if (got < 0 || (more = read_all(fd, &extra, 1)) < 0)
+    st = ms_fail(MS_EIO, "cannot read %s: %s", path, strerror(errno));
+  else if ((size_t)got < size)
+    st = ms_fail(MS_EIO, "cannot load %s: it shrank while it was read (%zu "
+                         "bytes, then only %zu): load it again once it is "
+                         "written", path, size, (size_t)got);
+  else if (more > 0)
+    st = ms_fail(MS_EIO, "cannot load %s: it grew while it was read (more "
+                         "than the %zu bytes it had): load it again once it "
+                         "is written", path, size);
+  close(fd);
+  if (st != MS_OK) {
+    free(buf);
+    return st;
+  }
+  buf[size] = '\0';
+  *text = buf;
+  *len = size;
+  return MS_OK;
+}
+
 ms_status ms_data_load(const char *path, const ms_data_opts *opts,
                        ms_data **out) {
   *out = NULL;
-  FILE *fp = fopen(path, "rb");
-  if (fp == NULL) return open_error(path, errno);
-  char *text = NULL;
-  size_t len = 0, cap = 0;
-  ms_status st = MS_OK;
-  for (;;) {
-    if (cap - len < 65536) {
-      char *more = cap < SIZE_MAX / 4 ? realloc(text, 2 * cap + 65536) : NULL;
-      if (more == NULL) {
-        st = ms_fail(MS_ENOMEM, "out of memory reading %s", path);
-        break;
-      }
-      text = more;
-      cap = 2 * cap + 65536;
-    }
-    size_t got = fread(text + len, 1, cap - len - 1, fp);
-    len += got;
-    if (got == 0) {
-      if (ferror(fp)) st = ms_fail(MS_EIO, "cannot read %s: %s", path, strerror(errno));
-      break;
-    }
-  }
-  fclose(fp);
-  if (st == MS_OK) {
-    text[len] = '\0';
-    st = parse(text, len, path, opts, out);
-  }
+  ms_data_opts o;
+  ms_data_opts_init(&o);
+  if (opts != NULL) o = *opts;
+  if (o.max_bytes < 1)
+    return ms_fail(MS_EINVAL, "max_bytes must be >= 1, got %lld",
+                   (long long)o.max_bytes);
+  char *text;
+  size_t len;
+  ms_status st = read_file(path, o.max_bytes, &text, &len);
+  if (st != MS_OK) return st;
+  st = parse(text, len, path, &o, out);
   free(text);
   return st;
 }

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -196,8 +197,49 @@ static void test_files(void) {
   CHECK_ERROR_HAS("No such file or directory; it is the \"Airfoil Self-Noise\" "
                   "data set of the UCI Machine Learning Repository");
   CHECK_STATUS(ms_data_load(dir, NULL, &d), MS_EIO);     /* a folder */
+  CHECK_ERROR_HAS("it is a directory, not a regular file");
   CHECK(d == NULL);
   rmdir(dir);
+}
+
+/* Only regular files, read once to the size they had when opened, and no
+ * larger than max_bytes: nothing blocks or reads without end. */
+static void test_special_files(void) {
+  alarm(60);   /* a FIFO that blocks, or /dev/zero read to the end, fails */
+  char dir[] = "/tmp/ms_test_data_XXXXXX", path[128];
+  CHECK(mkdtemp(dir) != NULL);
+  ms_data *d = NULL;
+  CHECK_STATUS(ms_data_load("/dev/zero", NULL, &d), MS_EIO);
+  CHECK_ERROR_HAS("cannot load /dev/zero: it is a character device, not a "
+                  "regular file");
+  snprintf(path, sizeof path, "%s/fifo", dir);
+  CHECK(mkfifo(path, 0600) == 0);
+  CHECK_STATUS(ms_data_load(path, NULL, &d), MS_EIO);   /* no writer */
+  CHECK_ERROR_HAS("it is a FIFO, not a regular file");
+  remove(path);
+  /* /proc files say they are empty, and hold text */
+  CHECK_STATUS(ms_data_load("/proc/self/status", NULL, &d), MS_EIO);
+  CHECK_ERROR_HAS("grew while it was read");
+
+  ms_data_opts o;
+  ms_data_opts_init(&o);
+  CHECK(o.max_bytes == MS_DATA_MAX_BYTES && MS_DATA_MAX_BYTES == 1 << 30);
+  snprintf(path, sizeof path, "%s/t.dat", dir);
+  CHECK_OK(ms_write_file(path, "1 2\n3 4\n", 8));
+  o.max_bytes = 7;
+  CHECK_STATUS(ms_data_load(path, &o, &d), MS_ERANGE);
+  CHECK_ERROR_HAS("it has 8 bytes, more than max_bytes = 7");
+  o.max_bytes = 8;
+  CHECK_OK(ms_data_load(path, &o, &d));
+  CHECK(ms_data_len(d) == 2);
+  ms_data_free(d);
+  o.max_bytes = 0;
+  CHECK_STATUS(ms_data_load(path, &o, &d), MS_EINVAL);
+  CHECK_ERROR_HAS("max_bytes must be >= 1, got 0");
+  CHECK(d == NULL);
+  remove(path);
+  rmdir(dir);
+  alarm(0);
 }
 
 static void test_memory(void) {
@@ -281,6 +323,7 @@ int main(void) {
   test_standardize();
   test_errors();
   test_files();
+  test_special_files();
   test_memory();
   test_synthetic();
   test_airfoil();

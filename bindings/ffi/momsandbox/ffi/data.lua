@@ -53,6 +53,7 @@ local function loadopts(opts, arg, fname, o)
   o.header = core.optbool(opts, arg, fname, "header", o.header ~= 0)
   o.standardize = core.optbool(opts, arg, fname, "standardize", o.standardize ~= 0)
   o.rows = core.optint(opts, arg, fname, "rows", tonumber(o.rows))
+  o.max_bytes = core.optint(opts, arg, fname, "max_bytes", o.max_bytes)
   local label = opts.label
   if type(label) == "string" then
     o.label_name = label   -- the options table keeps the string alive
@@ -69,14 +70,14 @@ local function load(path, arg, fname, o)
   return new(function(out) return C.ms_data_load(path, o, out) end, arg, fname, path)
 end
 
---- ms.data.load(path [, {header, label, standardize, rows}])
+--- ms.data.load(path [, {header, label, standardize, rows, max_bytes}])
 M.load = core.protect(function(...)
   local path, opts = ...
   checkpath(path, 1, "load", select("#", ...) >= 1)
   local o = ffi.new("ms_data_opts")
   C.ms_data_opts_init(o)
   if opts ~= nil then
-    core.checkoptions(opts, 2, "load", {"header", "label", "standardize", "rows"})
+    core.checkoptions(opts, 2, "load", {"header", "label", "standardize", "rows", "max_bytes"})
     loadopts(opts, 2, "load", o)
   end
   return load(path, 2, "load", o)
