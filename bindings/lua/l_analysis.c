@@ -112,7 +112,7 @@ static ms_lua_vec *checkquadratic(lua_State *L, int arg, size_t *n,
   if (ms_lua_testudata(L, arg, MS_LUA_OBJECTIVE)) {
     ms_objective *obj = ms_lua_checkobjective(L, arg);
     *n = ms_objective_dim(obj);
-    ms_lua_vec *Q = ms_lua_newvec(L, *n * *n);
+    ms_lua_vec *Q = ms_lua_newvec(L, ms_lua_checkproduct(L, arg, *n, *n, "Q"));
     ms_lua_vec *cv = c != NULL ? ms_lua_newvec(L, *n) : NULL;
     if (!ms_objective_quadratic_parts(obj, Q->x, cv ? cv->x : NULL, b))
       luaL_argerror(L, arg, lua_pushfstring(L, "%s is not a quadratic",
@@ -139,12 +139,12 @@ static ms_lua_vec *checkquadratic(lua_State *L, int arg, size_t *n,
                           "{Q = ..., c = ..., b = ...}");
   }
   if (!lua_istable(L, rows)) luaL_argerror(L, arg, "Q must be a table of rows");
-  *n = (size_t)luaL_len(L, rows);
+  *n = ms_lua_rawlen(L, arg, rows, "Q");
   if (*n == 0) luaL_argerror(L, arg, "Q must not be empty");
-  ms_lua_vec *Q = ms_lua_newvec(L, *n * *n);
+  ms_lua_vec *Q = ms_lua_newvec(L, ms_lua_checkproduct(L, arg, *n, *n, "Q"));
   for (size_t i = 0; i < *n; i++) {
     lua_geti(L, rows, (lua_Integer)i + 1);
-    if (!lua_istable(L, -1) || (size_t)luaL_len(L, -1) != *n)
+    if (!lua_istable(L, -1) || (size_t)lua_rawlen(L, -1) != *n)
       luaL_argerror(L, arg, lua_pushfstring(L, "Q must be square: row %I is "
                                                "not a table of %I numbers",
                                             (lua_Integer)i + 1, (lua_Integer)*n));

@@ -13,12 +13,14 @@
 static const char airfoil_file[] = "airfoil_self_noise.dat";
 
 typedef struct l_data {
+  ms_lua_use use;   /* first: the training runs using it */
   ms_data *data;
 } l_data;
 
 ms_data *ms_lua_checkdata(lua_State *L, int arg) {
   l_data *b = ms_lua_checkudata(L, arg, MS_LUA_DATA);
-  if (b->data == NULL) luaL_argerror(L, arg, "data set has been closed");
+  if (b->data == NULL || b->use.closed)
+    luaL_argerror(L, arg, "data set has been closed");
   return b->data;
 }
 
@@ -26,7 +28,7 @@ ms_data *ms_lua_checkdata(lua_State *L, int arg) {
  * (field "path") when there is one. */
 static l_data *newbox(lua_State *L) {
   l_data *b = lua_newuserdatauv(L, sizeof *b, 1);
-  b->data = NULL;
+  memset(b, 0, sizeof *b);
   ms_lua_setclass(L, MS_LUA_DATA);
   lua_newtable(L);
   lua_setiuservalue(L, -2, 1);
@@ -182,7 +184,7 @@ ms_lua_vec *ms_lua_checkvectorfield(lua_State *L, int arg, const char *key) {
                                              "of numbers, got %s", key,
                                           luaL_typename(L, -1)));
   int tab = lua_gettop(L);
-  size_t n = (size_t)luaL_len(L, tab);
+  size_t n = ms_lua_rawlen(L, arg, tab, key);
   v = ms_lua_newvec(L, n);
   for (size_t i = 0; i < n; i++) {
     int isnum;
@@ -208,7 +210,7 @@ static void checkrow(lua_State *L, int arg, lua_Integer i, size_t d,
     luaL_argerror(L, arg, lua_pushfstring(L, "X[%I] must be a table of "
                                              "numbers or a ms.vec, got %s",
                                           i, luaL_typename(L, row)));
-  size_t len = v != NULL ? v->n : (size_t)luaL_len(L, row);
+  size_t len = v != NULL ? v->n : (size_t)lua_rawlen(L, row);
   if (len != d)
     luaL_argerror(L, arg, lua_pushfstring(L, "X[%I] has %I numbers, expected "
                                              "%I as X[1]", i, (lua_Integer)len,
@@ -233,7 +235,7 @@ static void checkrow(lua_State *L, int arg, lua_Integer i, size_t d,
 static size_t rowlen(lua_State *L, int idx) {
   ms_lua_vec *v = ms_lua_testudata(L, idx, MS_LUA_VEC);
   if (v != NULL) return v->n;
-  return lua_istable(L, idx) ? (size_t)luaL_len(L, idx) : 0;
+  return lua_istable(L, idx) ? (size_t)lua_rawlen(L, idx) : 0;
 }
 
 /* ms.data.from{X = {{...}, ...}, y = {...}}: rows of features and their
@@ -249,7 +251,7 @@ static int l_from(lua_State *L) {
   if (lua_getfield(L, 1, "X") != LUA_TTABLE)
     luaL_argerror(L, 1, lua_pushfstring(L, "X must be a table of rows, got %s",
                                         luaL_typename(L, 3)));
-  size_t n = (size_t)luaL_len(L, 3);
+  size_t n = ms_lua_rawlen(L, 1, 3, "X");
   if (n != y->n)
     luaL_argerror(L, 1, lua_pushfstring(L, "X has %I rows but y has %I labels",
                                         (lua_Integer)n, (lua_Integer)y->n));
@@ -258,8 +260,7 @@ static int l_from(lua_State *L) {
   size_t d = rowlen(L, 4);
   lua_pop(L, 1);
   if (d == 0) luaL_argerror(L, 1, "X[1] must be a non-empty row of numbers");
-  if (n > (size_t)-1 / sizeof(double) / d) luaL_argerror(L, 1, "X is too large");
-  ms_lua_vec *X = ms_lua_newvec(L, n * d);   /* scratch, at 4 */
+  ms_lua_vec *X = ms_lua_newvec(L, ms_lua_checkproduct(L, 1, n, d, "X"));   /* scratch, at 4 */
   for (size_t i = 0; i < n; i++) {
     lua_geti(L, 3, (lua_Integer)i + 1);
     checkrow(L, 1, (lua_Integer)i + 1, d, X->x + i * d);
@@ -428,6 +429,7 @@ static int l_tostring(lua_State *L) {
 
 static int l_gc(lua_State *L) {
   l_data *b = ms_lua_checkudata(L, 1, MS_LUA_DATA);
+  if (ms_lua_defer_close(&b->use)) return 0;   /* freed after the run */
   ms_data_free(b->data);
   b->data = NULL;
   return 0;

@@ -8,12 +8,14 @@
 #include "ms_lua.h"
 
 typedef struct l_model {
+  ms_lua_use use;   /* first: the training runs using it */
   ms_model *model;
 } l_model;
 
 ms_model *ms_lua_checkmodel(lua_State *L, int arg) {
   l_model *b = ms_lua_checkudata(L, arg, MS_LUA_MODEL);
-  if (b->model == NULL) luaL_argerror(L, arg, "model has been closed");
+  if (b->model == NULL || b->use.closed)
+    luaL_argerror(L, arg, "model has been closed");
   return b->model;
 }
 
@@ -72,7 +74,7 @@ static int newmodel(lua_State *L, constructor make, int has_loss) {
     luaL_argerror(L, 1, "linreg's loss is \"squared\" or \"mse\" (for the "
                         "logistic loss, use ms.model.logreg)");
   l_model *b = lua_newuserdatauv(L, sizeof *b, 0);
-  b->model = NULL;
+  memset(b, 0, sizeof *b);
   ms_lua_setclass(L, MS_LUA_MODEL);
   if (make((size_t)d, &o, &b->model) != MS_OK)
     luaL_argerror(L, 1, ms_last_error());
@@ -104,9 +106,9 @@ static int l_loss(lua_State *L) {
   size_t *rows = NULL, count = 0;
   if (!lua_isnoneornil(L, 4)) {
     luaL_checktype(L, 4, LUA_TTABLE);
-    count = (size_t)luaL_len(L, 4);
+    count = ms_lua_rawlen(L, 4, 4, "rows");
     luaL_argcheck(L, count > 0, 4, "rows must not be empty");
-    rows = lua_newuserdatauv(L, count * sizeof *rows, 0);
+    rows = lua_newuserdatauv(L, count * sizeof *rows, 0);   /* < 2^33 bytes */
     for (size_t k = 0; k < count; k++) {
       int isint;
       lua_geti(L, 4, (lua_Integer)k + 1);
@@ -269,6 +271,7 @@ static int l_tostring(lua_State *L) {
 
 static int l_gc(lua_State *L) {
   l_model *b = ms_lua_checkudata(L, 1, MS_LUA_MODEL);
+  if (ms_lua_defer_close(&b->use)) return 0;   /* freed after the run */
   ms_model_free(b->model);
   b->model = NULL;
   return 0;

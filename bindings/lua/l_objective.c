@@ -13,6 +13,7 @@
  * context of the core object: it never moves, and it outlives the core
  * object, which __gc frees. */
 typedef struct l_objective {
+  ms_lua_use use;    /* first: see ms_lua_hold */
   ms_objective *obj;
   int fref, gref;    /* registry references to f and grad, or LUA_NOREF */
   int xref, oref;    /* registry references to the x and out views */
@@ -20,7 +21,8 @@ typedef struct l_objective {
 
 static l_objective *checkbox(lua_State *L, int arg) {
   l_objective *o = ms_lua_checkudata(L, arg, MS_LUA_OBJECTIVE);
-  if (o->obj == NULL) luaL_argerror(L, arg, "objective has been closed");
+  if (o->obj == NULL || o->use.closed)
+    luaL_argerror(L, arg, "objective has been closed");
   return o;
 }
 
@@ -88,12 +90,12 @@ static ms_lua_vec *checkmatrix(lua_State *L, int arg, size_t *n) {
     luaL_argerror(L, arg, lua_pushfstring(L, "Q must be a table of rows, got %s",
                                           luaL_typename(L, -1)));
   int q = lua_gettop(L);
-  *n = (size_t)luaL_len(L, q);
+  *n = ms_lua_rawlen(L, arg, q, "Q");
   if (*n == 0) luaL_argerror(L, arg, "Q must not be empty");
-  ms_lua_vec *m = ms_lua_newvec(L, *n * *n);
+  ms_lua_vec *m = ms_lua_newvec(L, ms_lua_checkproduct(L, arg, *n, *n, "Q"));
   for (size_t i = 0; i < *n; i++) {
     lua_geti(L, q, (lua_Integer)i + 1);
-    if (!lua_istable(L, -1) || (size_t)luaL_len(L, -1) != *n)
+    if (!lua_istable(L, -1) || (size_t)lua_rawlen(L, -1) != *n)
       luaL_argerror(L, arg,
                     lua_pushfstring(L, "Q must be square: row %I is not a "
                                        "table of %I numbers",
@@ -222,7 +224,9 @@ static int l_gradcheck(lua_State *L) {
   double err;
   size_t index;
   lua_State *prev = ms_lua_enter(L);
+  ms_lua_hold(L, 1);
   ms_status st = ms_objective_gradcheck(obj, x->x, &err, &index);
+  ms_lua_release(L, 1);
   ms_lua_leave(prev);
   if (st != MS_OK) return ms_lua_fail(L, st);
   lua_pushnumber(L, err);
@@ -319,6 +323,7 @@ static int newref_view(lua_State *L, int readonly) {
  *              grad = function(x, out) ... end, name = "..."} */
 static int l_objective_new(lua_State *L) {
   static const char *const known[] = {"dim", "f", "grad", "name", "window", NULL};
+  lua_settop(L, 2);
   lua_remove(L, 1);   /* the ms.objective table, called */
   ms_lua_checkoptions(L, 1, known);
   lua_Integer dim = ms_lua_optintfield(L, 1, "dim", 0);
@@ -364,7 +369,9 @@ static int l_value(lua_State *L) {
                                         (lua_Integer)x->n, (lua_Integer)dim));
   double f;
   lua_State *prev = ms_lua_enter(L);
+  ms_lua_hold(L, 1);   /* a callback may close it: freed after the call */
   ms_status st = ms_objective_eval(o->obj, x->x, &f, NULL);
+  ms_lua_release(L, 1);
   ms_lua_leave(prev);
   if (st != MS_OK) return ms_lua_fail(L, st);
   lua_pushnumber(L, f);
@@ -387,7 +394,9 @@ static int l_grad(lua_State *L) {
   ms_lua_vec *x = prepare(L, &o);
   ms_lua_vec *g = ms_lua_newvec(L, x->n);
   lua_State *prev = ms_lua_enter(L);
+  ms_lua_hold(L, 1);   /* a callback may close it: freed after the call */
   ms_status st = ms_objective_eval(o->obj, x->x, NULL, g->x);
+  ms_lua_release(L, 1);
   ms_lua_leave(prev);
   return st == MS_OK ? 1 : ms_lua_fail(L, st);
 }
@@ -397,7 +406,9 @@ static int l_numgrad(lua_State *L) {
   ms_lua_vec *x = prepare(L, &o);
   ms_lua_vec *g = ms_lua_newvec(L, x->n);
   lua_State *prev = ms_lua_enter(L);
+  ms_lua_hold(L, 1);   /* a callback may close it: freed after the call */
   ms_status st = ms_objective_numgrad(o->obj, x->x, g->x);
+  ms_lua_release(L, 1);
   ms_lua_leave(prev);
   return st == MS_OK ? 1 : ms_lua_fail(L, st);
 }
@@ -408,7 +419,9 @@ static int l_eval(lua_State *L) {
   ms_lua_vec *g = ms_lua_newvec(L, x->n);
   double f;
   lua_State *prev = ms_lua_enter(L);
+  ms_lua_hold(L, 1);   /* a callback may close it: freed after the call */
   ms_status st = ms_objective_eval(o->obj, x->x, &f, g->x);
+  ms_lua_release(L, 1);
   ms_lua_leave(prev);
   if (st != MS_OK) return ms_lua_fail(L, st);
   lua_pushnumber(L, f);
@@ -437,7 +450,9 @@ static int l_index(lua_State *L) {
   const char *key = lua_tostring(L, 2);
   lua_getiuservalue(L, 1, 1);
   lua_pushvalue(L, 2);
-  if (lua_rawget(L, -2) != LUA_TNIL || key == NULL || o->obj == NULL) return 1;
+  if (lua_rawget(L, -2) != LUA_TNIL || key == NULL || o->obj == NULL ||
+      o->use.closed)
+    return 1;
   size_t dim = ms_objective_dim(o->obj);
   double window[4];
   if (strcmp(key, "dim") == 0) {
@@ -466,6 +481,7 @@ static int l_tostring(lua_State *L) {
 
 static int l_gc(lua_State *L) {
   l_objective *o = ms_lua_checkudata(L, 1, MS_LUA_OBJECTIVE);
+  if (ms_lua_defer_close(&o->use)) return 0;   /* freed after the run */
   ms_objective_free(o->obj);
   o->obj = NULL;
   int *refs[] = {&o->fref, &o->gref, &o->xref, &o->oref};

@@ -54,7 +54,7 @@ static int l_below(lua_State *L) {
 static int l_shuffle(lua_State *L) {
   ms_rng *rng = checkrng(L, 1);
   luaL_checktype(L, 2, LUA_TTABLE);
-  for (lua_Integer i = luaL_len(L, 2); i > 1; i--) {
+  for (lua_Integer i = (lua_Integer)lua_rawlen(L, 2); i > 1; i--) {
     lua_Integer j = (lua_Integer)ms_rng_below(rng, (uint64_t)i) + 1;
     lua_geti(L, 2, i);
     lua_geti(L, 2, j);

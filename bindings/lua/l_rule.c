@@ -23,11 +23,12 @@ typedef struct l_class {
 } l_class;
 
 typedef struct l_rule {
+  ms_lua_use use;            /* first: the calls running on it */
   ms_rule *rule;
   const l_class *lc;         /* NULL for built-in rules */
   /* For Lua rules, what the step function receives: views on the engine's
    * x and g, a table of views on the state, a table of hyper-parameters. */
-  int pref, gref, yref, sref, href;
+  int pref, gref, yref, sref, href, hvref;   /* h: a proxy of table hv */
   ms_lua_vec *p, *g, *y;
   double *hcache;            /* values last put in the h table */
   int nstate;
@@ -36,8 +37,22 @@ typedef struct l_rule {
 
 static l_rule *checkbox(lua_State *L, int arg) {
   l_rule *r = ms_lua_checkudata(L, arg, MS_LUA_RULE);
-  if (r->rule == NULL) luaL_argerror(L, arg, "rule has been closed");
+  if (r->rule == NULL || r->use.closed)
+    luaL_argerror(L, arg, "rule has been closed");
   return r;
+}
+
+/* The rule at arg, for a call that steps it: its state belongs to one
+ * running call at a time (a step calling its own rule:step with another
+ * dimension would free the state the outer step is using). */
+static l_rule *checkidle(lua_State *L, int arg) {
+  l_rule *r = checkbox(L, arg);
+  if (r->use.users > 0) luaL_error(L, "rule is in use by a running step");
+  return r;
+}
+
+ms_rule *ms_lua_checkidlerule(lua_State *L, int arg) {
+  return checkidle(L, arg)->rule;
 }
 
 ms_rule *ms_lua_checkrule(lua_State *L, int arg) {
@@ -52,11 +67,13 @@ static l_rule *newbox(lua_State *L, const ms_rule_class *cls, const l_class *lc)
   memset(r, 0, sizeof *r);
   r->lc = lc;
   r->nstate = nstate;
-  r->pref = r->gref = r->yref = r->sref = r->href = LUA_NOREF;
+  r->pref = r->gref = r->yref = r->sref = r->href = r->hvref = LUA_NOREF;
   ms_lua_setclass(L, MS_LUA_RULE);
   lua_newtable(L);
   lua_newtable(L);
   lua_setfield(L, -2, "sched");
+  lua_newtable(L);
+  lua_setfield(L, -2, "retired");
   lua_setiuservalue(L, -2, 1);
   if (ms_rule_new(cls, &r->rule) != MS_OK) ms_lua_fail(L, MS_ENOMEM);
   return r;
@@ -75,12 +92,61 @@ static const char *pushnames(lua_State *L, const ms_rule_class *cls) {
 }
 
 /* Remember (or forget, with nil at idx) the schedule of hyper-parameter
- * key in the user value of the rule at box. */
+ * key in the user value of the rule at box; the rule is one of the
+ * schedule's users.  The schedule it replaces is let go of at once, or --
+ * when a call running on the rule may be evaluating it -- when the last
+ * such call ends (ms_lua_rule_idle). */
 static void keepschedule(lua_State *L, int box, const char *key, int idx) {
+  idx = lua_absindex(L, idx);
+  l_rule *r = lua_touserdata(L, box);
   lua_getiuservalue(L, box, 1);
   lua_getfield(L, -1, "sched");
+  if (lua_getfield(L, -1, key) != LUA_TNIL) {
+    if (r->use.users > 0) {
+      lua_getfield(L, -3, "retired");
+      lua_insert(L, -2);
+      lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+    } else {
+      ms_lua_release(L, -1);
+    }
+  }
+  lua_pop(L, 1);
+  if (!lua_isnil(L, idx)) ms_lua_hold(L, idx);
   lua_pushvalue(L, idx);
   lua_setfield(L, -2, key);
+  lua_pop(L, 2);
+}
+
+void ms_lua_release_all(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  lua_pushnil(L);
+  while (lua_next(L, idx) != 0) {
+    ms_lua_release(L, -1);
+    lua_pop(L, 1);
+    lua_pushvalue(L, -1);
+    lua_pushnil(L);
+    lua_rawset(L, idx);   /* clearing a field during lua_next is allowed */
+  }
+}
+
+void ms_lua_pushschedules(lua_State *L, int idx) {
+  lua_newtable(L);
+  lua_getiuservalue(L, idx, 1);
+  lua_getfield(L, -1, "sched");
+  for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
+    ms_lua_hold(L, -1);
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, -6);
+    lua_pushnil(L);   /* for lua_pop: lua_rawset took the value */
+  }
+  lua_pop(L, 2);
+}
+
+void ms_lua_rule_idle(lua_State *L, int idx) {
+  lua_getiuservalue(L, idx, 1);
+  lua_getfield(L, -1, "retired");
+  ms_lua_release_all(L, -1);
   lua_pop(L, 2);
 }
 
@@ -156,38 +222,45 @@ static int shown(const ms_hyper_info *h, double v) {
          (h->kind == MS_HYPER_REAL && h->def != 0);
 }
 
+/* The label is built in a luaL_Buffer, each piece pushed and added with
+ * luaL_addvalue: a rule may have any number of hyper-parameters, the
+ * stack only a few free slots. */
 void ms_lua_pushrulelabel(lua_State *L, int idx) {
   idx = lua_absindex(L, idx);
   ms_rule *rule = ms_lua_checkrule(L, idx);
   const ms_rule_class *cls = ms_rule_class_of(rule);
-  int pieces = 2;
-  lua_pushstring(L, cls->name);
-  lua_pushliteral(L, "{");
+  int first = 1;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, cls->name);
+  luaL_addchar(&b, '{');
   for (int i = 0; i < cls->nhyper; i++) {
     const ms_hyper_info *h = &cls->hyper[i];
     double v = ms_rule_get(rule, i);
-    const char *sep = pieces > 2 ? ", " : "";
+    if (ms_rule_get_schedule(rule, i) == NULL && !shown(h, v)) continue;
+    if (!first) luaL_addstring(&b, ", ");
+    first = 0;
+    luaL_addstring(&b, h->name);
+    luaL_addchar(&b, '=');
     if (ms_rule_get_schedule(rule, i) != NULL) {
       lua_getiuservalue(L, idx, 1);
       lua_getfield(L, -1, "sched");
       lua_getfield(L, -1, h->name);
-      lua_pushfstring(L, "%s%s=%s", sep, h->name, luaL_tolstring(L, -1, NULL));
-      lua_replace(L, -5);
-      lua_pop(L, 3);
-    } else if (shown(h, v)) {
+      luaL_tolstring(L, -1, NULL);
+      lua_replace(L, -4);
+      lua_pop(L, 2);
+      luaL_addvalue(&b);
+    } else {
       char num[32];
       if (h->kind == MS_HYPER_FLAG)
         strcpy(num, v != 0 ? "true" : "false");
       else
         ms_format_double(num, sizeof num, v);
-      lua_pushfstring(L, "%s%s=%s", sep, h->name, num);
-    } else {
-      continue;
+      luaL_addstring(&b, num);
     }
-    pieces++;
   }
-  lua_pushliteral(L, "}");
-  lua_concat(L, pieces + 1);
+  luaL_addchar(&b, '}');
+  luaL_pushresult(&b);
 }
 
 /* ------------------------------------------------- rules defined in Lua */
@@ -203,7 +276,7 @@ static void aim(ms_lua_vec *v, const double *x, size_t n, ms_lua_vec *saved) {
  * changed ones are stored (most hyper-parameters never change). */
 static void update_h(lua_State *L, l_rule *r, const double *h) {
   const ms_rule_class *cls = &r->lc->cls;
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->href);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->hvref);
   for (int i = 0; i < cls->nhyper; i++) {
     if (memcmp(&r->hcache[i], &h[i], sizeof h[i]) == 0) continue;
     r->hcache[i] = h[i];
@@ -213,6 +286,8 @@ static void update_h(lua_State *L, l_rule *r, const double *h) {
       lua_pushnumber(L, h[i]);
     lua_setfield(L, -2, cls->hyper[i].name);
   }
+  lua_pop(L, 1);
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->href);   /* the read-only proxy */
 }
 
 /* After the step: the result must be nothing or p itself (the state
@@ -291,6 +366,43 @@ static int l_state_newindex(lua_State *L) {
                     lua_tostring(L, lua_upvalueindex(1)), name, name);
 }
 
+/* h.name = value in a step: the values are the rule's, set on the rule
+ * (rule.lr = ...) where they are checked, not in the step's h, where
+ * they would outlive the step unchecked. */
+static int l_hyper_newindex(lua_State *L) {
+  const char *name = luaL_tolstring(L, 2, NULL);
+  return luaL_error(L, "rule '%s' cannot assign h.%s: h is read-only (set "
+                       "the rule's hyper-parameter instead: rule.%s = ...)",
+                    lua_tostring(L, lua_upvalueindex(1)), name, name);
+}
+
+/* for k, v in pairs(h): the values behind the proxy */
+static int l_hyper_pairs(lua_State *L) {
+  lua_getglobal(L, "next");
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushnil(L);
+  return 3;
+}
+
+/* Push h, an empty proxy of the table of values hv (at the top, popped)
+ * that refuses assignments; hv stays reachable through it. */
+static void pushproxy(lua_State *L, const char *name) {
+  lua_newtable(L);
+  lua_createtable(L, 0, 4);
+  lua_pushvalue(L, -3);
+  lua_setfield(L, -2, "__index");
+  lua_pushstring(L, name);
+  lua_pushcclosure(L, l_hyper_newindex, 1);
+  lua_setfield(L, -2, "__newindex");
+  lua_pushvalue(L, -3);
+  lua_pushcclosure(L, l_hyper_pairs, 1);
+  lua_setfield(L, -2, "__pairs");
+  lua_pushliteral(L, "read-only");
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+  lua_remove(L, -2);
+}
+
 static int newview_ref(lua_State *L, int readonly, ms_lua_vec **v) {
   *v = ms_lua_newview(L, readonly);
   return luaL_ref(L, LUA_REGISTRYINDEX);
@@ -318,6 +430,9 @@ static void setup_lua_rule(lua_State *L, int box) {
   lua_setmetatable(L, -2);
   r->sref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_createtable(L, 0, cls->nhyper);
+  lua_pushvalue(L, -1);
+  r->hvref = luaL_ref(L, LUA_REGISTRYINDEX);
+  pushproxy(L, cls->name);
   r->href = luaL_ref(L, LUA_REGISTRYINDEX);
   /* NaN bits no value can have, so that the first update stores all */
   r->hcache = lua_newuserdatauv(L, (size_t)(cls->nhyper ? cls->nhyper : 1) *
@@ -513,7 +628,7 @@ static int l_class_gc(lua_State *L) {
 
 /* rule:step(x, g): one update of the vector x in place; returns x. */
 static int l_step(lua_State *L) {
-  ms_rule *rule = ms_lua_checkrule(L, 1);
+  ms_rule *rule = ms_lua_checkidlerule(L, 1);
   ms_lua_vec *x = ms_lua_checkvec(L, 2);
   luaL_argcheck(L, !x->readonly, 2, "vector is read-only");
   ms_lua_vec *g = ms_lua_checkvector(L, 3);
@@ -523,7 +638,9 @@ static int l_step(lua_State *L) {
                                         (lua_Integer)g->n, (lua_Integer)x->n));
   luaL_argcheck(L, x->n > 0, 2, "vector must not be empty");
   lua_State *prev = ms_lua_enter(L);
+  ms_lua_hold(L, 1);
   ms_status st = ms_rule_step(rule, x->x, g->x, x->n);
+  ms_lua_release(L, 1);
   ms_lua_leave(prev);
   if (st != MS_OK) return ms_lua_fail(L, st);
   lua_settop(L, 2);
@@ -531,7 +648,7 @@ static int l_step(lua_State *L) {
 }
 
 static int l_reset(lua_State *L) {
-  ms_rule *rule = ms_lua_checkrule(L, 1);
+  ms_rule *rule = ms_lua_checkidlerule(L, 1);
   if (ms_rule_dim(rule) > 0) {
     ms_status st = ms_rule_reset(rule, ms_rule_dim(rule));
     if (st != MS_OK) return ms_lua_fail(L, st);
@@ -602,6 +719,7 @@ static int l_clone(lua_State *L) {
   lua_newtable(L);
   lua_pushnil(L);
   while (lua_next(L, -3) != 0) {
+    ms_lua_hold(L, -1);   /* the clone uses them too */
     lua_pushvalue(L, -2);
     lua_insert(L, -2);
     lua_settable(L, -4);
@@ -648,9 +766,16 @@ static int l_tostring(lua_State *L) {
 
 static int l_gc(lua_State *L) {
   l_rule *r = ms_lua_checkudata(L, 1, MS_LUA_RULE);
+  if (r->rule == NULL || ms_lua_defer_close(&r->use)) return 0;
   ms_rule_free(r->rule);
   r->rule = NULL;
-  int *refs[] = {&r->pref, &r->gref, &r->yref, &r->sref, &r->href};
+  lua_getiuservalue(L, 1, 1);   /* let go of the schedules */
+  lua_getfield(L, -1, "sched");
+  ms_lua_release_all(L, -1);
+  lua_getfield(L, -2, "retired");
+  ms_lua_release_all(L, -1);
+  lua_pop(L, 3);
+  int *refs[] = {&r->pref, &r->gref, &r->yref, &r->sref, &r->href, &r->hvref};
   for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
     luaL_unref(L, LUA_REGISTRYINDEX, *refs[i]);
     *refs[i] = LUA_NOREF;

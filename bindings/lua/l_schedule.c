@@ -8,19 +8,23 @@
 #include "ms_lua.h"
 
 typedef struct l_schedule {
+  ms_lua_use use;   /* first: rules, schedules and calls using it */
   ms_schedule *s;
   int fref;   /* the Lua function of a callback schedule, or LUA_NOREF */
 } l_schedule;
 
 static l_schedule *checkbox(lua_State *L, int arg) {
-  return ms_lua_checkudata(L, arg, MS_LUA_SCHEDULE);
+  l_schedule *b = ms_lua_checkudata(L, arg, MS_LUA_SCHEDULE);
+  if (b->s == NULL || b->use.closed)
+    luaL_argerror(L, arg, "schedule has been closed");
+  return b;
 }
 
 /* A new schedule userdata; its user value is a table holding its label
  * and whatever it must keep alive (the parts of a sequence). */
 static l_schedule *newbox(lua_State *L) {
   l_schedule *b = lua_newuserdatauv(L, sizeof *b, 1);
-  b->s = NULL;
+  memset(b, 0, sizeof *b);
   b->fref = LUA_NOREF;
   ms_lua_setclass(L, MS_LUA_SCHEDULE);
   lua_newtable(L);
@@ -73,6 +77,8 @@ ms_schedule *ms_lua_toschedule(lua_State *L, int idx) {
     return b->s;
   }
   l_schedule *b = ms_lua_testudata(L, idx, MS_LUA_SCHEDULE);
+  if (b != NULL && (b->s == NULL || b->use.closed))
+    luaL_error(L, "schedule has been closed");
   return b != NULL ? b->s : NULL;
 }
 
@@ -98,35 +104,47 @@ static lua_Integer needint(lua_State *L, const char *key) {
   return ms_lua_optintfield(L, 1, key, 0);
 }
 
-/* Push a short description of the value at idx: 0.6, {10, 20}, or a
- * schedule's label.  (Pieces are joined with lua_concat: a luaL_Buffer
- * does not allow pushing values between its operations.) */
-static void pushdesc(lua_State *L, int idx) {
+static void pushdesc_depth(lua_State *L, int idx, int depth);
+
+/* Add to b a short description of the value at idx: 0.6, {10, 20}, or a
+ * schedule's label.  Each piece is pushed and added with luaL_addvalue, so
+ * a table of any length uses the same few stack slots; tables inside
+ * tables are described down to a few levels (a table may contain itself). */
+static void adddesc(lua_State *L, luaL_Buffer *b, int idx, int depth) {
   idx = lua_absindex(L, idx);
   if (lua_type(L, idx) == LUA_TNUMBER) {
     char num[32];
     ms_format_double(num, sizeof num, lua_tonumber(L, idx));
-    lua_pushstring(L, num);
-  } else if (lua_type(L, idx) == LUA_TTABLE) {
-    int pieces = 1;
-    lua_pushliteral(L, "{");
-    for (lua_Integer i = 1; lua_geti(L, idx, i) != LUA_TNIL; i++) {
-      pushdesc(L, -1);
+    luaL_addstring(b, num);
+  } else if (lua_type(L, idx) == LUA_TTABLE && depth < 4) {
+    luaL_addchar(b, '{');
+    lua_Unsigned n = lua_rawlen(L, idx);
+    for (lua_Unsigned i = 1; i <= n; i++) {
+      if (i > 1) luaL_addstring(b, ", ");
+      lua_rawgeti(L, idx, (lua_Integer)i);
+      pushdesc_depth(L, -1, depth + 1);
       lua_remove(L, -2);
-      if (i > 1) {
-        lua_pushliteral(L, ", ");
-        lua_insert(L, -2);
-        pieces++;
-      }
-      pieces++;
+      luaL_addvalue(b);
     }
-    lua_pop(L, 1);
-    lua_pushliteral(L, "}");
-    lua_concat(L, pieces + 1);
+    luaL_addchar(b, '}');
+  } else if (lua_type(L, idx) == LUA_TTABLE) {
+    luaL_addstring(b, "{...}");
   } else {
     luaL_tolstring(L, idx, NULL);
+    luaL_addvalue(b);
   }
 }
+
+static void pushdesc_depth(lua_State *L, int idx, int depth) {
+  idx = lua_absindex(L, idx);
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  adddesc(L, &b, idx, depth);
+  luaL_pushresult(&b);
+}
+
+/* Push a short description of the value at idx (see adddesc). */
+static void pushdesc(lua_State *L, int idx) { pushdesc_depth(L, idx, 0); }
 
 /* Finish a constructor: raise the core's complaint as an argument error,
  * or label the new schedule on top by the options it was made with, in
@@ -134,9 +152,11 @@ static void pushdesc(lua_State *L, int idx) {
 static int finish(lua_State *L, ms_status st, const char *name,
                   const char *const known[]) {
   if (st != MS_OK) luaL_argerror(L, 1, ms_last_error());
-  int box = lua_gettop(L), pieces = 2;
-  lua_pushstring(L, name);
-  lua_pushliteral(L, "{");
+  int box = lua_gettop(L), first = 1;
+  luaL_Buffer b;
+  luaL_buffinit(L, &b);
+  luaL_addstring(&b, name);
+  luaL_addchar(&b, '{');
   for (int i = 0; known[i] != NULL; i++) {
     if (lua_getfield(L, 1, known[i]) == LUA_TNIL) {
       lua_pop(L, 1);
@@ -144,12 +164,14 @@ static int finish(lua_State *L, ms_status st, const char *name,
     }
     pushdesc(L, -1);
     lua_remove(L, -2);
-    lua_pushfstring(L, "%s%s=", pieces > 2 ? ", " : "", known[i]);
+    lua_pushfstring(L, "%s%s=", first ? "" : ", ", known[i]);
     lua_insert(L, -2);
-    pieces += 2;
+    lua_concat(L, 2);    /* one value on top, as luaL_addvalue wants */
+    luaL_addvalue(&b);
+    first = 0;
   }
-  lua_pushliteral(L, "}");
-  lua_concat(L, pieces + 1);
+  luaL_addchar(&b, '}');
+  luaL_pushresult(&b);
   setlabel(L, box, lua_tostring(L, -1));
   lua_settop(L, box);
   return 1;
@@ -178,7 +200,7 @@ static int l_step(lua_State *L) {
 static int64_t *checkmilestones(lua_State *L, size_t *n) {
   luaL_argcheck(L, lua_getfield(L, 1, "milestones") == LUA_TTABLE, 1,
                 "milestones must be a table of step numbers");
-  *n = (size_t)luaL_len(L, -1);
+  *n = ms_lua_rawlen(L, 1, -1, "milestones");
   int64_t *m = lua_newuserdatauv(L, (*n ? *n : 1) * sizeof *m, 0);
   for (size_t i = 0; i < *n; i++) {
     int isint;
@@ -270,7 +292,7 @@ static int l_inverse_sqrt(lua_State *L) {
 /* Schedules given in the array part of the table at arg (functions are
  * wrapped), kept alive in the user value of the box at top. */
 static ms_schedule **checkparts(lua_State *L, int arg, size_t *count) {
-  *count = (size_t)luaL_len(L, arg);
+  *count = ms_lua_rawlen(L, arg, arg, "the list of schedules");
   int box = lua_gettop(L);
   ms_schedule **parts = lua_newuserdatauv(L, (*count ? *count : 1) * sizeof *parts, 0);
   lua_getiuservalue(L, box, 1);
@@ -279,6 +301,7 @@ static ms_schedule **checkparts(lua_State *L, int arg, size_t *count) {
     if ((parts[i] = ms_lua_toschedule(L, -1)) == NULL)
       luaL_argerror(L, arg, lua_pushfstring(L, "entry %I is a %s, not a schedule",
                                             (lua_Integer)i + 1, luaL_typename(L, -1)));
+    ms_lua_hold(L, -1);   /* released by the sequence's __gc */
     lua_rawseti(L, -2, (lua_Integer)i + 1);   /* keep it alive */
   }
   lua_pop(L, 1);
@@ -299,23 +322,25 @@ static int l_sequence(lua_State *L) {
                 "need one milestone fewer than schedules");
   if (ms_schedule_sequence(parts, count, m, &b->s) != MS_OK)
     luaL_argerror(L, 1, ms_last_error());
-  lua_pushliteral(L, "sequence{");   /* sequence{part1, part2, milestones={...}} */
-  lua_getiuservalue(L, box, 1);       /* the parts, functions wrapped */
+  luaL_Buffer lb;   /* sequence{part1, part2, milestones={...}} */
+  luaL_buffinit(L, &lb);
+  luaL_addstring(&lb, "sequence{");
   for (size_t i = 1; i <= count; i++) {
-    lua_geti(L, -1, (lua_Integer)i);
+    lua_getiuservalue(L, box, 1);     /* the parts, functions wrapped */
+    lua_rawgeti(L, -1, (lua_Integer)i);
     pushdesc(L, -1);
-    lua_pushliteral(L, ", ");
-    lua_concat(L, 2);
-    lua_replace(L, -2);
-    lua_insert(L, -2);
+    lua_replace(L, -3);
+    lua_pop(L, 1);
+    luaL_addvalue(&lb);
+    luaL_addstring(&lb, ", ");
   }
-  lua_pop(L, 1);
   lua_getfield(L, 1, "milestones");
   pushdesc(L, -1);
   lua_remove(L, -2);
-  lua_pushfstring(L, "milestones=%s}", lua_tostring(L, -1));
-  lua_remove(L, -2);
-  lua_concat(L, (int)count + 2);
+  luaL_addstring(&lb, "milestones=");
+  luaL_addvalue(&lb);
+  luaL_addchar(&lb, '}');
+  luaL_pushresult(&lb);
   setlabel(L, box, lua_tostring(L, -1));
   lua_settop(L, box);
   return 1;
@@ -341,7 +366,9 @@ static int l_warmup(lua_State *L) {
   int iafter = lua_gettop(L);
   double first;
   lua_State *prev = ms_lua_enter(L);
+  ms_lua_hold(L, iafter);
   ms_status st = ms_schedule_value(after, 1, &first);
+  ms_lua_release(L, iafter);
   ms_lua_leave(prev);
   if (st != MS_OK) return ms_lua_fail(L, st);
   l_schedule *ramp = newbox(L);
@@ -350,8 +377,10 @@ static int l_warmup(lua_State *L) {
   l_schedule *b = newbox(L);
   lua_getiuservalue(L, -1, 1);      /* keep both parts alive */
   lua_pushvalue(L, iafter);
+  ms_lua_hold(L, -1);
   lua_rawseti(L, -2, 1);
   lua_pushvalue(L, -3);
+  ms_lua_hold(L, -1);
   lua_rawseti(L, -2, 2);
   lua_pop(L, 1);
   ms_schedule *parts[2] = {ramp->s, after};
@@ -369,20 +398,30 @@ static int l_call(lua_State *L) {
   luaL_argcheck(L, t >= 1, 2, "steps count from 1");
   double v;
   lua_State *prev = ms_lua_enter(L);
+  ms_lua_hold(L, 1);   /* a callback may close it: freed after the call */
   ms_status st = ms_schedule_value(b->s, (int64_t)t, &v);
+  ms_lua_release(L, 1);
   ms_lua_leave(prev);
   if (st != MS_OK) return ms_lua_fail(L, st);
   lua_pushnumber(L, v);
   return 1;
 }
 
+/* Values sched:values makes at most: a table of 10^7 numbers takes 160 MB
+ * (momsandbox/ffi/schedule.lua has the same limit). */
+#define MAX_VALUES 10000000
+
 /* sched:values(n): {sched(1), ..., sched(n)}, for plots */
 static int l_values(lua_State *L) {
   l_schedule *b = checkbox(L, 1);
   lua_Integer n = luaL_checkinteger(L, 2);
   luaL_argcheck(L, n >= 0, 2, "count must be >= 0");
-  lua_createtable(L, (int)(n < 1 << 20 ? n : 1 << 20), 0);
+  luaL_argcheck(L, n <= MAX_VALUES, 2,
+                "count must be <= 10000000 (call the schedule for the steps "
+                "beyond)");
+  lua_createtable(L, (int)n, 0);
   lua_State *prev = ms_lua_enter(L);
+  ms_lua_hold(L, 1);
   ms_status st = MS_OK;
   for (lua_Integer t = 1; t <= n && st == MS_OK; t++) {
     double v;
@@ -391,23 +430,32 @@ static int l_values(lua_State *L) {
       lua_rawseti(L, -2, t);
     }
   }
+  ms_lua_release(L, 1);
   ms_lua_leave(prev);
   return st == MS_OK ? 1 : ms_lua_fail(L, st);
 }
 
 static int l_tostring(lua_State *L) {
-  checkbox(L, 1);
+  ms_lua_checkudata(L, 1, MS_LUA_SCHEDULE);
   lua_getiuservalue(L, 1, 1);
   lua_getfield(L, -1, "label");
   return 1;
 }
 
+/* Free the schedule unless something still uses it (then its last user
+ * does), and let go of the parts it was made of. */
 static int l_gc(lua_State *L) {
-  l_schedule *b = checkbox(L, 1);
+  l_schedule *b = ms_lua_checkudata(L, 1, MS_LUA_SCHEDULE);
+  if (b->s == NULL || ms_lua_defer_close(&b->use)) return 0;
   ms_schedule_free(b->s);
   b->s = NULL;
   luaL_unref(L, LUA_REGISTRYINDEX, b->fref);
   b->fref = LUA_NOREF;
+  lua_getiuservalue(L, 1, 1);
+  for (lua_Integer i = 1; lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
+    ms_lua_release(L, -1);
+    lua_pop(L, 1);
+  }
   return 0;
 }
 

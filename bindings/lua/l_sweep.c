@@ -173,7 +173,7 @@ static void add_grid(lua_State *L, ms_sweep *s, const ms_rule *rule, int grid) {
  * parameters. */
 static void add_points(lua_State *L, ms_sweep *s, const ms_rule *rule, int pts) {
   luaL_argcheck(L, lua_istable(L, pts), 1, "points must be a list of tables");
-  size_t count = (size_t)luaL_len(L, pts);
+  size_t count = ms_lua_rawlen(L, 1, pts, "points");
   luaL_argcheck(L, count > 0, 1, "points must not be empty");
   lua_geti(L, pts, 1);
   luaL_argcheck(L, lua_istable(L, -1), 1, "points[1] must be a table");
@@ -188,7 +188,8 @@ static void add_points(lua_State *L, ms_sweep *s, const ms_rule *rule, int pts) 
     lua_pop(L, 1);
   }
   lua_pop(L, 1);
-  ms_lua_vec *v = ms_lua_newvec(L, count * nnames);
+  ms_lua_vec *v = ms_lua_newvec(L, ms_lua_checkproduct(L, 1, count, nnames,
+                                                     "points"));
   for (size_t k = 0; k < count; k++) {
     lua_geti(L, pts, (lua_Integer)k + 1);
     if (!lua_istable(L, -1))
@@ -233,9 +234,9 @@ static int checkmeasures(lua_State *L) {
     lua_insert(L, -2);
     lua_rawseti(L, -2, 1);
   }
-  luaL_argcheck(L, lua_istable(L, -1) && luaL_len(L, -1) > 0, 1,
+  luaL_argcheck(L, lua_istable(L, -1) && lua_rawlen(L, -1) > 0, 1,
                 "measure must be 'loss', 'rate' or 'steps', or a list of them");
-  for (lua_Integer i = 1; i <= luaL_len(L, -1); i++) {
+  for (lua_Integer i = 1; i <= (lua_Integer)lua_rawlen(L, -1); i++) {
     lua_geti(L, -1, i);
     const char *m = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
     int k = 0;
@@ -282,8 +283,8 @@ static int l_sweep_run(lua_State *L) {
       "xstar", "fstar", "threads", "shard", "progress", "fast", NULL};
   ms_lua_checkoptions(L, 1, known);
   lua_settop(L, 1);
-  ms_objective *obj =
-      ms_lua_checkobjective(L, required(L, "objective", "an ms.objective"));
+  int objidx = required(L, "objective", "an ms.objective");
+  ms_objective *obj = ms_lua_checkobjective(L, objidx);
   int ruleidx = required(L, "rule", "a rule, or the name of a built-in one");
   ms_lua_vec *x0 = ms_lua_checkvector(L, required(L, "x0", "the starting point"));
   l_sweep *box = lua_newuserdatauv(L, sizeof *box, 1);
@@ -306,6 +307,13 @@ static int l_sweep_run(lua_State *L) {
     rule = NULL;
   }
   if (st != MS_OK) luaL_argerror(L, 1, ms_last_error());
+  /* the sweep's copy of the rule points at the rule's schedules: it uses
+   * them (and keeps them) until it is freed, whatever the rule becomes */
+  lua_createtable(L, 0, 5);
+  if (lua_type(L, ruleidx) != LUA_TSTRING) ms_lua_pushschedules(L, ruleidx);
+  else lua_newtable(L);
+  lua_setfield(L, -2, "schedules");
+  lua_setiuservalue(L, result, 1);
   const ms_rule *defaults = ms_sweep_rule(box->s);
 
   int grid = lua_getfield(L, 1, "grid") != LUA_TNIL;
@@ -340,7 +348,7 @@ static int l_sweep_run(lua_State *L) {
   if (ms_sweep_target(box->s, xstar, isnan(fstar) ? NULL : &fstar) != MS_OK)
     luaL_argerror(L, 1, ms_last_error());
 
-  lua_createtable(L, 0, 4);   /* the result's user value */
+  lua_getiuservalue(L, result, 1);   /* the result's user value */
   lua_getfield(L, 1, "objective");
   lua_setfield(L, -2, "objective");
   lua_getfield(L, 1, "rule");   /* it owns the schedules the sweep uses */
@@ -350,12 +358,16 @@ static int l_sweep_run(lua_State *L) {
   if (lua_type(L, ruleidx) == LUA_TSTRING) lua_pushvalue(L, ruleidx);
   else ms_lua_pushrulelabel(L, ruleidx);
   lua_setfield(L, -2, "label");
-  lua_setiuservalue(L, result, 1);
+  lua_pop(L, 1);
 
   lua_State *prev = ms_lua_enter(L);
+  ms_lua_hold(L, objidx);   /* closed during the run: freed after it */
+  if (lua_type(L, ruleidx) != LUA_TSTRING) ms_lua_hold(L, ruleidx);
   ms_sigint_begin(0);   /* Ctrl-C reaches the C loop too */
   st = ms_sweep_run(box->s, &o);
   ms_sigint_end();
+  if (lua_type(L, ruleidx) != LUA_TSTRING) ms_lua_release(L, ruleidx);
+  ms_lua_release(L, objidx);
   ms_lua_leave(prev);
   if (b.drawn && st != MS_OK) fputc('\n', stderr);
   if (st != MS_OK) return ms_lua_fail(L, st);
@@ -666,6 +678,9 @@ static int l_gc(lua_State *L) {
   l_sweep *b = ms_lua_checkudata(L, 1, MS_LUA_SWEEP);
   ms_sweep_free(b->s);
   b->s = NULL;
+  if (lua_getiuservalue(L, 1, 1) == LUA_TTABLE &&
+      lua_getfield(L, -1, "schedules") == LUA_TTABLE)
+    ms_lua_release_all(L, -1);
   return 0;
 }
 

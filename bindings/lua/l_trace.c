@@ -22,7 +22,7 @@ static ms_trace *checktrace(lua_State *L, int arg) {
 static int l_trace_run(lua_State *L) {
   static const char *const known[] = {"x0", "steps", "every", NULL};
   ms_objective *obj = ms_lua_checkobjective(L, 1);
-  ms_rule *rule = ms_lua_checkrule(L, 2);
+  ms_rule *rule = ms_lua_checkidlerule(L, 2);
   ms_lua_checkoptions(L, 3, known);
   ms_trace_opts opts;
   ms_trace_opts_init(&opts);
@@ -38,9 +38,13 @@ static int l_trace_run(lua_State *L) {
   if (ms_trace_check(obj, x0->x, x0->n, &opts) != MS_OK)
     luaL_argerror(L, 3, ms_last_error());
   lua_State *prev = ms_lua_enter(L);
+  ms_lua_hold(L, 1);   /* closed during the run: freed after it */
+  ms_lua_hold(L, 2);
   ms_sigint_begin(0);   /* Ctrl-C reaches the C loop too */
   ms_status st = ms_trace_run(obj, rule, x0->x, x0->n, &opts, &t->tr);
   ms_sigint_end();
+  ms_lua_release(L, 2);
+  ms_lua_release(L, 1);
   ms_lua_leave(prev);
   if (st != MS_OK) return ms_lua_fail(L, st);
 

@@ -81,7 +81,7 @@ static int l_train_run(lua_State *L) {
   int ri = checkfield(L, 1, "rule", MS_LUA_RULE, "ms.momentum{...}");
   ms_model *model = ms_lua_checkmodel(L, mi);
   ms_data *data = ms_lua_checkdata(L, di);
-  ms_rule *rule = ms_lua_checkrule(L, ri);
+  ms_rule *rule = ms_lua_checkidlerule(L, ri);
   ms_train_opts o;
   ms_train_opts_init(&o);
   o.batch = ms_lua_optintfield(L, 1, "batch", o.batch);
@@ -117,9 +117,12 @@ static int l_train_run(lua_State *L) {
   if (ms_train_check(model, data, &o) != MS_OK)
     luaL_argerror(L, 1, ms_last_error());
   lua_State *prev = ms_lua_enter(L);
+  int used[] = {mi, di, ri};   /* closed during the run: freed after it */
+  for (int i = 0; i < 3; i++) ms_lua_hold(L, used[i]);
   ms_sigint_begin(0);   /* Ctrl-C reaches the C loop too */
   ms_status st = ms_train_run(model, data, rule, &o, &r->res);
   ms_sigint_end();
+  for (int i = 0; i < 3; i++) ms_lua_release(L, used[i]);
   ms_lua_leave(prev);
   erase(&bar);
   if (st != MS_OK) return ms_lua_fail(L, st);

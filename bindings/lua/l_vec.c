@@ -91,7 +91,7 @@ ms_lua_vec *ms_lua_checkvector(lua_State *L, int arg) {
   if (!lua_istable(L, arg))
     luaL_typeerror(L, arg, "ms.vec or table of numbers");
   arg = lua_absindex(L, arg);
-  size_t n = (size_t)luaL_len(L, arg);
+  size_t n = ms_lua_rawlen(L, arg, arg, "table");
   v = ms_lua_newvec(L, n);
   for (size_t i = 0; i < n; i++) {
     int isnum;

@@ -75,13 +75,13 @@ void ms_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *methods,
   lua_setfield(L, -2, "__index");
 }
 
-/* Message handler for callbacks: keep non-string error objects as they
- * are; add a traceback to messages, so the error points into the user's
- * code even after the engine has unwound. */
+/* Message handler for callbacks: keep error objects other than strings
+ * (nil, numbers, tables) exactly as they are; add a traceback to messages,
+ * so the error points into the user's code even after the engine has
+ * unwound. */
 static int msghandler(lua_State *L) {
-  const char *msg = lua_tostring(L, 1);
-  if (msg == NULL) return 1;
-  luaL_traceback(L, L, msg, 1);
+  if (lua_type(L, 1) != LUA_TSTRING) return 1;
+  luaL_traceback(L, L, lua_tostring(L, 1), 1);
   return 1;
 }
 
@@ -90,9 +90,19 @@ int ms_lua_pushhandler(lua_State *L) {
   return lua_gettop(L);
 }
 
+/* The pending error is kept boxed in a table, {error}: error(nil) and
+ * error() leave nil, which must still count as an error of its own rather
+ * than let an older message of the engine stand in for it. */
+static void setpending(lua_State *L) {
+  lua_createtable(L, 1, 0);
+  lua_insert(L, -2);
+  lua_rawseti(L, -2, 1);
+  lua_setfield(L, LUA_REGISTRYINDEX, pending_key);
+}
+
 ms_status ms_lua_pcall(lua_State *L, int nargs, int nresults, int handler) {
   if (lua_pcall(L, nargs, nresults, handler) == LUA_OK) return MS_OK;
-  lua_setfield(L, LUA_REGISTRYINDEX, pending_key);
+  setpending(L);
   lua_settop(L, handler - 1);
   return MS_ECALLBACK;
 }
@@ -102,14 +112,14 @@ ms_status ms_lua_pending(lua_State *L, const char *fmt, ...) {
   va_start(ap, fmt);
   lua_pushvfstring(L, fmt, ap);
   va_end(ap);
-  lua_setfield(L, LUA_REGISTRYINDEX, pending_key);
+  setpending(L);
   return MS_ECALLBACK;
 }
 
 int ms_lua_fail(lua_State *L, ms_status st) {
   if (st == MS_ECALLBACK) {
-    lua_getfield(L, LUA_REGISTRYINDEX, pending_key);
-    if (!lua_isnil(L, -1)) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, pending_key) == LUA_TTABLE) {
+      lua_rawgeti(L, -1, 1);
       lua_pushnil(L);
       lua_setfield(L, LUA_REGISTRYINDEX, pending_key);
       return lua_error(L);
@@ -128,20 +138,59 @@ void ms_lua_checkoptions(lua_State *L, int arg, const char *const known[]) {
     const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
     int i = 0;
     while (key != NULL && known[i] != NULL && strcmp(key, known[i]) != 0) i++;
-    if (key == NULL || known[i] == NULL) {
-      luaL_Buffer b;
-      luaL_buffinit(L, &b);
-      for (i = 0; known[i] != NULL; i++) {
-        if (i > 0) luaL_addstring(&b, ", ");
-        luaL_addstring(&b, known[i]);
-      }
-      luaL_pushresult(&b);
-      const char *msg = lua_pushfstring(L, "unknown option '%s' (expected one of: %s)",
-                                        luaL_tolstring(L, -2, NULL),
-                                        lua_tostring(L, -2));
-      luaL_argerror(L, arg, msg);
+    if (key != NULL && known[i] != NULL) continue;
+    /* the key and the list as two strings first: stack reads as arguments
+     * of one call would be evaluated in either order */
+    const char *name = luaL_tolstring(L, -1, NULL);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (i = 0; known[i] != NULL; i++) {
+      if (i > 0) luaL_addstring(&b, ", ");
+      luaL_addstring(&b, known[i]);
     }
+    luaL_pushresult(&b);
+    const char *names = lua_tostring(L, -1);
+    lua_pushfstring(L, "unknown option '%s' (expected one of: %s)", name, names);
+    luaL_argerror(L, arg, lua_tostring(L, -1));
   }
+}
+
+/* ------------------------------------------------------ table lengths */
+
+size_t ms_lua_rawlen(lua_State *L, int arg, int idx, const char *what) {
+  lua_Unsigned n = lua_rawlen(L, idx);
+  if (n > MS_LUA_MAXLEN)
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s has too many entries", what));
+  return (size_t)n;
+}
+
+size_t ms_lua_checkproduct(lua_State *L, int arg, size_t a, size_t b,
+                           const char *what) {
+  if (a != 0 && b > MS_LUA_MAXLEN / a)
+    luaL_argerror(L, arg, lua_pushfstring(L, "%s is too large (%I x %I entries)",
+                                          what, (lua_Integer)a, (lua_Integer)b));
+  return a * b;
+}
+
+/* ------------------------------------------------------ objects in use */
+
+void ms_lua_hold(lua_State *L, int idx) {
+  ms_lua_use *u = lua_touserdata(L, idx);
+  u->users++;
+}
+
+void ms_lua_release(lua_State *L, int idx) {
+  idx = lua_absindex(L, idx);
+  ms_lua_use *u = lua_touserdata(L, idx);
+  if (--u->users > 0) return;
+  if (ms_lua_testudata(L, idx, MS_LUA_RULE)) ms_lua_rule_idle(L, idx);
+  if (u->closed && luaL_callmeta(L, idx, "__gc")) lua_pop(L, 1);
+}
+
+int ms_lua_defer_close(ms_lua_use *u) {
+  if (u->users == 0) return 0;
+  u->closed = 1;
+  return 1;
 }
 
 lua_Integer ms_lua_optintfield(lua_State *L, int arg, const char *key,

@@ -60,6 +60,9 @@ ms_lua_vec *ms_lua_pushcopy(lua_State *L, const double *x, size_t n);
 /* --------------------------------------------------- objects and errors */
 ms_objective *ms_lua_checkobjective(lua_State *L, int arg);
 ms_rule *ms_lua_checkrule(lua_State *L, int arg);
+/* The same for a call that steps the rule: an error when a running call
+ * steps it already ("rule is in use by a running step"). */
+ms_rule *ms_lua_checkidlerule(lua_State *L, int arg);
 /* Push a short human label for the rule at idx: momentum{lr=0.6, beta=0.5}. */
 void ms_lua_pushrulelabel(lua_State *L, int idx);
 /* The schedule at idx: a ms.schedule as it is, or a Lua function of the
@@ -90,6 +93,35 @@ ms_status ms_lua_pcall(lua_State *L, int nargs, int nresults, int handler);
 /* A table argument of options: raise an error naming the first key that is
  * not in the NULL-terminated list of known names. */
 void ms_lua_checkoptions(lua_State *L, int arg, const char *const known[]);
+/* Tables are read up to their raw length (a __len may say anything);
+ * more than MS_LUA_MAXLEN entries, or a product of sizes above it (n x n
+ * matrices, points x names), is an argument error for arg naming what. */
+enum { MS_LUA_MAXLEN = 1 << 30 };
+size_t ms_lua_rawlen(lua_State *L, int arg, int idx, const char *what);
+size_t ms_lua_checkproduct(lua_State *L, int arg, size_t a, size_t b,
+                           const char *what);
+
+/* Objects in use.  The boxes of objects a running call uses (objectives,
+ * rules, schedules, data sets, models) begin with this count of users: the
+ * calls running on them, and for schedules the rules and schedules made
+ * of them.  __gc and __close of a box in use only mark it closed
+ * (ms_lua_defer_close returns 1); the last user's ms_lua_release frees
+ * it.  A closed box is refused as an argument, as a freed one is. */
+typedef struct ms_lua_use {
+  int users;
+  int closed;
+} ms_lua_use;
+void ms_lua_hold(lua_State *L, int idx);     /* the box at idx, checked */
+void ms_lua_release(lua_State *L, int idx);
+int ms_lua_defer_close(ms_lua_use *u);
+/* Push a new table of the schedules of the rule at idx, each held (the
+ * copy of a rule uses them); ms_lua_release_all lets go of those in the
+ * table at idx, emptying it. */
+void ms_lua_pushschedules(lua_State *L, int idx);
+void ms_lua_release_all(lua_State *L, int idx);
+/* The rule at idx has no users left (called by ms_lua_release). */
+void ms_lua_rule_idle(lua_State *L, int idx);
+
 /* Integer option: field of the table at arg, def when absent. */
 lua_Integer ms_lua_optintfield(lua_State *L, int arg, const char *key,
                                lua_Integer def);
