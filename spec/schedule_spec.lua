@@ -57,6 +57,14 @@ describe("built-in schedules (k = t - 1 steps taken, as PyTorch's last_epoch)", 
   it("lists values for plots", function()
     assert.are.same({2, 1, 0.5}, S.exponential{lr = 2, gamma = 0.5}:values(3))
     assert.are.same({}, S.constant{lr = 1}:values(0))
+    -- a table has a size limit (10^7), checked before anything is made
+    local s = S.constant{lr = 1}
+    for _, n in ipairs{10000001, 2^40, 2^62} do
+      assert.matches("^bad argument #2 to '[^']*' %(count must be <= 10000000 %(call the schedule " ..
+                     "for the steps beyond%)%)$", h.error_of(s.values, s, n))
+    end
+    assert.matches("count must be >= 0", h.error_of(s.values, s, -1))
+    assert.are.equal(1, s(2^40))
   end)
 
   it("rejects bad parameters, naming them", function()

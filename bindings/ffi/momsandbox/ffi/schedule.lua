@@ -276,11 +276,18 @@ end)
 
 local methods = {}
 
+-- Values sched:values makes at most: a table of 10^7 numbers takes 160 MB
+-- (l_schedule.c has the same limit).
+local MAX_VALUES = 10000000
+
 --- sched:values(n): {sched(1), ..., sched(n)}, for plots
 methods.values = core.protect(function(s, n)
   local d = M.record(s) or core.typeerror(1, "values", "momsandbox.schedule", s)
   n = core.checkinteger(n, 2, "values")
   if n < 0 then core.argerror(2, "values", "count must be >= 0") end
+  if n > MAX_VALUES then
+    core.argerror(2, "values", "count must be <= 10000000 (call the schedule for the steps beyond)")
+  end
   local list = {}
   for t = 1, n do list[t] = value(d, t) end
   return list
