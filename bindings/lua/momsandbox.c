@@ -116,7 +116,45 @@ ms_status ms_lua_pending(lua_State *L, const char *fmt, ...) {
   return MS_ECALLBACK;
 }
 
+/* ------------------------------------------------------------- Ctrl-C
+ * lua.c and the momsandbox CLI stop Lua code on SIGINT with a hook that
+ * raises "interrupted!" at the next call, return, line or instruction
+ * (mask CALL|RET|LINE|COUNT, count 1), set on their main thread.  When
+ * the engine returns MS_EINTR that hook is still pending: raised by the
+ * engine's own error, it would fire again after the script's pcall had
+ * caught it, and end the script.  So an interrupted engine call raises
+ * the host's error itself, where it stands: in the caller's pcall, as an
+ * interrupted Lua loop does. */
+
+enum { INTERRUPT_HOOK = LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT };
+
+static int is_interrupt_hook(lua_State *T) {
+  return lua_gethook(T) != NULL && lua_gethookmask(T) == INTERRUPT_HOOK &&
+         lua_gethookcount(T) == 1;
+}
+
+static int noop(lua_State *L) {
+  (void)L;
+  return 0;
+}
+
+/* Run a pending interrupt hook on L now (taking it from the main thread
+ * when L is a coroutine: the host set it there); it raises its error. */
+static void raise_pending_interrupt(lua_State *L) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_MAINTHREAD);
+  lua_State *main = lua_tothread(L, -1);
+  lua_pop(L, 1);
+  if (main != L && main != NULL && is_interrupt_hook(main)) {
+    lua_sethook(L, lua_gethook(main), INTERRUPT_HOOK, 1);
+    lua_sethook(main, NULL, 0, 0);
+  }
+  if (!is_interrupt_hook(L)) return;
+  lua_pushcfunction(L, noop);
+  lua_call(L, 0, 0);   /* the hook's call event raises */
+}
+
 int ms_lua_fail(lua_State *L, ms_status st) {
+  if (st == MS_EINTR) raise_pending_interrupt(L);
   if (st == MS_ECALLBACK) {
     if (lua_getfield(L, LUA_REGISTRYINDEX, pending_key) == LUA_TTABLE) {
       lua_rawgeti(L, -1, 1);

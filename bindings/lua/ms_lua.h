@@ -70,7 +70,8 @@ void ms_lua_pushrulelabel(lua_State *L, int idx);
 ms_schedule *ms_lua_toschedule(lua_State *L, int idx);
 
 /* Raise the error for a failed core call: the pending Lua error of a
- * callback when st is MS_ECALLBACK, else ms_last_error(). */
+ * callback when st is MS_ECALLBACK, the host's "interrupted!" when st is
+ * MS_EINTR and a Ctrl-C left its hook pending, else ms_last_error(). */
 int ms_lua_fail(lua_State *L, ms_status st);
 /* Record a message (format as lua_pushfstring) as the error of a failed
  * callback, for ms_lua_fail; returns MS_ECALLBACK. */

@@ -47,4 +47,19 @@ describe("require 'momsandbox' from lua5.4", function()
     assert.are.equal(1, status, err)
     assert.matches("^lua5.4: interrupted!", err)
   end)
+
+  it("lets a pcall catch Ctrl-C in an engine call, as in Lua code", function()
+    local dir = h.tmpdir()
+    local status, err = h.interrupt(dir, [[
+      local ms = require "momsandbox"
+      local ok, err = pcall(function()
+        io.open("marker", "w"):close()
+        ms.sweep{objective = ms.objective.quadratic{1e-9, 1e-9}, rule = "momentum", x0 = {1, 1},
+                 steps = 1000000, grid = {lr = {from = 0.01, to = 1, n = 1000}, beta = {0, 0.9}}}
+      end)
+      io.stderr:write("caught ", tostring(ok), " ", tostring(err), "\n")]], lua54_command())
+    h.rmtree(dir)
+    assert.are.equal(0, status, err)
+    assert.are.equal("caught false interrupted!\n", err)
+  end)
 end)
