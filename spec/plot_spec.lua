@@ -137,19 +137,6 @@ describe("ms.util", function()
     assert.has_error(function() util.which("") end)
   end)
 
-  it("tmpname creates an empty file beside the given path", function()
-    local name = util.tmpname(dir .. "/figure.svg")
-    assert.truthy(name:match("^" .. literally(dir) .. "/figure%.svg%.tmp%-......$"))
-    assert.equal("", h.read(name))
-    assert.are_not.equal(name, util.tmpname(dir .. "/figure.svg"))
-    os.remove(name)
-  end)
-
-  it("tmpname names the folder it cannot write to", function()
-    assert.error_matches(function() util.tmpname(dir .. "/missing/figure.svg") end,
-                         "folder " .. literally(dir) .. "/missing")
-  end)
-
   it("isatty tells a pipe from a terminal", function()
     local code = "io.write(tostring(require('momsandbox').util.isatty(0)))"
     local script = dir .. "/isatty.lua"

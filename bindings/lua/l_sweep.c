@@ -578,7 +578,7 @@ static int l_best(lua_State *L) {
  * sweep concatenate into the whole sweep's file. */
 static int l_csv(lua_State *L) {
   ms_sweep *s = checksweep(L, 1);
-  const char *path = luaL_checkstring(L, 2);
+  const char *path = ms_lua_checkpath(L, 2);
   int header = ms_sweep_first(s) == 0;
   if (!lua_isnoneornil(L, 3)) {
     static const char *const known[] = {"header", NULL};

@@ -116,7 +116,7 @@ static int l_column(lua_State *L) {
 
 static int l_csv(lua_State *L) {
   ms_trace *tr = checktrace(L, 1);
-  const char *path = luaL_checkstring(L, 2);
+  const char *path = ms_lua_checkpath(L, 2);
   if (ms_trace_write_csv(tr, path) != MS_OK)
     return luaL_error(L, "%s", ms_last_error());
   lua_settop(L, 1);

@@ -187,7 +187,7 @@ static int l_point(lua_State *L) {
 
 static int l_csv(lua_State *L) {
   ms_train_result *res = checkresult(L, 1);
-  const char *path = luaL_checkstring(L, 2);
+  const char *path = ms_lua_checkpath(L, 2);
   if (ms_train_write_csv(res, path) != MS_OK)
     return luaL_error(L, "%s", ms_last_error());
   lua_settop(L, 1);

@@ -9,17 +9,9 @@
 
 #define PROCESS_TNAME "momsandbox.util.process"
 
-/* A string argument that C can use as a path: no zero bytes inside. */
-static const char *checkpath(lua_State *L, int arg, size_t *len) {
-  const char *s = luaL_checklstring(L, arg, len);
-  luaL_argcheck(L, strlen(s) == *len, arg, "contains a zero byte");
-  return s;
-}
-
 /* ms.util.mkdir(path): create a folder and its parents (mkdir -p). */
 static int l_mkdir(lua_State *L) {
-  size_t len;
-  const char *path = checkpath(L, 1, &len);
+  const char *path = ms_lua_checkpath(L, 1);
   if (ms_mkdir(path) != MS_OK) return luaL_error(L, "%s", ms_last_error());
   lua_pushstring(L, path);
   return 1;
@@ -41,27 +33,11 @@ static int l_isatty(lua_State *L) {
 
 /* ms.util.which(name): the full path of the program name, or nil. */
 static int l_which(lua_State *L) {
-  size_t len;
-  const char *name = checkpath(L, 1, &len);
-  luaL_argcheck(L, len > 0, 1, "empty program name");
+  const char *name = ms_lua_checkpath(L, 1);
+  luaL_argcheck(L, name[0] != '\0', 1, "empty program name");
   char path[4096];
   if (ms_which(name, path, sizeof path)) lua_pushstring(L, path);
   else lua_pushnil(L);
-  return 1;
-}
-
-/* ms.util.tmpname(path): create an empty file path .. ".tmp-XXXXXX" beside
- * path, so that a finished file can be renamed over path atomically.
- * Returns its name. */
-static int l_tmpname(lua_State *L) {
-  size_t len;
-  const char *path = checkpath(L, 1, &len);
-  luaL_argcheck(L, len > 0 && path[len - 1] != '/', 1,
-                "expected a file name, not a folder");
-  char *name = lua_newuserdatauv(L, len + sizeof ".tmp-XXXXXX", 0);
-  if (ms_tmpname(path, name, len + sizeof ".tmp-XXXXXX") != MS_OK)
-    return luaL_error(L, "%s", ms_last_error());
-  lua_pushstring(L, name);
   return 1;
 }
 
@@ -120,9 +96,10 @@ static int process_close(lua_State *L) {
   return 0;
 }
 
-/* ms.util.write(path, text): a file written whole or not at all. */
+/* ms.util.write(path, text): a file written as ms_write_file writes it
+ * (whole or not at all, through symbolic links; devices in place). */
 static int l_write(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
+  const char *path = ms_lua_checkpath(L, 1);
   size_t size;
   const char *text = luaL_checklstring(L, 2, &size);
   if (ms_write_file(path, text, size) != MS_OK)
@@ -141,8 +118,8 @@ static int l_format(lua_State *L) {
 
 static const luaL_Reg util[] = {
     {"mkdir", l_mkdir},   {"clock", l_clock},     {"isatty", l_isatty},
-    {"which", l_which},   {"tmpname", l_tmpname}, {"run", l_run},
-    {"write", l_write},   {"format", l_format},   {NULL, NULL}};
+    {"which", l_which},   {"run", l_run},         {"write", l_write},
+    {"format", l_format}, {NULL, NULL}};
 
 static const luaL_Reg process_meta[] = {
     {"__close", process_close}, {"__gc", process_close}, {NULL, NULL}};

@@ -59,6 +59,13 @@ const char *ms_lua_typename(lua_State *L, int idx) {
   return name != NULL ? name : luaL_typename(L, idx);
 }
 
+const char *ms_lua_checkpath(lua_State *L, int arg) {
+  size_t len;
+  const char *s = luaL_checklstring(L, arg, &len);
+  luaL_argcheck(L, strlen(s) == len, arg, "contains a zero byte");
+  return s;
+}
+
 void ms_lua_setclass(lua_State *L, const char *tname) {
   lua_rawgetp(L, LUA_REGISTRYINDEX, tname);
   lua_setmetatable(L, -2);

@@ -35,6 +35,9 @@ void *ms_lua_checkudata(lua_State *L, int idx, const char *tname);
 void ms_lua_setclass(lua_State *L, const char *tname);
 /* The type of the value at idx for messages: its __name if it has one. */
 const char *ms_lua_typename(lua_State *L, int idx);
+/* Argument arg as a file name for C: a string (or number) without zero
+ * bytes, which C would silently cut the name at. */
+const char *ms_lua_checkpath(lua_State *L, int arg);
 
 /* ------------------------------------------------------------- vectors
  * A vector owns its doubles (stored inside the userdata) or is a view on

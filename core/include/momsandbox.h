@@ -22,7 +22,7 @@
 
 /* ---------------------------------------------------------------- status */
 
-enum { MS_ABI_VERSION = 3 };
+enum { MS_ABI_VERSION = 4 };
 
 typedef enum ms_status {
   MS_OK = 0,
@@ -92,8 +92,15 @@ int ms_vec_isfinite(const double *x, size_t n);              /* 1 if all are */
 /* The shortest decimal form of x that reads back as x (at most 17 digits). */
 void ms_format_double(char *buf, size_t size, double x);
 
-/* Write size bytes to path whole or not at all: into a temporary file
- * beside it, renamed over path only once everything is written. */
+/* Write size bytes to path as every writer of the engine does (trace,
+ * sweep and training CSV files too).  A regular file, or a name not taken
+ * yet, is written whole or not at all: into a temporary file beside it,
+ * renamed over it only once everything is written; a symbolic link is
+ * followed (its target is replaced, the link stays), and the file keeps
+ * its mode (and, where permitted, its owner).  A character device or a
+ * FIFO that a process reads is written in place.  A folder, a block
+ * device, a socket or a FIFO nobody reads is refused.  Temporary files
+ * left by a killed write of the same file are removed. */
 ms_status ms_write_file(const char *path, const void *data, size_t size);
 
 /* ------------------------------------------------------ system services
@@ -108,12 +115,6 @@ ms_status ms_mkdir(const char *path);
 /* The path of the program posix_spawnp runs for name (looked up in PATH
  * unless it holds a '/') into size bytes at buf: 1 if found (and it fits). */
 int ms_which(const char *name, char *buf, size_t size);
-/* Create an empty file path.tmp-XXXXXX beside path, with the permissions
- * of any new file, so that a finished file can be renamed over path (a
- * rename never crosses folders); its name goes to size bytes at buf
- * (strlen(path) + 12 are enough). */
-ms_status ms_tmpname(const char *path, char *buf, size_t size);
-
 /* A program run by ms_run: how it ended and what it wrote. */
 typedef struct ms_process {
   int ok;           /* 1: it exited with status 0 */

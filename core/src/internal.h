@@ -67,18 +67,23 @@ ms_status ms_check_start(const ms_objective *obj, const double *x0, size_t n);
 void *ms_big_alloc(size_t bytes);
 void ms_big_free(void *p, size_t bytes);
 
-/* A file written whole or not at all (file.c): write to fp, then
- * ms_file_end renames the temporary file over path, or removes it when
- * anything failed. */
+/* A file written as the user meant it (file.c): ms_file_begin, then write
+ * to fp, then ms_file_end, which says whether everything was written and,
+ * for a regular file, renames the temporary file over the target or
+ * removes it when anything failed. */
 typedef struct ms_file {
   FILE *fp;
-  const char *path;
-  char *tmp;
+  const char *path;   /* as the caller named it, for messages */
+  char *target;       /* path with its symbolic links followed */
+  char *tmp;          /* the temporary file beside target; NULL in place */
+  int fd;             /* the descriptor behind fp */
+  int err;            /* errno of the first write that failed, or 0 */
+  void *old_mask;     /* while a FIFO is written with SIGPIPE blocked:
+                         the signal mask before (a sigset_t) */
 } ms_file;
 
-/* Create name.tmp-XXXXXX (name has room for 12 more bytes), with the
- * permissions of any new file, and open it: a descriptor, or -1 (errno). */
-int ms_open_temp(char *name);
+/* On failure nothing is left open or created; ms_file_end need not be
+ * called (it may be: it does nothing then). */
 ms_status ms_file_begin(const char *path, ms_file *file);
 ms_status ms_file_end(ms_file *file, ms_status st);
 /* A CSV cell: x in the shortest form that reads back exactly, after a

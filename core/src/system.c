@@ -1,9 +1,9 @@
 /*
  * system.c -- the few system services that the bindings' pure-Lua parts
  * (figures through gnuplot, the scripts) need and Lua's standard library
- * lacks: a monotonic clock, terminals, folders, temporary files, program
- * lookup and running a program without a shell.  Shared by the Lua 5.4
- * and LuaJIT bindings; POSIX.
+ * lacks: a monotonic clock, terminals, folders, program lookup and
+ * running a program without a shell.  Shared by the Lua 5.4 and LuaJIT
+ * bindings; POSIX.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -91,25 +91,6 @@ int ms_which(const char *name, char *buf, size_t size) {
   if (fits) strcpy(buf, path);
   free(path);
   return fits;
-}
-
-/* ----------------------------------------------------------- tmpname */
-
-ms_status ms_tmpname(const char *path, char *buf, size_t size) {
-  size_t len = strlen(path);
-  if (len + sizeof ".tmp-XXXXXX" > size)
-    return ms_fail(MS_ERANGE, "file name too long: %s", path);
-  memcpy(buf, path, len + 1);
-  int fd = ms_open_temp(buf);
-  if (fd < 0) {
-    int err = errno;
-    const char *slash = strrchr(path, '/');
-    int dirlen = slash == NULL ? 1 : slash == path ? 1 : (int)(slash - path);
-    return ms_fail(MS_EIO, "cannot create a file in folder %.*s: %s", dirlen,
-                   slash == NULL ? "." : path, strerror(err));
-  }
-  close(fd);
-  return MS_OK;
 }
 
 /* --------------------------------------------------------------- run */

@@ -21,13 +21,14 @@
 --
 -- gnuplot runs without a shell (ms.util.run) and reads the whole figure,
 -- data included, on its stdin.  Every string from the caller (titles,
--- labels, file names) reaches it as a quoted literal and is printed as is:
+-- labels) reaches it as a quoted literal and is printed as is:
 -- no enhanced-text markup, so momentum{lr=0.6, beta=0.5} stays readable.
 -- Only the `commands` option, raw gnuplot commands for the cases the
 -- options do not cover, is passed through untouched.
 --
--- A file is written whole or not at all: gnuplot writes a temporary file
--- beside it, which replaces it only when gnuplot succeeded.
+-- gnuplot never sees a file name: it draws on its stdout, and the
+-- engine's writer (ms.util.write) makes the file whole or not at all --
+-- a failed figure leaves the old file as it was.
 local ms = require "momsandbox"
 local util = ms.util
 
@@ -321,29 +322,6 @@ local function text_plot(script)
   return (gnuplot(script):gsub("^\f", ""):gsub(" +\n", "\n"):gsub(" +$", ""))
 end
 
--- Make file with produce(tmp), a function that writes the temporary file
--- tmp; on any failure remove tmp and raise again.
-local function write_atomically(file, produce)
-  local ok, tmp = pcall(util.tmpname, file)
-  if not ok then fail("cannot write %s: %s", file, tmp) end
-  local done, err = pcall(produce, tmp)
-  if done then done, err = os.rename(tmp, file) end
-  if not done then
-    os.remove(tmp)
-    if getmetatable(err) ~= Failure then err = {msg = "cannot write " .. file .. ": " .. tostring(err)} end
-    error(setmetatable(err, Failure))
-  end
-  return file
-end
-
-local function write_text(tmp, text)
-  local f, err = io.open(tmp, "w")
-  if not f then fail("%s", err) end
-  local ok, werr = f:write(text, "\n")
-  f:close()
-  if not ok then fail("%s", werr) end
-end
-
 -- Draw the figure described by the gnuplot commands body (a table of
 -- lines) into opts.file, or as text on stdout.  The options every figure
 -- takes:
@@ -360,6 +338,7 @@ end
 local function render(opts, body)
   body = table.concat(body, "\n") .. "\n"
   local file = check_string(opts.file, "file")
+  if file and file:find("\0", 1, true) then fail("file must not contain a zero byte") end
   if file == nil then
     local w, h = check_size(opts.size, screen_size())
     local text = text_plot("set encoding utf8\n" .. text_terminal(w, h) .. "\n" .. body)
@@ -370,16 +349,14 @@ local function render(opts, body)
   local format = formats[ext] or
     fail("cannot tell the format of %s: use a name ending in .svg, .png or .txt", file)
   local w, h = check_size(opts.size, format[1], format[2])
-  local terminal = "set encoding utf8\n" .. format[3](w, h) .. "\n"
-  if not M.available() then fail("%s", INSTALL) end   -- before making a file
-  return write_atomically(file, function(tmp)
-    if ext == "txt" then
-      -- through stdout, which gnuplot's text plot starts with a form feed
-      write_text(tmp, text_plot(terminal .. body))
-    else
-      gnuplot(terminal .. "set output " .. quote(tmp) .. "\n" .. body .. "unset output\n")
-    end
-  end)
+  local script = "set encoding utf8\n" .. format[3](w, h) .. "\n" .. body
+  -- gnuplot draws on its stdout and never sees the file's name (its
+  -- `set output '|…'` would run a shell); the engine's writer makes the
+  -- file whole or not at all, through links, devices in place
+  local figure = ext == "txt" and text_plot(script) .. "\n" or gnuplot(script)
+  local ok, err = pcall(util.write, file, figure)
+  if not ok then fail("%s", tostring(err)) end
+  return file
 end
 
 -- The commands every figure shares: title and axis labels.

@@ -260,6 +260,16 @@ function M.checknumber(v, arg, fname)
   M.typeerror(arg, fname, "number", v)
 end
 
+--- A file name for C, as the Lua 5.4 module's ms_lua_checkpath: a string
+-- (or a number, as luaL_checklstring takes) without the zero bytes C would
+-- silently cut the name at.
+function M.checkpath(v, arg, fname)
+  if type(v) == "number" then v = tostring(v) end
+  if type(v) ~= "string" then M.typeerror(arg, fname, "string", v) end
+  if v:find("\0", 1, true) then M.argerror(arg, fname, "contains a zero byte") end
+  return v
+end
+
 --- Is x an integer a C int64_t can hold?  (LuaJIT's numbers are doubles.)
 local function is_integer(x)
   return x == math.floor(x) and x >= -2^63 and x < 2^63

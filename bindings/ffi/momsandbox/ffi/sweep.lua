@@ -398,7 +398,7 @@ end
 --- res:csv(path, {header = (first shard only)}): the parts of a sharded
 -- sweep concatenate into the whole sweep's file.
 function methods.csv(res, path, opts)
-  if type(path) ~= "string" then core.typeerror(2, "csv", "string", path) end
+  path = core.checkpath(path, 2, "csv")
   local header = C.ms_sweep_first(res.ptr) == 0
   if opts ~= nil then
     core.checkoptions(opts, 3, "csv", {"header"})

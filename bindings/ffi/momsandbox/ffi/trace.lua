@@ -183,11 +183,11 @@ function methods.column(tr, j)
   return t
 end
 
-function methods.csv(tr, path)
-  if type(path) ~= "string" then error(argmsg(2, "csv", "string expected, got " .. type(path)), 2) end
-  if C.ms_trace_write_csv(tr.ptr, path) ~= 0 then error(core.last_error(), 2) end
+methods.csv = core.protect(function(tr, path)
+  path = core.checkpath(path, 2, "csv")
+  if C.ms_trace_write_csv(tr.ptr, path) ~= 0 then core.failure(core.last_error()) end
   return tr
-end
+end)
 
 local mt = {__name = "momsandbox.trace"}
 

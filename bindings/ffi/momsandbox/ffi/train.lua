@@ -148,11 +148,11 @@ end
 
 local methods = {}
 
-function methods.csv(res, path)
-  if type(path) ~= "string" then error(core.argmsg(2, "csv", "string expected, got " .. type(path)), 2) end
-  if C.ms_train_write_csv(res.ptr, path) ~= 0 then error(core.last_error(), 2) end
+methods.csv = core.protect(function(res, path)
+  path = core.checkpath(path, 2, "csv")
+  if C.ms_train_write_csv(res.ptr, path) ~= 0 then core.failure(core.last_error()) end
   return res
-end
+end)
 
 -- The number fields and their getters.
 local numbers = {

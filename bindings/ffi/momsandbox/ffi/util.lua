@@ -7,17 +7,9 @@ local core = require "momsandbox.ffi.core"
 local C = core.C
 local M = {}
 
---- A string argument that C can use as a path: no zero bytes inside.
-local function checkpath(s, arg, fname)
-  if type(s) == "number" then s = tostring(s) end
-  if type(s) ~= "string" then core.typeerror(arg, fname, "string", s) end
-  if s:find("\0", 1, true) then core.argerror(arg, fname, "contains a zero byte") end
-  return s
-end
-
 --- ms.util.mkdir(path): create a folder and its parents (mkdir -p).
 function M.mkdir(path)
-  path = checkpath(path, 1, "mkdir")
+  path = core.checkpath(path, 1, "mkdir")
   if C.ms_mkdir(path) ~= 0 then core.failure(core.last_error()) end
   return path
 end
@@ -38,23 +30,10 @@ local pathbuf = ffi.new("char[4096]")
 
 --- ms.util.which(name): the full path of the program name, or nil.
 function M.which(name)
-  name = checkpath(name, 1, "which")
+  name = core.checkpath(name, 1, "which")
   if name == "" then core.argerror(1, "which", "empty program name") end
   if C.ms_which(name, pathbuf, 4096) == 0 then return nil end
   return ffi.string(pathbuf)
-end
-
---- ms.util.tmpname(path): create an empty file path .. ".tmp-XXXXXX"
--- beside path, so that a finished file can be renamed over path
--- atomically.  Returns its name.
-function M.tmpname(path)
-  path = checkpath(path, 1, "tmpname")
-  if path == "" or path:sub(-1) == "/" then
-    core.argerror(1, "tmpname", "expected a file name, not a folder")
-  end
-  local name = ffi.new("char[?]", #path + 12)
-  if C.ms_tmpname(path, name, #path + 12) ~= 0 then core.failure(core.last_error()) end
-  return ffi.string(name)
 end
 
 --- ms.util.run(argv [, input]): run the program argv[1] (looked up in PATH)
@@ -86,9 +65,10 @@ function M.run(argv, input)
   return p.ok ~= 0, p.status, out, err
 end
 
---- ms.util.write(path, text): a file written whole or not at all.
+--- ms.util.write(path, text): a file written as ms_write_file writes it
+-- (whole or not at all, through symbolic links; devices in place).
 function M.write(path, text)
-  if type(path) ~= "string" then core.typeerror(1, "write", "string", path) end
+  path = core.checkpath(path, 1, "write")
   if type(text) == "number" then text = tostring(text) end
   if type(text) ~= "string" then core.typeerror(2, "write", "string", text) end
   if C.ms_write_file(path, text, #text) ~= 0 then core.failure(core.last_error()) end
