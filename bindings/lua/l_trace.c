@@ -37,6 +37,12 @@ static int l_trace_run(lua_State *L) {
   ms_lua_setclass(L, MS_LUA_TRACE);
   if (ms_trace_check(obj, x0->x, x0->n, &opts) != MS_OK)
     luaL_argerror(L, 3, ms_last_error());
+  lua_createtable(L, 0, 2);   /* what plots and labels need, before the */
+  lua_pushvalue(L, 1);        /* run, which may close the rule */
+  lua_setfield(L, -2, "objective");
+  ms_lua_pushrulelabel(L, 2);
+  lua_setfield(L, -2, "rule");
+  lua_setiuservalue(L, -2, 1);
   lua_State *prev = ms_lua_enter(L);
   ms_lua_hold(L, 1);   /* closed during the run: freed after it */
   ms_lua_hold(L, 2);
@@ -47,13 +53,6 @@ static int l_trace_run(lua_State *L) {
   ms_lua_release(L, 1);
   ms_lua_leave(prev);
   if (st != MS_OK) return ms_lua_fail(L, st);
-
-  lua_createtable(L, 0, 2);   /* what plots and labels need */
-  lua_pushvalue(L, 1);
-  lua_setfield(L, -2, "objective");
-  ms_lua_pushrulelabel(L, 2);
-  lua_setfield(L, -2, "rule");
-  lua_setiuservalue(L, -2, 1);
   return 1;
 }
 

@@ -116,6 +116,8 @@ static int l_train_run(lua_State *L) {
   ms_lua_setclass(L, MS_LUA_TRAIN);
   if (ms_train_check(model, data, &o) != MS_OK)
     luaL_argerror(L, 1, ms_last_error());
+  ms_lua_pushrulelabel(L, ri);   /* before the run, which may close it */
+  int label = lua_gettop(L);
   lua_State *prev = ms_lua_enter(L);
   int used[] = {mi, di, ri};   /* closed during the run: freed after it */
   for (int i = 0; i < 3; i++) ms_lua_hold(L, used[i]);
@@ -128,7 +130,7 @@ static int l_train_run(lua_State *L) {
   if (st != MS_OK) return ms_lua_fail(L, st);
 
   lua_createtable(L, 0, 5);   /* what labels and plots need */
-  ms_lua_pushrulelabel(L, ri);
+  lua_pushvalue(L, label);
   lua_setfield(L, -2, "rule");
   lua_pushvalue(L, mi);
   lua_setfield(L, -2, "model");
@@ -138,7 +140,8 @@ static int l_train_run(lua_State *L) {
   lua_setfield(L, -2, "batch");
   lua_pushinteger(L, (lua_Integer)o.seed);
   lua_setfield(L, -2, "seed");
-  lua_setiuservalue(L, -2, 1);
+  lua_setiuservalue(L, label - 1, 1);
+  lua_settop(L, label - 1);   /* the result */
   return 1;
 }
 

@@ -390,10 +390,11 @@ static int l_tostring(lua_State *L) {
 
 /* ----------------------------------------------------- metamethods */
 
+/* Both check their self (checkvec, a pointer comparison): called
+ * directly, as getmetatable(v).__index(nil, 1), they get any value. */
 static int l_index(lua_State *L) {
-  ms_lua_vec *v = lua_touserdata(L, 1);
   if (lua_type(L, 2) == LUA_TNUMBER) {
-    checklive(L, 1, v);
+    ms_lua_vec *v = checkvec(L, 1);
     lua_pushnumber(L, v->x[checkindex(L, v, 2)]);
     return 1;
   }
@@ -403,11 +404,10 @@ static int l_index(lua_State *L) {
 }
 
 static int l_newindex(lua_State *L) {
-  ms_lua_vec *v = lua_touserdata(L, 1);
   if (lua_type(L, 2) != LUA_TNUMBER)
     return luaL_error(L, "cannot set field '%s' of a vector",
                       luaL_tolstring(L, 2, NULL));
-  checklive(L, 1, v);
+  ms_lua_vec *v = checkvec(L, 1);
   if (v->readonly) return luaL_error(L, "vector is read-only");
   size_t i = checkindex(L, v, 2);
   int isnum;
@@ -462,6 +462,7 @@ static int arith(lua_State *L, arith_op op) {
     for (size_t i = 0; i < a->n; i++) r->x[i] = apply(op, a->x[i], s);
   } else {
     double s = luaL_checknumber(L, 1);
+    if (b == NULL) b = checkvec(L, 2);   /* called directly: __add(5) */
     ms_lua_vec *r = ms_lua_newvec(L, b->n);
     for (size_t i = 0; i < b->n; i++) r->x[i] = apply(op, s, b->x[i]);
   }
