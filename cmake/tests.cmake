@@ -16,6 +16,27 @@ foreach(src IN LISTS MS_CORE_TESTS)
   add_test(NAME core.${name} COMMAND ${name})
 endforeach()
 
+# test_null_api calls every function of the public headers with NULL
+# arguments; the calls are generated from the headers at build time, so a
+# function added to a header is covered without anyone remembering to.
+file(GLOB MS_PUBLIC_HEADERS CONFIGURE_DEPENDS
+     ${CMAKE_SOURCE_DIR}/core/include/*.h)
+string(REPLACE ";" "|" MS_PUBLIC_HEADERS_ARG "${MS_PUBLIC_HEADERS}")
+set(MS_NULL_API_CALLS ${CMAKE_BINARY_DIR}/gen/null_api_calls.c)
+add_custom_command(
+  OUTPUT ${MS_NULL_API_CALLS}
+  COMMAND ${CMAKE_COMMAND} -DOUT=${MS_NULL_API_CALLS}
+          "-DHEADERS=${MS_PUBLIC_HEADERS_ARG}"
+          -DFIXTURES=${CMAKE_SOURCE_DIR}/core/tests/null_api.h
+          -P ${CMAKE_SOURCE_DIR}/cmake/gen_null_api.cmake
+  DEPENDS ${MS_PUBLIC_HEADERS} ${CMAKE_SOURCE_DIR}/core/tests/null_api.h
+          ${CMAKE_SOURCE_DIR}/cmake/gen_null_api.cmake
+  VERBATIM
+  COMMENT "Generating the NULL-argument calls of the public API")
+target_sources(test_null_api PRIVATE ${MS_NULL_API_CALLS})
+target_compile_definitions(test_null_api PRIVATE
+  "MS_PUBLIC_HEADERS=\"${MS_PUBLIC_HEADERS_ARG}\"")
+
 # ------------------------------------------------------------ busted specs
 # spec/*_spec.lua are user-level: they run under both bindings, the Lua 5.4
 # module in the momsandbox CLI (spec.NAME) and the LuaJIT binding through

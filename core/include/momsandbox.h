@@ -10,8 +10,21 @@
  * Conventions
  *   - Functions that can fail return an ms_status; MS_OK is 0.  A failing
  *     call leaves a one-line explanation in ms_last_error() (per thread).
+ *   - Nothing aborts, NULL arguments included.  A NULL object or array
+ *     where a function needs one is MS_EINVAL ("ms_rule_step: g is NULL");
+ *     an options struct (opts) may be NULL for the defaults, and other
+ *     arguments where the function says so.  Functions returning a value
+ *     read a NULL object as an empty one: NULL for pointers and strings,
+ *     0 for counts, sizes, steps and flags, -1 where -1 means "none"
+ *     (indices, steps of points), NaN for numbers.  Void functions given
+ *     NULL do nothing.
+ *   - A size whose buffer cannot exist (a product such as n * n or
+ *     n * sizeof(double) that overflows) is MS_ERANGE, naming the size.
  *   - Every object has a create/free pair; free functions accept NULL.
  *   - Vectors are plain (double *, size_t n) pairs; the caller owns them.
+ *     With n = 0 the pointer may be NULL.  Given NULL with n > 0, the
+ *     ms_vec_ operations do nothing, the reductions return NaN and
+ *     ms_vec_isfinite 0.
  *   - Steps are counted from 1: step t turns x_{t-1} into x_t.
  */
 #ifndef MOMSANDBOX_H
@@ -89,7 +102,9 @@ double ms_vec_sum(const double *x, size_t n);
 double ms_vec_max(const double *x, size_t n);                /* -inf if n = 0 */
 double ms_vec_min(const double *x, size_t n);                /* +inf if n = 0 */
 int ms_vec_isfinite(const double *x, size_t n);              /* 1 if all are */
-/* The shortest decimal form of x that reads back as x (at most 17 digits). */
+/* The shortest decimal form of x that reads back as x (at most 17 digits;
+ * 25 bytes always suffice), or "" when it does not fit in size bytes:
+ * never a part of the number, which would read back as another one. */
 void ms_format_double(char *buf, size_t size, double x);
 
 /* Write size bytes to path as every writer of the engine does (trace,
@@ -135,7 +150,10 @@ void ms_process_free(ms_process *p);
 
 /* ------------------------------------------------------------ randomness
  * One seeded generator, xoshiro256** seeded by splitmix64: a seed gives
- * the same stream -- and the same runs -- on every machine.              */
+ * the same stream -- and the same runs -- on every machine.  A zero-filled
+ * ms_rng never seeded (xoshiro's all-zero state yields 0 forever) is
+ * seeded with 0 at its first draw.  A NULL generator draws nothing: 0, or
+ * NaN from uniform and normal.                                           */
 
 typedef struct ms_rng {
   uint64_t s[4];
