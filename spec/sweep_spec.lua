@@ -184,6 +184,14 @@ describe("ms.sweep", function()
     local three = ms.sweep(opts)
     assert.are.equal(3, three.threads)
     assert.is_true(same_results(one, three, {"lr", "beta", "loss", "rate", "steps", "diverged"}))
+    -- threads = 1024 is cut to 4 per online CPU
+    local _, nproc = h.run("getconf _NPROCESSORS_ONLN")
+    local cpus = assert(tonumber(nproc))
+    opts.threads = 1024
+    local many = ms.sweep(opts)
+    assert.is_true(many.threads >= 1 and many.threads <= 4 * cpus, tostring(many.threads))
+    if 4 * cpus < 37 then assert.are.equal(4 * cpus, many.threads) end
+    assert.is_true(same_results(one, many, {"lr", "beta", "loss", "rate", "steps", "diverged"}))
     one:csv(dir .. "/whole.csv")
     local parts = {}
     for i = 1, 4 do

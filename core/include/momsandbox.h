@@ -702,7 +702,8 @@ typedef struct ms_sweep_opts {
   int64_t steps;        /* steps per run; default 100 */
   int measures;         /* MS_MEASURE_* bits; default MS_MEASURE_LOSS */
   double tol;           /* for MS_MEASURE_STEPS; default 1e-6 */
-  int threads;          /* 0: one per online CPU (default) */
+  int threads;          /* 0: one per online CPU (default); at most 4 per
+                           online CPU, and no more than the work units */
   int64_t shard;        /* run only part shard (0-based) of shards: */
   int64_t shards;       /* contiguous parts of the grid; default 0 of 1 */
   int fast;             /* 0: never the vectorised loop; default 1 */

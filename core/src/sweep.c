@@ -742,19 +742,47 @@ static void human(char *buf, size_t size, double bytes) {
   snprintf(buf, size, k ? "%.1f %s" : "%.0f %s", bytes, unit[k]);
 }
 
-/* Results for count points must fit in half of the machine's memory. */
-static ms_status check_memory(double points) {
-  double need = points * (double)sizeof(ms_sweep_result);
+/* Results for count points, and the work space (per_thread bytes) of each
+ * of threads threads, must fit in half of the machine's memory. */
+ms_status ms_sweep_check_memory(double points, int threads,
+                                double per_thread) {
+  double results = points * (double)sizeof(ms_sweep_result);
+  double work = (double)threads * per_thread, need = results + work;
   double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
   if (phys <= 0) phys = 1024.0 * 1024 * 1024;
-  if (need <= phys / 2 && need <= (double)SIZE_MAX) return MS_OK;
-  char a[32], b[32];
-  human(a, sizeof a, need);
+  if (need <= phys / 2 && results <= (double)SIZE_MAX) return MS_OK;
+  char a[32], b[32], c[32];
+  human(a, sizeof a, results);
   human(b, sizeof b, phys);
-  return ms_fail(MS_ERANGE, "a sweep of %.4g points needs %s for its results, "
-                            "more than half of this machine's %s: split it "
-                            "into shards or use a coarser grid",
-                 points, a, b);
+  if (work <= results)
+    return ms_fail(MS_ERANGE, "a sweep of %.4g points needs %s for its "
+                              "results, more than half of this machine's %s: "
+                              "split it into shards or use a coarser grid",
+                   points, a, b);
+  human(c, sizeof c, per_thread);
+  return ms_fail(MS_ERANGE, "a sweep of %.4g points on %d thread%s needs %s "
+                            "of work space for each thread and %s for its "
+                            "results, more than half of this machine's %s%s",
+                 points, threads, threads == 1 ? "" : "s", c, a, b,
+                 threads > 1 ? ": use fewer threads" : "");
+}
+
+/* Threads a run may use: at most max_threads_per_cpu per online CPU (more
+ * only share the CPUs, with their own buffers). */
+enum { max_threads_per_cpu = 4 };
+
+/* The work space of one thread (work): the rule's clone and the general
+ * loop's x, gradient and lookahead, or the vectorised loop's lanes. */
+static double thread_bytes(const job *j) {
+  const ms_sweep *s = j->s;
+  double n = (double)s->n, unit = (double)j->unit;
+  const ms_rule_class *cls = ms_rule_class_of(s->rule);
+  if (j->fast)
+    return 8 * unit * n * sizeof(double) +
+           unit * (sizeof(ms_probe) + sizeof(ms_rate_acc) + 1) +
+           (3 * unit + cls->nhyper) * sizeof(double);
+  return (3 + (double)cls->nstate) * n * sizeof(double) +
+         2 * (double)cls->nhyper * sizeof(double);
 }
 
 void ms_sweep_opts_init(ms_sweep_opts *opts) {
@@ -879,8 +907,8 @@ ms_status ms_sweep_run(ms_sweep *s, const ms_sweep_opts *opts) {
   int64_t total = grid_total(s, &exact);
   int64_t part = total / o.shards, extra = total % o.shards;
   int64_t count = part + (o.shard < extra);
-  if (total < 0) return check_memory(exact / (double)o.shards);
-  if ((st = check_memory((double)count)) != MS_OK) return st;
+  if (total < 0) return ms_sweep_check_memory(exact / (double)o.shards, 0, 0);
+  if ((st = ms_sweep_check_memory((double)count, 0, 0)) != MS_OK) return st;
 
   ms_big_free(s->res, s->res_bytes);
   s->res = NULL;
@@ -895,6 +923,14 @@ ms_status ms_sweep_run(ms_sweep *s, const ms_sweep_opts *opts) {
   for (size_t a = 0; a < s->naxes; a++) j.scaled |= s->axes[a].hyper < 0;
   st = make_plan(s, &o, &j, xbuf);
   if (st == MS_OK) st = setup_fast(s, &o, &j);
+  int cpus = online_cpus(), threads = o.threads ? o.threads : cpus;
+  if (threads > max_threads_per_cpu * cpus) threads = max_threads_per_cpu * cpus;
+  if (!pure(s)) threads = 1;
+  plan_units(&j, threads);
+  int64_t units = (count + j.unit - 1) / j.unit;
+  if (threads > units) threads = units > 0 ? (int)units : 1;
+  if (st == MS_OK)
+    st = ms_sweep_check_memory((double)count, threads, thread_bytes(&j));
   s->res_bytes = (size_t)(count ? count : 1) * sizeof *s->res;
   if (st == MS_OK && (s->res = ms_big_alloc(s->res_bytes)) == NULL)
     st = ms_fail(MS_ENOMEM, "out of memory for %lld results",
@@ -905,11 +941,6 @@ ms_status ms_sweep_run(ms_sweep *s, const ms_sweep_opts *opts) {
     return st;
   }
 
-  int threads = o.threads ? o.threads : online_cpus();
-  if (!pure(s)) threads = 1;
-  plan_units(&j, threads);
-  int64_t units = (count + j.unit - 1) / j.unit;
-  if (threads > units) threads = units > 0 ? (int)units : 1;
   pthread_mutex_init(&j.lock, NULL);
   pthread_condattr_t attr;
   pthread_condattr_init(&attr);

@@ -139,4 +139,9 @@ ms_status ms_fast_run(const ms_fast_setup *fs, ms_fast_work *w,
                       ms_sweep_result *res, ms_sweep_stop_fn stop,
                       void *stop_ctx);
 
+/* Refuse (MS_ERANGE, with the sizes) a run of points results whose
+ * threads would each take per_thread bytes of work space, when all of it
+ * would not fit in half of the machine's memory. */
+ms_status ms_sweep_check_memory(double points, int threads, double per_thread);
+
 #endif

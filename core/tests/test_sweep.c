@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "internal.h"   /* ms_fail, for a callback that fails */
+#include "sweep.h"      /* ms_sweep_check_memory */
 
 static ms_objective *quadratic(double l1, double l2, size_t n) {
   double lambda[2] = {l1, l2};
@@ -252,6 +253,12 @@ static void test_threads_shards_csv(void) {
   CHECK_OK(ms_sweep_run(s, &o));
   CHECK(ms_sweep_threads(s) == 4);
   CHECK(memcmp(one, ms_sweep_results(s), 370 * sizeof *one) == 0);
+  /* at most 4 threads per online CPU, whatever is asked */
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  o.threads = 1024;
+  CHECK_OK(ms_sweep_run(s, &o));
+  CHECK(ms_sweep_threads(s) >= 1 && ms_sweep_threads(s) <= 4 * cpus);
+  CHECK(memcmp(one, ms_sweep_results(s), 370 * sizeof *one) == 0);
   /* three shards of 124, 123 and 123 points, in order */
   FILE *cat = fopen((snprintf(parts, sizeof parts, "%s/parts.csv", dir), parts), "wb");
   CHECK_OK(ms_sweep_new(f, r, x0, 2, &part));
@@ -460,6 +467,16 @@ static void test_bad_grids(void) {
   ms_sweep_opts o = opts(10, MS_MEASURE_LOSS);
   CHECK_STATUS(ms_sweep_run(s, &o), MS_ERANGE);
   CHECK_ERROR_HAS("a sweep of 1e+13 points needs 291.0 TiB for its results");
+  /* the work space of every thread counts: 8 threads of phys / 8 do not
+   * fit in half of phys, 4 threads of phys / 16 do */
+  double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+  CHECK_OK(ms_sweep_check_memory(100, 4, phys / 16));
+  CHECK_STATUS(ms_sweep_check_memory(100, 8, phys / 8), MS_ERANGE);
+  CHECK_ERROR_HAS("a sweep of 100 points on 8 threads needs ");
+  CHECK_ERROR_HAS(" of work space for each thread and ");
+  CHECK_ERROR_HAS(": use fewer threads");
+  CHECK_STATUS(ms_sweep_check_memory(1, 1, phys), MS_ERANGE);
+  CHECK(strstr(ms_last_error(), "fewer threads") == NULL);
   o.shards = 0;
   CHECK_STATUS(ms_sweep_run(s, &o), MS_EINVAL);
   CHECK_ERROR_HAS("shard 0 of 0");
