@@ -127,15 +127,18 @@ function M.protect(fn)
   end
 end
 
-local pending   -- the error of the last failed callback, for M.check
+-- The error of the last failed callback, for M.check, and whether there
+-- is one: error() and error(nil) raise nil, which must still count as an
+-- error of its own rather than let an older engine message stand in.
+local pending, has_pending = nil, false
 
 --- Raise the error behind status st of a core call: the error of the Lua
 -- callback that failed (as it was), or the engine's explanation.
 function M.check(st)
   if st == 0 then return end
-  if st == M.C.MS_ECALLBACK and pending ~= nil then
+  if st == M.C.MS_ECALLBACK and has_pending then
     local err = pending
-    pending = nil
+    pending, has_pending = nil, false
     error(err, 0)
   end
   local detail = ffi.string(M.C.ms_last_error())
@@ -152,7 +155,7 @@ end
 function M.callback_status(fn, ...)
   local ok, err = pcall(fn, ...)
   if ok then return 0 end
-  pending = err
+  pending, has_pending = err, true
   return M.C.MS_ECALLBACK
 end
 
@@ -281,6 +284,14 @@ function M.checkinteger(v, arg, fname)
   local x = M.checknumber(v, arg, fname)
   if not is_integer(x) then M.argerror(arg, fname, "number has no integer representation") end
   return x
+end
+
+--- A seed for the engine's uint64_t: the integer's 64-bit two's
+-- complement, as Lua 5.4 converts its integers (-1 is 2^64 - 1), so that a
+-- negative seed gives the same stream under both interpreters.  (LuaJIT
+-- would otherwise convert a negative double to uint64_t its own way.)
+function M.seed(x)
+  return ffi.cast("uint64_t", ffi.cast("int64_t", x))
 end
 
 --- Options given as a table: an error naming the first unknown key.

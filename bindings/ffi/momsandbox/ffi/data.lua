@@ -208,7 +208,7 @@ M.synthetic = core.protect(function(opts)
   if n < 1 then core.argerror(1, fname, "n must be >= 1") end
   local noise = core.optnum(opts, 1, fname, "noise", 0.01)
   local seed = core.optint(opts, 1, fname, "seed", 1)
-  return new(function(out) return C.ms_data_synthetic(w.x, w.n, b, noise, n, seed, out) end, 1, fname)
+  return new(function(out) return C.ms_data_synthetic(w.x, w.n, b, noise, n, core.seed(seed), out) end, 1, fname)
 end)
 
 ---------------------------------------------------------------- methods

@@ -149,7 +149,7 @@ end
 function methods.init(m, seed)
   local ptr = M.check(m, 1, "init")
   local rng = ffi.new("ms_rng")
-  C.ms_rng_seed(rng, seed == nil and 1 or core.checkinteger(seed, 2, "init"))
+  C.ms_rng_seed(rng, core.seed(seed == nil and 1 or core.checkinteger(seed, 2, "init")))
   local p = vec.alloc(nparams(ptr))
   C.ms_model_init(ptr, rng, p.x)
   return p

@@ -134,7 +134,7 @@ local function rotated_quadratic(opts)
   local angle = core.optnum(opts, 1, fname, "angle", 3.14159265358979323846 / 6)
   local seed = core.optint(opts, 1, fname, "seed", 1)
   return make_builtin(fname, ("rotated_quadratic{kappa=%g, dim=%d}"):format(kappa, dim),
-    function(out) return C.ms_objective_rotated_quadratic(kappa, dim, angle, seed, out) end)
+    function(out) return C.ms_objective_rotated_quadratic(kappa, dim, angle, core.seed(seed), out) end)
 end
 
 ------------------------------------------------------------ Lua-defined

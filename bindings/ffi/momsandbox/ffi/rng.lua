@@ -17,7 +17,7 @@ end
 local methods = {}
 
 function methods.seed(rng, seed)
-  C.ms_rng_seed(check(rng, "seed"), core.checkinteger(seed, 2, "seed"))
+  C.ms_rng_seed(check(rng, "seed"), core.seed(core.checkinteger(seed, 2, "seed")))
   return rng
 end
 
@@ -65,6 +65,6 @@ ffi.metatype(Rng, {
 --- ms.rng(seed): any integer; the same seed, the same stream.
 return core.protect(function(seed)
   local rng = Rng()
-  C.ms_rng_seed(rng, core.checkinteger(seed, 1, "rng"))
+  C.ms_rng_seed(rng, core.seed(core.checkinteger(seed, 1, "rng")))
   return rng
 end)

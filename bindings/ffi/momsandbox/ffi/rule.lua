@@ -56,7 +56,15 @@ local by_id = setmetatable({}, {__mode = "v"})   -- Lua rules by context
 -- hyper-parameter values.
 local function new_level(c)
   local l = {p = vec.newview(false), g = vec.newview(true), y = vec.newview(false),
-             sv = {}, h = {}, version = -1}
+             sv = {}, hv = {}, version = -1}
+  -- h reads the values in hv and refuses writes: the values are the
+  -- rule's, set (and checked) as rule.lr = ...; written into h they would
+  -- outlive the step unchecked
+  l.h = setmetatable({}, {__index = l.hv, __metatable = "read-only",
+    __newindex = function(_, k)
+      error(("rule '%s' cannot assign h.%s: h is read-only (set the rule's hyper-parameter " ..
+             "instead: rule.%s = ...)"):format(c.name, tostring(k), tostring(k)), 2)
+    end})
   local byname = {}
   for i, name in ipairs(c.state_names) do
     l.sv[i] = vec.newview(false)
@@ -225,7 +233,7 @@ local function update_h(d, l, h, always)
   l.version = d.version
   for i, info in ipairs(d.class.hyper) do
     local v = h[i - 1]
-    if info.flag then l.h[info.name] = v ~= 0 else l.h[info.name] = v end
+    if info.flag then l.hv[info.name] = v ~= 0 else l.hv[info.name] = v end
   end
 end
 
@@ -349,13 +357,44 @@ local function callbacks()
     end)
 end
 
+------------------------------------------------------------- in use
+
+--- The record of the rule at argument arg of fname, for a call that steps
+-- it: its state belongs to one running call at a time (a step calling its
+-- own rule:step with another dimension would free the state the outer
+-- step is using).
+function M.check_idle(r, arg, fname)
+  return M.idle(M.check(r, arg, fname))
+end
+
+--- The record d, checked not to be in use.
+function M.idle(d)
+  if d.busy then core.failure("rule is in use by a running step") end
+  return d
+end
+
+--- fn(...) with the rule d marked in use (fn must not raise: it returns a
+-- status, as engine calls and run_unyielding do).
+function M.run_busy(d, fn, ...)
+  M.idle(d).busy = true
+  return (function(...) d.busy = nil; return ... end)(fn(...))
+end
+
+--- A copy of the rule's table of schedules: what a copy of the rule made
+-- by the engine (a sweep's) points at, kept alive with that copy.
+function M.schedules(d)
+  local copy = {}
+  for k, s in pairs(d.sched) do copy[k] = s end
+  return copy
+end
+
 ------------------------------------------------------------------ methods
 
 local methods = {}
 
 --- rule:step(x, g): one update of the vector x in place; returns x.
 function methods.step(r, x, g)
-  local d = M.check(r, 1, "step")
+  local d = M.check_idle(r, 1, "step")
   x = vec.checkvec(x, 2, "step")
   if x.readonly ~= 0 then core.argerror(2, "step", "vector is read-only") end
   g = vec.tovec(g, 3, "step")
@@ -364,12 +403,15 @@ function methods.step(r, x, g)
   end
   if x.n == 0 then core.argerror(2, "step", "vector must not be empty") end
   local step = M.stepper(d)
-  step(x.x, g.x, x.n)
+  d.busy = true   -- step raises errors: released whatever happens
+  local ok, err = pcall(step, x.x, g.x, x.n)
+  d.busy = nil
+  if not ok then error(err, 0) end
   return x
 end
 
 function methods.reset(r)
-  local d = M.check(r, 1, "reset")
+  local d = M.check_idle(r, 1, "reset")
   local n = C.ms_rule_dim(d.ptr)
   if n > 0 then core.check(C.ms_rule_reset(d.ptr, n)) end
   return r

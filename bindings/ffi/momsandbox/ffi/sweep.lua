@@ -247,6 +247,7 @@ local function sweep(opts)
     core.argerror(1, fname, core.last_error())
   end
   about[res] = {objective = opts.objective, rule = opts.rule, measures = list,
+                schedules = type(r) ~= "string" and rule.schedules(rule.check(r, 1, fname)) or nil,
                 label = type(r) == "string" and r or rule.label(rule.check(r, 1, fname))}
 
   st = core.call_long(C.ms_sweep_run, s, o)

@@ -89,6 +89,7 @@ M.run = core.protect(function(...)
   local f, r, opts = ...
   local o = objective.check(f, 1, fname, nargs >= 1)
   local d = rule.check(r, 2, fname, nargs >= 2)
+  rule.idle(d)
   core.checktable(opts, 3, fname, nargs >= 3)
   core.checkoptions(opts, 3, fname, {"x0", "steps", "every"})
   local copts = ffi.new("ms_trace_opts")
@@ -123,8 +124,8 @@ M.run = core.protect(function(...)
   local step, lookahead = rule.stepper(d)
   C.ms_interrupt_clear()
   C.ms_sigint_begin(1)   -- the engine may call back: see core.call_long
-  local ok, err = pcall(run, tr.ptr, o.evaluate, step, lookahead, x, g, y, n,
-                        tonumber(copts.steps), tonumber(copts.every))
+  local ok, err = rule.run_busy(d, pcall, run, tr.ptr, o.evaluate, step, lookahead,
+                                x, g, y, n, tonumber(copts.steps), tonumber(copts.every))
   C.ms_sigint_end()
   ffi.C.free(ffi.gc(work, nil))
   if not ok then               -- a failed run leaves nothing behind

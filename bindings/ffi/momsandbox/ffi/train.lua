@@ -81,7 +81,7 @@ local function train(opts)
   o.batch = core.optint(opts, 1, fname, "batch", tonumber(o.batch))
   o.epochs = core.optint(opts, 1, fname, "epochs", tonumber(o.epochs))
   local seed = core.optint(opts, 1, fname, "seed", tonumber(o.seed))
-  o.seed = seed
+  o.seed = core.seed(seed)
   o.eval_every = core.optint(opts, 1, fname, "eval_every", tonumber(o.eval_every))
   o.shuffle = core.optbool(opts, 1, fname, "shuffle", o.shuffle ~= 0)
   o.drop_last = core.optbool(opts, 1, fname, "drop_last", o.drop_last ~= 0)
@@ -105,7 +105,7 @@ local function train(opts)
     o.progress, o.progress_ctx = progress, ffi.cast("void *", last_id)
   end
   if C.ms_train_check(m, d, o) ~= 0 then core.argerror(1, fname, core.last_error()) end
-  local st = core.call_long(C.ms_train_run, m, d, r.ptr, o, outbox)
+  local st = rule.run_busy(r, core.call_long, C.ms_train_run, m, d, r.ptr, o, outbox)
   erase(bar)
   core.check(st)
   local res = Result.own(outbox[0])
