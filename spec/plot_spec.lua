@@ -225,6 +225,19 @@ describe("ms.plot", function()
       assert.truthy(svg:find("a &amp; b &lt;c>", 1, true))
     end)
 
+    it("prints quotes wherever they are, and runs nothing a title holds", function()
+      local f, tr = quadratic_trace()
+      local file = dir .. "/quotes.svg"
+      for _, s in ipairs{"'", "''", "'''x", "it's @y", "x'", "'; system('touch pwned') #",
+                         "`touch pwned`", "\\'", "'\"'\" @x"} do
+        ms.plot.trace2d{f = f, traces = {tr}, file = file, grid = 10, title = s, labels = {s .. "!"}}
+        local svg = h.read(file):gsub("&#39;", "'"):gsub("&apos;", "'"):gsub("&quot;", '"')
+        assert.truthy(svg:find("<text>" .. s .. "</text>", 1, true), s)
+        assert.truthy(svg:find(s .. "!<", 1, true), s)
+      end
+      assert.is_nil(h.read("pwned"))
+    end)
+
     it("uses the objective's window", function()
       local g = ms.objective{dim = 2, window = {-1, 1, -1, 1},
                              f = function(x) return x[1]^2 + x[2]^2 end}
@@ -432,6 +445,13 @@ describe("ms.plot", function()
                            "z%[3%]")
       assert.error_matches(function() ms.plot.heatmap{x = {1, 1}, y = y, z = z} end,
                            "x must be finite numbers in increasing order")
+      local x2, y2, z2 = region()
+      y2[2] = 0.15   -- an image has cells of one height
+      assert.error_matches(function() ms.plot.heatmap{x = x2, y = y2, z = z2} end,
+                           "y must be evenly spaced %(y%[2%] %- y%[1%] = 0.15, the mean step is 0.1%)")
+      -- a range's rounding is no unevenness
+      for j = 1, #x2 do x2[j] = 0.1 * (j - 1) end
+      ms.plot.heatmap{x = x2, y = y, z = z2, file = dir .. "/even.svg"}
     end)
   end)
 

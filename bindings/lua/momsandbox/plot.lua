@@ -168,11 +168,20 @@ end
 
 ------------------------------------------------------ gnuplot's syntax
 
--- A string as a gnuplot single-quoted literal: nothing inside is special
--- but the quote, which doubles.  A newline would end the command.
+-- A string as a gnuplot string expression that prints it as it is.
+-- Single-quoted literals, where nothing is special (double quotes would
+-- run backquotes as shell commands), joined by the quote character where
+-- the string has one: gnuplot misreads a literal that starts with a
+-- doubled '', and a quote between double quotes would confuse its
+-- scanner for @macros.  A control character would end the command: it
+-- becomes a blank.
+local QUOTE_CHAR = ".sprintf('%c', 39)."
 local function quote(s)
-  s = tostring(s):gsub("%c", " "):gsub("'", "''")
-  return "'" .. s .. "'"
+  local parts = {}
+  for piece in (tostring(s):gsub("%c", " ") .. "'"):gmatch("([^']*)'") do
+    parts[#parts + 1] = "'" .. piece .. "'"
+  end
+  return table.concat(parts, QUOTE_CHAR)
 end
 
 -- Every bit of a double; non-finite values are NaN, which gnuplot treats
@@ -709,6 +718,20 @@ local function check_matrix(z, nrows, ncols)
   return z
 end
 
+-- A grid that gnuplot's image draws as it is: cells of one width.  (A
+-- range's rounding leaves steps a few ulps apart: tolerated.)
+local function check_even(v, what)
+  local step = #v > 1 and (v[#v] - v[1]) / (#v - 1)
+  for i = 2, #v do
+    if math.abs(v[i] - v[i - 1] - step) > 1e-6 * step then
+      fail("%s must be evenly spaced (%s[%d] - %s[%d] = %.6g, the mean step is %.6g): " ..
+           "for a geometric grid, give the log10 of its values", what, what, i, what, i - 1,
+           v[i] - v[i - 1], step)
+    end
+  end
+  return v
+end
+
 -- [first - half a cell, last + half a cell]: the extent of the image.
 local function image_range(v)
   local half = #v > 1 and (v[#v] - v[1]) / (#v - 1) / 2 or 0.5
@@ -726,8 +749,8 @@ end
 local function heatmap(opts)
   check_options(opts, {"x", "y", "z", "file", "title", "xlabel", "ylabel", "cblabel",
                        "zrange", "lines", "key", "size", "commands"})
-  local x = check_increasing(opts.x, "x")
-  local y = check_increasing(opts.y, "y")
+  local x = check_even(check_increasing(opts.x, "x"), "x")
+  local y = check_even(check_increasing(opts.y, "y"), "y")
   local z = check_matrix(opts.z, #y, #x)
   local zrange = opts.zrange and check_ranges(opts.zrange, "zrange", 1)
   local overlay = check_series(opts.lines or {}, "lines")
