@@ -446,15 +446,18 @@ static int l_tostring(lua_State *L) {
  * does), and let go of the parts it was made of. */
 static int l_gc(lua_State *L) {
   l_schedule *b = ms_lua_checkudata(L, 1, MS_LUA_SCHEDULE);
-  if (b->s == NULL || ms_lua_defer_close(&b->use)) return 0;
+  if (ms_lua_defer_close(&b->use)) return 0;
   ms_schedule_free(b->s);
   b->s = NULL;
   luaL_unref(L, LUA_REGISTRYINDEX, b->fref);
   b->fref = LUA_NOREF;
+  /* the parts, also those of a sequence whose making failed; each once */
   lua_getiuservalue(L, 1, 1);
   for (lua_Integer i = 1; lua_rawgeti(L, -1, i) != LUA_TNIL; i++) {
-    ms_lua_release(L, -1);
+    if (lua_type(L, -1) == LUA_TUSERDATA) ms_lua_release(L, -1);
     lua_pop(L, 1);
+    lua_pushboolean(L, 0);   /* released: not a schedule any more */
+    lua_rawseti(L, -2, i);
   }
   return 0;
 }
