@@ -135,6 +135,9 @@ describe("tables whose __len lies", function()
     assert.are.equal(2, #d)
     local e = ms.analysis.eigen(liar({liar({2, 0}, huge), {0, 3}}, huge))
     assert.are.equal(2, #e)
+    local R = ms.rule{name = "liar", state = liar({"v"}, huge),
+                      step = function(p, g, s) s.v:copy(g); p:sub(s.v) end}
+    assert.are.equal(0, R{}:step(ms.vec{1}, {1})[1])
   end)
 end)
 

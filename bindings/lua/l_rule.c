@@ -556,8 +556,9 @@ static int l_rule_define(lua_State *L) {
   int state = lua_gettop(L);
   sortednames(L, hyper);
   int names = lua_gettop(L);
-  int nhyper = (int)luaL_len(L, names), nstate = (int)luaL_len(L, state);
-  luaL_argcheck(L, nstate <= 64, 1, "at most 64 state vectors");
+  lua_Unsigned nstates = lua_rawlen(L, state);   /* a __len may say anything */
+  luaL_argcheck(L, nstates <= 64, 1, "at most 64 state vectors");
+  int nhyper = (int)lua_rawlen(L, names), nstate = (int)nstates;
 
   l_class *lc = lua_newuserdatauv(L, sizeof *lc, 1);
   memset(lc, 0, sizeof *lc);
