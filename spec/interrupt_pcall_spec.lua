@@ -69,3 +69,66 @@ describe("pcall catches Ctrl-C in", function()
     end
   end
 end)
+
+describe("Ctrl-C stays with the engine", function()
+  it("after a callback that yielded was refused and its coroutine dropped", function()
+    -- (LuaJIT's trace loop used to yield out of ms.trace with the engine's
+    -- SIGINT handler in place, which then swallowed every later Ctrl-C.)
+    local dir = h.tmpdir()
+    local status, err = h.interrupt(dir, [[
+      local ms = require "momsandbox"
+      local f = ms.objective{dim = 2, grad = function(x, g) g[1] = x[1]; g[2] = x[2] end,
+                             f = function(x) coroutine.yield("in f"); return x[1]^2 end}
+      local co = coroutine.create(function()
+        return ms.trace(f, ms.gd{lr = 0.1}, {x0 = {1, 1}, steps = 5})
+      end)
+      local ok, err = coroutine.resume(co)
+      io.stderr:write(("resumed %s %s %s\n"):format(tostring(ok), tostring(err), coroutine.status(co)))
+      co = nil
+      collectgarbage()
+      if jit then jit.off() end   -- LuaJIT's compiled loops run no hooks
+      io.open("marker", "w"):close()
+      local t0 = os.clock()
+      while os.clock() - t0 < 8 do end
+      io.stderr:write("not interrupted\n")]])
+    h.rmtree(dir)
+    assert.matches("^resumed false attempt to yield across a C%-call boundary", err)
+    assert.matches("dead\n", err)
+    assert.are.equal(1, status, err)
+    assert.matches("interrupted!", err)
+    assert.is_nil(err:find("not interrupted", 1, true))
+  end)
+
+  it("in the REPL, after an interrupted trace: a sweep stops", function()
+    -- (Under LuaJIT, luajit's hook raised between the engine's return and
+    -- ms_sigint_end: later calls ran without the engine's handler, and a
+    -- sweep of a built-in rule could no longer be stopped.)
+    local dir = h.tmpdir()
+    h.write(dir .. "/trace.lua", [[
+      io.open("marker", "w"):close()
+      ms.trace(ms.objective.quadratic{0.2, 4}, ms.gd{lr = 0.1},
+               {x0 = {-5, -2}, steps = 9000000000, every = 9000000000})]])
+    h.write(dir .. "/sweep.lua", [[
+      io.open("marker2", "w"):close()
+      ms.sweep{objective = ms.objective.quadratic{1e-9, 1e-9}, rule = "momentum", x0 = {1, 1},
+               steps = 1000000,
+               grid = {lr = {from = 0.01, to = 1, n = 1000}, beta = {from = 0, to = 0.9, n = 10}}}]])
+    local wait_for = "n=0; while [ ! -e %s ] && [ $n -lt 500 ]; do sleep 0.02; n=$((n+1)); done; " ..
+                     "sleep 0.3; kill -INT $pid; "
+    local cmd = ("cd %s && { { echo 'dofile(\"trace.lua\")'; sleep 2; echo 'dofile(\"sweep.lua\")'; " ..
+                 "sleep 3; echo 'print(6 * 7)'; sleep 1; } | %s -i >out 2>err & pid=$!; " ..
+                 wait_for:format("marker") .. wait_for:format("marker2") ..
+                 "n=0; while kill -0 $pid 2>/dev/null && [ $n -lt 500 ]; do sleep 0.02; n=$((n+1)); done; " ..
+                 "kill -KILL $pid 2>/dev/null; wait $pid; }")
+                :format(h.shquote(dir), h.shquote(h.abs(h.bin)))
+    local t0 = os.time()
+    local status = h.run("sh -c " .. h.shquote(cmd))
+    local out, err = h.read(dir .. "/out"), h.read(dir .. "/err")
+    h.rmtree(dir)
+    assert.are.equal(0, status, err)
+    local _, count = err:gsub("interrupted!", "")
+    assert.are.equal(2, count, err)
+    assert.matches("42", out)
+    assert.is_true(os.time() - t0 < 12)
+  end)
+end)

@@ -169,16 +169,44 @@ end
 jit.off(call_back)
 M.call_back = call_back
 
+local open = 0   -- brackets begun by with_sigint and not yet ended
+
+local function bracket(defer, fn, ...)
+  open = open + 1            -- before begin, and lowered after end: an error
+  M.C.ms_sigint_begin(defer) -- in between leaves open raised, and with_sigint
+  local a, b = fn(...)       -- ends the bracket
+  M.C.ms_sigint_end()
+  open = open - 1
+  return a, b
+end
+
+--- fn(...) (up to two results) between ms_sigint_begin(defer) and
+-- ms_sigint_end, which stay balanced whatever happens: LuaJIT's own
+-- handler, when it runs at once (defer 0), sets a hook that raises
+-- "interrupted!" at the very next Lua instruction -- often before the
+-- ms_sigint_end after the call -- and an end left out would keep the
+-- engine's handler out of every later call (ms_sigint_begin nests).
+-- fn must not yield.  (An end called twice is harmless: the hook fires
+-- only in the outermost bracket, since one that defers the host's handler
+-- runs it only once it has ended.)
+function M.with_sigint(defer, fn, ...)
+  local outer = open
+  local ok, a, b = pcall(bracket, defer, fn, ...)
+  if open > outer then
+    open = outer
+    M.C.ms_sigint_end()
+  end
+  if not ok then error(a, 0) end
+  return a, b
+end
+
 --- call_back for the engine's long calls (training, sweeps, their CSV, gradcheck):
 -- Ctrl-C stops them too, not only the Lua code around them.  LuaJIT's own
 -- handler (whose hook raises "interrupted!" at the next Lua instruction,
 -- which may be in a callback, where no error may be raised) runs when the
 -- call has returned.
 function M.call_long(fn, ...)
-  M.C.ms_sigint_begin(1)
-  local st = call_back(fn, ...)
-  M.C.ms_sigint_end()
-  return st
+  return (M.with_sigint(1, call_back, fn, ...))
 end
 
 --- The same call where nothing can call back: LuaJIT compiles it inline.

@@ -81,6 +81,19 @@ local function run(tr, evaluate, step, lookahead, x, g, y, n, steps, every)
   end
 end
 
+--- run(...) as pcall(run, ...) would, but in a coroutine of its own: a
+-- callback that yields (to a coroutine of the caller's) gets back here and
+-- is refused, as Lua 5.4 refuses it, instead of leaving ms.trace suspended
+-- for good between ms_sigint_begin and end -- the next Ctrl-C swallowed.
+local function run_unyielding(...)
+  local co = coroutine.create(run)
+  local ok, err = coroutine.resume(co, ...)
+  if ok and coroutine.status(co) ~= "dead" then
+    return false, "attempt to yield across a C-call boundary"
+  end
+  return ok, err
+end
+
 local outbox = ffi.new("ms_trace *[1]")
 
 --- ms.trace(f, rule, {x0 = ..., steps = 20, every = 1})
@@ -104,10 +117,7 @@ M.run = core.protect(function(...)
     -- Nothing written in Lua to compile into the loop: the engine's own
     -- runs faster than one calling it for every evaluation and step.
     -- It calls no Lua: LuaJIT's own Ctrl-C handler may run at once.
-    C.ms_sigint_begin(0)
-    local st = C.ms_trace_run(o.ptr, d.ptr, x0.x, n, copts, outbox)
-    C.ms_sigint_end()
-    core.check(st)
+    core.check(core.with_sigint(0, C.ms_trace_run, o.ptr, d.ptr, x0.x, n, copts, outbox))
     local tr = Trace.own(outbox[0])
     about[tr] = {objective = f, rule = rule.label(d)}
     return tr
@@ -123,10 +133,9 @@ M.run = core.protect(function(...)
   C.ms_vec_copy(x, x0.x, n)
   local step, lookahead = rule.stepper(d)
   C.ms_interrupt_clear()
-  C.ms_sigint_begin(1)   -- the engine may call back: see core.call_long
-  local ok, err = rule.run_busy(d, pcall, run, tr.ptr, o.evaluate, step, lookahead,
-                                x, g, y, n, tonumber(copts.steps), tonumber(copts.every))
-  C.ms_sigint_end()
+  -- the engine may call back: see core.call_long
+  local ok, err = core.with_sigint(1, rule.run_busy, d, run_unyielding, tr.ptr, o.evaluate, step,
+                                   lookahead, x, g, y, n, tonumber(copts.steps), tonumber(copts.every))
   ffi.C.free(ffi.gc(work, nil))
   if not ok then               -- a failed run leaves nothing behind
     Trace.release(tr)
