@@ -455,6 +455,59 @@ describe("ms.plot", function()
     end)
   end)
 
+  describe("figures as data", function()
+    it("are plain tables that draw as the plot functions draw", function()
+      local opts = {series = {{y = {1, 4, 9}, label = "squares"}, {x = {0, 1, 2}, y = {3, 2, 1}}},
+                    title = "t", xlabel = "step", logy = true}
+      local fig = ms.plot.figure.lines(opts)
+      assert.same({"curve", "curve"}, {fig.layers[1].kind, fig.layers[2].kind})
+      assert.same({0, 1, 2}, fig.layers[1].x)   -- 0, 1, … where no x was given
+      assert.same({1, 4, 9}, fig.layers[1].y)
+      assert.equal("squares", fig.layers[1].label)
+      assert.is_nil(fig.layers[2].label)
+      assert.same({"t", "step", true}, {fig.title, fig.xlabel, fig.logy})
+      assert.same({}, listing(dir))   -- nothing drawn
+      opts.file = dir .. "/direct.svg"
+      ms.plot.lines(opts)
+      assert.equal(dir .. "/drawn.svg", ms.plot.draw(fig, {file = dir .. "/drawn.svg"}))
+      assert.equal(h.read(dir .. "/direct.svg"), h.read(dir .. "/drawn.svg"))
+    end)
+
+    it("hold the contours and trajectories of trace2d and the image of heatmap", function()
+      local f, tr = quadratic_trace()
+      local fig = ms.plot.figure.trace2d{f = f, traces = {tr}, grid = 5, levels = {1, 2}}
+      local contour, run = fig.layers[1], fig.layers[2]
+      assert.equal("contour", contour.kind)
+      assert.same({1, 2}, contour.levels)
+      assert.equal(5, #contour.x)
+      -- z[i][j] is f at (x[j], y[i])
+      assert.equal(f{contour.x[2], contour.y[4]}, contour.z[4][2])
+      assert.same({"curve", 21}, {run.kind, #run.x})
+      assert.equal(tr[21][1], run.x[21])
+      local map = ms.plot.figure.heatmap{x = {1, 2}, y = {0, 1, 2}, z = {{1, 2}, {3, 4}, {5, 6}}}
+      assert.same({"image", {{1, 2}, {3, 4}, {5, 6}}}, {map.layers[1].kind, map.layers[1].z})
+    end)
+
+    it("made by hand are drawn, and checked like options", function()
+      local fig = {title = "by hand", layers = {
+        {kind = "curve", x = {0, 1}, y = {1, 0}, color = "#123456", label = "down"}}}
+      local file = ms.plot.draw(fig, {file = dir .. "/hand.svg"})
+      assert.truthy(h.read(file):find("<text>down</text>", 1, true))
+      local function err(f, o) return h.error_of(ms.plot.draw, f, o) end
+      fig.layers[1].color = "#000000' lw 1; system('touch pwned') #"
+      assert.matches("ms.plot.draw: layers%[1%].color must be a colour '#rrggbb'", err(fig))
+      fig.layers[1].color = "#000000"
+      fig.layers[1].y = {1}
+      assert.matches("layers%[1%].x has 2 numbers but layers%[1%].y has 1", err(fig))
+      assert.matches("layers%[1%] must be a layer", err({layers = {{kind = "pie"}}}))
+      assert.matches("unknown option 'colour'", err({layers = {{kind = "curve", x = {1}, y = {1}, colour = "#000000"}}}))
+      assert.matches("key must be a position", err({layers = {}, key = "top; system('x')"}))
+      assert.matches("expected a figure", err("figure"))
+      assert.matches("unknown option 'files'", err({layers = {}}, {files = "x.svg"}))
+      assert.is_nil(h.read("pwned"))
+    end)
+  end)
+
   describe("without gnuplot", function()
     it("says so once, and plot functions say how to install it", function()
       local out = run_without_path(dir, [[

@@ -17,8 +17,8 @@ if not jit then
 end
 
 -- This file's folder: the FFI parts are in momsandbox/ffi/ beside it; the
--- shared pure-Lua parts in ../lua/momsandbox/ (source tree) or momsandbox/
--- beside it (installed).
+-- shared pure-Lua parts in ../../lua/momsandbox/ (source tree) or
+-- momsandbox/ beside it (installed).
 local here = debug.getinfo(1, "S").source:match("^@(.*)$"):match("^(.*)/") or "."
 
 local function exists(path)
@@ -39,8 +39,8 @@ for _, part in ipairs{"core", "vec", "objective", "schedule", "rule", "trace", "
   preload("momsandbox.ffi." .. part, here .. "/momsandbox/ffi/" .. part .. ".lua")
 end
 local shared = {}   -- short name -> module name: ms.plot loads on first use
-for _, part in ipairs{"plot", "args"} do
-  local path = here .. "/../lua/momsandbox/" .. part .. ".lua"
+for _, part in ipairs{"plot", "gnuplot", "args"} do
+  local path = here .. "/../../lua/momsandbox/" .. part .. ".lua"
   preload("momsandbox." .. part, exists(path) and path or here .. "/momsandbox/" .. part .. ".lua")
   shared[part] = "momsandbox." .. part
 end

@@ -1,13 +1,37 @@
---- momsandbox.plot (ms.plot): figures through gnuplot.
+--- momsandbox.plot (ms.plot): figures as data, drawn by a backend.
 --
 --   ms.plot.trace2d{f = f, traces = {tr1, tr2}, file = "out/momentum.svg"}
 --   ms.plot.lines{series = {{x = t, y = w, label = "beta = 0.9"}}, file = "out/w.png"}
 --   ms.plot.heatmap{x = etas, y = betas, z = rates, file = "out/region.svg"}
 --
--- The format follows the file's extension: .svg, .png or .txt (a text
--- plot).  With no file, a text plot sized to the terminal ($COLUMNS x $LINES)
--- is printed, for the REPL.  Each function returns the name of the file it
--- wrote (nothing when it printed).
+-- Each of these builds a figure -- a plain Lua table, below -- and draws
+-- it; ms.plot.figure.trace2d{...} (and .lines, .heatmap) returns the
+-- figure without drawing it, and ms.plot.draw(figure, {file =, size =})
+-- draws any figure, one made or changed by hand too.  gnuplot
+-- (momsandbox.gnuplot) is the backend today; a figure says nothing of it
+-- but its optional raw `gnuplot` commands.
+--
+--   figure = {
+--     title, xlabel, ylabel, cblabel = strings (optional),
+--     xrange, yrange = {min, max}, zrange = {min, max} (the colour scale),
+--     logy = true for a logarithmic y axis,
+--     key = "top left", "bottom right", "below", … or "off": the legend,
+--     layers = {   -- drawn in order, the first at the back
+--       {kind = "contour", x = {…}, y = {…}, z = {{…}, …}, levels = {…},
+--        color = "#rrggbb", width = 1},
+--       {kind = "image", x = {…}, y = {…}, z = {{…}, …}, palette = "viridis"},
+--       {kind = "curve", x = {…}, y = {…}, label = "…",
+--        style = "lines" | "linespoints" | "points", color = "#rrggbb",
+--        width = 2, marker = 0.6},
+--     },
+--     gnuplot = {…},   -- raw commands for what the rest cannot say
+--   }
+--
+-- In grids, z[i][j] is the value at (x[j], y[i]); a non-finite value is a
+-- gap.  The format follows the file's extension: .svg, .png or .txt (a
+-- text plot).  With no file, a text plot sized to the terminal is printed,
+-- for the REPL.  Each function returns the name of the file it wrote
+-- (nothing when it printed).
 --
 -- Figures need the `gnuplot` program (Debian: apt-get install gnuplot-nox);
 -- without it the plot functions raise an error saying so.  A script whose
@@ -18,24 +42,9 @@
 --   else
 --     ms.plot.notice()   -- tells, once per process, how to get figures
 --   end
---
--- gnuplot runs without a shell (ms.util.run) and reads the whole figure,
--- data included, on its stdin.  Every string from the caller (titles,
--- labels) reaches it as a quoted literal and is printed as is:
--- no enhanced-text markup, so momentum{lr=0.6, beta=0.5} stays readable.
--- Only the `commands` option, raw gnuplot commands for the cases the
--- options do not cover, is passed through untouched.
---
--- gnuplot never sees a file name: it draws on its stdout, and the
--- engine's writer (ms.util.write) makes the file whole or not at all --
--- a failed figure leaves the old file as it was.
-local ms = require "momsandbox"
-local util = ms.util
+local backend = require "momsandbox.gnuplot"
 
 local M = {}
-
-local INSTALL = "gnuplot not found: install gnuplot-nox " ..
-  "(apt-get install gnuplot-nox) to get figures"
 
 -- d2l's window for the trajectory figures: x1 in [-5.5, 1], x2 in [-3, 1].
 local DEFAULT_WINDOW = {-5.5, 1, -3, 1}
@@ -56,8 +65,8 @@ local function fail(fmt, ...)
 end
 
 local function public(name, impl)
-  return function(opts)
-    local ok, res = pcall(impl, opts)
+  return function(...)
+    local ok, res = pcall(impl, ...)
     if ok then return res end
     if getmetatable(res) == Failure then
       error("ms.plot." .. name .. ": " .. res.msg, 2)
@@ -68,24 +77,8 @@ end
 
 ---------------------------------------------------------- availability
 
-local gnuplot_path   -- nil: not looked for yet; false: not found
-
---- Is gnuplot installed?  (Looked up once per process.)
-function M.available()
-  if gnuplot_path == nil then gnuplot_path = util.which("gnuplot") or false end
-  return gnuplot_path ~= false
-end
-
-local noticed = false
-
---- Say on stderr, once per process, how to get figures; returns false.
-function M.notice()
-  if not noticed then
-    noticed = true
-    io.stderr:write(INSTALL, "\n")
-  end
-  return false
-end
+M.available = backend.available
+M.notice = backend.notice
 
 -------------------------------------------------------- option checks
 
@@ -166,42 +159,6 @@ local function check_key(v)
   return v
 end
 
------------------------------------------------------- gnuplot's syntax
-
--- A string as a gnuplot string expression that prints it as it is.
--- Single-quoted literals, where nothing is special (double quotes would
--- run backquotes as shell commands), joined by the quote character where
--- the string has one: gnuplot misreads a literal that starts with a
--- doubled '', and a quote between double quotes would confuse its
--- scanner for @macros.  A control character would end the command: it
--- becomes a blank.
-local QUOTE_CHAR = ".sprintf('%c', 39)."
-local function quote(s)
-  local parts = {}
-  for piece in (tostring(s):gsub("%c", " ") .. "'"):gmatch("([^']*)'") do
-    parts[#parts + 1] = "'" .. piece .. "'"
-  end
-  return table.concat(parts, QUOTE_CHAR)
-end
-
--- Every bit of a double; non-finite values are NaN, which gnuplot treats
--- as a missing point.
-local function num(x)
-  if not finite(x) then return "NaN" end
-  return string.format("%.17g", x)
-end
-
-local function datablock(name, rows)
-  return string.format("$%s << EOD\n%s\nEOD", name, table.concat(rows, "\n"))
-end
-
--- Rows "x y" of two columns of the same length.
-local function xy_rows(x, y)
-  local rows = {}
-  for i = 1, #y do rows[i] = num(x[i]) .. " " .. num(y[i]) end
-  return rows
-end
-
 ------------------------------------------------------------ the legend
 
 -- The characters of a UTF-8 string: its bytes but the continuation bytes
@@ -256,86 +213,49 @@ local function scaled_points(xs, ys, box)
   return points
 end
 
-local function key_commands(key, points, labels)
-  if #labels == 0 or key == "off" then return {"unset key"} end
-  key = key or best_key(points, labels)
-  -- matplotlib's look: the sample before its label, in a box that hides
-  -- what lies under it, unless the key sits outside the plot
-  local inside = not (key:find("below") or key:find("above") or key:find("outside"))
-  return {"set key " .. key .. " Left reverse samplen 2" ..
-          (inside and " opaque box lc rgb '#d0d0d0'" or "")}
+-- The legend's place: where the caller said, else where it hides least.
+local function key_place(key, points, labels)
+  if #labels == 0 then return "off" end
+  return key or best_key(points, labels)
 end
 
 -------------------------------------------------------------- output
 
-local function screen_size()
-  local w = tonumber(os.getenv("COLUMNS") or "")
-  local h = tonumber(os.getenv("LINES") or "")
-  -- one column and line short, so the terminal never wraps and the prompt fits
-  return w and math.max(w - 1, 20) or 79, h and math.max(h - 1, 10) or 24
-end
-
-local function text_terminal(w, h)
-  return string.format("set terminal dumb size %d,%d noenhanced", w, h)
-end
-
--- Terminal commands per file extension; size in pixels (characters for txt).
-local formats = {
-  svg = {640, 480, function(w, h)
-    return string.format("set terminal svg size %d,%d font 'DejaVu Sans,12' " ..
-                         "noenhanced background rgb 'white'", w, h)
-  end},
-  -- pngcairo draws smoother lines; the plain libgd png terminal is the
-  -- fallback for gnuplot builds without cairo.
-  png = {640, 480, function(w, h)
-    local term = "set terminal %s size %d,%d font 'DejaVu Sans,10' noenhanced"
-    return string.format("if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n  " ..
-                         term .. "\n} else {\n  " .. term .. "\n}",
-                         "pngcairo", w, h, "png", w, h)
-  end},
-  txt = {79, 24, text_terminal},
-}
-
-local function check_size(v, default_w, default_h)
-  if v == nil then return default_w, default_h end
+local function check_size(v)
+  if v == nil then return nil end
   if type(v) ~= "table" or #v ~= 2 then fail("size must be {width, height}") end
-  return check_int(v[1], "size[1]", 10, 10000), check_int(v[2], "size[2]", 5, 10000)
+  return {check_int(v[1], "size[1]", 10, 10000), check_int(v[2], "size[2]", 5, 10000)}
 end
 
--- gnuplot's first complaint, for an error message.
-local function complaint(stderr)
-  local lines = {}
-  for line in stderr:gmatch("[^\n]+") do
-    -- the script's name is ours, not the caller's: its line number will do
-    if line:find("%S") then lines[#lines + 1] = line:gsub('^"/dev/stdin" ', "") end
-    if #lines == 6 then break end
+-- Where and how big to draw: opts.file (.svg, .png or .txt; none: print
+-- a text plot) and opts.size ({width, height}: pixels, default 640 x 480;
+-- characters for text, 79 x 24, on screen $COLUMNS x $LINES).
+local function check_target(opts)
+  local file = check_string(opts.file, "file")
+  if file and file:find("\0", 1, true) then fail("file must not contain a zero byte") end
+  local ext = file and (file:match("%.(%w+)$") or ""):lower()
+  if file and not backend.formats[ext] then
+    fail("cannot tell the format of %s: use a name ending in .svg, .png or .txt", file)
   end
-  return #lines > 0 and table.concat(lines, "\n") or "(no message)"
+  return {file = file, size = check_size(opts.size)}
 end
 
--- Run gnuplot on the script; returns its stdout.  gnuplot reads the script
--- from its stdin as a script file named /dev/stdin, not as its interactive
--- input: that way it reads in blocks rather than byte by byte (ten times
--- faster with a grid of data) and stops at the first error.
-local function gnuplot(script)
-  if not M.available() then fail("%s", INSTALL) end
-  local ok, status, out, err = util.run({gnuplot_path, "/dev/stdin"}, script)
-  if ok == nil then fail("%s", status) end
-  if not ok then fail("gnuplot failed (status %d):\n%s", status, complaint(err)) end
-  return out
+-- Text plots draw each contour with a row of characters: fewer levels.
+local function is_text(opts)
+  return opts.file == nil or tostring(opts.file):lower():match("%.txt$") ~= nil
 end
 
--- A text plot as gnuplot prints it, without its form feed and the blanks
--- that pad each line to the full width.
-local function text_plot(script)
-  return (gnuplot(script):gsub("^\f", ""):gsub(" +\n", "\n"):gsub(" +$", ""))
+-- Draw the figure for the target; returns the file's name, or nothing
+-- when a text plot was printed (so the REPL does not print it twice).
+local function draw(figure, target)
+  if target.file and not backend.available() then fail("%s", backend.INSTALL) end
+  local ok, err = backend.draw(figure, target)
+  if not ok then fail("%s", err) end
+  return target.file
 end
 
--- Draw the figure described by the gnuplot commands body (a table of
--- lines) into opts.file, or as text on stdout.  The options every figure
--- takes:
+-- The options every figure takes, besides its own:
 --   file      output file: .svg, .png or .txt; none: print a text plot
---             (and return nothing, so the REPL does not print it twice)
 --   title     title above the plot
 --   key       where the legend goes, in gnuplot's words ("top left",
 --             "below", "off"); by default the corner that hides no data,
@@ -344,55 +264,19 @@ end
 --             text (79 x 24; on screen $COLUMNS x $LINES)
 --   commands  list of raw gnuplot commands, run just before the plot
 --             command: not escaped, for what the options do not cover
-local function render(opts, body)
-  body = table.concat(body, "\n") .. "\n"
-  local file = check_string(opts.file, "file")
-  if file and file:find("\0", 1, true) then fail("file must not contain a zero byte") end
-  if file == nil then
-    local w, h = check_size(opts.size, screen_size())
-    local text = text_plot("set encoding utf8\n" .. text_terminal(w, h) .. "\n" .. body)
-    io.write(text, "\n")
-    return
-  end
-  local ext = (file:match("%.(%w+)$") or ""):lower()
-  local format = formats[ext] or
-    fail("cannot tell the format of %s: use a name ending in .svg, .png or .txt", file)
-  local w, h = check_size(opts.size, format[1], format[2])
-  local script = "set encoding utf8\n" .. format[3](w, h) .. "\n" .. body
-  -- gnuplot draws on its stdout and never sees the file's name (its
-  -- `set output '|…'` would run a shell); the engine's writer makes the
-  -- file whole or not at all, through links, devices in place
-  local figure = ext == "txt" and text_plot(script) .. "\n" or gnuplot(script)
-  local ok, err = pcall(util.write, file, figure)
-  if not ok then fail("%s", tostring(err)) end
-  return file
+local COMMON = {"file", "title", "key", "size", "commands"}
+
+local function options(opts, own)
+  local known = {}
+  for _, k in ipairs(own) do known[#known + 1] = k end
+  for _, k in ipairs(COMMON) do known[#known + 1] = k end
+  check_options(opts, known)
 end
 
--- The commands every figure shares: title and axis labels.
-local function common(opts, xlabel, ylabel)
-  local cmds = {}
-  local title = check_string(opts.title, "title")
-  if title then cmds[#cmds + 1] = "set title " .. quote(title) end
-  if xlabel then cmds[#cmds + 1] = "set xlabel " .. quote(xlabel) end
-  if ylabel then cmds[#cmds + 1] = "set ylabel " .. quote(ylabel) end
-  return cmds
-end
-
-local function append(list, more)
-  for _, v in ipairs(more) do list[#list + 1] = v end
-  return list
-end
-
-local function range(axis, lo, hi)
-  return string.format("set %srange [%s:%s]", axis, num(lo), num(hi))
-end
-
--- Finish the figure: the caller's raw commands, which may override any
--- setting, then the plot command with its elements; draw it.
-local function draw(opts, body, plots)
-  append(body, check_strings(opts.commands, "commands"))
-  body[#body + 1] = "plot " .. table.concat(plots, ", \\\n     ")
-  return render(opts, body)
+-- A figure with what every kind shares: title, axis labels, raw commands.
+local function new_figure(opts, xlabel, ylabel)
+  return {title = check_string(opts.title, "title"), xlabel = xlabel, ylabel = ylabel,
+          gnuplot = check_strings(opts.commands, "commands"), layers = {}}
 end
 
 --------------------------------------------------------------- trace2d
@@ -473,24 +357,25 @@ local function check_objective(f)
   return f
 end
 
--- f on a grid × grid lattice over the window: a datablock for splot and the
--- finite values, for the levels.
+-- f on a grid × grid lattice over the window: x, y, z (z[i][j] at
+-- (x[j], y[i])) and the finite values, for the levels.
 local function sample(f, window, grid)
-  local rows, values = {}, {}
-  for i = 0, grid - 1 do
-    local x2 = window[3] + (window[4] - window[3]) * i / (grid - 1)
-    for j = 0, grid - 1 do
-      local x1 = window[1] + (window[2] - window[1]) * j / (grid - 1)
-      local z = f{x1, x2}
-      if type(z) ~= "number" then
-        fail("f returned %s at (%g, %g), expected a number", type(z), x1, x2)
+  local x, y, z, values = {}, {}, {}, {}
+  for j = 0, grid - 1 do x[j + 1] = window[1] + (window[2] - window[1]) * j / (grid - 1) end
+  for i = 0, grid - 1 do y[i + 1] = window[3] + (window[4] - window[3]) * i / (grid - 1) end
+  for i = 1, grid do
+    local row = {}
+    for j = 1, grid do
+      local v = f{x[j], y[i]}
+      if type(v) ~= "number" then
+        fail("f returned %s at (%g, %g), expected a number", type(v), x[j], y[i])
       end
-      if finite(z) then values[#values + 1] = z end
-      rows[#rows + 1] = string.format("%s %s %s", num(x1), num(x2), num(z))
+      if finite(v) then values[#values + 1] = v end
+      row[j] = v
     end
-    rows[#rows + 1] = ""   -- a blank line ends each scan of the grid
+    z[i] = row
   end
-  return rows, values
+  return x, y, z, values
 end
 
 -- The default window, grown to take in the trajectories, as matplotlib's
@@ -524,11 +409,6 @@ local function marker_size(points)
   return points <= 50 and 0.8 or points <= 200 and 0.5 or 0.3
 end
 
--- Text plots draw each contour with a row of characters: fewer levels.
-local function is_text(opts)
-  return opts.file == nil or tostring(opts.file):lower():match("%.txt$") ~= nil
-end
-
 --- ms.plot.trace2d{...}: d2l's trajectory figure (show_trace_2d): contour
 -- lines of f and each trace as points joined by lines.
 --   f         objective of 2 variables, called as f{x1, x2} (default: the
@@ -541,10 +421,9 @@ end
 --             that did not diverge
 --   levels    number of contour levels (default 10, 5 in text) or a list
 --   grid      points per side where f is evaluated (default 80)
---   file, title, key, size, commands: as for every figure (see render)
+--   file, title, key, size, commands: as for every figure (see COMMON)
 local function trace2d(opts)
-  check_options(opts, {"f", "traces", "labels", "window", "levels", "grid",
-                       "file", "title", "key", "size", "commands"})
+  options(opts, {"f", "traces", "labels", "window", "levels", "grid"})
   local traces = check_traces(opts.traces)
   local f = opts.f
   if f == nil and traces[1] then f = traces[1].objective end
@@ -556,46 +435,34 @@ local function trace2d(opts)
   local labels = check_strings(opts.labels, "labels")
   local key = check_key(opts.key)
 
-  local xs, ys, titles, body, plots = {}, {}, {}, {}, {}
+  local fig = new_figure(opts, "x1", "x2")
+  local xs, ys, titles, curves = {}, {}, {}, {}
   for i, tr in ipairs(traces) do
     xs[i], ys[i] = tr:column(1), tr:column(2)
     titles[i] = labels[i] or trace_label(tr, i)
-    body[#body + 1] = datablock("trace" .. i, xy_rows(xs[i], ys[i]))
-    plots[#plots + 1] = string.format(
-      "$trace%d using 1:2 with linespoints lc rgb '%s' lw 1.5 pt 7 ps %g title %s",
-      i, PALETTE[i % #PALETTE + 1],   -- orange first, as in the book
-      marker_size(#xs[i]), quote(titles[i]))
+    curves[i] = {kind = "curve", x = xs[i], y = ys[i], label = titles[i], style = "linespoints",
+                 color = PALETTE[i % #PALETTE + 1],   -- orange first, as in the book
+                 width = 1.5, marker = marker_size(#xs[i])}
   end
   if not opts.window then window = grow(window, traces, xs, ys) end
 
-  local grid_rows, values = sample(f, window, grid)
+  local gx, gy, gz, values = sample(f, window, grid)
   local levels = check_levels(opts.levels, values, is_text(opts) and 5 or 10)
-  body[#body + 1] = datablock("grid", grid_rows)
-  if #levels > 0 then
-    local spec = {}
-    for i, l in ipairs(levels) do spec[i] = num(l) end
-    append(body, {"set contour base", "unset surface",
-                  "set cntrparam levels discrete " .. table.concat(spec, ","),
-                  "set table $contours",
-                  "splot $grid using 1:2:3 with lines notitle",
-                  "unset table", "unset contour"})
-    table.insert(plots, 1, string.format(
-      "$contours using 1:2 with lines lc rgb '%s' lw 1 notitle", CONTOUR_COLOUR))
-  end
-  if #plots == 0 then plots[1] = "NaN notitle" end   -- a constant f, no traces
-
-  append(body, common(opts, "x1", "x2"))
-  append(body, {range("x", window[1], window[2]), range("y", window[3], window[4])})
-  append(body, key_commands(key, scaled_points(xs, ys, window), titles))
-  return draw(opts, body, plots)
+  fig.layers[1] = {kind = "contour", x = gx, y = gy, z = gz, levels = levels,
+                   color = CONTOUR_COLOUR, width = 1}
+  for _, c in ipairs(curves) do fig.layers[#fig.layers + 1] = c end
+  fig.xrange, fig.yrange = {window[1], window[2]}, {window[3], window[4]}
+  fig.key = key_place(key, scaled_points(xs, ys, window), titles)
+  return fig
 end
 
 ----------------------------------------------------------------- lines
 
+-- Width and marker size of each style, as in the book's figures.
 local STYLES = {
-  lines = "with lines lw 2",
-  linespoints = "with linespoints lw 1.5 pt 7 ps 0.6",
-  points = "with points pt 7 ps 0.6",
+  lines = {width = 2},
+  linespoints = {width = 1.5, marker = 0.6},
+  points = {marker = 0.6},
 }
 
 local function check_style(v, what)
@@ -610,6 +477,12 @@ local function counting(n)
   local x = {}
   for i = 1, n do x[i] = i - 1 end
   return x
+end
+
+-- A series {x =, y =, label =} as a curve layer of style and colour.
+local function curve(x, s, style, color)
+  return {kind = "curve", x = x, y = s.y, label = s.label, style = style, color = color,
+          width = STYLES[style].width, marker = STYLES[style].marker}
 end
 
 local function check_series(series, what)
@@ -657,10 +530,9 @@ end
 --   xlabel, ylabel, xrange = {min, max}, yrange = {min, max}
 --   logy      true for a logarithmic y axis
 --   style     "lines" (default), "linespoints" or "points"
---   file, title, key, size, commands: as for every figure (see render)
+--   file, title, key, size, commands: as for every figure (see COMMON)
 local function lines(opts)
-  check_options(opts, {"series", "file", "title", "xlabel", "ylabel", "xrange",
-                       "yrange", "logy", "style", "key", "size", "commands"})
+  options(opts, {"series", "xlabel", "ylabel", "xrange", "yrange", "logy", "style"})
   local series = check_series(opts.series, "series")
   if #series == 0 then fail("series must hold at least one series") end
   local xrange = opts.xrange and check_ranges(opts.xrange, "xrange", 1)
@@ -669,31 +541,21 @@ local function lines(opts)
   local style = check_style(opts.style, "style") or "lines"
   local key = check_key(opts.key)
 
-  local body, plots, xs, ys, titles = {}, {}, {}, {}, {}
+  local fig = new_figure(opts, check_string(opts.xlabel, "xlabel"), check_string(opts.ylabel, "ylabel"))
+  local xs, ys, titles = {}, {}, {}
   for i, s in ipairs(series) do
     xs[i] = s.x or counting(#s.y)
     ys[i] = opts.logy and log10s(s.y) or s.y
     if s.label then titles[#titles + 1] = s.label end
-    body[#body + 1] = datablock("series" .. i, xy_rows(xs[i], s.y))
-    plots[i] = string.format("$series%d using 1:2 %s lc rgb '%s' %s", i,
-                             STYLES[s.style or style], PALETTE[(i - 1) % #PALETTE + 1],
-                             s.label and "title " .. quote(s.label) or "notitle")
+    fig.layers[i] = curve(xs[i], s, s.style or style, PALETTE[(i - 1) % #PALETTE + 1])
   end
-  append(body, common(opts, check_string(opts.xlabel, "xlabel"),
-                      check_string(opts.ylabel, "ylabel")))
-  if xrange then body[#body + 1] = range("x", xrange[1], xrange[2]) end
-  if yrange then body[#body + 1] = range("y", yrange[1], yrange[2]) end
-  if opts.logy then body[#body + 1] = "set logscale y" end
+  fig.xrange, fig.yrange, fig.logy = xrange, yrange, opts.logy and true or nil
   local box = data_box(xs, ys, xrange, yrange and (opts.logy and log10s(yrange) or yrange))
-  append(body, key_commands(key, scaled_points(xs, ys, box), titles))
-  return draw(opts, body, plots)
+  fig.key = key_place(key, scaled_points(xs, ys, box), titles)
+  return fig
 end
 
 --------------------------------------------------------------- heatmap
-
--- viridis, from dark blue (low) to yellow (high)
-local VIRIDIS = "set palette defined (0 '#440154', 1 '#3b528b', 2 '#21908d', " ..
-                "3 '#5dc963', 4 '#fde725')"
 
 local function check_increasing(v, what)
   check_numbers(v, what)
@@ -745,10 +607,9 @@ end
 --             (or inf) leaves a cell blank
 --   xlabel, ylabel, cblabel (the colour bar), zrange = {min, max}
 --   lines     curves drawn on top, as lines' series
---   file, title, key, size, commands: as for every figure (see render)
+--   file, title, key, size, commands: as for every figure (see COMMON)
 local function heatmap(opts)
-  check_options(opts, {"x", "y", "z", "file", "title", "xlabel", "ylabel", "cblabel",
-                       "zrange", "lines", "key", "size", "commands"})
+  options(opts, {"x", "y", "z", "xlabel", "ylabel", "cblabel", "zrange", "lines"})
   local x = check_even(check_increasing(opts.x, "x"), "x")
   local y = check_even(check_increasing(opts.y, "y"), "y")
   local z = check_matrix(opts.z, #y, #x)
@@ -756,37 +617,104 @@ local function heatmap(opts)
   local overlay = check_series(opts.lines or {}, "lines")
   local key = check_key(opts.key)
 
-  local rows = {}
-  for i = 1, #y do
-    for j = 1, #x do rows[#rows + 1] = num(x[j]) .. " " .. num(y[i]) .. " " .. num(z[i][j]) end
-    rows[#rows + 1] = ""
-  end
-  local body = {datablock("map", rows)}
-  local plots = {"$map using 1:2:3 with image notitle"}
+  local fig = new_figure(opts, check_string(opts.xlabel, "xlabel"), check_string(opts.ylabel, "ylabel"))
+  fig.cblabel = check_string(opts.cblabel, "cblabel")
+  fig.layers[1] = {kind = "image", x = x, y = y, z = z, palette = "viridis"}
   local xs, ys, titles = {}, {}, {}
   for i, l in ipairs(overlay) do
     xs[i], ys[i] = l.x or counting(#l.y), l.y
     if l.label then titles[#titles + 1] = l.label end
-    body[#body + 1] = datablock("line" .. i, xy_rows(xs[i], ys[i]))
     -- the first in black, which stands out on every colour of viridis
-    plots[#plots + 1] = string.format("$line%d using 1:2 %s lc rgb '%s' %s", i,
-      STYLES[l.style or "lines"], i == 1 and "#000000" or PALETTE[(i - 1) % #PALETTE + 1],
-      l.label and "title " .. quote(l.label) or "notitle")
+    fig.layers[i + 1] = curve(xs[i], l, l.style or "lines",
+                              i == 1 and "#000000" or PALETTE[(i - 1) % #PALETTE + 1])
   end
   local x0, x1 = image_range(x)
   local y0, y1 = image_range(y)
-  append(body, common(opts, check_string(opts.xlabel, "xlabel"),
-                      check_string(opts.ylabel, "ylabel")))
-  local cblabel = check_string(opts.cblabel, "cblabel")
-  if cblabel then body[#body + 1] = "set cblabel " .. quote(cblabel) end
-  if zrange then body[#body + 1] = range("cb", zrange[1], zrange[2]) end
-  append(body, {VIRIDIS, range("x", x0, x1), range("y", y0, y1)})
-  append(body, key_commands(key, scaled_points(xs, ys, {x0, x1, y0, y1}), titles))
-  return draw(opts, body, plots)
+  fig.xrange, fig.yrange, fig.zrange = {x0, x1}, {y0, y1}, zrange
+  fig.key = key_place(key, scaled_points(xs, ys, {x0, x1, y0, y1}), titles)
+  return fig
 end
 
-M.trace2d = public("trace2d", trace2d)
-M.lines = public("lines", lines)
-M.heatmap = public("heatmap", heatmap)
+local builders = {trace2d = trace2d, lines = lines, heatmap = heatmap}
+
+--- ms.plot.figure.<kind>{...}: the figure, as data, that ms.plot.<kind>
+-- draws.
+M.figure = {}
+for name, build in pairs(builders) do
+  M.figure[name] = public("figure." .. name, build)
+  M[name] = public(name, function(opts)
+    local target = check_target(type(opts) == "table" and opts or {})
+    return draw(build(opts), target)
+  end)
+end
+
+-- A figure made by hand is checked as the builders check their options:
+-- every value reaches gnuplot as a number, a quoted string, or one of a
+-- few words.
+local LAYER_FIELDS = {
+  contour = {"kind", "x", "y", "z", "levels", "color", "width"},
+  image = {"kind", "x", "y", "z", "palette"},
+  curve = {"kind", "x", "y", "label", "style", "color", "width", "marker"},
+}
+
+local function check_color(v, what)
+  if type(v) ~= "string" or not v:match("^#%x%x%x%x%x%x$") then
+    fail("%s must be a colour '#rrggbb', got %s", what, tostring(v))
+  end
+end
+
+local function check_positive(v, what)
+  if v ~= nil and (type(v) ~= "number" or not finite(v) or v <= 0) then
+    fail("%s must be a positive number, got %s", what, tostring(v))
+  end
+end
+
+local function check_layer(l, what)
+  if type(l) ~= "table" or not LAYER_FIELDS[l.kind] then
+    fail("%s must be a layer {kind = 'contour', 'image' or 'curve', ...}", what)
+  end
+  check_options(l, LAYER_FIELDS[l.kind])
+  check_numbers(l.x, what .. ".x")
+  check_numbers(l.y, what .. ".y")
+  if l.kind == "curve" then
+    if #l.x ~= #l.y then fail("%s.x has %d numbers but %s.y has %d", what, #l.x, what, #l.y) end
+    check_string(l.label, what .. ".label")
+    check_style(l.style, what .. ".style")
+    check_positive(l.marker, what .. ".marker")
+  else
+    check_matrix(l.z, #l.y, #l.x)
+  end
+  if l.kind == "contour" then check_numbers(l.levels, what .. ".levels") end
+  if l.kind == "image" and (l.palette or "viridis") ~= "viridis" then
+    fail("%s.palette must be 'viridis'", what)
+  end
+  if l.kind ~= "image" then check_color(l.color, what .. ".color") end
+  check_positive(l.width, what .. ".width")
+end
+
+local function check_figure(fig)
+  if type(fig) ~= "table" then fail("expected a figure (a table), got %s", type(fig)) end
+  check_options(fig, {"title", "xlabel", "ylabel", "cblabel", "xrange", "yrange", "zrange",
+                      "logy", "key", "layers", "gnuplot"})
+  for _, k in ipairs{"title", "xlabel", "ylabel", "cblabel"} do check_string(fig[k], k) end
+  for _, k in ipairs{"xrange", "yrange", "zrange"} do
+    if fig[k] ~= nil then check_ranges(fig[k], k, 1) end
+  end
+  if fig.logy ~= nil and type(fig.logy) ~= "boolean" then fail("logy must be a boolean") end
+  check_key(fig.key)
+  if type(fig.layers) ~= "table" then fail("layers must be a table of layers") end
+  for i, l in ipairs(fig.layers) do check_layer(l, string.format("layers[%d]", i)) end
+  check_strings(fig.gnuplot, "gnuplot")
+end
+
+--- ms.plot.draw(figure [, {file =, size =}]): draw a figure, one of
+-- ms.plot.figure's or one made by hand.
+M.draw = public("draw", function(figure, opts)
+  check_figure(figure)
+  opts = opts or {}
+  check_options(opts, {"file", "size"})
+  local target = check_target(opts)
+  return draw(figure, target)
+end)
 
 return M
