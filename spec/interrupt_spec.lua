@@ -49,6 +49,24 @@ describe("Ctrl-C", function()
       ms.trace(f, hb{lr = 1e-9}, {x0 = {-5, -2}, steps = 9000000000, every = 9000000000})]])
   end)
 
+  it("stops gradient checks and finite differences of a large built-in objective", function()
+    -- 4 n evaluations of f, each of n operations: minutes for n = 200000
+    local setup = [[
+      local n = 200000
+      local f = ms.objective.quadratic(ms.vec(n):fill(2))
+      local x = ms.vec(n):fill(1)
+      io.open("marker", "w"):close()
+    ]]
+    stops(setup .. "ms.gradcheck(f, x)")
+    stops(setup .. "f:numgrad(x)")
+  end)
+
+  it("stops building the largest rotated quadratic", function()
+    stops([[
+      io.open("marker", "w"):close()
+      ms.objective.rotated_quadratic{kappa = 100, dim = 4096}]])
+  end)
+
   it("stops training", function()
     stops([[
       local data = ms.data.synthetic{w = {2, -3.4}, b = 4.2, n = 1000, seed = 1}

@@ -84,6 +84,32 @@ describe("built-in objectives", function()
     assert.is_true(math.abs(trace - expected) < 1e-9)
     local again = matrix(O.rotated_quadratic{kappa = 1e3, dim = 6, seed = 7})
     assert.are.same(Q6, again)                                        -- the seed decides
+    -- the matrix of earlier versions (Gram-Schmidt), to rounding
+    local before = {474.63160133197039, 245.28974673724059, -207.55670840843712,
+                    297.15703124122916, -161.59172609763496, 129.1308901637822}
+    for j = 1, 6 do assert.is_true(math.abs(Q6[1][j] - before[j]) < 1e-11, j) end
+    assert.is_true(math.abs(Q6[6][6] - 54.783394665475434) < 1e-11)
+  end)
+
+  it("builds large rotated quadratics in O(dim^3) with a small constant", function()
+    local n, kappa = 400, 1e4
+    local t0 = ms.util.clock()
+    local f = O.rotated_quadratic{kappa = kappa, dim = n, seed = 3}
+    assert.is_true(ms.util.clock() - t0 < 20)   -- 0.1 s; Gram-Schmidt and pow took 7 s
+    -- Q = R diag(lambda) R' with R orthogonal: Q R_k = lambda_k R_k; tr Q = sum lambda,
+    -- |Q|_F^2 = sum lambda^2; and Q e_1 . Q e_1 = (Q^2)_11 = sum_k lambda_k^2 R_1k^2 <= kappa^2
+    local trace, frob, sum, sum2 = 0, 0, 0, 0
+    for i = 1, n do
+      local e = ms.vec(n)
+      e[i] = 1
+      local col = f:grad(e)
+      trace = trace + col[i]
+      frob = frob + col:dot(col)
+      local l = kappa ^ ((i - 1) / (n - 1))
+      sum, sum2 = sum + l, sum2 + l * l
+    end
+    assert.is_true(math.abs(trace - sum) < 1e-9 * sum)
+    assert.is_true(math.abs(frob - sum2) < 1e-9 * sum2)
   end)
 
   it("reject bad parameters", function()

@@ -204,8 +204,11 @@ static int l_rotated_quadratic(lua_State *L) {
   double angle = ms_lua_optnumfield(L, 1, "angle", 3.14159265358979323846 / 6);
   lua_Integer seed = ms_lua_optintfield(L, 1, "seed", 1);
   l_objective *o = newbox(L, "rotated_quadratic");
+  ms_sigint_begin(0);   /* dim = 4096 takes a minute */
   ms_status st = ms_objective_rotated_quadratic(kappa, (size_t)dim, angle,
                                                 (uint64_t)seed, &o->obj);
+  ms_sigint_end();
+  if (st == MS_EINTR || st == MS_ENOMEM) return ms_lua_fail(L, st);
   char label[96];
   snprintf(label, sizeof label, "rotated_quadratic{kappa=%g, dim=%lld}", kappa,
            (long long)dim);
@@ -225,7 +228,9 @@ static int l_gradcheck(lua_State *L) {
   size_t index;
   lua_State *prev = ms_lua_enter(L);
   ms_lua_hold(L, 1);
+  ms_sigint_begin(0);   /* 4d evaluations of f: Ctrl-C reaches them too */
   ms_status st = ms_objective_gradcheck(obj, x->x, &err, &index);
+  ms_sigint_end();
   ms_lua_release(L, 1);
   ms_lua_leave(prev);
   if (st != MS_OK) return ms_lua_fail(L, st);
@@ -407,7 +412,9 @@ static int l_numgrad(lua_State *L) {
   ms_lua_vec *g = ms_lua_newvec(L, x->n);
   lua_State *prev = ms_lua_enter(L);
   ms_lua_hold(L, 1);   /* a callback may close it: freed after the call */
+  ms_sigint_begin(0);   /* 4d evaluations of f: Ctrl-C reaches them too */
   ms_status st = ms_objective_numgrad(o->obj, x->x, g->x);
+  ms_sigint_end();
   ms_lua_release(L, 1);
   ms_lua_leave(prev);
   return st == MS_OK ? 1 : ms_lua_fail(L, st);

@@ -197,7 +197,8 @@ int ms_objective_has_grad(const ms_objective *obj);
 /* f and grad may each be NULL; a non-finite result is not an error here. */
 ms_status ms_objective_eval(ms_objective *obj, const double *x, double *f,
                             double *grad);
-/* Fourth-order central finite-difference gradient. */
+/* Fourth-order central finite-difference gradient: 4 dim evaluations of
+ * f, which poll ms_interrupted (MS_EINTR), as does gradcheck. */
 ms_status ms_objective_numgrad(ms_objective *obj, const double *x,
                                double *grad);
 /* Largest error |a_i - n_i| / max(|a_i|, |n_i|, 1) between the gradient
@@ -223,7 +224,8 @@ ms_status ms_objective_booth(ms_objective **out);
 ms_status ms_objective_himmelblau(ms_objective **out);
 /* 1/2 x'Qx with Q = R diag(lambda) R', eigenvalues from 1 to kappa
  * (geometric), R a rotation: by `angle` in 2-D, a random orthogonal matrix
- * from `seed` otherwise. */
+ * from `seed` otherwise (Householder, O(dim^3): about a minute for the
+ * largest, dim = 4096; it polls ms_interrupted, MS_EINTR). */
 ms_status ms_objective_rotated_quadratic(double kappa, size_t dim,
                                          double angle, uint64_t seed,
                                          ms_objective **out);

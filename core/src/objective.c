@@ -86,6 +86,8 @@ int ms_objective_is_pure(const ms_objective *obj) {
   return obj != NULL && obj->pure;
 }
 
+static ms_status numgrad(ms_objective *obj, const double *x, double *grad);
+
 ms_status ms_objective_eval(ms_objective *obj, const double *x, double *f,
                             double *grad) {
   MS_NEED(obj);
@@ -95,7 +97,7 @@ ms_status ms_objective_eval(ms_objective *obj, const double *x, double *f,
       ms_status st = obj->fn(obj->ctx, x, obj->dim, f, NULL);
       if (st != MS_OK) return st;
     }
-    return ms_objective_numgrad(obj, x, grad);
+    return numgrad(obj, x, grad);   /* in a loop: its interrupt stands */
   }
   return obj->fn(obj->ctx, x, obj->dim, f, grad);
 }
@@ -104,21 +106,28 @@ static ms_status value_at(ms_objective *obj, const double *x, double *f) {
   return obj->fn(obj->ctx, x, obj->dim, f, NULL);
 }
 
+/* Coordinates between looks at ms_interrupted: 4 evaluations of f (each
+ * of at least n operations) per coordinate, so a look at least every
+ * 16384 n operations, and at every coordinate from n = 4096 on. */
+enum { NUMGRAD_POLL = 4096 };
+
 /* Fourth-order central differences,
  *   f'(x) ~ (f(x-2h) - 8 f(x-h) + 8 f(x+h) - f(x+2h)) / 12h,
  * with h = eps^(1/5) max(1, |x_i|), which balances the O(h^4) truncation
- * error against the O(eps/h) rounding error. */
-ms_status ms_objective_numgrad(ms_objective *obj, const double *x,
-                               double *grad) {
-  MS_NEED(obj);
-  MS_NEED(x);
-  MS_NEED(grad);
+ * error against the O(eps/h) rounding error.  The 4n evaluations of f
+ * take long for a large objective: Ctrl-C stops them (MS_EINTR). */
+static ms_status numgrad(ms_objective *obj, const double *x, double *grad) {
   size_t n = obj->dim;
+  size_t poll_every = n < NUMGRAD_POLL ? NUMGRAD_POLL / n : 1, next_poll = 0;
   double *xs = ms_calloc(n, sizeof *xs);
   if (xs == NULL) return ms_fail(MS_ENOMEM, "out of memory");
   ms_vec_copy(xs, x, n);
   ms_status st = MS_OK;
   for (size_t i = 0; i < n && st == MS_OK; i++) {
+    if (i == next_poll) {
+      if ((st = ms_interrupted()) != MS_OK) break;
+      next_poll += poll_every;
+    }
     double xi = x[i];
     double h = pow(DBL_EPSILON, 0.2) * fmax(1.0, fabs(xi));
     volatile double xh = xi + h;  /* make h exactly representable */
@@ -136,6 +145,15 @@ ms_status ms_objective_numgrad(ms_objective *obj, const double *x,
   return st;
 }
 
+ms_status ms_objective_numgrad(ms_objective *obj, const double *x,
+                               double *grad) {
+  MS_NEED(obj);
+  MS_NEED(x);
+  MS_NEED(grad);
+  ms_interrupt_clear();
+  return numgrad(obj, x, grad);
+}
+
 ms_status ms_objective_gradcheck(ms_objective *obj, const double *x,
                                  double *max_error, size_t *index) {
   MS_NEED(obj);
@@ -147,8 +165,9 @@ ms_status ms_objective_gradcheck(ms_objective *obj, const double *x,
     return ms_fail(MS_ERANGE, "gradcheck: dimension %zu is too large", n);
   double *a = ms_calloc(two_n, sizeof *a), *num = a + n;
   if (a == NULL) return ms_fail(MS_ENOMEM, "out of memory");
+  ms_interrupt_clear();
   ms_status st = ms_objective_eval(obj, x, NULL, a);
-  if (st == MS_OK) st = ms_objective_numgrad(obj, x, num);
+  if (st == MS_OK) st = numgrad(obj, x, num);
   *max_error = 0;
   *index = 0;
   for (size_t i = 0; st == MS_OK && i < n; i++) {

@@ -33,7 +33,9 @@ local outbox = ffi.new("ms_objective *[1]")
 -- label; its complaint is an argument error of fname.  keep: what the
 -- engine object points into, kept alive with it (a model and its data).
 local function make_builtin(fname, label, make, keep)
-  if make(outbox) ~= 0 then core.argerror(1, fname, core.last_error()) end
+  local st = make(outbox)
+  if st == C.MS_EINTR or st == C.MS_ENOMEM then core.check(st) end
+  if st ~= 0 then core.argerror(1, fname, core.last_error()) end
   local ptr = core.own(outbox[0], C.ms_objective_free, "objective")
   local d = {ptr = ptr, dim = tonumber(C.ms_objective_dim(ptr)),
              name = ffi.string(C.ms_objective_name(ptr)), label = label, keep = keep}
@@ -134,7 +136,13 @@ local function rotated_quadratic(opts)
   local angle = core.optnum(opts, 1, fname, "angle", 3.14159265358979323846 / 6)
   local seed = core.optint(opts, 1, fname, "seed", 1)
   return make_builtin(fname, ("rotated_quadratic{kappa=%g, dim=%d}"):format(kappa, dim),
-    function(out) return C.ms_objective_rotated_quadratic(kappa, dim, angle, core.seed(seed), out) end)
+    function(out)
+      -- dim = 4096 takes a minute; no callback: LuaJIT's handler may run at once
+      C.ms_sigint_begin(0)
+      local st = C.ms_objective_rotated_quadratic(kappa, dim, angle, core.seed(seed), out)
+      C.ms_sigint_end()
+      return st
+    end)
 end
 
 ------------------------------------------------------------ Lua-defined
@@ -235,7 +243,8 @@ local function define(_, opts)
     if d.grad then
       call_grad(d, x, g)
     else
-      core.check(core.call_back(C.ms_objective_numgrad, d.ptr, x, g))
+      -- (ms_objective_eval: inside a loop, an interrupt stays pending)
+      core.check(core.call_back(C.ms_objective_eval, d.ptr, x, nil, g))
     end
   end
   return setmetatable({[P] = d}, Objective)
