@@ -5,9 +5,10 @@
 #
 # Each generated call_<name>(out, f, k) calls the function once:
 #   f == NULL  every pointer NULL, every size 0, every double NaN;
-#   f != NULL  argument k NULL, the others taken from f (objects, arrays
-#              and strings of the fixture, sizes 2, doubles 0.5), so that
-#              the NULL reaches the function past its other checks.
+#   f != NULL  argument k NULL (none when k is -1), the others taken from
+#              f (objects, arrays and strings of the fixture, sizes 2,
+#              doubles 0.5), so that the NULL reaches the function past
+#              its other checks.
 # Fixtures exist per parameter type, named after it ("const double *" is
 # f->double_p, "ms_rule **" f->ms_rule_pp); the names are read from the
 # struct in FIXTURES, and a type without one is passed as NULL in both

@@ -75,7 +75,8 @@ typedef struct ms_api_call {
   const char *params;    /* the parameters' names, "a,b,c" */
   const char *unfixed;   /* pointer types without a fixture, or "" */
   /* The call: f NULL, every pointer NULL, sizes 0 and doubles NaN; else
-   * parameter k NULL and the others from f, sizes 2 and doubles 0.5. */
+   * parameter k NULL (none for k = -1) and the others from f, sizes 2
+   * and doubles 0.5. */
   void (*call)(ms_api_out *r, const ms_fixtures *f, int k);
 } ms_api_call;
 
