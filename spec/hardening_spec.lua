@@ -194,6 +194,7 @@ describe("a Lua rule's h", function()
       step = function(p, g, s, h)
         n = n + 1
         pcall(function() h.lr = 10 end)
+        pcall(rawset, h, "lr", 10)
         p:axpy(-h.lr, g)
       end}
     local a = ms.trace(ms.objective.quadratic{1}, C{}, {x0 = {1}, steps = 3})

@@ -384,10 +384,11 @@ static int l_hyper_pairs(lua_State *L) {
   return 3;
 }
 
-/* Push h, an empty proxy of the table of values hv (at the top, popped)
- * that refuses assignments; hv stays reachable through it. */
+/* Push h, a proxy of the table of values hv (at the top, popped) that
+ * refuses assignments; hv stays reachable through it.  A userdata rather
+ * than a table: rawset cannot write into it either. */
 static void pushproxy(lua_State *L, const char *name) {
-  lua_newtable(L);
+  lua_newuserdatauv(L, 0, 0);
   lua_createtable(L, 0, 4);
   lua_pushvalue(L, -3);
   lua_setfield(L, -2, "__index");

@@ -59,12 +59,15 @@ local function new_level(c)
              sv = {}, hv = {}, version = -1}
   -- h reads the values in hv and refuses writes: the values are the
   -- rule's, set (and checked) as rule.lr = ...; written into h they would
-  -- outlive the step unchecked
-  l.h = setmetatable({}, {__index = l.hv, __metatable = "read-only",
-    __newindex = function(_, k)
-      error(("rule '%s' cannot assign h.%s: h is read-only (set the rule's hyper-parameter " ..
-             "instead: rule.%s = ...)"):format(c.name, tostring(k), tostring(k)), 2)
-    end})
+  -- outlive the step unchecked.  A userdata rather than a table: rawset
+  -- cannot write into it either.
+  l.h = newproxy(true)
+  local hmt = getmetatable(l.h)
+  hmt.__index, hmt.__metatable = l.hv, "read-only"
+  hmt.__newindex = function(_, k)
+    error(("rule '%s' cannot assign h.%s: h is read-only (set the rule's hyper-parameter " ..
+           "instead: rule.%s = ...)"):format(c.name, tostring(k), tostring(k)), 2)
+  end
   local byname = {}
   for i, name in ipairs(c.state_names) do
     l.sv[i] = vec.newview(false)
