@@ -204,6 +204,21 @@ describe("a Lua rule's h", function()
   end)
 end)
 
+describe("a Lua rule's s", function()
+  it("takes no rawset either: the state stays the engine's", function()
+    local HB = ms.rule{name = "hb", hyper = {lr = 0.1, beta = 0.5}, state = {"v"},
+      step = function(p, g, s, h)
+        pcall(rawset, s, "v", ms.vec{0})
+        s.v:scale(h.beta):add(g)
+        p:axpy(-h.lr, s.v)
+      end}
+    local f = ms.objective.quadratic{1}
+    local a = ms.trace(f, HB{}, {x0 = {1}, steps = 5})
+    local b = ms.trace(f, ms.momentum{lr = 0.1, beta = 0.5}, {x0 = {1}, steps = 5})
+    assert.are.equal(b:point(-1)[1], a:point(-1)[1])
+  end)
+end)
+
 describe("an error value raised in a callback", function()
   local function raising(v, nargs)
     return ms.objective{dim = 1, f = function()

@@ -417,7 +417,7 @@ static void setup_lua_rule(lua_State *L, int box) {
   r->pref = newview_ref(L, 0, &r->p);
   r->gref = newview_ref(L, 1, &r->g);
   r->yref = newview_ref(L, 0, &r->y);
-  lua_newtable(L);                     /* s: an empty proxy ... */
+  lua_newuserdatauv(L, 0, 0);          /* s: a proxy (rawset-proof) ... */
   lua_createtable(L, 0, 2);            /* ... whose metatable */
   lua_createtable(L, 0, cls->nstate);  /* reads the views */
   for (int i = 0; i < cls->nstate; i++) {

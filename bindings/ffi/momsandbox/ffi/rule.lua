@@ -75,10 +75,13 @@ local function new_level(c)
   end
   -- s reads the views and refuses writes: the state belongs to the engine,
   -- which would never see a replacement vector
-  l.s = setmetatable({}, {__index = byname, __newindex = function(_, k)
+  l.s = newproxy(true)   -- a userdata, which rawset cannot write into
+  local smt = getmetatable(l.s)
+  smt.__index = byname
+  smt.__newindex = function(_, k)
     error(("rule '%s' cannot replace state vector s.%s; update it in place (s.%s:copy(...))"):format(
           c.name, tostring(k), tostring(k)), 2)
-  end})
+  end
   return l
 end
 
