@@ -27,6 +27,8 @@ ms_status ms_objective_new(size_t dim, ms_objective_fn fn, int has_grad,
   MS_NEED(out);
   *out = NULL;
   if (dim == 0) return ms_fail(MS_EINVAL, "dimension must be at least 1");
+  if (dim > SIZE_MAX / sizeof(double))   /* x itself could not exist */
+    return ms_fail(MS_ERANGE, "dimension %zu is too large", dim);
   if (fn == NULL) return ms_fail(MS_EINVAL, "objective function is NULL");
   ms_objective *obj = ms_calloc(1, sizeof *obj);
   if (obj == NULL) return ms_fail(MS_ENOMEM, "out of memory");
@@ -160,8 +162,9 @@ ms_status ms_objective_gradcheck(ms_objective *obj, const double *x,
   MS_NEED(x);
   MS_NEED(max_error);
   MS_NEED(index);
-  size_t n = obj->dim, two_n;
-  if (!ms_size_mul(n, 2, &two_n))
+  size_t n = obj->dim, two_n, bytes;   /* two gradients */
+  if (!ms_size_mul(n, 2, &two_n) ||
+      !ms_size_mul(two_n, sizeof(double), &bytes))
     return ms_fail(MS_ERANGE, "gradcheck: dimension %zu is too large", n);
   double *a = ms_calloc(two_n, sizeof *a), *num = a + n;
   if (a == NULL) return ms_fail(MS_ENOMEM, "out of memory");

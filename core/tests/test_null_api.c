@@ -458,9 +458,12 @@ static void test_wrapping_sizes(void) {
   CHECK_STATUS(ms_objective_quadratic(lambda, SIZE_MAX / 4, &obj), MS_ERANGE);
   CHECK(obj == NULL);
 
-  /* gradcheck's two gradients: 2 * dim wraps */
-  CHECK_OK(ms_objective_new(SIZE_MAX / 2 + 1, fx_objective, 1, NULL, NULL,
-                            &obj));
+  /* no dimension whose x could not exist */
+  CHECK_STATUS(ms_objective_new(SIZE_MAX / 8 + 1, fx_objective, 1, NULL, NULL,
+                                &obj), MS_ERANGE);
+  CHECK_ERROR_HAS("2305843009213693952");
+  /* gradcheck's two gradients: 2 * dim * 8 bytes wraps */
+  CHECK_OK(ms_objective_new(SIZE_MAX / 8, fx_objective, 1, NULL, NULL, &obj));
   double err;
   size_t index;
   CHECK_STATUS(ms_objective_gradcheck(obj, lambda, &err, &index), MS_ERANGE);
