@@ -77,6 +77,21 @@ describe("an object closed or collected during its own run", function()
     assert.is_true(err < 1e-5)
   end)
 
+  it("a schedule its rule lets go of while it is evaluated", function()
+    local data = ms.data.synthetic{w = {2, -3.4}, b = 4.2, n = 100, seed = 1}
+    local r
+    r = ms.sgd{lr = function() r.lr = 0.01; collectgarbage(); collectgarbage(); return 0.01 end}
+    local res = ms.train{model = ms.model.linreg(2), data = data, rule = r, batch = 10,
+                         epochs = 1, progress = false}
+    assert.is_true(res.loss < res.initial_loss)
+    assert.are.equal(0.01, r.lr)
+    local r2
+    local part = function() r2.lr = 0.5; collectgarbage(); collectgarbage(); return 0.1 end
+    r2 = ms.gd{lr = ms.schedule.sequence{part, ms.schedule.constant{lr = 0.2}, milestones = {5}}}
+    assert.are.equal(0.9, r2:step(ms.vec{1}, {1})[1])
+    assert.are.equal(0.5, r2.lr)
+  end)
+
   it("a sweep owns the schedules of the rule it copied", function()
     local rule = ms.momentum{lr = 0.1, beta = function() return 0.5 end}
     local f = bowl(function() rule.beta = 0.25; collectgarbage(); collectgarbage() end)

@@ -135,6 +135,18 @@ local function names_of(c)
   return table.concat(names, ", ")
 end
 
+--- Let go of the schedule of hyper-parameter key of the rule d: at once,
+-- or -- while a call running on the rule may be evaluating it (a schedule
+-- function assigning rule.lr) -- when that call ends (M.run_busy).
+local function retire(d, key)
+  local old = d.sched[key]
+  if old ~= nil and d.busy then
+    d.retired = d.retired or {}
+    d.retired[#d.retired + 1] = old
+  end
+  d.sched[key] = nil
+end
+
 --- Set hyper-parameter key of the rule d to value (a number, a boolean
 -- for a flag, a schedule or a function); errors are argument errors.
 local function sethyper(d, key, value, arg, fname)
@@ -154,6 +166,7 @@ local function sethyper(d, key, value, arg, fname)
     local s = schedule.toschedule(value)
     st = C.ms_rule_set_schedule(d.ptr, key, schedule.record(s).ptr)
     if st ~= 0 then core.argerror(arg, fname, core.last_error()) end
+    retire(d, key)
     d.sched[key] = s   -- the engine does not own it: the rule keeps it alive
     sort_schedules(d)
     return
@@ -162,7 +175,7 @@ local function sethyper(d, key, value, arg, fname)
                   flag and "boolean" or "number, schedule or function", core.typename(value)))
   end
   if st ~= 0 then core.argerror(arg, fname, core.last_error()) end
-  d.sched[key] = nil
+  retire(d, key)
   sort_schedules(d)
 end
 
@@ -383,7 +396,7 @@ end
 -- status, as engine calls and run_unyielding do).
 function M.run_busy(d, fn, ...)
   M.idle(d).busy = true
-  return (function(...) d.busy = nil; return ... end)(fn(...))
+  return (function(...) d.busy, d.retired = nil, nil; return ... end)(fn(...))
 end
 
 --- A copy of the rule's table of schedules: what a copy of the rule made
@@ -411,7 +424,7 @@ function methods.step(r, x, g)
   local step = M.stepper(d)
   d.busy = true   -- step raises errors: released whatever happens
   local ok, err = pcall(step, x.x, g.x, x.n)
-  d.busy = nil
+  d.busy, d.retired = nil, nil
   if not ok then error(err, 0) end
   return x
 end
