@@ -12,7 +12,7 @@
 
 ms_lua_vec *ms_lua_newvec(lua_State *L, size_t n) {
   if (n > (((size_t)-1) >> 1) / sizeof(double) - sizeof(ms_lua_vec))
-    luaL_error(L, "vector of %zu entries is too large", n);
+    luaL_error(L, "vector of %I entries is too large", (lua_Integer)n);
   ms_lua_vec *v = lua_newuserdatauv(L, sizeof *v + n * sizeof(double), 0);
   v->x = (double *)(v + 1);
   v->n = n;
