@@ -23,10 +23,10 @@ local opts = ms.args.parse(arg, {
          "../shared/data/airfoil_self_noise.dat (UCI's \"Airfoil Self-Noise\" set).",
   {"data", "PATH", "the airfoil_self_noise.dat file"},
   {"seed", "N", "random seed: initial weights and order of examples", type = "integer", default = 1},
-  {"epochs", "N", "epochs of every run (default: the book's, 2 and 4)", type = "integer"},
-  {"seeds", "N", "then the final losses over seeds 1..N", type = "integer"},
-  {"out", "DIR", "output folder", default = "out"},
-  {"format", "EXT", "figure format: svg or png", default = "svg"},
+  {"epochs", "N", "epochs of every run (default: the book's, 2 and 4)", type = "integer",
+   min = 1, max = 10000},
+  {"seeds", "N", "then the final losses over seeds 1..N", type = "integer", min = 1, max = 10000},
+  ms.args.OUT, ms.args.FORMAT,
 })
 
 --- Stop with a message and no traceback: status 2 for a bad option.
@@ -37,8 +37,6 @@ end
 
 local ok, data = pcall(ms.data.airfoil, {path = opts.data})
 if not ok then die(data) end
-if opts.epochs and opts.epochs < 1 then die("--epochs must be >= 1", 2) end
-if opts.seeds and opts.seeds < 1 then die("--seeds must be >= 1", 2) end
 
 local linreg = ms.model.linreg(data.features)
 -- PyTorch's nn.Linear(5, 1) with d2l's normal_(weight, std = 0.01), trained
@@ -61,8 +59,8 @@ local okdir, err = pcall(ms.util.mkdir, opts.out)
 if not okdir then die(err) end
 
 local function figure(file, series, title, epochs)
-  ms.plot.lines{series = series, file = file, title = title, xlabel = "epoch", ylabel = "loss",
-                xrange = {0, epochs}, yrange = {0.22, 0.35}}
+  ms.args.wrote(ms.plot.lines{series = series, file = file, title = title, xlabel = "epoch",
+                              ylabel = "loss", xrange = {0, epochs}, yrange = {0.22, 0.35}})
 end
 
 local all, longest = {}, 0
@@ -74,6 +72,7 @@ for _, run in ipairs(runs) do
   print(res)
   local base = opts.out .. "/airfoil-" .. run.name
   res:csv(base .. ".csv")
+  ms.args.wrote(base .. ".csv")
   local curve = {x = res.curve.epoch, y = res.curve.loss, label = run.title}
   all[#all + 1] = curve
   longest = math.max(longest, epochs)

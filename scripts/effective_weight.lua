@@ -9,10 +9,10 @@ local ms = require "momsandbox"
 
 local opts = ms.args.parse(arg, {
   usage = "momsandbox scripts/effective_weight.lua [options]",
-  {"betas", "B1,B2,...", "momentum values", type = "numbers", default = {0.95, 0.9, 0.6, 0}},
-  {"steps", "N", "weights for t = 0 .. N-1", type = "integer", default = 40},
-  {"out", "DIR", "output folder", default = "out"},
-  {"format", "EXT", "figure format: svg or png", default = "svg"},
+  {"betas", "B1,B2,...", "momentum values", type = "numbers", default = {0.95, 0.9, 0.6, 0},
+   min = 0, below = 1},
+  {"steps", "N", "weights for t = 0 .. N-1", type = "integer", default = 40, min = 1, max = 1e6},
+  ms.args.OUT, ms.args.FORMAT,
 })
 
 --- beta^t for t = 0 .. steps-1, read off the momentum rule's velocity.
@@ -46,9 +46,11 @@ for _, beta in ipairs(opts.betas) do
 end
 
 ms.util.write(opts.out .. "/effective_weight.csv", table.concat(csv, "\n") .. "\n")
+ms.args.wrote(opts.out .. "/effective_weight.csv")
 if ms.plot.available() then
-  ms.plot.lines{series = series, file = opts.out .. "/effective_weight." .. opts.format,
-                title = "Effective weight of a gradient t steps back", xlabel = "time", ylabel = "beta^t"}
+  ms.args.wrote(ms.plot.lines{series = series, file = opts.out .. "/effective_weight." .. opts.format,
+                              title = "Effective weight of a gradient t steps back",
+                              xlabel = "time", ylabel = "beta^t"})
 else
   ms.plot.notice()
 end

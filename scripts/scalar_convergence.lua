@@ -9,11 +9,11 @@ local ms = require "momsandbox"
 
 local opts = ms.args.parse(arg, {
   usage = "momsandbox scripts/scalar_convergence.lua [options]",
-  {"lambdas", "L1,L2,...", "curvatures", type = "numbers", default = {0.1, 1, 10, 19}},
-  {"eta", "NUM", "learning rate", type = "number", default = 0.1},
-  {"steps", "N", "iterates x_0 .. x_(N-1)", type = "integer", default = 20},
-  {"out", "DIR", "output folder", default = "out"},
-  {"format", "EXT", "figure format: svg or png", default = "svg"},
+  {"lambdas", "L1,L2,...", "curvatures", type = "numbers", default = {0.1, 1, 10, 19},
+   min = -1e6, max = 1e6},
+  {"eta", "NUM", "learning rate", type = "number", default = 0.1, min = 0, max = 1e6},
+  {"steps", "N", "iterates x_0 .. x_(N-1)", type = "integer", default = 20, min = 1, max = 1e6},
+  ms.args.OUT, ms.args.FORMAT,
 })
 
 ms.util.mkdir(opts.out)
@@ -32,10 +32,11 @@ for _, lambda in ipairs(opts.lambdas) do
 end
 
 ms.util.write(opts.out .. "/scalar_convergence.csv", table.concat(csv, "\n") .. "\n")
+ms.args.wrote(opts.out .. "/scalar_convergence.csv")
 if ms.plot.available() then
-  ms.plot.lines{series = series, file = opts.out .. "/scalar_convergence." .. opts.format,
-                title = ("Gradient descent on lambda/2 x^2, eta = %g"):format(opts.eta),
-                xlabel = "time", ylabel = "x_t", style = "linespoints"}
+  ms.args.wrote(ms.plot.lines{series = series, file = opts.out .. "/scalar_convergence." .. opts.format,
+                              title = ("Gradient descent on lambda/2 x^2, eta = %g"):format(opts.eta),
+                              xlabel = "time", ylabel = "x_t", style = "linespoints"})
 else
   ms.plot.notice()
 end

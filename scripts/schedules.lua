@@ -9,9 +9,8 @@ local S = ms.schedule
 
 local opts = ms.args.parse(arg, {
   usage = "momsandbox scripts/schedules.lua [options]",
-  {"steps", "N", "steps drawn and run", type = "integer", default = 100},
-  {"out", "DIR", "output folder", default = "out"},
-  {"format", "EXT", "figure format: svg or png", default = "svg"},
+  {"steps", "N", "steps drawn and run", type = "integer", default = 100, min = 20, max = 1e6},
+  ms.args.OUT, ms.args.FORMAT,
 })
 local n = opts.steps
 local function part(k) return math.floor(n / k) end   -- n / k, rounded down
@@ -39,6 +38,7 @@ for _, s in ipairs(schedules) do
   series[#series + 1] = {x = ts, y = values, label = tostring(s)}
 end
 ms.util.write(opts.out .. "/schedules.csv", table.concat(csv, "\n") .. "\n")
+ms.args.wrote(opts.out .. "/schedules.csv")
 
 local f = ms.objective.quadratic{0.2, 4}
 local runs = {
@@ -58,14 +58,14 @@ for i, rule in ipairs(runs) do
 end
 
 if ms.plot.available() then
-  ms.plot.lines{series = series, file = opts.out .. "/schedules." .. opts.format,
+  ms.args.wrote(ms.plot.lines{series = series, file = opts.out .. "/schedules." .. opts.format,
                 title = "Built-in schedules", xlabel = "step t", ylabel = "value", key = "below",
-                size = {800, 700}}
-  ms.plot.lines{series = curves, file = opts.out .. "/schedules-runs." .. opts.format,
+                size = {800, 700}})
+  ms.args.wrote(ms.plot.lines{series = curves, file = opts.out .. "/schedules-runs." .. opts.format,
                 title = "Momentum (beta = 0.5) on 0.1 x1^2 + 2 x2^2 with scheduled rates",
-                xlabel = "step t", ylabel = "f(x_t)", logy = true, key = "below", size = {800, 600}}
-  ms.plot.trace2d{f = f, traces = traces, file = opts.out .. "/schedules-trace." .. opts.format,
-                  title = "Trajectories", key = "below", size = {800, 700}}
+                xlabel = "step t", ylabel = "f(x_t)", logy = true, key = "below", size = {800, 600}})
+  ms.args.wrote(ms.plot.trace2d{f = f, traces = traces, file = opts.out .. "/schedules-trace." .. opts.format,
+                  title = "Trajectories", key = "below", size = {800, 700}})
 else
   ms.plot.notice()
 end

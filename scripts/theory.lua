@@ -18,18 +18,14 @@ local ms = require "momsandbox"
 local opts = ms.args.parse(arg, {
   usage = "momsandbox scripts/theory.lua [options]",
   {"grid", "NX,NY", "points of the region map in eta lambda and beta", type = "integers",
-   default = {200, 100}},
-  {"samples", "N", "random (eta, beta, lambda) to check", type = "integer", default = 1000},
-  {"steps", "N", "steps of each measured run", type = "integer", default = 2000},
+   default = {200, 100}, count = 2, min = 2, max = 4000},
+  {"samples", "N", "random (eta, beta, lambda) to check", type = "integer", default = 1000,
+   min = 1, max = 1e6},
+  {"steps", "N", "steps of each measured run", type = "integer", default = 2000, min = 2, max = 1e6},
   {"seed", "N", "seed of the random samples", type = "integer", default = 1},
-  {"out", "DIR", "output folder", default = "out"},
-  {"format", "EXT", "figure format: svg or png", default = "svg"},
+  ms.args.OUT, ms.args.FORMAT,
 })
 local nx, ny = opts.grid[1], opts.grid[2]
-if #opts.grid ~= 2 or nx < 2 or ny < 2 then
-  ms.args.fail("--grid needs two integers >= 2")
-end
-if opts.samples < 1 or opts.steps < 2 then ms.args.fail("--samples and --steps must be >= 1 and >= 2") end
 
 local A = ms.analysis
 local fmt = ms.util.format
@@ -77,6 +73,7 @@ for i = 1, ny do
   end
 end
 ms.util.write(opts.out .. "/theory-region.csv", table.concat(rows, "\n") .. "\n")
+ms.args.wrote(opts.out .. "/theory-region.csv")
 print(("region map: %d x %d (eta lambda, beta), %d inside 0 < eta lambda < 2 + 2 beta"):format(nx, ny, inside))
 print(("region map: radius < 1 exactly inside: %d of %d points agree; on the boundary (%d points) |radius - 1| <= %.0e")
   :format(agree, nx * ny - edge_points, edge_points, edge_error))
@@ -98,12 +95,14 @@ if plots then
     lo.x[i], lo.y[i] = (1 - math.sqrt(b))^2, b
     hi.x[i], hi.y[i] = (1 + math.sqrt(b))^2, b
   end
-  ms.plot.heatmap{x = x, y = y, z = radius, zrange = {0, 1.5}, file = figure("region"),
+  ms.args.wrote(ms.plot.heatmap{
+    x = x, y = y, z = radius, zrange = {0, 1.5}, file = figure("region"),
     title = "Spectral radius of R(beta, eta, lambda)", xlabel = "eta lambda", ylabel = "beta",
-    cblabel = "spectral radius", lines = {edge, hi, lo}}
-  region:heatmap{measure = "rate", zrange = {0, 1.5}, file = figure("region-measured"),
+    cblabel = "spectral radius", lines = {edge, hi, lo}})
+  ms.args.wrote(region:heatmap{
+    measure = "rate", zrange = {0, 1.5}, file = figure("region-measured"),
     title = ("Measured rate of %d-step momentum runs"):format(opts.steps),
-    xlabel = "eta lambda", lines = {edge}}
+    xlabel = "eta lambda", lines = {edge}})
 end
 
 ------------------------------------- 2. random (eta, beta, lambda)
@@ -126,13 +125,15 @@ for k, p in ipairs(points) do
                                   fmt(rates[k])}, ",")
 end
 ms.util.write(opts.out .. "/theory-random.csv", table.concat(rows, "\n") .. "\n")
+ms.args.wrote(opts.out .. "/theory-random.csv")
 print(("random: %d (eta, beta, lambda), %d-step runs: max |rate - radius| = %.1e, mean %.1e")
   :format(opts.samples, opts.steps, rworst, rmean))
 if plots then
-  ms.plot.lines{series = {{x = predicted, y = rates, label = "runs", style = "points"},
-                          {x = {0, 1}, y = {0, 1}, label = "rate = radius"}},
+  ms.args.wrote(ms.plot.lines{
+    series = {{x = predicted, y = rates, label = "runs", style = "points"},
+              {x = {0, 1}, y = {0, 1}, label = "rate = radius"}},
     file = figure("random"), title = "Measured rate against the spectral radius",
-    xlabel = "spectral radius of R", ylabel = "measured rate", key = "top left"}
+    xlabel = "spectral radius of R", ylabel = "measured rate", key = "top left"})
 end
 
 ------------------------------- 3. the chapter's f: kappa = 20, optimally
@@ -194,10 +195,13 @@ while ahead > 1 and best:value(ahead - 1) < chapter:value(ahead - 1) do ahead = 
 print(("optimal momentum: a double eigenvalue at mu and L, so its error shrinks as t rho^t; " ..
        "f(x_t) is below that of (0.6, 0.5) from step %d on"):format(best:step(ahead)))
 ms.util.write(opts.out .. "/theory-kappa20.csv", table.concat(rows, "\n") .. "\n")
+ms.args.wrote(opts.out .. "/theory-kappa20.csv")
 if plots then
-  ms.plot.lines{series = series, logy = true, file = figure("kappa20-loss"),
+  ms.args.wrote(ms.plot.lines{
+    series = series, logy = true, file = figure("kappa20-loss"),
     title = "f = 0.1 x1^2 + 2 x2^2 (kappa = 20): the chapter's choices and the optimum",
-    xlabel = "step", ylabel = "f(x_t)"}
-  ms.plot.trace2d{f = f, traces = traces, labels = labels, file = figure("kappa20-traces"),
-                  title = "Momentum: the chapter's choices and the optimum"}
+    xlabel = "step", ylabel = "f(x_t)"})
+  ms.args.wrote(ms.plot.trace2d{
+    f = f, traces = traces, labels = labels, file = figure("kappa20-traces"),
+    title = "Momentum: the chapter's choices and the optimum"})
 end

@@ -13,12 +13,12 @@ local ms = require "momsandbox"
 local opts = ms.args.parse(arg, {
   usage = "momsandbox scripts/trace2d.lua [options]",
   help = "Without --eta/--beta/--steps/--x0 it runs the chapter's four experiments.",
-  {"eta", "NUM", "learning rate of a custom run", type = "number"},
-  {"beta", "NUM", "momentum of a custom run (none: gradient descent)", type = "number"},
-  {"steps", "N", "steps of a custom run", type = "integer"},
-  {"x0", "X1,X2", "start of a custom run", type = "numbers"},
-  {"out", "DIR", "output folder", default = "out"},
-  {"format", "EXT", "figure format: svg or png", default = "svg"},
+  {"eta", "NUM", "learning rate of a custom run", type = "number", min = 0, max = 1e300},
+  {"beta", "NUM", "momentum of a custom run (none: gradient descent)", type = "number",
+   min = 0, below = 1},
+  {"steps", "N", "steps of a custom run", type = "integer", min = 0, max = 1e7},
+  {"x0", "X1,X2", "start of a custom run", type = "numbers", count = 2, min = -1e300, max = 1e300},
+  ms.args.OUT, ms.args.FORMAT,
 })
 
 local f = ms.objective.quadratic{0.2, 4}   -- 1/2 (0.2 x1^2 + 4 x2^2)
@@ -44,21 +44,15 @@ end
 
 ms.util.mkdir(opts.out)
 for _, run in ipairs(runs) do
-  local ok, rule = pcall(rule_of, run)
-  if not ok then
-    ms.args.fail((rule:gsub("^.-%((.*)%)$", "%1")))
-  end
-  local x0 = run.x0 or {-5, -2}
-  if #x0 ~= 2 then
-    ms.args.fail("--x0 needs two numbers, got " .. #x0)
-  end
-  local tr = ms.trace(f, rule, {x0 = x0, steps = run.steps or 20})
+  local rule = rule_of(run)
+  local tr = ms.trace(f, rule, {x0 = run.x0 or {-5, -2}, steps = run.steps or 20})
   print(tr)
   local base = opts.out .. "/trace2d-" .. name_of(run)
   tr:csv(base .. ".csv")
+  ms.args.wrote(base .. ".csv")
   if ms.plot.available() then
-    ms.plot.trace2d{f = f, traces = {tr}, file = base .. "." .. opts.format,
-                    title = tostring(rule)}
+    ms.args.wrote(ms.plot.trace2d{f = f, traces = {tr}, file = base .. "." .. opts.format,
+                                  title = tostring(rule)})
   else
     ms.plot.notice()
   end

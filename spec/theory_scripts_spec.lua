@@ -48,7 +48,7 @@ describe("scripts/theory.lua", function()
   it("reports bad options", function()
     local status, _, err = script("theory.lua", "--grid 1,5 --out " .. h.shquote(dir))
     assert.are.equal(2, status)
-    assert.matches("%-%-grid needs two integers >= 2", err)
+    assert.matches("option %-%-grid needs values at least 2: value 1 is 1", err)
   end)
 end)
 

@@ -8,8 +8,18 @@
 --   })
 --
 -- Options are written --name VALUE or --name=VALUE; flags (type = "flag")
--- take no value.  --help prints the usage.  A mistake prints the problem
--- and the usage on stderr and exits with status 2, as command-line tools do.
+-- take no value.  --help prints the usage.  Every value is checked before
+-- the script runs: its type, and what the option says of it --
+--   min, max        the least and greatest value allowed (inclusive)
+--   above, below    bounds the value must be strictly beyond
+--   choices         the values a string may take ({"svg", "png"})
+--   count           how many numbers a list needs (type numbers/integers;
+--                   bounds apply to each of them)
+-- A mistake prints the problem and the usage on stderr and exits with
+-- status 2, as command-line tools do; no traceback.
+--
+-- M.OUT and M.FORMAT are the --out and --format options every script that
+-- writes files takes; M.wrote(path) says on stderr what it wrote.
 local M = {}
 
 -- The integer s spells, or nil: a Lua 5.4 integer, or under LuaJIT (whose
@@ -47,6 +57,38 @@ local expected = {
   integers = "integers separated by commas", string = "a value",
 }
 
+-- What is wrong with the value v of option o (a number, a list of them,
+-- or a string), or nil: the end of "option --name ...".
+local function bound_problem(o, x)
+  if o.min and x < o.min then return ("at least %s"):format(o.min) end
+  if o.max and x > o.max then return ("at most %s"):format(o.max) end
+  if o.above and not (x > o.above) then return ("above %s"):format(o.above) end
+  if o.below and not (x < o.below) then return ("below %s"):format(o.below) end
+  if x ~= x then return "a number" end
+end
+
+local function problem(o, v)
+  if o.choices then
+    for _, c in ipairs(o.choices) do
+      if v == c then return nil end
+    end
+    return ("must be one of %s, got '%s'"):format(table.concat(o.choices, ", "), v)
+  end
+  if type(v) == "number" then
+    local want = bound_problem(o, v)
+    return want and ("must be %s, got %s"):format(want, v)
+  end
+  if type(v) == "table" then
+    if o.count and #v ~= o.count then
+      return ("needs %d values, got %d"):format(o.count, #v)
+    end
+    for i, x in ipairs(v) do
+      local want = bound_problem(o, x)
+      if want then return ("needs values %s: value %d is %s"):format(want, i, x) end
+    end
+  end
+end
+
 local function usage(spec)
   local lines = {"usage: " .. (spec.usage or "momsandbox script.lua [options]")}
   if spec.help then lines[#lines + 1] = spec.help end
@@ -56,7 +98,8 @@ local function usage(spec)
     local default = o.default ~= nil and
       string.format(" (default %s)", type(o.default) == "table" and
         table.concat(o.default, ",") or tostring(o.default)) or ""
-    lines[#lines + 1] = string.format("  %-18s %s%s", left, o[3], default)
+    local choices = o.choices and ": " .. table.concat(o.choices, " or ") or ""
+    lines[#lines + 1] = string.format("  %-18s %s%s%s", left, o[3], choices, default)
   end
   lines[#lines + 1] = string.format("  %-18s %s", "--help", "show this help")
   return table.concat(lines, "\n")
@@ -110,6 +153,8 @@ function M.parse(argv, spec, fail)
           return fail(string.format("option --%s expects %s, got '%s'", name,
                                     expected[o.type or "string"], value))
         end
+        local why = problem(o, v)
+        if why then return fail(("option --%s %s"):format(name, why)) end
         opts[name] = v
       end
     else
@@ -118,6 +163,15 @@ function M.parse(argv, spec, fail)
     i = i + 1
   end
   return opts
+end
+
+M.OUT = {"out", "DIR", "output folder", default = "out"}
+M.FORMAT = {"format", "EXT", "figure format", default = "svg", choices = {"svg", "png"}}
+
+--- Say on stderr that the script wrote path (a figure, a CSV file).
+function M.wrote(path)
+  io.stderr:write("wrote ", path, "\n")
+  return path
 end
 
 return M

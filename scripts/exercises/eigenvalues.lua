@@ -15,14 +15,11 @@ local ms = require "momsandbox"
 
 local opts = ms.args.parse(arg, {
   usage = "momsandbox scripts/exercises/eigenvalues.lua [options]",
-  {"n", "N", "coordinates: lambda_i = 2^-i, i = 1 .. N", type = "integer", default = 8},
-  {"steps", "N", "steps of each run", type = "integer", default = 300},
-  {"out", "DIR", "output folder", default = "out"},
-  {"format", "EXT", "figure format: svg or png", default = "svg"},
+  {"n", "N", "coordinates: lambda_i = 2^-i, i = 1 .. N", type = "integer", default = 8,
+   min = 1, max = 60},
+  {"steps", "N", "steps of each run", type = "integer", default = 300, min = 2, max = 1e6},
+  ms.args.OUT, ms.args.FORMAT,
 })
-if opts.n < 1 or opts.n > 60 or opts.steps < 2 then
-  ms.args.fail("--n must be in [1, 60] and --steps >= 2")
-end
 
 local A = ms.analysis
 local lambda, x0 = {}, {}
@@ -71,12 +68,13 @@ for _, m in ipairs(methods) do
     print("   which a run of a few hundred steps measures as a slightly larger factor)")
   end
   if ms.plot.available() then
-    ms.plot.lines{series = series, logy = true, yrange = {1e-12, 2},
+    ms.args.wrote(ms.plot.lines{series = series, logy = true, yrange = {1e-12, 2},
       file = ("%s/eigenvalues-%s.%s"):format(opts.out, m.name, opts.format),
       title = (m.beta > 0 and "%s, eta %.3g, beta %.3g: |x_i(t)|" or "%s, eta %.3g: |x_i(t)|")
               :format(m.name, m.rule.lr, m.beta),
-      xlabel = "step", ylabel = "|x_i|", key = "outside right"}
+      xlabel = "step", ylabel = "|x_i|", key = "outside right"})
   end
 end
 ms.util.write(opts.out .. "/eigenvalues.csv", table.concat(csv, "\n") .. "\n")
+ms.args.wrote(opts.out .. "/eigenvalues.csv")
 if not ms.plot.available() then ms.plot.notice() end

@@ -18,16 +18,14 @@ local ms = require "momsandbox"
 
 local opts = ms.args.parse(arg, {
   usage = "momsandbox scripts/exercises/hyperparameters.lua [options]",
-  {"steps", "N", "steps of each run (the chapter's: 20)", type = "integer", default = 20},
-  {"grid", "NX,NY", "points of the heat map in eta and beta", type = "integers", default = {120, 96}},
+  {"steps", "N", "steps of each run (the chapter's: 20)", type = "integer", default = 20,
+   min = 1, max = 1e6},
+  {"grid", "NX,NY", "points of the heat map in eta and beta", type = "integers", default = {120, 96},
+   count = 2, min = 2, max = 4000},
   {"shard", "I/N", "run part I of N of the grid and write only its CSV rows"},
-  {"out", "DIR", "output folder", default = "out"},
-  {"format", "EXT", "figure format: svg or png", default = "svg"},
+  ms.args.OUT, ms.args.FORMAT,
 })
 local nx, ny = opts.grid[1], opts.grid[2]
-if #opts.grid ~= 2 or nx < 2 or ny < 2 then
-  ms.args.fail("--grid needs two integers >= 2")
-end
 local shard
 if opts.shard then
   local i, n = opts.shard:match("^(%d+)/(%d+)$")
@@ -69,6 +67,7 @@ end
 -- The heat map; and the rate of the same grid in the long run.
 local res = ms.sweep{objective = f, rule = "momentum", x0 = x0, steps = opts.steps, grid = grid}
 res:csv(opts.out .. "/hyperparameters.csv")
+ms.args.wrote(opts.out .. "/hyperparameters.csv")
 local best = res:best("loss")
 print(("best of %d points after %d steps: eta = %.3f, beta = %.3f: f = %.3g"):format(#res,
   opts.steps, best.lr, best.beta, best.loss))
@@ -85,10 +84,11 @@ if ms.plot.available() then
     local b = 0.95 * i / 19
     edge.x[#edge.x + 1], edge.y[#edge.y + 1] = (1 + b) / 2, b
   end
-  res:heatmap{measure = "loss", log = true, zrange = {-12, 4},
-              file = opts.out .. "/hyperparameters." .. opts.format, lines = {edge},
-              title = ("log10 f(x_%d), momentum from (-5, -2)"):format(opts.steps),
-              xlabel = "eta", ylabel = "beta", cblabel = "log10 f"}
+  ms.args.wrote(res:heatmap{
+    measure = "loss", log = true, zrange = {-12, 4},
+    file = opts.out .. "/hyperparameters." .. opts.format, lines = {edge},
+    title = ("log10 f(x_%d), momentum from (-5, -2)"):format(opts.steps),
+    xlabel = "eta", ylabel = "beta", cblabel = "log10 f"})
 else
   ms.plot.notice()
 end

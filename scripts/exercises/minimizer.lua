@@ -14,15 +14,11 @@ local ms = require "momsandbox"
 
 local opts = ms.args.parse(arg, {
   usage = "momsandbox scripts/exercises/minimizer.lua [options]",
-  {"n", "N", "dimension of x", type = "integer", default = 6},
+  {"n", "N", "dimension of x", type = "integer", default = 6, min = 1, max = 500},
   {"seed", "N", "seed of the random Q, c and b", type = "integer", default = 1},
-  {"steps", "N", "steps of the optimiser", type = "integer", default = 200},
-  {"out", "DIR", "output folder", default = "out"},
-  {"format", "EXT", "figure format: svg or png", default = "svg"},
+  {"steps", "N", "steps of the optimiser", type = "integer", default = 200, min = 1, max = 1e6},
+  ms.args.OUT, ms.args.FORMAT,
 })
-if opts.n < 1 or opts.n > 500 or opts.steps < 1 then
-  ms.args.fail("--n must be in [1, 500] and --steps >= 1")
-end
 
 -- Q = M'M / n + I/10: symmetric positive definite, modestly conditioned.
 local n, rng = opts.n, ms.rng(opts.seed)
@@ -80,11 +76,12 @@ end
 print(("%-20s %s"):format("x* (closed form):", xstar))
 for _, a in ipairs(answers) do print(("%-20s %s"):format("x_T (" .. a[1] .. "):", a[2])) end
 ms.util.write(opts.out .. "/minimizer.csv", table.concat(csv, "\n") .. "\n")
+ms.args.wrote(opts.out .. "/minimizer.csv")
 if ms.plot.available() then
-  ms.plot.lines{series = series, logy = true, yrange = {1e-16, 1e3},
+  ms.args.wrote(ms.plot.lines{series = series, logy = true, yrange = {1e-16, 1e3},
     file = opts.out .. "/minimizer." .. opts.format,
     title = ("h(x_t) - h(x*), optimal parameters, kappa = %.3g"):format(opt.kappa),
-    xlabel = "step", ylabel = "h(x_t) - h(x*)"}
+    xlabel = "step", ylabel = "h(x_t) - h(x*)"})
 else
   ms.plot.notice()
 end

@@ -18,16 +18,13 @@ local ms = require "momsandbox"
 
 local opts = ms.args.parse(arg, {
   usage = "momsandbox scripts/exercises/sgd.lua [options]",
-  {"eta", "NUM", "learning rate of the noisy quadratic", type = "number", default = 0.05},
+  {"eta", "NUM", "learning rate of the noisy quadratic (stable for every beta below 0.5)",
+   type = "number", default = 0.05, above = 0, below = 0.5},
   {"steps", "N", "steps on the noisy quadratic (the mean is over the last half)",
-   type = "integer", default = 100000},
+   type = "integer", default = 100000, min = 100, max = 1e8},
   {"seed", "N", "seed of the noise and of the minibatch orders", type = "integer", default = 1},
-  {"out", "DIR", "output folder", default = "out"},
-  {"format", "EXT", "figure format: svg or png", default = "svg"},
+  ms.args.OUT, ms.args.FORMAT,
 })
-if opts.steps < 100 or not (opts.eta > 0 and opts.eta < 0.5) then
-  ms.args.fail("--steps must be >= 100 and --eta in (0, 0.5) (stable for every beta)")
-end
 ms.util.mkdir(opts.out)
 local fmt = ms.util.format
 local plots = ms.plot.available()
@@ -80,10 +77,11 @@ for _, sigma in ipairs{0.1, 1} do
 end
 print("   (both sigmas draw the same noise, so the floors differ by exactly sigma^2)")
 ms.util.write(opts.out .. "/sgd-noisy.csv", table.concat(csv, "\n") .. "\n")
+ms.args.wrote(opts.out .. "/sgd-noisy.csv")
 if plots then
-  ms.plot.lines{series = series, logy = true, file = opts.out .. "/sgd-noisy." .. opts.format,
+  ms.args.wrote(ms.plot.lines{series = series, logy = true, file = opts.out .. "/sgd-noisy." .. opts.format,
     title = ("SGD with momentum, sigma = 1, eta = %g: f over the last 500 steps"):format(opts.eta),
-    xlabel = "step", ylabel = "mean f(x_t)"}
+    xlabel = "step", ylabel = "mean f(x_t)"})
 end
 
 ------------------------------------- 2. minibatch SGD with momentum
@@ -112,3 +110,4 @@ for _, batch in ipairs{1, 10, 100, 1000} do
   io.write("\n")
 end
 ms.util.write(opts.out .. "/sgd-minibatch.csv", table.concat(csv, "\n") .. "\n")
+ms.args.wrote(opts.out .. "/sgd-minibatch.csv")

@@ -22,11 +22,17 @@ end
 
 --- opts: name, lua (constructor of the Lua rule), builtin (of the C rule),
 -- hyper = {quadratic = {...}, rosenbrock = {...}} and the script's arg.
+local script = (arg and arg[0] or ""):match("[^/]*$")
+if script == "twin.lua" then
+  io.stderr:write("twin.lua is shared by the scripts beside it: run one of them, such as\n",
+                  "  momsandbox scripts/variants/qhm.lua\n")
+  os.exit(2)
+end
+
 return function(opts)
   local args = ms.args.parse(opts.arg, {
-    usage = "momsandbox scripts/variants/" .. opts.name .. ".lua [options]",
-    {"out", "DIR", "output folder", default = "out"},
-    {"format", "EXT", "figure format: svg or png", default = "svg"},
+    usage = "momsandbox scripts/variants/" .. script .. " [options]",
+    ms.args.OUT, ms.args.FORMAT,
   })
   ms.util.mkdir(args.out)
   for _, p in ipairs(problems) do
@@ -36,10 +42,10 @@ return function(opts)
     print(("%-10s %-11s %d steps: max |Lua - C| = %g; C %s"):format(
       opts.name, p.name, p.steps, max_difference(mine, theirs), tostring(theirs)))
     if ms.plot.available() then
-      ms.plot.trace2d{f = p.f, traces = {mine, theirs},
+      ms.args.wrote(ms.plot.trace2d{f = p.f, traces = {mine, theirs},
                       labels = {"Lua: " .. mine.rule, "C: " .. theirs.rule},
                       title = opts.name .. " on " .. p.name,
-                      file = ("%s/%s-%s.%s"):format(args.out, opts.name, p.name, args.format)}
+                      file = ("%s/%s-%s.%s"):format(args.out, opts.name, p.name, args.format)})
     else
       ms.plot.notice()
     end
