@@ -135,10 +135,9 @@ void ms_lua_pushschedules(lua_State *L, int idx) {
   lua_getfield(L, -1, "sched");
   for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
     ms_lua_hold(L, -1);
+    lua_pushvalue(L, -2);   /* copy[key] = value */
     lua_pushvalue(L, -2);
-    lua_insert(L, -2);
-    lua_rawset(L, -6);
-    lua_pushnil(L);   /* for lua_pop: lua_rawset took the value */
+    lua_rawset(L, -7);
   }
   lua_pop(L, 2);
 }
