@@ -213,6 +213,8 @@ ms_status ms_model_loss(const ms_model *model, const ms_data *data,
   if (st != MS_OK) return st;
   if (rows == NULL) count = data->n;
   if (count == 0) return ms_fail(MS_EINVAL, "a minibatch needs at least one example");
+  if (count > SIZE_MAX / sizeof *rows)   /* no such array of rows */
+    return ms_fail(MS_ERANGE, "a minibatch of %zu examples is too large", count);
   for (size_t k = 0; rows != NULL && k < count; k++)
     if (rows[k] >= data->n)
       return ms_fail(MS_EINVAL, "row %zu is out of range (%zu examples)",

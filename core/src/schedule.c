@@ -94,6 +94,14 @@ static ms_status check_milestones(const int64_t *m, size_t count) {
   return MS_OK;
 }
 
+/* count items of size bytes: refused before any is read when no array of
+ * them could exist (count * size would wrap). */
+static ms_status check_count(size_t count, size_t size, const char *what) {
+  size_t bytes;
+  if (ms_size_mul(count, size, &bytes)) return MS_OK;
+  return ms_fail(MS_ERANGE, "%zu %s are too many", count, what);
+}
+
 static ms_status copy_milestones(ms_schedule *s, const int64_t *m,
                                  size_t count) {
   s->count = count;
@@ -109,7 +117,8 @@ ms_status ms_schedule_multistep(double base, const int64_t *milestones,
   MS_NEED(out);
   *out = NULL;
   if (count > 0) MS_NEED(milestones);
-  ms_status st = check_milestones(milestones, count);
+  ms_status st = check_count(count, sizeof *milestones, "milestones");
+  if (st == MS_OK) st = check_milestones(milestones, count);
   if (st == MS_OK) st = need(isfinite(gamma), "gamma must be finite");
   if (st == MS_OK) st = make(MULTISTEP, base, out);
   if (st != MS_OK) return st;
@@ -192,6 +201,7 @@ ms_status ms_schedule_sequence(ms_schedule *const *parts, size_t count,
   if (st == MS_OK) st = need(parts != NULL, "the schedules of the sequence are NULL");
   if (st == MS_OK && count > 1)
     st = need(milestones != NULL, "the milestones of the sequence are NULL");
+  if (st == MS_OK) st = check_count(count, sizeof *parts, "schedules");
   for (size_t i = 0; st == MS_OK && i < count; i++)
     st = need(parts[i] != NULL, "a schedule of the sequence is NULL");
   if (st == MS_OK) st = check_milestones(milestones, count - 1);

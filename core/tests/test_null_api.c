@@ -458,6 +458,28 @@ static void test_wrapping_sizes(void) {
   CHECK_STATUS(ms_objective_quadratic(lambda, SIZE_MAX / 4, &obj), MS_ERANGE);
   CHECK(obj == NULL);
 
+  /* counts of arrays that could not exist are refused before a read */
+  ms_schedule *sched = (ms_schedule *)&sched;
+  int64_t milestones[1] = {1};
+  CHECK_STATUS(ms_schedule_multistep(1, milestones, SIZE_MAX / 4, 0.5, &sched),
+               MS_ERANGE);
+  CHECK(sched == NULL);
+  CHECK_ERROR_HAS("4611686018427387903 milestones");
+  ms_schedule *parts[1] = {NULL};
+  CHECK_OK(ms_schedule_constant(1, &parts[0]));
+  CHECK_STATUS(ms_schedule_sequence(parts, SIZE_MAX / 4, milestones, &sched),
+               MS_ERANGE);
+  ms_schedule_free(parts[0]);
+  ms_data *data;
+  ms_model *model;
+  double X[2] = {1, 2}, y[2] = {1, 2}, params[2] = {0, 0}, loss;
+  size_t rows[1] = {0};
+  CHECK_OK(ms_data_new(X, y, 2, 1, &data));
+  CHECK_OK(ms_model_linreg(1, NULL, &model));
+  CHECK_STATUS(ms_model_loss(model, data, params, rows, SIZE_MAX / 4, &loss,
+                             NULL), MS_ERANGE);
+  ms_model_free(model);
+  ms_data_free(data);
   /* no dimension whose x could not exist */
   CHECK_STATUS(ms_objective_new(SIZE_MAX / 8 + 1, fx_objective, 1, NULL, NULL,
                                 &obj), MS_ERANGE);
