@@ -425,7 +425,6 @@ void ms_trace_diverge(ms_trace *tr, int64_t t, const char *what,
 
 typedef struct ms_data ms_data;
 
-typedef struct ms_data_opts {
 /* ms_data_load reads regular files only: a directory, device, FIFO or
  * socket is an MS_EIO error before anything is read (a FIFO without a
  * writer does not block), as is a file that shrinks or grows while it is
@@ -436,6 +435,7 @@ typedef struct ms_data_opts {
  * memory. */
 enum { MS_DATA_MAX_BYTES = 1073741824 };
 
+typedef struct ms_data_opts {
   int header;             /* 1: the first line names the columns; default 0 */
   int64_t label;          /* label column, 1-based, or negative from the
                              end; default -1 (the last) */
@@ -447,10 +447,10 @@ enum { MS_DATA_MAX_BYTES = 1073741824 };
                              then an error; default 0 */
   int64_t rows;           /* keep only the first rows examples (after
                              standardising); 0: all; default 0 */
-} ms_data_opts;
   int64_t max_bytes;      /* ms_data_load refuses a larger file (MS_ERANGE)
                              before reading it; >= 1; default
                              MS_DATA_MAX_BYTES (1 GiB) */
+} ms_data_opts;
 
 void ms_data_opts_init(ms_data_opts *opts);
 ms_status ms_data_load(const char *path, const ms_data_opts *opts,
