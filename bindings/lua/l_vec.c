@@ -132,6 +132,13 @@ static size_t checkindex(lua_State *L, const ms_lua_vec *v, int arg) {
   return (size_t)i - 1;
 }
 
+/* The result of every in-place method: the vector itself, for chaining
+ * (v:scale(b):add(g)), whatever else the call was given. */
+static int self(lua_State *L) {
+  lua_settop(L, 1);
+  return 1;
+}
+
 /* ------------------------------------------------------ constructors */
 
 /* ms.vec(n [, value]) or ms.vec{x1, x2, ...} or ms.vec(other): a new vector */
@@ -175,22 +182,19 @@ static int l_vec_linspace(lua_State *L) {
 static int l_fill(lua_State *L) {
   ms_lua_vec *y = checkwritable(L, 1);
   ms_vec_fill(y->x, luaL_checknumber(L, 2), y->n);
-  lua_settop(L, 1);
-  return 1;
+  return self(L);
 }
 
 static int l_copy(lua_State *L) {
   ms_lua_vec *y = checkwritable(L, 1);
   ms_vec_copy(y->x, checksize(L, 2, y)->x, y->n);
-  lua_settop(L, 1);
-  return 1;
+  return self(L);
 }
 
 static int l_scale(lua_State *L) {
   ms_lua_vec *y = checkwritable(L, 1);
   ms_vec_scale(y->x, luaL_checknumber(L, 2), y->n);
-  lua_settop(L, 1);
-  return 1;
+  return self(L);
 }
 
 /* y:axpy(a, x): y += a x */
@@ -198,8 +202,7 @@ static int l_axpy(lua_State *L) {
   ms_lua_vec *y = checkwritable(L, 1);
   double a = luaL_checknumber(L, 2);
   ms_vec_axpy(y->x, a, checksize(L, 3, y)->x, y->n);
-  lua_settop(L, 1);
-  return 1;
+  return self(L);
 }
 
 /* y:axpby(a, x, b): y = a x + b y */
@@ -208,8 +211,7 @@ static int l_axpby(lua_State *L) {
   double a = luaL_checknumber(L, 2);
   ms_lua_vec *x = checksize(L, 3, y);
   ms_vec_axpby(y->x, a, x->x, luaL_checknumber(L, 4), y->n);
-  lua_settop(L, 1);
-  return 1;
+  return self(L);
 }
 
 /* y:add(x [, alpha]): y += alpha x for a vector x, y += x for a number. */
@@ -223,8 +225,7 @@ static int l_add(lua_State *L) {
   } else {
     ms_vec_axpy(y->x, luaL_checknumber(L, 3), checksize(L, 2, y)->x, y->n);
   }
-  lua_settop(L, 1);
-  return 1;
+  return self(L);
 }
 
 static int l_sub(lua_State *L) {
@@ -235,8 +236,7 @@ static int l_sub(lua_State *L) {
   } else {
     ms_vec_sub(y->x, checksize(L, 2, y)->x, y->n);
   }
-  lua_settop(L, 1);
-  return 1;
+  return self(L);
 }
 
 static int l_mul(lua_State *L) {
@@ -245,8 +245,7 @@ static int l_mul(lua_State *L) {
     ms_vec_scale(y->x, lua_tonumber(L, 2), y->n);
   else
     ms_vec_mul(y->x, checksize(L, 2, y)->x, y->n);
-  lua_settop(L, 1);
-  return 1;
+  return self(L);
 }
 
 static int l_div(lua_State *L) {
@@ -257,8 +256,7 @@ static int l_div(lua_State *L) {
   } else {
     ms_vec_div(y->x, checksize(L, 2, y)->x, y->n);
   }
-  lua_settop(L, 1);
-  return 1;
+  return self(L);
 }
 
 /* y:addcmul(u, v [, a]): y += a u v, as torch's addcmul_ */
@@ -266,8 +264,7 @@ static int l_addcmul(lua_State *L) {
   ms_lua_vec *y = checkwritable(L, 1);
   ms_lua_vec *u = checksize(L, 2, y), *v = checksize(L, 3, y);
   ms_vec_addcmul(y->x, luaL_optnumber(L, 4, 1.0), u->x, v->x, y->n);
-  lua_settop(L, 1);
-  return 1;
+  return self(L);
 }
 
 /* y:addcdiv(u, v [, a]): y += a u / v, as torch's addcdiv_ */
@@ -275,32 +272,31 @@ static int l_addcdiv(lua_State *L) {
   ms_lua_vec *y = checkwritable(L, 1);
   ms_lua_vec *u = checksize(L, 2, y), *v = checksize(L, 3, y);
   ms_vec_addcdiv(y->x, luaL_optnumber(L, 4, 1.0), u->x, v->x, y->n);
-  lua_settop(L, 1);
-  return 1;
+  return self(L);
 }
 
 static int l_sqrt(lua_State *L) {
   ms_lua_vec *y = checkwritable(L, 1);
   ms_vec_sqrt(y->x, y->n);
-  return 1;
+  return self(L);
 }
 
 static int l_abs(lua_State *L) {
   ms_lua_vec *y = checkwritable(L, 1);
   ms_vec_abs(y->x, y->n);
-  return 1;
+  return self(L);
 }
 
 static int l_sign(lua_State *L) {
   ms_lua_vec *y = checkwritable(L, 1);
   ms_vec_sign(y->x, y->n);
-  return 1;
+  return self(L);
 }
 
 static int l_neg(lua_State *L) {
   ms_lua_vec *y = checkwritable(L, 1);
   ms_vec_scale(y->x, -1.0, y->n);
-  return 1;
+  return self(L);
 }
 
 static int l_clamp(lua_State *L) {
@@ -308,8 +304,7 @@ static int l_clamp(lua_State *L) {
   double lo = luaL_optnumber(L, 2, -HUGE_VAL), hi = luaL_optnumber(L, 3, HUGE_VAL);
   luaL_argcheck(L, !(lo > hi), 3, "upper bound below lower bound");
   ms_vec_clamp(y->x, lo, hi, y->n);
-  lua_settop(L, 1);
-  return 1;
+  return self(L);
 }
 
 /* ------------------------------------------------------- reductions */

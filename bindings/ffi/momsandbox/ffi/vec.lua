@@ -14,19 +14,34 @@ local argmsg, typename = core.argmsg, core.typename
 local floor, huge = math.floor, math.huge
 
 -- n is a double, so that Lua reads it as a plain number (an int64_t field
--- reads as boxed cdata).
+-- reads as boxed cdata).  The fields are const to users: v.n = 100 would
+-- let v[100] read past the numbers, v.x = nil crash, v.dead = 0 revive a
+-- view of freed memory.  The binding writes them through ms_ffi_vec_w, the
+-- same layout without const.
 ffi.cdef [[
 typedef struct ms_ffi_vec {
-  double *x;          /* the numbers: data below, or borrowed for a view */
-  double n;
-  int32_t view;       /* 1: x is borrowed */
-  int32_t dead;       /* 1: a view whose memory may be gone */
-  int32_t readonly;   /* 1: a view of numbers the callee must not change */
-  double data[?];
+  double *const x;          /* the numbers: data below, or borrowed for a view */
+  const double n;
+  const int32_t view;       /* 1: x is borrowed */
+  const int32_t dead;       /* 1: a view whose memory may be gone */
+  const int32_t readonly;   /* 1: a view of numbers the callee must not change */
+  const double data[?];
 } ms_ffi_vec;
+typedef struct ms_ffi_vec_w {
+  double *x;
+  double n;
+  int32_t view, dead, readonly;
+  double data[?];
+} ms_ffi_vec_w;
 ]]
 
 local Vec = ffi.typeof("ms_ffi_vec")
+local writable_ptr = ffi.typeof("ms_ffi_vec_w *")
+
+--- v's fields, writable (for this file only).
+local function fields(v)
+  return ffi.cast(writable_ptr, v)
+end
 local istype = ffi.istype
 core.register_cdata(Vec, "momsandbox.vec")
 
@@ -38,7 +53,8 @@ local DEAD = "vector is no longer valid (a view kept after the callback " ..
 --- A new vector of n zeros.
 local function alloc(n)
   local v = Vec(n)
-  v.x, v.n = v.data, n
+  local w = fields(v)
+  w.x, w.n = w.data, n
   return v
 end
 M.alloc = alloc
@@ -59,7 +75,8 @@ end
 --- A view, dead until aimed at memory.
 function M.newview(readonly)
   local v = Vec(0)
-  v.view, v.dead, v.readonly = 1, 1, readonly and 1 or 0
+  local w = fields(v)
+  w.view, w.dead, w.readonly = 1, 1, readonly and 1 or 0
   return v
 end
 
@@ -68,11 +85,13 @@ local double_ptr = ffi.typeof("double *")
 --- Point view v at the n doubles at p (const or not: a read-only view
 -- guards what must not change).
 function M.aim(v, p, n)
-  v.x, v.n, v.dead = ffi.cast(double_ptr, p), n, 0
+  local w = fields(v)
+  w.x, w.n, w.dead = ffi.cast(double_ptr, p), n, 0
 end
 
 function M.kill(v)
-  v.x, v.n, v.dead = nil, 0, 1
+  local w = fields(v)
+  w.x, w.n, w.dead = nil, 0, 1
 end
 
 ----------------------------------------------------------------- checks
