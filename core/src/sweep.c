@@ -971,6 +971,22 @@ ms_status ms_sweep_run(ms_sweep *s, const ms_sweep_opts *opts) {
 
 /* ------------------------------------------------------------- output */
 
+/* A header cell as RFC 4180 wants it: quoted, with its quotes doubled,
+ * when it holds a comma, a quote or a line break (names of hyper-parameters
+ * of rules written in Lua may hold anything). */
+static void put_name(FILE *fp, const char *name) {
+  if (strpbrk(name, ",\"\r\n") == NULL) {
+    fputs(name, fp);
+    return;
+  }
+  fputc('"', fp);
+  for (const char *c = name; *c != 0; c++) {
+    if (*c == '"') fputc('"', fp);
+    fputc(*c, fp);
+  }
+  fputc('"', fp);
+}
+
 ms_status ms_sweep_write_csv(const ms_sweep *s, const char *path,
                              int header) {
   if (s->res == NULL) return ms_fail(MS_EINVAL, "the sweep has not run");
@@ -980,8 +996,10 @@ ms_status ms_sweep_write_csv(const ms_sweep *s, const char *path,
   int rate = s->measures & MS_MEASURE_RATE;
   int steps = s->measures & MS_MEASURE_STEPS;
   if (header) {
-    for (size_t a = 0; a < s->naxes; a++)
-      fprintf(file.fp, "%s,", s->axes[a].name);
+    for (size_t a = 0; a < s->naxes; a++) {
+      put_name(file.fp, s->axes[a].name);
+      fputc(',', file.fp);
+    }
     fprintf(file.fp, "loss%s%s,diverged\n", rate ? ",rate" : "",
             steps ? ",steps" : "");
   }
