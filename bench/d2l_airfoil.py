@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.utils import data as tud
 
-path = sys.argv[1] if len(sys.argv) > 1 else '../shared/data/airfoil_self_noise.dat'
+path = sys.argv[1] if len(sys.argv) > 1 else 'data/airfoil_self_noise.dat'
 seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 
 raw = np.genfromtxt(path, dtype=np.float32, delimiter='\t')   # get_data_ch11

@@ -13,14 +13,14 @@
 -- writes into the output folder a loss curve per run (figure and CSV) and
 -- a figure of all four with the least-squares optimum, which no run can
 -- go below.  With --seeds N it then runs each experiment with seeds 1..N
--- and prints the median and range of the final losses.  The data file is
--- not part of momsandbox: see --data.
+-- and prints the median and range of the final losses.  The data set ships
+-- with momsandbox (data/, source and licence in data/README.md).
 local ms = require "momsandbox"
 
 local opts = ms.args.parse(arg, {
   usage = "momsandbox scripts/airfoil.lua [options]",
-  help = "The data: --data, else $MOMSANDBOX_DATA (the file or its folder), else\n" ..
-         "../shared/data/airfoil_self_noise.dat (UCI's \"Airfoil Self-Noise\" set).",
+  help = "The data: --data, else $MOMSANDBOX_DATA (the file or its folder), else the\n" ..
+         "project's data/airfoil_self_noise.dat (UCI's \"Airfoil Self-Noise\" set).",
   {"data", "PATH", "the airfoil_self_noise.dat file"},
   {"seed", "N", "random seed: initial weights and order of examples", type = "integer", default = 1},
   {"epochs", "N", "epochs of every run (default: the book's, 2 and 4)", type = "integer",

@@ -3,12 +3,11 @@
 -- seeds against PyTorch's statistics, a pure-Lua train_ch11 that the
 -- engine matches bit for bit, and scripts/airfoil.lua.
 --
--- The data file is not part of momsandbox; without it (MOMSANDBOX_DATA or
--- ../shared/data/airfoil_self_noise.dat) these specs are pending.
+-- The data set ships with the project (data/), so these always run.
 local ms = require "momsandbox"
 local h = require "spec.helpers"
 
-local found, data = pcall(ms.data.airfoil)
+local data = ms.data.airfoil()
 
 local function median(t)
   local s = {table.unpack(t)}
@@ -18,11 +17,6 @@ local function median(t)
 end
 
 describe("the airfoil experiments", function()
-  if not found then
-    pending("airfoil_self_noise.dat not found: " .. tostring(data))
-    return
-  end
-
   local linreg = ms.model.linreg(5)
   -- train_concise_ch11: nn.Linear's uniform bias, MSELoss, 4 epochs
   local concise = ms.model.linreg{features = 5, loss = "mse", bias_init = "uniform"}

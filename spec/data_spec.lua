@@ -246,18 +246,30 @@ describe("ms.data.airfoil", function()
   -- the CLI, by an absolute path: these run from another folder
   local bin = h.bin:sub(1, 1) == "/" and h.bin or io.popen("pwd"):read("l") .. "/" .. h.bin
 
-  it("explains where the data set comes from when it is nowhere to be found", function()
-    -- two levels down in a fresh folder: no ../shared nor ../../shared there
-    local top = h.tmpdir()
-    local dir = top .. "/a/b"
-    assert(os.execute("mkdir -p " .. h.shquote(dir)))
+  it("finds the project's own copy from any folder, without any setting", function()
+    local dir = h.tmpdir()
+    h.write(dir .. "/find.lua", "local d = ms.data.airfoil(); print(#d, d.features, d.path)")
+    local status, out, err = h.run("cd " .. h.shquote(dir) .. " && env -u MOMSANDBOX_DATA " ..
+                                   h.shquote(bin) .. " find.lua")
+    h.rmtree(dir)
+    assert.are.equal(0, status, err)
+    local n, d, path = out:match("^(%d+)\t(%d+)\t(.-)\n$")
+    assert.same({"1500", "5"}, {n, d})
+    assert.truthy(path:match("/data/airfoil_self_noise%.dat$"), path)
+    -- the file as UCI publishes it: 1503 rows of 6 numbers
+    local text = h.read(path)
+    assert.equal(1503, select(2, text:gsub("\r\n", "")))
+    assert.truthy(text:find("^800\t0\t0%.3048\t71%.3\t0%.00266337\t126%.201\r\n"))
+  end)
+
+  it("explains where the data set comes from when MOMSANDBOX_DATA names nothing", function()
+    local dir = h.tmpdir()
     h.write(dir .. "/find.lua", "ms.data.airfoil()")
     local status, _, err = h.run("cd " .. h.shquote(dir) .. " && MOMSANDBOX_DATA=/nonexistent " ..
                                  h.shquote(bin) .. " find.lua")
-    h.rmtree(top)
+    h.rmtree(dir)
     assert.are_not.equal(0, status)
-    assert.matches("airfoil_self_noise.dat not found %(looked for /nonexistent, " ..
-                   "%.%./shared/data/airfoil_self_noise.dat, %.%./%.%./shared/data/airfoil_self_noise.dat%)", err)
+    assert.matches("airfoil_self_noise.dat not found %(looked for /nonexistent%)", err)
     assert.matches("UCI Machine Learning Repository", err)
     assert.matches("set MOMSANDBOX_DATA", err)
   end)

@@ -47,9 +47,9 @@ static void checkloadopts(lua_State *L, int arg, ms_data_opts *o) {
   o->header = ms_lua_optboolfield(L, arg, "header", o->header);
   o->standardize = ms_lua_optboolfield(L, arg, "standardize", o->standardize);
   o->rows = ms_lua_optintfield(L, arg, "rows", o->rows);
+  o->max_bytes = ms_lua_optintfield(L, arg, "max_bytes", o->max_bytes);
   int t = lua_getfield(L, arg, "label");
   if (t == LUA_TSTRING) {
-  o->max_bytes = ms_lua_optintfield(L, arg, "max_bytes", o->max_bytes);
     o->label_name = lua_tostring(L, -1);   /* the options table keeps it */
   } else if (t != LUA_TNIL) {
     int isint;
@@ -108,10 +108,13 @@ static int isdir(const char *path) {
   return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The folders where the project's copy of the data set is: the source
+ * tree's data/ and, installed, share/momsandbox/data (CMakeLists.txt). */
+static const char *const data_dirs[] = {MS_SOURCE_DATA_DIR, MS_INSTALLED_DATA_DIR};
+
 /* Push where the airfoil file is and return 1, or push the list of the
  * places looked at and return 0.  The places: $MOMSANDBOX_DATA (the file,
- * or a folder holding it); ../shared/data/ from the current folder (the
- * repository root) and from the parent of the running script's folder. */
+ * or a folder holding it) when it is set, else the project's own copy. */
 static int findairfoil(lua_State *L) {
   lua_newtable(L);
   int places = lua_gettop(L), n = 0;
@@ -120,17 +123,12 @@ static int findairfoil(lua_State *L) {
     if (isdir(env)) lua_pushfstring(L, "%s/%s", env, airfoil_file);
     else lua_pushstring(L, env);
     lua_rawseti(L, places, ++n);
+  } else {
+    for (size_t i = 0; i < sizeof data_dirs / sizeof data_dirs[0]; i++) {
+      lua_pushfstring(L, "%s/%s", data_dirs[i], airfoil_file);
+      lua_rawseti(L, places, ++n);
+    }
   }
-  lua_pushfstring(L, "../shared/data/%s", airfoil_file);
-  lua_rawseti(L, places, ++n);
-  if (lua_getglobal(L, "arg") == LUA_TTABLE && lua_geti(L, -1, 0) == LUA_TSTRING) {
-    const char *script = lua_tostring(L, -1), *slash = strrchr(script, '/');
-    lua_pushlstring(L, script, slash != NULL ? (size_t)(slash - script) : 0);
-    lua_pushfstring(L, "%s%s../../shared/data/%s", lua_tostring(L, -1),
-                    slash != NULL ? "/" : "", airfoil_file);
-    lua_rawseti(L, places, ++n);
-  }
-  lua_settop(L, places);
   for (int i = 1; i <= n; i++) {
     lua_rawgeti(L, places, i);
     if (isfile(lua_tostring(L, -1))) return 1;

@@ -83,6 +83,8 @@ end
 -- is the one the header describes.
 function M.open(root)
   M.parts = root .. "/momsandbox/ffi/"   -- the binding's own files, for M.traceback
+  -- the data set the project ships: in the source tree, or installed
+  M.data_dirs = {root .. "/../../data", installed(root).data}
   M.header = find_header(root)
   declare(M.header)
   local lib, where = load_library(root)

@@ -96,18 +96,15 @@ local function isfile(path)
 end
 
 --- Where the airfoil file is, or nil and the list of the places looked
--- at: $MOMSANDBOX_DATA (the file, or a folder holding it); ../shared/data/
--- from the current folder (the repository root) and from the parent of
--- the running script's folder.
+-- at: $MOMSANDBOX_DATA (the file, or a folder holding it) when it is set,
+-- else the project's own copy (the source tree's data/, or installed).
 local function find_airfoil()
   local places = {}
   local env = os.getenv("MOMSANDBOX_DATA")
-  if env and env ~= "" then places[#places + 1] = isdir(env) and env .. "/" .. AIRFOIL or env end
-  places[#places + 1] = "../shared/data/" .. AIRFOIL
-  local script = type(arg) == "table" and type(arg[0]) == "string" and arg[0]
-  if script then
-    local dir = script:match("^(.*)/") or ""
-    places[#places + 1] = dir .. (dir ~= "" and "/" or "") .. "../../shared/data/" .. AIRFOIL
+  if env and env ~= "" then
+    places[1] = isdir(env) and env .. "/" .. AIRFOIL or env
+  else
+    for i, dir in ipairs(core.data_dirs) do places[i] = dir .. "/" .. AIRFOIL end
   end
   for _, path in ipairs(places) do
     if isfile(path) then return path end
