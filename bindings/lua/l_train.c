@@ -255,9 +255,15 @@ static int l_index(lua_State *L) {
 static int l_tostring(lua_State *L) {
   ms_train_result *res = checkresult(L, 1);
   double loss = ms_train_final_loss(res);
+  double sec = ms_train_sec_per_epoch(res);
   char buf[96];
-  snprintf(buf, sizeof buf, "loss: %.3f, %.6f sec/epoch",
-           isnan(loss) ? NAN : loss, ms_train_sec_per_epoch(res));
+  /* d2l's %.3f, unless the number would print as a wall of digits (as
+   * a trace's coordinates) */
+  snprintf(buf, sizeof buf,
+           fabs(loss) < 1e12 || isnan(loss) ? "loss: %.3f, " : "loss: %.6e, ",
+           isnan(loss) ? NAN : loss);
+  snprintf(buf + strlen(buf), sizeof buf - strlen(buf),
+           fabs(sec) < 1e12 ? "%.6f sec/epoch" : "%.6e sec/epoch", sec);
   if (!ms_train_diverged(res)) {
     lua_pushstring(L, buf);
     return 1;

@@ -196,8 +196,12 @@ ffi.metatype(Result.ctype, {
   -- d2l's line: "loss: 0.243, 0.000031 sec/epoch", and why a run stopped
   -- early
   __tostring = function(res)
-    local line = ("loss: %.3f, %.6f sec/epoch"):format(C.ms_train_final_loss(res.ptr),
-                                                       C.ms_train_sec_per_epoch(res.ptr))
+    -- d2l's %.3f, unless the number would print as a wall of digits (as
+    -- a trace's coordinates)
+    local loss, sec = C.ms_train_final_loss(res.ptr), C.ms_train_sec_per_epoch(res.ptr)
+    local line = ((math.abs(loss) < 1e12 or loss ~= loss) and "loss: %.3f, " or "loss: %.6e, ")
+                 :format(loss) ..
+                 (math.abs(sec) < 1e12 and "%.6f sec/epoch" or "%.6e sec/epoch"):format(sec)
     local step = tonumber(C.ms_train_diverged(res.ptr))
     if step == 0 then return line end
     return ("%s (diverged at step %d: %s)"):format(line, step, ffi.string(C.ms_train_reason(res.ptr)))
