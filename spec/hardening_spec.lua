@@ -219,6 +219,27 @@ describe("a Lua rule's h", function()
   end)
 end)
 
+describe("a running rule given a schedule that calls back into Lua", function()
+  it("goes on with it (under LuaJIT: never from compiled code)", function()
+    local r = ms.gd{lr = 0.01}
+    local n = 0
+    local f = ms.objective{dim = 1,
+      f = function(x)
+        n = n + 1
+        if n == 500 then   -- once the loop is hot
+          r.lr = ms.schedule.sequence{function() return 0.25 end, ms.schedule.constant{lr = 0.25},
+                                      milestones = {10^6}}
+        end
+        return x[1]^2
+      end,
+      grad = function(x, g) g[1] = 2 * x[1] end}
+    local tr = ms.trace(f, r, {x0 = {1}, steps = 2000})
+    assert.are.equal(2000, tr.steps)
+    -- lr 0.25 halves x: far below the 0.98^2000 of lr 0.01
+    assert.is_true(tr:point(-1)[1] < 1e-300)
+  end)
+end)
+
 describe("a Lua rule's s", function()
   it("takes no rawset either: the state stays the engine's", function()
     local HB = ms.rule{name = "hb", hyper = {lr = 0.1, beta = 0.5}, state = {"v"},

@@ -306,22 +306,30 @@ local function lua_lookahead(d, x, y, n, t, h, state)
   if not ok then error(err, 0) end
 end
 
+--- How to call the engine for rule d: through core.call_back when it may
+-- call back (a schedule with a Lua function inside), else directly.  Read
+-- at every step, not when the stepper is made: a step or objective may
+-- give the running rule such a schedule, and an engine call compiled
+-- inline must never call back into Lua.
+local function calls(d)
+  return d.calls_back and core.call_back or core.call_direct
+end
+
 --- step(x, g, n): one step of rule d on the n doubles at x, in place.
 -- Built-in classes step in the engine; Lua classes run their Lua step
 -- after the engine's book-keeping (ms_rule_begin_step).  Engine calls that
 -- may call back into Lua go through core.call_back.
 local function make_stepper(d)
   local ptr = d.ptr
-  local call = d.calls_back and core.call_back or core.call_direct
   if not d.class.lua then
     return function(x, g, n)
       supply(d, n)
-      core.check(call(C.ms_rule_step, ptr, x, g, n))
+      core.check(calls(d)(C.ms_rule_step, ptr, x, g, n))
     end
   end
   return function(x, g, n)
     supply(d, n)
-    core.check(call(C.ms_rule_begin_step, ptr, n, tbox, hbox))
+    core.check(calls(d)(C.ms_rule_begin_step, ptr, n, tbox, hbox))
     lua_step(d, x, g, n, tonumber(tbox[0]), hbox[0], nil)
   end
 end
@@ -331,16 +339,15 @@ end
 local function make_lookahead(d)
   if not d.class.lookahead then return nil end
   local ptr = d.ptr
-  local call = d.calls_back and core.call_back or core.call_direct
   if not d.class.lua then
     return function(x, y, n)
       supply(d, n)
-      core.check(call(C.ms_rule_lookahead, ptr, x, y, n))
+      core.check(calls(d)(C.ms_rule_lookahead, ptr, x, y, n))
     end
   end
   return function(x, y, n)
     supply(d, n)
-    core.check(call(C.ms_rule_begin_lookahead, ptr, n, tbox, hbox))
+    core.check(calls(d)(C.ms_rule_begin_lookahead, ptr, n, tbox, hbox))
     lua_lookahead(d, x, y, n, tonumber(tbox[0]), hbox[0], nil)
   end
 end
