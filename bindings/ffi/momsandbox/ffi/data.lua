@@ -282,6 +282,8 @@ local function names(d)
   return t
 end
 
+Data.check_methods(methods)
+
 ffi.metatype(Data.ctype, {
   __index = function(d, key)
     if type(key) == "number" then   -- data[i]: {x = features, y = label}

@@ -435,6 +435,8 @@ local fields = {
   diverged = diverged,
 }
 
+Sweep.check_methods(methods)
+
 ffi.metatype(Sweep.ctype, {
   __index = function(res, key)
     if type(key) == "number" then

@@ -199,6 +199,8 @@ methods.csv = core.protect(function(tr, path)
   return tr
 end)
 
+Trace.check_methods(methods)
+
 local mt = {__name = "momsandbox.trace"}
 
 local function last_step(tr)

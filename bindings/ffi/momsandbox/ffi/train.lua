@@ -183,6 +183,8 @@ local fields = {
   end,
 }
 
+Result.check_methods(methods)
+
 ffi.metatype(Result.ctype, {
   __index = function(res, key)
     if type(key) == "number" then return point(res, key) end
