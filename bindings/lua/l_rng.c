@@ -9,7 +9,8 @@ static ms_rng *checkrng(lua_State *L, int arg) {
   return ms_lua_checkudata(L, arg, MS_LUA_RNG);
 }
 
-/* ms.rng(seed): any integer; the same seed, the same stream. */
+/* ms.rng(seed): any integer; the same seed, the same stream.  A negative
+ * seed is its 64-bit two's complement (-1 is 2^64 - 1), as under LuaJIT. */
 static int l_rng_new(lua_State *L) {
   lua_Integer seed = luaL_checkinteger(L, 1);
   ms_rng *rng = lua_newuserdatauv(L, sizeof *rng, 0);

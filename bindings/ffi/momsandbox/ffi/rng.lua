@@ -62,7 +62,8 @@ ffi.metatype(Rng, {
   __tostring = function(rng) return ("rng (%s)"):format(tostring(ffi.cast("void *", rng)):match("0x%x+")) end,
 })
 
---- ms.rng(seed): any integer; the same seed, the same stream.
+--- ms.rng(seed): any integer; the same seed, the same stream.  A negative
+-- seed is its 64-bit two's complement (-1 is 2^64 - 1): see core.seed.
 return core.protect(function(seed)
   local rng = Rng()
   C.ms_rng_seed(rng, core.seed(core.checkinteger(seed, 1, "rng")))
