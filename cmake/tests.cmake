@@ -90,6 +90,36 @@ else()
   message(STATUS "luajit not found: the LuaJIT binding's specs are left out")
 endif()
 
+# ------------------------------------------------ fuzzing the Lua API
+# spec/fuzz_api.lua makes random calls of the API with good and bad values
+# for 25 s with a fixed seed under each interpreter: the process must
+# survive them (longer runs: docs/fuzzing.md).  ulimit -v: a call the
+# allocator would grant gigabytes must fail rather than fill the machine;
+# AddressSanitizer reserves terabytes of address space, so there its
+# allocator returns NULL for large requests instead.
+set(MS_FUZZ_API_RUN [=[
+log=$1; shift
+[ -n "$MOMSANDBOX_SANITIZE" ] || ulimit -v 4000000
+"$@" spec/fuzz_api.lua --seconds 25 --seed 1 --log "$log" && exit 0
+echo "fuzz_api died (status $?) in this call (replay: $* spec/fuzz_api.lua --seed 1 --calls N --verbose):"
+tail -n 1 "$log"
+exit 1]=])
+set(MS_FUZZ_API_ENV ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1)
+add_test(NAME fuzz.api
+         COMMAND sh -c "${MS_FUZZ_API_RUN}" sh ${CMAKE_BINARY_DIR}/fuzz_api.log
+                 $<TARGET_FILE:momsandbox_cli>
+         WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+set_tests_properties(fuzz.api PROPERTIES TIMEOUT 120
+                     ENVIRONMENT "${MS_SPEC_ENV};${MS_FUZZ_API_ENV}")
+if(LUAJIT)
+  add_test(NAME fuzz.api.jit
+           COMMAND sh -c "${MS_FUZZ_API_RUN}" sh ${CMAKE_BINARY_DIR}/fuzz_api_jit.log
+                   ${CMAKE_BINARY_DIR}/momsandbox-jit
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
+  set_tests_properties(fuzz.api.jit PROPERTIES TIMEOUT 120
+                       ENVIRONMENT "${MS_JIT_ENV};${MS_FUZZ_API_ENV}")
+endif()
+
 # ------------------------------------------- fuzzing the data parser
 # A short libFuzzer run of core/tests/fuzz_data.c on every `ctest` (longer
 # runs: docs/fuzzing.md).  The harness needs clang with libFuzzer (Debian:
