@@ -277,6 +277,7 @@ void ms_file_put_number(FILE *fp, double x, int first) {
 }
 
 ms_status ms_write_file(const char *path, const void *data, size_t size) {
+  MS_NEED(path);
   if (data == NULL && size > 0) return ms_fail(MS_EINVAL, "no data to write");
   if (size > PTRDIFF_MAX) return ms_fail(MS_ERANGE, "cannot write %zu bytes", size);
   ms_file file;

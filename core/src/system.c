@@ -31,6 +31,7 @@ double ms_clock(void) {
 int ms_isatty(int fd) { return fd >= 0 && isatty(fd) == 1; }
 
 ms_status ms_mkdir(const char *path) {
+  MS_NEED(path);
   size_t len = strlen(path);
   char *p = malloc(len + 1);
   if (p == NULL) return ms_fail(MS_ENOMEM, "out of memory");
@@ -86,6 +87,7 @@ static char *locate(const char *name) {
 }
 
 int ms_which(const char *name, char *buf, size_t size) {
+  if (name == NULL || buf == NULL) return 0;
   char *path = locate(name);
   int fits = path != NULL && strlen(path) < size;
   if (fits) strcpy(buf, path);
@@ -286,7 +288,9 @@ static int run_child(child *c, char *const argv[], const char *in,
 
 ms_status ms_run(const char *const *argv, const char *input, size_t len,
                  ms_process *p) {
+  MS_NEED(p);
   memset(p, 0, sizeof *p);
+  if (input == NULL) len = 0;
   if (argv == NULL || argv[0] == NULL)
     return ms_fail(MS_EINVAL, "argv must hold at least the program name");
   child c;
