@@ -67,6 +67,7 @@ end
 local function public(name, impl)
   return function(...)
     local ok, res = pcall(impl, ...)
+    if ok and res == nil then return end   -- a printed plot: nothing for the REPL to show
     if ok then return res end
     if getmetatable(res) == Failure then
       error("ms.plot." .. name .. ": " .. res.msg, 2)
