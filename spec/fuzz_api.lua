@@ -63,6 +63,7 @@ local is_jit = rawget(_G, "jit") ~= nil
 
 ------------------------------------------------------------- the pool
 local live = {}        -- objects the API made, for methods and as arguments
+local in_use = {}      -- the objects the running call was given
 local MAXLIVE = 40
 
 local function remember(v)
@@ -122,6 +123,16 @@ local function make_function(depth)
       local mt = getmetatable(o)
       local close = type(mt) == "table" and (rawget(mt, "__close") or rawget(mt, "__gc"))
       if type(close) == "function" then pcall(close, o) end
+      return 1
+    end},
+    {"function closing the call's objects", function()
+      for _, o in ipairs(in_use) do
+        local mt = getmetatable(o)
+        local close = type(mt) == "table" and (rawget(mt, "__close") or rawget(mt, "__gc"))
+        if type(close) == "function" then pcall(close, o) end
+        if type(o) == "cdata" or type(o) == "userdata" then pcall(function() o:__close() end) end
+      end
+      collectgarbage()
       return 1
     end},
     {"function writing its arguments", function(a, b)
@@ -267,13 +278,86 @@ function kind(v)
   return type(name) == "string" and name or type(v)
 end
 
+-- Calls shaped as the chapter makes them, so that runs start and call
+-- back, with callbacks that mostly behave and sometimes do not.
+local function callback(good, good_desc)
+  if chance(0.75) then return good, good_desc end
+  return make_function(0)
+end
+
+local function a_live(pred)
+  for _ = 1, 4 do
+    local o = any_live()
+    if o ~= nil and pred(o) then return o end
+  end
+end
+local function is(class) return function(o) return kind(o):find(class, 1, true) ~= nil end end
+
+local function lua_objective(dim)
+  local f, fd = callback(function(x) local s = 0; for i = 1, #x do s = s + x[i]^2 end; return s end, "sum of squares")
+  local g, gd = callback(function(x, out) for i = 1, #x do out[i] = 2 * x[i] end end, "2x")
+  if chance(0.3) then g, gd = nil, "none" end
+  return ms.objective{dim = dim, f = f, grad = g}, ("objective{f = %s, grad = %s}"):format(fd, gd)
+end
+
+local function lua_rule()
+  local step, sd = callback(function(p, g, st, h) st.v:scale(h.beta):add(g); p:axpy(-h.lr, st.v) end, "heavy ball")
+  local hyper = {lr = 0.1, beta = 0.5}
+  if chance(0.2) then hyper.lr = callback(function(t) return 0.1 / t end, "0.1/t") end
+  local cls = ms.rule{name = "fz", hyper = {lr = 0.1, beta = 0.5}, state = {"v"}, step = step}
+  local r = chance(0.5) and cls{} or cls{lr = hyper.lr}
+  return r, "rule{step = " .. sd .. "}"
+end
+
+local function recipe()
+  local dim = rand(3)
+  local x0 = {}
+  for i = 1, dim do x0[i] = chance(0.9) and i - 2.5 or pick(numbers) end
+  local obj, od
+  if chance(0.5) then obj, od = lua_objective(dim)
+  else obj, od = a_live(is("objective")) or ms.objective.quadratic(x0), "live objective" end
+  local rule, rd
+  if chance(0.5) then rule, rd = lua_rule()
+  else rule, rd = a_live(is("rule")) or ms.momentum{lr = 0.1, beta = 0.5}, "live rule" end
+  in_use[#in_use + 1], in_use[#in_use + 2] = obj, rule
+  local what = rand(3)
+  if what == 1 then
+    local steps = pick{1, 2, 5, 20, 100}
+    return ("ms.trace(%s, %s, {x0 = %d numbers, steps = %d})"):format(od, rd, dim, steps),
+      function() return ms.trace(obj, rule, {x0 = x0, steps = steps, every = pick{1, 3}}) end
+  elseif what == 2 then
+    local data = a_live(is("data")) or ms.data.synthetic{w = {2, -3.4}, b = 4.2, n = 30, seed = 1}
+    local model = a_live(is("model")) or ms.model.linreg(2)
+    in_use[#in_use + 1], in_use[#in_use + 2] = data, model
+    return ("ms.train{%s, live data and model}"):format(rd), function()
+      return ms.train{model = model, data = data, rule = rule, batch = pick{1, 7, 10},
+                      epochs = pick{1, 2}, progress = false}
+    end
+  else
+    local grid = {lr = {0.1, 0.2, pick(numbers)}}
+    if chance(0.5) then grid.beta = {0, 0.5} end
+    return ("ms.sweep{%s, %s, x0 = %d numbers}"):format(od, rd, dim), function()
+      return ms.sweep{objective = obj, rule = rule, x0 = x0, steps = pick{1, 10, 50}, grid = grid}
+    end
+  end
+end
+
 -- One call: a description and a function of no arguments that makes it.
 local function make_call()
+  if chance(0.15) then
+    local ok, desc, call = pcall(recipe)
+    if ok then return desc, call end
+  end
   local args, descs = {}, {}
   local nargs = rand(5) - 1
   for i = 1, nargs do args[i], descs[i] = gen(0) end
   local r = rand(100)
   local obj = any_live()
+  in_use[1] = obj
+  for i = 1, nargs do
+    local t = type(args[i])
+    if t == "userdata" or t == "cdata" then in_use[#in_use + 1] = args[i] end
+  end
   if r <= 45 or obj == nil then
     local f = pick(functions)
     return f[1] .. "(" .. table.concat(descs, ", ") .. ")", function()
@@ -332,6 +416,7 @@ io.stderr:write(("fuzz_api: seed %d, %s s, under %s\n"):format(opts.seed, opts.s
                 is_jit and "LuaJIT" or _VERSION))
 while stats.calls < opts.calls and clock() - t0 < opts.seconds do
   stats.calls = stats.calls + 1
+  in_use = {}
   local desc, call = make_call()
   if log then log:write(stats.calls, "\t", desc, "\n"); log:flush() end
   if opts.verbose then io.stderr:write(stats.calls, "\t", desc, "\n") end
