@@ -28,10 +28,10 @@ local points = opts.grid * opts.grid
 local measure = dofile((arg[0]:match("^(.*)/") or ".") .. "/best_time.lua")
 local function best_time(fn) return measure(fn, opts["repeat"]) end
 
-local function engine(measure, threads)
+local function engine(what, threads)
   return best_time(function()
     return ms.sweep{objective = f, rule = "momentum", x0 = x0, steps = opts.steps, grid = grid,
-                    measure = measure, threads = threads, progress = false}
+                    measure = what, threads = threads, progress = false}
   end)
 end
 

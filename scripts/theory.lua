@@ -151,12 +151,12 @@ local runs = {
   {lr = opt.momentum.lr, beta = opt.momentum.beta, name = "momentum, optimal"},
 }
 local function predicted_rate(run)
-  local worst = 0
+  local slowest = 0
   for _, lambda in ipairs{opt.mu, opt.L} do
-    worst = math.max(worst, run.beta == 0 and A.gd_rate(run.lr, lambda)
-                            or A.radius(run.beta, run.lr, lambda))
+    slowest = math.max(slowest, run.beta == 0 and A.gd_rate(run.lr, lambda)
+                                or A.radius(run.beta, run.lr, lambda))
   end
-  return worst
+  return slowest
 end
 local pts = {}
 for i, run in ipairs(runs) do pts[i] = {lr = run.lr, beta = run.beta} end

@@ -75,9 +75,9 @@ local long = ms.sweep{objective = f, rule = "momentum", x0 = x0, steps = 2000, g
                       measure = "rate"}
 local fastest = long:best("rate")
 local opt = ms.analysis.optimal(f)
-print(("best rate over 2000 steps: eta = %.3f, beta = %.3f: %.4f per step; theory's optimum: eta = %.3f, beta = %.3f: %.4f")
-  :format(fastest.lr, fastest.beta, fastest.rate, opt.momentum.lr, opt.momentum.beta,
-          opt.momentum_rate))
+print(("best rate over 2000 steps: eta = %.3f, beta = %.3f: %.4f per step; " ..
+       "theory's optimum: eta = %.3f, beta = %.3f: %.4f"):format(
+  fastest.lr, fastest.beta, fastest.rate, opt.momentum.lr, opt.momentum.beta, opt.momentum_rate))
 if ms.plot.available() then
   local edge = {x = {}, y = {}, label = "eta = (1 + beta) / 2: x2 diverges beyond"}
   for i = 0, 19 do
