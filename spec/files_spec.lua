@@ -116,6 +116,20 @@ describe("writing a regular file", function()
     assert.equal(stat("%a", dir .. "/touched"), stat("%a", dir .. "/new.csv"))
   end)
 
+  it("refuses a file it may not write, though the folder would allow it", function()
+    if is_root then return pending("root may write any file") end
+    local path = dir .. "/read-only.csv"
+    h.write(path, "old")
+    assert(shell_ok("chmod 444 " .. h.shquote(path)))
+    for _, w in ipairs(writers()) do
+      local ok, err = pcall(w[2], path)
+      assert.is_false(ok, w[1])
+      assert.truthy(err:find("cannot write " .. path .. ": Permission denied", 1, true), err)
+    end
+    assert.equal("old", h.read(path))
+    assert.same({"read-only.csv"}, listing(dir))
+  end)
+
   it("keeps the owner of the file it replaces, as root", function()
     if not is_root then return pending("only root can give a file away") end
     local path = dir .. "/owned.csv"

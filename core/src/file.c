@@ -3,7 +3,8 @@
  *
  * A regular file (or a name not taken yet) is written into a temporary
  * file beside it and renamed over it only once everything is written: a
- * failure or a kill leaves the old file as it was.  A symbolic link is
+ * failure or a kill leaves the old file as it was; a file we may not
+ * write is refused, whatever its folder allows.  A symbolic link is
  * followed, so its target is replaced and the link stays; the new file
  * keeps the mode and owner of the one it replaces.  A character device
  * (/dev/null, a terminal) or a FIFO that a process reads is written in
@@ -184,6 +185,9 @@ static void unblock_sigpipe(ms_file *file) {
 static ms_status begin_replace(ms_file *file, const struct stat *old) {
   file->target = final_target(file->path);
   if (file->target == NULL) return cannot(file, errno);
+  /* a file its owner made read-only is not replaced behind their back,
+   * though the folder would allow it (as `echo > file` would refuse) */
+  if (old != NULL && access(file->target, W_OK) != 0) return cannot(file, errno);
   remove_stale_temps(file->target);
   size_t len = strlen(file->target);
   if ((file->tmp = malloc(len + sizeof TEMP_SUFFIX)) == NULL)
