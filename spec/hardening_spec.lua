@@ -151,7 +151,7 @@ describe("tables whose __len lies", function()
     local e = ms.analysis.eigen(liar({liar({2, 0}, huge), {0, 3}}, huge))
     assert.are.equal(2, #e)
     local R = ms.rule{name = "liar", state = liar({"v"}, huge),
-                      step = function(p, g, s) s.v:copy(g); p:sub(s.v) end}
+                      step = function(p, g, state) state.v:copy(g); p:sub(state.v) end}
     assert.are.equal(0, R{}:step(ms.vec{1}, {1})[1])
   end)
 end)
@@ -270,11 +270,14 @@ describe("an error value raised in a callback", function()
     assert.is_false(ok)
     assert.is_nil(err)
     ok, err = pcall(function() return raising(nil):value{1} end)
+    assert.is_false(ok)
     assert.is_nil(err)
     local t = {}
     ok, err = pcall(function() return raising(t):value{1} end)
+    assert.is_false(ok)
     assert.are.equal(t, err)
     ok, err = pcall(ms.trace, raising(true), ms.gd{lr = 0.1}, {x0 = {1}, steps = 2})
+    assert.is_false(ok)
     assert.are.equal(true, err)
   end)
 
@@ -282,6 +285,7 @@ describe("an error value raised in a callback", function()
     local t = {}
     local R = ms.rule{name = "thrower", hyper = {lr = 0.1}, step = function() error(t) end}
     local ok, err = pcall(ms.trace, ms.objective.quadratic{1}, R{}, {x0 = {1}, steps = 2})
+    assert.is_false(ok)
     assert.are.equal(t, err)
     ok, err = pcall(ms.trace, ms.objective.quadratic{1},
                     ms.gd{lr = function() error() end}, {x0 = {1}, steps = 2})

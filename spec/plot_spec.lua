@@ -502,7 +502,8 @@ describe("ms.plot", function()
       fig.layers[1].y = {1}
       assert.matches("layers%[1%].x has 2 numbers but layers%[1%].y has 1", err(fig))
       assert.matches("layers%[1%] must be a layer", err({layers = {{kind = "pie"}}}))
-      assert.matches("unknown option 'colour'", err({layers = {{kind = "curve", x = {1}, y = {1}, colour = "#000000"}}}))
+      assert.matches("unknown option 'colour'",
+                     err({layers = {{kind = "curve", x = {1}, y = {1}, colour = "#000000"}}}))
       assert.matches("key must be a position", err({layers = {}, key = "top; system('x')"}))
       assert.matches("expected a figure", err("figure"))
       assert.matches("unknown option 'files'", err({layers = {}}, {files = "x.svg"}))

@@ -82,9 +82,11 @@ describe("ms.model", function()
     assert.matches("use ms.model.logreg", h.error_of(ms.model.linreg, {features = 2, loss = "logistic"}))
     assert.matches("unknown option 'loss'", h.error_of(ms.model.logreg, {features = 2, loss = "mse"}))
     assert.matches("features must be an integer >= 1", h.error_of(ms.model.linreg, 0))
-    assert.matches("weight_std must be a finite number >= 0", h.error_of(ms.model.linreg, {features = 1, weight_std = -1}))
+    assert.matches("weight_std must be a finite number >= 0",
+                   h.error_of(ms.model.linreg, {features = 1, weight_std = -1}))
     assert.matches("params has 3 entries, expected 4", h.error_of(linreg.loss, linreg, data, {1, 2, 3}))
-    assert.matches("rows%[2%] is not an example %(1 .. 200%)", h.error_of(linreg.loss, linreg, data, {0, 0, 0, 0}, {1, 201}))
+    assert.matches("rows%[2%] is not an example %(1 .. 200%)",
+                   h.error_of(linreg.loss, linreg, data, {0, 0, 0, 0}, {1, 201}))
     assert.matches("the model takes 2 features but the data has 3",
                    h.error_of(ms.model.linreg(2).loss, ms.model.linreg(2), data, {0, 0, 0}))
   end)

@@ -111,7 +111,7 @@ describe("__gc and __close of an object in use", function()
     local r
     r = ms.rule{name = "closer", hyper = {lr = 0.5},
       step = function(p, g, s, h)
-        local c <close> = r
+        local closed_here <close> = r   -- luacheck: ignore 211
         p:axpy(-h.lr, g)
       end}{}
     local x = r:step(ms.vec{1}, {1})

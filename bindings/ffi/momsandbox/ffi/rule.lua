@@ -193,7 +193,7 @@ local function sethypers(d, opts, arg, fname)
 end
 
 --- Hyper-parameter i (1-based) of the rule: its schedule, or its value.
-local function hyper(d, i)
+local function hyper_value(d, i)
   local h = d.class.hyper[i]
   local s = d.sched[h.name]
   if s then return s end
@@ -209,7 +209,7 @@ local function label(d)
   if d.label_version == d.version then return d.label end
   local parts = {}
   for i, h in ipairs(d.class.hyper) do
-    local v = hyper(d, i)
+    local v = hyper_value(d, i)
     if schedule.record(v) then
       parts[#parts + 1] = h.name .. "=" .. tostring(v)
     elseif h.flag then
@@ -459,7 +459,7 @@ end
 function methods.hyper(r)
   local d = M.check(r, 1, "hyper")
   local t = {}
-  for i, h in ipairs(d.class.hyper) do t[h.name] = hyper(d, i) end
+  for i, h in ipairs(d.class.hyper) do t[h.name] = hyper_value(d, i) end
   return t
 end
 
@@ -483,7 +483,7 @@ function Rule.__index(r, key)
   if key == "steps" then return tonumber(C.ms_rule_steps(d.ptr)) end
   if key == "label" then return label(d) end
   local i = C.ms_rule_hyper_index(d.ptr, key)
-  if i >= 0 then return hyper(d, i + 1) end
+  if i >= 0 then return hyper_value(d, i + 1) end
   return nil
 end
 
