@@ -244,7 +244,7 @@ local skip = {util = true, plot = true, args = true, load = true, csv = true, wr
               mkdir = true, run = true, which = true, save = true}
 
 local functions = {}
-local function collect(t, prefix, depth)
+local function collect_functions(t, prefix, depth)
   local names = {}
   for k in pairs(t) do if type(k) == "string" then names[#names + 1] = k end end
   table.sort(names)   -- pairs' order differs between runs: keep the seed's meaning
@@ -252,7 +252,7 @@ local function collect(t, prefix, depth)
     local v = t[k]
     if not skip[k] then
       if type(v) == "function" then functions[#functions + 1] = {prefix .. k, v}
-      elseif type(v) == "table" and depth < 2 then collect(v, prefix .. k .. ".", depth + 1) end
+      elseif type(v) == "table" and depth < 2 then collect_functions(v, prefix .. k .. ".", depth + 1) end
     end
     local mt = getmetatable(v)
     if type(v) == "table" and type(mt) == "table" and type(rawget(mt, "__call")) == "function" then
@@ -260,7 +260,7 @@ local function collect(t, prefix, depth)
     end
   end
 end
-collect(ms, "ms.", 1)
+collect_functions(ms, "ms.", 1)
 
 local methods = {"abs", "add", "addcdiv", "addcmul", "axpby", "axpy", "best", "clamp", "clone",
   "column", "copy", "div", "dot", "eval", "evaluate", "fill", "grad", "heatmap", "hyper", "init",
