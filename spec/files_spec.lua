@@ -174,6 +174,8 @@ describe("writing a regular file", function()
     local stale, young, locked = path .. ".tmp-AbC123", path .. ".tmp-yoUng1", path .. ".tmp-lOcked"
     for _, p in ipairs{stale, young, locked} do h.write(p, "partial") end
     assert(shell_ok("touch -d '1 hour ago' " .. h.shquote(stale) .. " " .. h.shquote(locked)))
+    -- young: written the moment before, however slowly this machine runs
+    assert(shell_ok("touch -d '1 minute' " .. h.shquote(young)))
     -- a writer still at work holds the lock on its temporary file
     local marker = dir .. "/holding"
     assert(shell_ok("(flock " .. h.shquote(locked) .. " sh -c 'touch " .. h.shquote(marker) ..
@@ -229,13 +231,13 @@ describe("writing a special file", function()
     assert(shell_ok("(cat " .. h.shquote(fifo) .. " > " .. h.shquote(got) .. " &)"))
     -- refused at once until cat has opened its end
     local ok, err
-    for _ = 1, 250 do
+    for _ = 1, 1500 do
       ok, err = pcall(trace.csv, trace, fifo)
       if ok or not err:find("no process reads", 1, true) then break end
       h.run("sleep 0.02")
     end
     assert.is_true(ok, err)
-    assert(shell_ok("n=0; while [ ! -s " .. h.shquote(got) .. " ] && [ $n -lt 250 ]; do sleep 0.02; n=$((n+1)); done"))
+    assert(shell_ok("n=0; while [ ! -s " .. h.shquote(got) .. " ] && [ $n -lt 1500 ]; do sleep 0.02; n=$((n+1)); done"))
     assert.equal("fifo", stat("%F", fifo))
     assert.equal(CSV_HEAD, (h.read(got) or ""):sub(1, #CSV_HEAD))
   end)
