@@ -67,6 +67,24 @@ describe("Ctrl-C", function()
       ms.objective.rotated_quadratic{kappa = 100, dim = 4096}]])
   end)
 
+  it("stops the eigen-decomposition and Cholesky of a large matrix", function()
+    stops([[
+      local n, Q = 2000, {}   -- Jacobi sweeps of O(n^3): over a minute
+      for i = 1, n do
+        local row = {}
+        for j = 1, n do row[j] = (i == j and i or 0) + 1 end
+        Q[i] = row
+      end
+      local f = ms.objective.quadratic_form{Q = Q}   -- read before Ctrl-C comes
+      io.open("marker", "w"):close()
+      ms.analysis.eigen(f)]])
+    stops([[
+      -- (n^3 / 6 steps of Cholesky for a matrix that takes little to copy)
+      local f = ms.objective.quadratic(ms.vec(3000):fill(2))
+      io.open("marker", "w"):close()
+      ms.analysis.minimize(f)]])
+  end)
+
   it("stops training", function()
     stops([[
       local data = ms.data.synthetic{w = {2, -3.4}, b = 4.2, n = 1000, seed = 1}

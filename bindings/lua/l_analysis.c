@@ -166,6 +166,34 @@ static ms_lua_vec *checkquadratic(lua_State *L, int arg, size_t *n,
   return Q;
 }
 
+static int noop(lua_State *L) {
+  (void)L;
+  return 0;
+}
+
+/* A Ctrl-C that came while Q was read (n^2 numbers) is the interpreter's
+ * pending hook, which would raise only after minutes of O(n^3) work:
+ * raise it now (a call runs the hook). */
+static void raise_pending(lua_State *L) {
+  if (lua_gethook(L) != NULL && lua_gethookcount(L) == 1 &&
+      (lua_gethookmask(L) & LUA_MASKCOUNT)) {
+    lua_pushcfunction(L, noop);
+    lua_call(L, 0, 0);
+  }
+}
+
+/* The eigen-decomposition, O(n^3), with Ctrl-C reaching it; a failure
+ * other than an interrupt or memory is Q's (argument 1). */
+static void eigen(lua_State *L, const double *Q, size_t n, double *values,
+                  double *vectors) {
+  raise_pending(L);
+  ms_sigint_begin(0);
+  ms_status st = ms_eigen_symmetric(Q, n, values, vectors);
+  ms_sigint_end();
+  if (st == MS_EINTR || st == MS_ENOMEM) ms_lua_fail(L, st);
+  if (st != MS_OK) luaL_argerror(L, 1, ms_last_error());
+}
+
 /* ms.analysis.eigen(Q or f): the eigenvalues (ascending, a vec) and a
  * table of the unit eigenvectors (vecs), vectors[k] for values[k]. */
 static int l_eigen(lua_State *L) {
@@ -173,8 +201,7 @@ static int l_eigen(lua_State *L) {
   ms_lua_vec *Q = checkquadratic(L, 1, &n, NULL, NULL);
   ms_lua_vec *values = ms_lua_newvec(L, n);
   ms_lua_vec *vectors = ms_lua_newvec(L, n * n);
-  if (ms_eigen_symmetric(Q->x, n, values->x, vectors->x) != MS_OK)
-    return luaL_argerror(L, 1, ms_last_error());
+  eigen(L, Q->x, n, values->x, vectors->x);
   lua_pushvalue(L, -2);
   lua_createtable(L, (int)n, 0);
   for (size_t k = 0; k < n; k++) {
@@ -197,8 +224,7 @@ static int l_optimal(lua_State *L) {
     size_t n;
     ms_lua_vec *Q = checkquadratic(L, 1, &n, NULL, NULL);
     ms_lua_vec *values = ms_lua_newvec(L, n);
-    if (ms_eigen_symmetric(Q->x, n, values->x, NULL) != MS_OK)
-      return luaL_argerror(L, 1, ms_last_error());
+    eigen(L, Q->x, n, values->x, NULL);
     mu = values->x[0];
     L_ = values->x[n - 1];
     if (!(mu > 0))
@@ -242,8 +268,12 @@ static int l_minimize(lua_State *L) {
   double b, hmin;
   ms_lua_vec *Q = checkquadratic(L, 1, &n, &c, &b);
   ms_lua_vec *x = ms_lua_newvec(L, n);
-  if (ms_quadratic_minimize(Q->x, c ? c->x : NULL, b, n, x->x, &hmin) != MS_OK)
-    return luaL_argerror(L, 1, ms_last_error());
+  raise_pending(L);
+  ms_sigint_begin(0);   /* Cholesky, O(n^3) */
+  ms_status st = ms_quadratic_minimize(Q->x, c ? c->x : NULL, b, n, x->x, &hmin);
+  ms_sigint_end();
+  if (st == MS_EINTR || st == MS_ENOMEM) return ms_lua_fail(L, st);
+  if (st != MS_OK) return luaL_argerror(L, 1, ms_last_error());
   lua_pushnumber(L, hmin);
   return 2;
 }

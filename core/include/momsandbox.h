@@ -644,7 +644,8 @@ ms_status ms_momentum_optimal(double mu, double L, double *eta, double *beta,
                               double *rate);
 /* Eigenvalues (ascending) and, when vectors is not NULL, unit eigenvectors
  * of a symmetric n x n Q (row-major) by cyclic Jacobi rotations: row k of
- * vectors (n x n) belongs to values[k], its largest entry positive. */
+ * vectors (n x n) belongs to values[k], its largest entry positive.
+ * O(n^3) a sweep: both poll ms_interrupted (MS_EINTR). */
 ms_status ms_eigen_symmetric(const double *Q, size_t n, double *values,
                              double *vectors);
 /* The minimiser x = -Q^-1 c and minimum b + c'x / 2 (hmin may be NULL) of

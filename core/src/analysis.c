@@ -172,15 +172,19 @@ static ms_status jacobi(double *A, double *V, size_t n) {
     for (size_t p = 0; p < n; p++)
       for (size_t q = p + 1; q < n; q++) off += A[p * n + q] * A[p * n + q];
     if (off <= DBL_EPSILON * DBL_EPSILON * norm) return MS_OK;
-    for (size_t p = 0; p < n; p++)
+    for (size_t p = 0; p < n; p++) {
       for (size_t q = p + 1; q < n; q++)
         if (A[p * n + q] != 0) rotate(A, V, n, p, q);
+      ms_status st = ms_interrupted();   /* O(n^3) a sweep: Ctrl-C */
+      if (st != MS_OK) return st;
+    }
   }
   return ms_fail(MS_ENONFINITE, "Jacobi rotations did not converge");
 }
 
 ms_status ms_eigen_symmetric(const double *Q, size_t n, double *values,
                              double *vectors) {
+  ms_interrupt_clear();   /* before anything long: no Ctrl-C goes unseen */
   MS_NEED(values);
   ms_status st = ms_check_symmetric(Q, n);
   if (st != MS_OK) return st;
@@ -221,9 +225,11 @@ ms_status ms_eigen_symmetric(const double *Q, size_t n, double *values,
 }
 
 /* Q = L L' with L lower triangular (row-major): 0 when a pivot is not
- * positive, that is when Q is not positive definite. */
+ * positive, that is when Q is not positive definite; -1 when interrupted
+ * (it polls: O(n^3)). */
 static int cholesky(const double *Q, double *L, size_t n) {
   for (size_t j = 0; j < n; j++) {
+    if (ms_interrupted() != MS_OK) return -1;
     double d = Q[j * n + j] - ms_vec_dot(L + j * n, L + j * n, j);
     if (!(d > 0)) return 0;
     L[j * n + j] = sqrt(d);
@@ -263,6 +269,7 @@ static ms_status not_definite(const double *Q, size_t n) {
 
 ms_status ms_quadratic_minimize(const double *Q, const double *c, double b,
                                 size_t n, double *x, double *hmin) {
+  ms_interrupt_clear();   /* before anything long: no Ctrl-C goes unseen */
   MS_NEED(x);
   ms_status st = ms_check_symmetric(Q, n);
   if (st != MS_OK) return st;
@@ -276,9 +283,10 @@ ms_status ms_quadratic_minimize(const double *Q, const double *c, double b,
   double *L = ms_calloc(nn + n, sizeof *L), *r = L + nn;
   if (L == NULL)
     return ms_fail(MS_ENOMEM, "out of memory for a %zu x %zu matrix", n, n);
-  if (!cholesky(Q, L, n)) {
+  int ok = cholesky(Q, L, n);
+  if (ok <= 0) {
     free(L);
-    return not_definite(Q, n);
+    return ok < 0 ? MS_EINTR : not_definite(Q, n);
   }
   for (size_t i = 0; i < n; i++) x[i] = c != NULL ? -c[i] : 0;
   cholesky_solve(L, x, n);

@@ -123,12 +123,23 @@ local function quadratic(q, fname, want_cb)
   return Q, n, c, b
 end
 
+--- The engine's O(n^3) linear algebra fn(...) for fname, with Ctrl-C
+-- reaching it (it calls no Lua: LuaJIT's handler may run at once); a
+-- failure other than an interrupt or memory is Q's (argument 1).
+local function linalg(fname, fn, ...)
+  C.ms_sigint_begin(0)
+  local st = fn(...)
+  C.ms_sigint_end()
+  if st == C.MS_EINTR or st == C.MS_ENOMEM then core.check(st) end
+  if st ~= 0 then core.argerror(1, fname, core.last_error()) end
+end
+
 --- ms.analysis.eigen(Q or f): the eigenvalues (ascending, a vec) and a
 -- table of the unit eigenvectors (vecs), vectors[k] for values[k].
 function M.eigen(q)
   local Q, n = quadratic(q, "eigen")
   local values, vectors = vec.alloc(n), vec.alloc(n * n)
-  if C.ms_eigen_symmetric(Q.x, n, values.x, vectors.x) ~= 0 then core.argerror(1, "eigen", core.last_error()) end
+  linalg("eigen", C.ms_eigen_symmetric, Q.x, n, values.x, vectors.x)
   local list = {}
   for k = 0, n - 1 do list[k + 1] = vec.copy_of(vectors.x + k * n, n) end
   return values, list
@@ -145,7 +156,7 @@ function M.optimal(a, b)
   else
     local Q, n = quadratic(a, "optimal")
     local values = vec.alloc(n)
-    if C.ms_eigen_symmetric(Q.x, n, values.x, nil) ~= 0 then core.argerror(1, "optimal", core.last_error()) end
+    linalg("optimal", C.ms_eigen_symmetric, Q.x, n, values.x, nil)
     mu, L = values.x[0], values.x[n - 1]
     if not (mu > 0) then
       core.argerror(1, "optimal", ("Q is not positive definite (its smallest eigenvalue is %f): " ..
@@ -167,9 +178,7 @@ end
 function M.minimize(q)
   local Q, n, c, b = quadratic(q, "minimize", true)
   local x = vec.alloc(n)
-  if C.ms_quadratic_minimize(Q.x, c and c.x or nil, b, n, x.x, box) ~= 0 then
-    core.argerror(1, "minimize", core.last_error())
-  end
+  linalg("minimize", C.ms_quadratic_minimize, Q.x, c and c.x or nil, b, n, x.x, box)
   return x, box[0]
 end
 
