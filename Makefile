@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build run test bench clean
+.PHONY: all build run test check bench clean
 
 all: build
 
@@ -19,6 +19,10 @@ run: build
 # more under AddressSanitizer + UBSan.
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The quick round while working: everything but the sanitizer rerun.
+check: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -E '^sanitize\.'
 
 bench: build
 	for b in bench/*.lua; do $(BUILD)/momsandbox $$b || exit 1; done

@@ -10,8 +10,9 @@ cd "$(dirname "$0")"
 # lua-busted: specs   luajit: the FFI binding    gnuplot-nox: figures
 # libreadline-dev: line editing in the REPL
 # clang, libclang-rt-dev: libFuzzer, for the fuzz test of the data parser
+# lua-check: luacheck, the lint test of every Lua file
 PACKAGES="build-essential cmake lua5.4 liblua5.4-dev lua-busted luajit
-gnuplot-nox libreadline-dev clang libclang-rt-dev"
+gnuplot-nox libreadline-dev clang libclang-rt-dev lua-check"
 
 missing=""
 for p in $PACKAGES; do
