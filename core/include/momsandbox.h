@@ -455,7 +455,8 @@ typedef struct ms_data_opts {
 void ms_data_opts_init(ms_data_opts *opts);
 ms_status ms_data_load(const char *path, const ms_data_opts *opts,
                        ms_data **out);
-/* The same from size bytes of text; name stands for the file in messages. */
+/* The same from size bytes of text (NULL if size is 0); name stands for
+ * the file in messages (NULL: "data"). */
 ms_status ms_data_parse(const char *text, size_t size, const char *name,
                         const ms_data_opts *opts, ms_data **out);
 /* n examples from X (row-major n x d) and y, both copied; all finite. */
@@ -472,7 +473,7 @@ size_t ms_data_features(const ms_data *data);
 const double *ms_data_row(const ms_data *data, size_t i);  /* d features */
 double ms_data_label(const ms_data *data, size_t i);
 /* Column j (0 .. d-1: features, d: label) was standardised with mean and
- * std: returns 1 and fills them, or returns 0. */
+ * std: returns 1 and fills them (either may be NULL), or returns 0. */
 int ms_data_scaling(const ms_data *data, size_t j, double *mean, double *std);
 /* The header's name of column j (same numbering), or NULL. */
 const char *ms_data_name(const ms_data *data, size_t j);
@@ -739,7 +740,7 @@ ms_status ms_sweep_axis(ms_sweep *s, const char *name, const double *values,
 ms_status ms_sweep_range(ms_sweep *s, const char *name, double from,
                          double to, int64_t count, int log);
 /* Instead of axes: count points, row k holding the values of the names
- * (count x nnames, row-major). */
+ * (count x nnames, row-major; with nnames = 0 both may be NULL). */
 ms_status ms_sweep_points(ms_sweep *s, const char *const *names,
                           size_t nnames, const double *values, size_t count);
 /* The minimiser and minimum the measures refer to; by default the

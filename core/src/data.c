@@ -22,6 +22,7 @@
 #include "internal.h"
 
 void ms_data_opts_init(ms_data_opts *opts) {
+  if (opts == NULL) return;
   opts->header = 0;
   opts->label = -1;
   opts->label_name = NULL;
@@ -46,12 +47,16 @@ static ms_status data_new(size_t n, size_t d, ms_data **out) {
   *out = NULL;
   if (n == 0) return ms_fail(MS_EINVAL, "a data set needs at least one example");
   if (d == 0) return ms_fail(MS_EINVAL, "a data set needs at least one feature");
+  size_t cells, bytes;   /* n x d doubles: a product that must not wrap */
+  if (!ms_size_mul(n, d, &cells) || !ms_size_mul(cells, sizeof(double), &bytes))
+    return ms_fail(MS_ERANGE, "a data set of %zu examples of %zu features is "
+                              "too large", n, d);
   ms_data *data = ms_calloc(1, sizeof *data);
-  if (data != NULL && n <= SIZE_MAX / sizeof(double) / d) {
+  if (data != NULL) {
     data->n = n;
     data->d = d;
-    data->x = ms_big_alloc(n * d * sizeof(double));
-    data->y = ms_big_alloc(n * sizeof(double));
+    data->x = ms_big_alloc(bytes);
+    data->y = ms_big_alloc(n * sizeof(double));   /* n <= bytes / 8 */
   }
   if (data == NULL || data->x == NULL || data->y == NULL) {
     ms_data_free(data);
@@ -64,6 +69,10 @@ static ms_status data_new(size_t n, size_t d, ms_data **out) {
 
 ms_status ms_data_new(const double *X, const double *y, size_t n, size_t d,
                       ms_data **out) {
+  MS_NEED(out);
+  *out = NULL;
+  MS_NEED(X);
+  MS_NEED(y);
   ms_status st = data_new(n, d, out);
   if (st != MS_OK) return st;
   for (size_t i = 0; i < n; i++) {
@@ -86,7 +95,9 @@ ms_status ms_data_new(const double *X, const double *y, size_t n, size_t d,
 
 ms_status ms_data_synthetic(const double *w, size_t d, double b, double noise,
                             size_t n, uint64_t seed, ms_data **out) {
+  MS_NEED(out);
   *out = NULL;
+  MS_NEED(w);
   for (size_t j = 0; j < d; j++)
     if (!isfinite(w[j]))
       return ms_fail(MS_EINVAL, "w[%zu] is not finite", j + 1);
@@ -109,27 +120,29 @@ ms_status ms_data_synthetic(const double *w, size_t d, double b, double noise,
   return MS_OK;
 }
 
-size_t ms_data_len(const ms_data *data) { return data->n; }
-size_t ms_data_features(const ms_data *data) { return data->d; }
+/* A NULL data set reads as an empty one. */
+size_t ms_data_len(const ms_data *data) { return data ? data->n : 0; }
+size_t ms_data_features(const ms_data *data) { return data ? data->d : 0; }
 
 const double *ms_data_row(const ms_data *data, size_t i) {
-  return i < data->n ? data->x + i * data->d : NULL;
+  return data != NULL && i < data->n ? data->x + i * data->d : NULL;
 }
 
 double ms_data_label(const ms_data *data, size_t i) {
-  return i < data->n ? data->y[i] : NAN;
+  return data != NULL && i < data->n ? data->y[i] : NAN;
 }
 
 int ms_data_scaling(const ms_data *data, size_t j, double *mean,
                     double *std) {
-  if (data->scale == NULL || j > data->d) return 0;
-  *mean = data->scale[j];
-  *std = data->scale[data->d + 1 + j];
+  if (data == NULL || data->scale == NULL || j > data->d) return 0;
+  if (mean != NULL) *mean = data->scale[j];
+  if (std != NULL) *std = data->scale[data->d + 1 + j];
   return 1;
 }
 
 const char *ms_data_name(const ms_data *data, size_t j) {
-  return data->names != NULL && j <= data->d ? data->names[j] : NULL;
+  return data != NULL && data->names != NULL && j <= data->d ? data->names[j]
+                                                              : NULL;
 }
 
 /* ------------------------------------------------------------- parsing */
@@ -417,7 +430,7 @@ static ms_status build(parser *ps, const ms_data_opts *o, ms_data **out) {
    * in order, then the label. */
 #define MAP(j) ((j) == col ? d : (j) < col ? (j) : (j) - 1)
   if (o->standardize) {
-    if ((data->scale = ms_calloc(2 * w, sizeof(double))) == NULL)
+    if ((data->scale = ms_calloc(w, 2 * sizeof(double))) == NULL)
       return ms_fail(MS_ENOMEM, "out of memory");
     for (size_t j = 0; j < w && st == MS_OK; j++)
       st = standardize(ps, ps->vals, total, j, &data->scale[MAP(j)],
@@ -470,7 +483,9 @@ static ms_status parse(const char *text, size_t size, const char *name,
 
 ms_status ms_data_parse(const char *text, size_t size, const char *name,
                         const ms_data_opts *opts, ms_data **out) {
+  MS_NEED(out);
   *out = NULL;
+  if (text == NULL && size > 0) return ms_null(__func__, "text");
   char *copy = size < SIZE_MAX ? malloc(size + 1) : NULL;
   if (copy == NULL) return ms_fail(MS_ENOMEM, "out of memory");
   if (size > 0) memcpy(copy, text, size);
@@ -584,7 +599,9 @@ static ms_status read_file(const char *path, int64_t max_bytes, char **text,
 
 ms_status ms_data_load(const char *path, const ms_data_opts *opts,
                        ms_data **out) {
+  MS_NEED(out);
   *out = NULL;
+  MS_NEED(path);
   ms_data_opts o;
   ms_data_opts_init(&o);
   if (opts != NULL) o = *opts;

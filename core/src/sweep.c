@@ -69,7 +69,11 @@ static double now(void) {
 
 ms_status ms_sweep_new(ms_objective *obj, const ms_rule *rule,
                        const double *x0, size_t n, ms_sweep **out) {
+  MS_NEED(out);
   *out = NULL;
+  MS_NEED(obj);
+  MS_NEED(rule);
+  MS_NEED(x0);
   ms_status st = ms_check_start(obj, x0, n);
   if (st != MS_OK) return st;
   ms_sweep *s = ms_calloc(1, sizeof *s);
@@ -175,6 +179,9 @@ static ms_status drop_axis(ms_sweep *s, ms_status st) {
 
 ms_status ms_sweep_axis(ms_sweep *s, const char *name, const double *values,
                         size_t count) {
+  MS_NEED(s);
+  MS_NEED(name);
+  MS_NEED(values);
   axis *ax;
   ms_status st = check_grid_kind(s);
   if (st == MS_OK && count == 0)
@@ -192,6 +199,8 @@ ms_status ms_sweep_axis(ms_sweep *s, const char *name, const double *values,
 
 ms_status ms_sweep_range(ms_sweep *s, const char *name, double from,
                          double to, int64_t count, int log) {
+  MS_NEED(s);
+  MS_NEED(name);
   ms_status st = check_grid_kind(s);
   if (st != MS_OK) return st;
   if (!isfinite(from) || !isfinite(to))
@@ -233,16 +242,28 @@ ms_status ms_sweep_range(ms_sweep *s, const char *name, double from,
 
 ms_status ms_sweep_points(ms_sweep *s, const char *const *names,
                           size_t nnames, const double *values, size_t count) {
+  MS_NEED(s);
+  if (nnames > 0) {   /* no names: no values either, NULL is empty */
+    MS_NEED(names);
+    MS_NEED(values);
+  }
   if (s->naxes > 0 || s->points != NULL)
     return ms_fail(MS_EINVAL, "the sweep has %s: no explicit points too",
                    s->points ? "points already" : "axes");
   if (count == 0) return ms_fail(MS_EINVAL, "no points");
-  if (nnames > 0 && count > SIZE_MAX / sizeof(double) / nnames)
-    return ms_fail(MS_ERANGE, "too many points");
+  size_t cells;   /* count x nnames values: a product that must not wrap */
+  if (!ms_size_mul(count, nnames, &cells) ||
+      cells > SIZE_MAX / sizeof(double))
+    return ms_fail(MS_ERANGE, "%zu points of %zu values each are too many",
+                   count, nnames);
   ms_status st = MS_OK;
   for (size_t a = 0; a < nnames && st == MS_OK; a++) {
     axis *ax;
     size_t bad;
+    if (names[a] == NULL) {
+      st = ms_fail(MS_EINVAL, "ms_sweep_points: names[%zu] is NULL", a + 1);
+      break;
+    }
     if ((st = add_axis(s, names[a], &ax)) != MS_OK) break;
     if ((st = check_values(s, ax, values + a, count, nnames, &bad)) != MS_OK) {
       char detail[512];
@@ -250,20 +271,20 @@ ms_status ms_sweep_points(ms_sweep *s, const char *const *names,
       st = ms_fail(st, "point %zu: %s", bad + 1, detail);
     }
   }
-  if (st == MS_OK && (s->points = ms_calloc(count * (nnames ? nnames : 1),
-                                            sizeof(double))) == NULL)
+  if (st == MS_OK && (s->points = ms_calloc(cells, sizeof(double))) == NULL)
     st = ms_fail(MS_ENOMEM, "out of memory for %zu points", count);
   if (st != MS_OK) {
     while (s->naxes > 0) drop_axis(s, st);
     return st;
   }
-  ms_vec_copy(s->points, values, count * nnames);
+  ms_vec_copy(s->points, values, cells);
   s->npoints = (int64_t)count;
   return MS_OK;
 }
 
 ms_status ms_sweep_target(ms_sweep *s, const double *xstar,
                           const double *fstar) {
+  MS_NEED(s);
   if (xstar != NULL) {
     if (!ms_vec_isfinite(xstar, s->n))
       return ms_fail(MS_EINVAL, "x* must be finite");
@@ -300,42 +321,47 @@ static int64_t grid_total(const ms_sweep *s, double *exact) {
   return total > 4611686018427387904.0 ? -1 : (int64_t)total;
 }
 
+/* A NULL sweep reads as an empty one. */
 int64_t ms_sweep_total(const ms_sweep *s) {
   double exact;
-  return grid_total(s, &exact);
+  return s != NULL ? grid_total(s, &exact) : 0;
 }
 
 double ms_sweep_value(const ms_sweep *s, int64_t i, size_t a) {
-  if (a >= s->naxes || i < 0 || i >= ms_sweep_total(s)) return NAN;
+  if (s == NULL || a >= s->naxes || i < 0 || i >= ms_sweep_total(s)) return NAN;
   if (s->points != NULL) return s->points[i * (int64_t)s->naxes + (int64_t)a];
   for (size_t b = 0; b < a; b++) i /= s->axes[b].count;
   return axis_value(&s->axes[a], i % s->axes[a].count);
 }
 
-const ms_rule *ms_sweep_rule(const ms_sweep *s) { return s->rule; }
-int64_t ms_sweep_first(const ms_sweep *s) { return s->first; }
-int64_t ms_sweep_count(const ms_sweep *s) { return s->res ? s->count : 0; }
-size_t ms_sweep_naxes(const ms_sweep *s) { return s->naxes; }
-const ms_sweep_result *ms_sweep_results(const ms_sweep *s) { return s->res; }
-int ms_sweep_measures(const ms_sweep *s) { return s->measures; }
-int ms_sweep_was_fast(const ms_sweep *s) { return s->fast; }
-int ms_sweep_threads(const ms_sweep *s) { return s->threads; }
-double ms_sweep_seconds(const ms_sweep *s) { return s->seconds; }
+const ms_rule *ms_sweep_rule(const ms_sweep *s) { return s ? s->rule : NULL; }
+int64_t ms_sweep_first(const ms_sweep *s) { return s ? s->first : 0; }
+int64_t ms_sweep_count(const ms_sweep *s) {
+  return s != NULL && s->res != NULL ? s->count : 0;
+}
+size_t ms_sweep_naxes(const ms_sweep *s) { return s ? s->naxes : 0; }
+const ms_sweep_result *ms_sweep_results(const ms_sweep *s) {
+  return s ? s->res : NULL;
+}
+int ms_sweep_measures(const ms_sweep *s) { return s ? s->measures : 0; }
+int ms_sweep_was_fast(const ms_sweep *s) { return s ? s->fast : 0; }
+int ms_sweep_threads(const ms_sweep *s) { return s ? s->threads : 0; }
+double ms_sweep_seconds(const ms_sweep *s) { return s ? s->seconds : NAN; }
 
 const char *ms_sweep_axis_name(const ms_sweep *s, size_t a) {
-  return a < s->naxes ? s->axes[a].name : NULL;
+  return s != NULL && a < s->naxes ? s->axes[a].name : NULL;
 }
 
 int64_t ms_sweep_axis_len(const ms_sweep *s, size_t a) {
-  return a < s->naxes ? s->axes[a].count : 0;
+  return s != NULL && a < s->naxes ? s->axes[a].count : 0;
 }
 
 double ms_sweep_axis_value(const ms_sweep *s, size_t a, int64_t k) {
-  return a < s->naxes ? axis_value(&s->axes[a], k) : NAN;
+  return s != NULL && a < s->naxes ? axis_value(&s->axes[a], k) : NAN;
 }
 
 int ms_sweep_axis_log(const ms_sweep *s, size_t a) {
-  return a < s->naxes && s->axes[a].log;
+  return s != NULL && a < s->naxes && s->axes[a].log;
 }
 
 /* "lr=0.1, beta=0.5", for messages about point i. */
@@ -520,10 +546,14 @@ static ms_status general_init(job *j, general_work *w) {
   size_t n = j->s->n;
   memset(w, 0, sizeof *w);
   w->sc.inner = w->obj = j->s->obj;
+  size_t cells;   /* x, g and y: 3 n, a product that must not wrap */
+  if (!ms_size_mul(3, n, &cells))
+    return ms_fail(MS_ERANGE, "the work space of dimension %zu is too large",
+                   n);
   ms_status st = ms_rule_clone(j->s->rule, &w->rule);
   if (st == MS_OK && j->scaled)
     st = ms_objective_new(n, scaled_fn, 1, &w->sc, NULL, &w->obj);
-  if (st == MS_OK && (w->x = ms_calloc(3 * n, sizeof(double))) == NULL)
+  if (st == MS_OK && (w->x = ms_calloc(cells, sizeof(double))) == NULL)
     st = ms_fail(MS_ENOMEM, "out of memory");
   if (st != MS_OK) {
     if (w->obj == NULL) w->obj = w->sc.inner;   /* ms_objective_new failed */
@@ -648,10 +678,16 @@ static void work(job *j, int on_caller) {
   double *buf = NULL;
   ms_status st;
   if (j->fast) {
-    size_t nh = (size_t)ms_rule_class_of(s->rule)->nhyper;
-    fw = ms_fast_work_new(&j->fs, (size_t)j->unit);
-    buf = ms_calloc(3 * (size_t)j->unit + nh, sizeof *buf);
-    st = fw && buf ? MS_OK : ms_fail(MS_ENOMEM, "out of memory");
+    size_t nh = (size_t)ms_rule_class_of(s->rule)->nhyper, cells;
+    /* beta, eta and scale of each lane, then h: 3 unit + nh */
+    if (!ms_size_mul(3, (size_t)j->unit, &cells) || cells > SIZE_MAX - nh) {
+      st = ms_fail(MS_ERANGE, "the work space of %lld lanes is too large",
+                   (long long)j->unit);
+    } else {
+      fw = ms_fast_work_new(&j->fs, (size_t)j->unit);
+      buf = ms_calloc(cells + nh, sizeof *buf);
+      st = fw && buf ? MS_OK : ms_fail(MS_ENOMEM, "out of memory");
+    }
   } else if ((st = general_init(j, &gw)) != MS_OK) {
     job_fail(j, st);
     return;
@@ -786,6 +822,7 @@ static double thread_bytes(const job *j) {
 }
 
 void ms_sweep_opts_init(ms_sweep_opts *opts) {
+  if (opts == NULL) return;
   memset(opts, 0, sizeof *opts);
   opts->steps = 100;
   opts->measures = MS_MEASURE_LOSS;
@@ -897,6 +934,7 @@ static void plan_units(job *j, int threads) {
 }
 
 ms_status ms_sweep_run(ms_sweep *s, const ms_sweep_opts *opts) {
+  MS_NEED(s);
   ms_sweep_opts o;
   ms_sweep_opts_init(&o);
   if (opts != NULL) o = *opts;
@@ -989,6 +1027,8 @@ static void put_name(FILE *fp, const char *name) {
 
 ms_status ms_sweep_write_csv(const ms_sweep *s, const char *path,
                              int header) {
+  MS_NEED(s);
+  MS_NEED(path);
   if (s->res == NULL) return ms_fail(MS_EINVAL, "the sweep has not run");
   ms_file file;
   ms_status st = ms_file_begin(path, &file);

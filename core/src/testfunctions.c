@@ -47,8 +47,11 @@ static ms_status rosenbrock_fn(void *ctx, const double *x, size_t n,
 
 ms_status ms_objective_rosenbrock(double a, double b, size_t dim,
                                   ms_objective **out) {
+  MS_NEED(out);
   *out = NULL;
   if (dim < 2) return ms_fail(MS_EINVAL, "Rosenbrock needs dim >= 2");
+  if (dim > SIZE_MAX / sizeof(double))   /* x itself could not exist */
+    return ms_fail(MS_ERANGE, "dimension %zu is too large", dim);
   if (!isfinite(a) || !isfinite(b))
     return ms_fail(MS_EINVAL, "a and b must be finite");
   rosenbrock *r = ms_calloc(1, sizeof *r);
@@ -274,6 +277,7 @@ static ms_status rotate(double *Q, const double *R, const double *lambda,
 ms_status ms_objective_rotated_quadratic(double kappa, size_t dim,
                                          double angle, uint64_t seed,
                                          ms_objective **out) {
+  MS_NEED(out);
   *out = NULL;
   if (dim < 2) return ms_fail(MS_EINVAL, "dim must be >= 2");
   if (dim > 4096) return ms_fail(MS_ERANGE, "dim must be <= 4096");
@@ -281,7 +285,10 @@ ms_status ms_objective_rotated_quadratic(double kappa, size_t dim,
     return ms_fail(MS_EINVAL, "kappa must be >= 1, got %g", kappa);
   if (!isfinite(angle)) return ms_fail(MS_EINVAL, "angle must be finite");
   /* R, then the work space of random_orthogonal, where Q goes after */
-  double *R = ms_calloc(2 * dim * dim + 2 * dim, sizeof *R);
+  size_t dd;   /* R and Q (dim x dim each), lambda and tau (dim each) */
+  if (!ms_size_mul(dim, dim, &dd) || dd > (SIZE_MAX - 2 * dim) / 2)
+    return ms_fail(MS_ERANGE, "the matrices of dim = %zu are too large", dim);
+  double *R = ms_calloc(2 * dd + 2 * dim, sizeof *R);
   if (R == NULL) return ms_fail(MS_ENOMEM, "out of memory");
   double *Q = R + dim * dim, *lambda = Q + dim * dim, *tau = lambda + dim;
   ms_status st = MS_OK;

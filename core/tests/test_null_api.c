@@ -36,10 +36,10 @@ enum { CALL_SECONDS = 30 };   /* a call taking longer hangs */
 
 /* Functions of files whose NULL checks are still to come: a failure there
  * is listed, not counted.  Remove a name once its function passes (the
- * test says so), and a family ("ms_data_*") once all of it does. */
+ * test says so), and a family ("ms_data_*") once all of it does.  None is
+ * left: the NULL keeps the array from being empty, which C does not allow. */
 static const char *const pending[] = {
-  "ms_data_*", "ms_sweep_*",
-  "ms_objective_rosenbrock", "ms_objective_rotated_quadratic",
+  NULL,
 };
 
 /* Pointer parameters the header allows to be NULL ("function:param"). */
@@ -56,7 +56,8 @@ static const char *const optional[] = {
   "ms_eigen_symmetric:vectors",
   "ms_quadratic_minimize:c", "ms_quadratic_minimize:hmin",
   "ms_sweep_target:xstar", "ms_sweep_target:fstar", "ms_sweep_run:opts",
-  "ms_data_load:opts", "ms_data_parse:opts", "ms_run:input",
+  "ms_data_load:opts", "ms_data_parse:opts", "ms_data_parse:name",
+  "ms_data_scaling:mean", "ms_data_scaling:std", "ms_run:input",
 };
 
 static const char sentinel[] = "(no message)";
@@ -64,6 +65,7 @@ static const char sentinel[] = "(no message)";
 /* 1 when pending[] names the function, 2 when it names its family. */
 static int is_pending(const char *name) {
   for (size_t i = 0; i < sizeof pending / sizeof *pending; i++) {
+    if (pending[i] == NULL) continue;
     size_t len = strlen(pending[i]);
     if (pending[i][len - 1] == '*') {
       if (strncmp(name, pending[i], len - 1) == 0) return 2;
@@ -488,6 +490,28 @@ static void test_wrapping_sizes(void) {
   double err;
   size_t index;
   CHECK_STATUS(ms_objective_gradcheck(obj, lambda, &err, &index), MS_ERANGE);
+  ms_objective_free(obj);
+
+  /* a data set of n x d doubles: the product wraps, X is never read */
+  data = (ms_data *)&data;
+  CHECK_STATUS(ms_data_new(X, y, SIZE_MAX / 4, 8, &data), MS_ERANGE);
+  CHECK(data == NULL);
+  CHECK_ERROR_HAS("4611686018427387903 examples");
+  /* explicit points of a sweep: count x nnames wraps to 0 */
+  ms_sweep *s;
+  double x0[2] = {1, 1}, lam[2] = {1, 2};
+  const char *names[2] = {"lr", "beta"};
+  CHECK_OK(ms_objective_quadratic(lam, 2, &obj));
+  CHECK_STATUS(ms_sweep_new(obj, NULL, x0, 2, &s), MS_EINVAL);
+  CHECK_ERROR_HAS("ms_sweep_new: rule is NULL");
+  CHECK_OK(ms_rule_new(ms_rule_class_find("momentum"), &r));
+  CHECK_OK(ms_sweep_new(obj, r, x0, 2, &s));
+  CHECK_STATUS(ms_sweep_points(s, names, 2, lam, SIZE_MAX / 2 + 1), MS_ERANGE);
+  CHECK_ERROR_HAS("9223372036854775808 points");
+  CHECK(ms_sweep_naxes(s) == 0);   /* nothing added */
+  CHECK_OK(ms_sweep_points(s, names, 2, (const double[]){0.1, 0.5}, 1));
+  ms_sweep_free(s);
+  ms_rule_free(r);
   ms_objective_free(obj);
 }
 
