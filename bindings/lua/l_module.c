@@ -1,5 +1,5 @@
 /*
- * momsandbox.c -- luaopen_momsandbox and the helpers every part of the
+ * l_module.c -- luaopen_momsandbox and the helpers every part of the
  * binding shares: classes, option tables, and the path of an error raised
  * inside a Lua callback back to the caller.
  */

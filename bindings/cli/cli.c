@@ -1,5 +1,5 @@
 /*
- * momsandbox.c -- the `momsandbox` command: Lua 5.4's stand-alone
+ * cli.c -- the `momsandbox` command: Lua 5.4's stand-alone
  * interpreter with the momsandbox module preloaded as the global `ms`.
  *
  * It follows the `lua` program (options, the `arg` table, LUA_INIT, exit
