@@ -187,7 +187,8 @@ if(NOT MS_SANITIZE)
   add_test(NAME sanitize.suite
     COMMAND ${CMAKE_COMMAND} -DSRC=${CMAKE_SOURCE_DIR} -DBIN=${MS_ASAN_DIR}
             -P ${CMAKE_SOURCE_DIR}/cmake/run_sanitized.cmake)
-  # about 25 minutes on two cores: the build, then every test at a third
-  # of its speed, luajit and what it starts under LD_PRELOAD's ASan runtime
+  # a few minutes on an idle two-core machine, but five times that and
+  # more when the machine is busy: luajit and what it starts (gnuplot too)
+  # run under LD_PRELOAD's ASan runtime
   set_tests_properties(sanitize.suite PROPERTIES TIMEOUT 3600 RUN_SERIAL ON)
 endif()
