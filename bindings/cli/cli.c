@@ -493,12 +493,21 @@ static int loadline(lua_State *L) {
   return status;
 }
 
-/* Print the results on the stack with the global print, as lua does. */
+/* Print the results on the stack as lua does, but drawn for a person
+ * (momsandbox.show: tables with their contents, long ones and vectors
+ * elided). */
 static void print_results(lua_State *L) {
   int n = lua_gettop(L);
   if (n == 0) return;
   luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
-  lua_getglobal(L, "print");
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "momsandbox.show");
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, "print") == LUA_TFUNCTION) {
+    lua_remove(L, -2);
+  } else {   /* the module is gone: the global print will do */
+    lua_settop(L, n);
+    lua_getglobal(L, "print");
+  }
   lua_insert(L, 1);
   if (lua_pcall(L, n, 0, 0) != LUA_OK) {
     lua_pushfstring(L, "error calling 'print' (%s)", lua_tostring(L, -1));

@@ -39,7 +39,7 @@ for _, part in ipairs{"core", "vec", "objective", "schedule", "rule", "trace", "
   preload("momsandbox.ffi." .. part, here .. "/momsandbox/ffi/" .. part .. ".lua")
 end
 local shared = {}   -- short name -> module name: ms.plot loads on first use
-for _, part in ipairs{"plot", "gnuplot", "args"} do
+for _, part in ipairs{"plot", "gnuplot", "args", "show"} do
   local path = here .. "/../../lua/momsandbox/" .. part .. ".lua"
   preload("momsandbox." .. part, exists(path) and path or here .. "/momsandbox/" .. part .. ".lua")
   shared[part] = "momsandbox." .. part

@@ -284,6 +284,22 @@ describe("momsandbox CLI", function()
       assert.matches("^stdin:1: boom\nstack traceback:", err)
     end)
 
+    it("shows tables with their contents and elides long ones, vectors too", function()
+      local input = table.concat({
+        "ms.momentum{lr = 0.1}:hyper()", "ms.vec.linspace(1, 1e6, 1e6)",
+        "local t = {} for i = 1, 50 do t[i] = i end return t",
+        "ms.plot.lines{series = {{y = {1, 2}}}, size = {30, 8}}", "'x'", ""}, "\n")
+      local out, _, code = run({"-i"}, {stdin = input})
+      assert.are.equal(0, code)
+      assert.matches("> {beta = 0.9, lr = 0.1}\n", out, 1, true)
+      assert.matches("> vec{1, 2, 3, …, 1000000} (1000000)\n", out, 1, true)
+      assert.matches("> {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, … (50 items)}\n", out, 1, true)
+      assert.is_nil(out:find("table: 0x", 1, true))
+      -- a text plot, then the next prompt: no nil after it
+      assert.matches("\n\n> x\n", out, 1, true)
+      assert.is_nil(out:find("nil", 1, true))
+    end)
+
     it("runs the hint of its banner", function()
       local out = run({"-i"}, {stdin = "ms.trace(ms.objective.quadratic{0.2, 4}, " ..
                                        "ms.momentum{lr=0.6, beta=0.5}, {x0={-5,-2}})\n"})
