@@ -45,12 +45,8 @@ static int report(lua_State *L, int status) {
   return status;
 }
 
-static void print_usage(const char *badoption) {
-  int needs_arg = badoption[1] == 'e' || badoption[1] == 'l';
-  fprintf(stderr, needs_arg ? "%s: '%s' needs an argument\n"
-                            : "%s: unrecognized option '%s'\n",
-          progname, badoption);
-  fprintf(stderr,
+static void usage(FILE *out) {
+  fprintf(out,
           "usage: %s [options] [script [args]]\n"
           "Available options are:\n"
           "  -e stat   execute string 'stat'\n"
@@ -60,9 +56,31 @@ static void print_usage(const char *badoption) {
           "  -v        show version information\n"
           "  -E        ignore environment variables\n"
           "  -W        turn warnings on\n"
+          "  -h        show this help (also --help)\n"
           "  --        stop handling options\n"
           "  -         stop handling options and execute stdin\n",
           progname);
+}
+
+static void print_usage(const char *badoption) {
+  int needs_arg = badoption[1] == 'e' || badoption[1] == 'l';
+  fprintf(stderr, needs_arg ? "%s: '%s' needs an argument\n"
+                            : "%s: unrecognized option '%s'\n",
+          progname, badoption);
+  usage(stderr);
+}
+
+/* -h, --help: what the command takes, and where to go on from there. */
+static void print_help(void) {
+  printf("%s %s: Lua 5.4 with the momsandbox module as the global `ms`\n"
+         "(momentum methods of d2l.ai 11.6: objectives, rules, schedules, traces,\n"
+         "training, theory, figures).\n\n", progname, ms_version());
+  usage(stdout);
+  printf("\nWithout a script it starts a REPL (line editing, history, completion).\n"
+         "Try: momsandbox scripts/trace2d.lua, or in the REPL:\n"
+         "  ms.trace(ms.objective.quadratic{0.2, 4}, ms.momentum{lr=0.6, beta=0.5},"
+         " {x0={-5,-2}})\n"
+         "Scripts take --help too. The API is described in README.md.\n");
 }
 
 static void print_version(void) {
@@ -200,7 +218,8 @@ static int handle_script(lua_State *L, char **argv) {
 
 /* ----------------------------------------------------------- options */
 
-enum { HAS_ERROR = 1, HAS_I = 2, HAS_V = 4, HAS_E = 8, HAS_NOENV = 16 };
+enum { HAS_ERROR = 1, HAS_I = 2, HAS_V = 4, HAS_E = 8, HAS_NOENV = 16,
+       HAS_HELP = 32 };
 
 /* Check the options and find the script: *script is its index, argc when
  * there is none, or the bad option's index when HAS_ERROR is returned. */
@@ -210,6 +229,7 @@ static int collect_args(int argc, char **argv, int *script) {
     const char *opt = argv[i];
     *script = i;
     if (opt[1] == '\0') return flags;   /* "-": the script is stdin */
+    if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) return HAS_HELP;
     if (opt[1] == 'e' || opt[1] == 'l') {   /* an argument, glued or next */
       if (opt[1] == 'e') flags |= HAS_E;
       if (opt[2] == '\0' && (++i >= argc || argv[i][0] == '-'))
@@ -563,6 +583,11 @@ static int l_main(lua_State *L) {
   if (flags == HAS_ERROR) {
     print_usage(argv[script]);
     return 0;
+  }
+  if (flags == HAS_HELP) {
+    print_help();
+    lua_pushboolean(L, 1);
+    return 1;
   }
   if (flags & HAS_V) print_version();
   if (flags & HAS_NOENV) {   /* tells package to ignore LUA_PATH/LUA_CPATH */

@@ -169,6 +169,20 @@ describe("momsandbox CLI", function()
         assert.matches(args[1], err, 1, true)
       end
     end)
+
+    it("prints its help for -h and --help, and leaves a script's --help to the script", function()
+      for _, args in ipairs{{"-h"}, {"--help"}, {"-v", "--help"}} do
+        local out, err, code = run(args)
+        assert.are.equal(0, code)
+        assert.are.equal("", err)
+        assert.matches("Lua 5.4 with the momsandbox module as the global `ms`", out, 1, true)
+        assert.matches("usage: .*%[options%] %[script %[args%]%]", out)
+        assert.matches("-h        show this help (also --help)", out, 1, true)
+      end
+      local out, _, code = run({"scripts/trace2d.lua", "--help"})
+      assert.are.equal(0, code)
+      assert.matches("^usage: momsandbox scripts/trace2d.lua %[options%]", out)
+    end)
   end)
 
   describe("the module", function()
