@@ -323,9 +323,23 @@ static void add_matches(lua_State *L, const char *text, const char *word) {
   }
 }
 
+/* Replace the __index function at the top by the table of methods it
+ * looks names up in (its first upvalue, as the module's classes have it),
+ * or by nil. */
+static void methods_of_index(lua_State *L) {
+  if (lua_type(L, -1) != LUA_TFUNCTION || lua_getupvalue(L, -1, 1) == NULL) {
+    lua_pushnil(L);
+  } else if (!lua_istable(L, -1)) {
+    lua_pop(L, 1);
+    lua_pushnil(L);
+  }
+  lua_remove(L, -2);
+}
+
 /* The completions of text: walk its dotted (or colon) prefix from _G,
  * then list the matching names of the last table and of the tables
- * reachable through __index (readline drops the duplicates). */
+ * reachable through __index, a table or the methods table of the
+ * module's objects (readline drops the duplicates). */
 static int l_completions(lua_State *L) {
   const char *text = luaL_checkstring(L, 1);
   const char *word = text, *sep;
@@ -340,7 +354,10 @@ static int l_completions(lua_State *L) {
   }
   for (int depth = 0; depth < 8; depth++) {   /* bound __index cycles */
     if (lua_istable(L, 3)) add_matches(L, text, word);
-    if (luaL_getmetafield(L, 3, "__index") != LUA_TTABLE) break;
+    int t = luaL_getmetafield(L, 3, "__index");
+    if (t == LUA_TFUNCTION) methods_of_index(L);
+    else if (t == LUA_TNIL) break;
+    if (!lua_istable(L, -1)) break;
     lua_replace(L, 3);
   }
   lua_settop(L, 2);
@@ -535,11 +552,25 @@ static void print_results(lua_State *L) {
   }
 }
 
+/* Load the parts of ms that load on first use (ms.plot, ms.args, ...),
+ * so that completion finds their names before the user has touched
+ * them; a part that fails to load is simply left for later. */
+static int l_load_parts(lua_State *L) {
+  lua_getglobal(L, "ms");
+  for (const ms_lua_part *p = ms_lua_parts; p->module != NULL; p++) {
+    lua_getfield(L, -1, p->module + strlen("momsandbox."));
+    lua_pop(L, 1);
+  }
+  return 0;
+}
+
 static void doREPL(lua_State *L) {
   const char *saved = progname;
   progname = NULL;   /* errors at the prompt need no program name */
   globalL = L;
   init_readline();
+  lua_pushcfunction(L, l_load_parts);
+  if (lua_pcall(L, 0, 0, 0) != LUA_OK) lua_pop(L, 1);
   printf("ms.* is loaded; try: ms.trace(ms.objective.quadratic{0.2, 4}, "
          "ms.momentum{lr=0.6, beta=0.5}, {x0={-5,-2}})\n");
   /* Between prompts too (while a line compiles, say) Ctrl-C must not

@@ -374,6 +374,15 @@ describe("momsandbox CLI", function()
       assert.matches("> t.hello\n7\n", out, 1, true)
     end)
 
+    it("completes the methods of objects and the parts of ms not used yet", function()
+      local out = pty([[printf 'zz_f = ms.objective.quadratic{1}\nzz_f:numg\t{1}\n]] ..
+                      [[zz_v = ms.vec{3}\nzz_v:nor\t()\nms.plot.trace2\t == nil\n\004']],
+                      {MOMSANDBOX_HISTORY = tmpdir .. "/h"})
+      assert.matches("> zz_f:numgrad{1}\n", out, 1, true)
+      assert.matches("> zz_v:norm()\n3.0\n", out, 1, true)
+      assert.matches("> ms.plot.trace2d == nil\nfalse\n", out, 1, true)
+    end)
+
     it("drops the input on Ctrl-C and goes on", function()
       local out, code = pty([[sleep 1; printf 'for i = 1, 3 do\n'; sleep 1; printf '\003';
                               sleep 1; printf 'print(\047still here\047)\n\004']],
