@@ -168,7 +168,13 @@ function M.script(figure)
     local r = figure[axis .. "range"]
     if r then body[#body + 1] = range(axis == "z" and "cb" or axis, r) end
   end
-  if figure.logy then body[#body + 1] = "set logscale y" end
+  if figure.logy then
+    -- ticks labelled 0.001, 1e-05 (not 0.000010), without the minor
+    -- ticks that turn dozens of decades into a black comb
+    for _, cmd in ipairs{"set logscale y", "set format y '%g'", "set mytics 1"} do
+      body[#body + 1] = cmd
+    end
+  end
   body[#body + 1] = key_command(figure.key or "top right", has_labels)
   for _, cmd in ipairs(figure.gnuplot or {}) do body[#body + 1] = cmd end
   body[#body + 1] = "plot " .. table.concat(plots, ", \\\n     ")
