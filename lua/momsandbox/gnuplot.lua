@@ -145,12 +145,13 @@ function layers.curve(l, i, body)
 end
 
 -- The legend: where the figure put it, boxed when inside the plot so that
--- it hides what lies under it.
+-- it hides what lies under it, with room to spare around the text (PNG's
+-- fonts are wider than gnuplot reckons).
 local function key_command(key, has_labels)
   if not has_labels or key == "off" then return "unset key" end
   local inside = not (key:find("below") or key:find("above") or key:find("outside"))
   return "set key " .. key .. " Left reverse samplen 2" ..
-         (inside and " opaque box lc rgb '#d0d0d0'" or "")
+         (inside and " opaque box lc rgb '#d0d0d0' width 2 height 0.5" or "")
 end
 
 --- The gnuplot commands that draw the figure (after the terminal's).
