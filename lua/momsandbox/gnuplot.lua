@@ -248,13 +248,13 @@ local function text_plot(script)
   return (out:gsub("^\f", ""):gsub(" +\n", "\n"):gsub(" +$", ""))
 end
 
---- Draw the figure into target.file (whose extension, already checked by
--- the caller, says the format), or print it as text when there is no
+--- Draw the figure into target.file in target.format (a key of
+-- M.formats, checked by the caller), or print it as text when there is no
 -- file.  target.size = {w, h} in pixels (characters for text).  Returns
 -- true, or nil and a message.
 function M.draw(figure, target)
-  local file, ext = target.file, target.file and target.file:match("%.(%w+)$"):lower()
-  local format = M.formats[ext or "txt"]
+  local file, ext = target.file, target.format
+  local format = M.formats[ext]
   local w, h = format[1], format[2]
   if not file then w, h = screen_size() end
   if target.size then w, h = target.size[1], target.size[2] end

@@ -228,22 +228,29 @@ local function check_size(v)
   return {check_int(v[1], "size[1]", 10, 10000), check_int(v[2], "size[2]", 5, 10000)}
 end
 
+-- The format a file name asks for: its extension in lower case ("" when
+-- it has none); "txt" without a file, which prints a text plot.
+local function format_of(file)
+  if file == nil then return "txt" end
+  return (tostring(file):match("%.(%w+)$") or ""):lower()
+end
+
 -- Where and how big to draw: opts.file (.svg, .png or .txt; none: print
 -- a text plot) and opts.size ({width, height}: pixels, default 640 x 480;
 -- characters for text, 79 x 24, on screen $COLUMNS x $LINES).
 local function check_target(opts)
   local file = check_string(opts.file, "file")
   if file and file:find("\0", 1, true) then fail("file must not contain a zero byte") end
-  local ext = file and (file:match("%.(%w+)$") or ""):lower()
-  if file and not backend.formats[ext] then
+  local format = format_of(file)
+  if not backend.formats[format] then
     fail("cannot tell the format of %s: use a name ending in .svg, .png or .txt", file)
   end
-  return {file = file, size = check_size(opts.size)}
+  return {file = file, format = format, size = check_size(opts.size)}
 end
 
 -- Text plots draw each contour with a row of characters: fewer levels.
 local function is_text(opts)
-  return opts.file == nil or tostring(opts.file):lower():match("%.txt$") ~= nil
+  return format_of(opts.file) == "txt"
 end
 
 -- Draw the figure for the target; returns the file's name, or nothing
