@@ -34,16 +34,25 @@ local function preload(module, path)
   end
 end
 
-for _, part in ipairs{"core", "vec", "objective", "schedule", "rule", "trace", "util", "rng",
-                      "data", "model", "train", "analysis", "sweep"} do
+for _, part in ipairs{"core", "native", "vec", "objective", "schedule", "rule", "trace", "util",
+                      "rng", "data", "model", "train", "analysis", "sweep"} do
   preload("momsandbox.ffi." .. part, here .. "/momsandbox/ffi/" .. part .. ".lua")
 end
-local shared = {}   -- short name -> module name: ms.plot loads on first use
-for _, part in ipairs{"plot", "gnuplot", "args", "show"} do
-  local path = here .. "/../../lua/momsandbox/" .. part .. ".lua"
-  preload("momsandbox." .. part, exists(path) and path or here .. "/momsandbox/" .. part .. ".lua")
-  shared[part] = "momsandbox." .. part
-end
+
+-- The shared API, lua/momsandbox/NAME.lua as "momsandbox.NAME": found by
+-- a searcher of its own, in the source tree or installed beside this file.
+local shared = here .. "/../../lua/momsandbox/"
+if not exists(shared .. "api.lua") then shared = here .. "/momsandbox/" end
+table.insert(package.loaders, 2, function(name)
+  local stem = name:match("^momsandbox%.([%w_]+)$")
+  if stem == nil then return nil end
+  local path = shared .. stem .. ".lua"
+  if not exists(path) then return "\n\tno file '" .. path .. "'" end
+  local f = assert(io.open(path, "rb"))
+  local source = f:read("*a")
+  f:close()
+  return assert(loadstring(source, "@momsandbox/" .. stem .. ".lua"))
+end)
 
 local core = require("momsandbox.ffi.core").open(here)
 local vec = require "momsandbox.ffi.vec"
@@ -70,8 +79,7 @@ local function engine(obj)
         core.typename(obj) .. ")", 2)
 end
 
-local ms = {
-  version = require("ffi").string(core.C.ms_version()),
+local legacy = {
   vec = vec.module,
   objective = objective.module,
   gradcheck = objective.gradcheck,
@@ -79,7 +87,6 @@ local ms = {
   rule = rule.define,
   trace = trace.run,
   util = util,
-  rng = require "momsandbox.ffi.rng",
   data = data.module,
   model = model.module,
   train = train.run,
@@ -90,14 +97,9 @@ local ms = {
   ffi = {C = core.C, engine = engine, header = core.header, library = core.library,
          live = core.live},
 }
-for name, constructor in pairs(rule.builtins) do ms[name] = constructor end
+for name, constructor in pairs(rule.builtins) do legacy[name] = constructor end
 
-return setmetatable(ms, {
-  __index = function(t, key)
-    local module = shared[key]
-    if module == nil then return nil end
-    local part = require(module)
-    rawset(t, key, part)
-    return part
-  end,
-})
+local native = require "momsandbox.ffi.native"
+native.legacy = legacy
+package.loaded["momsandbox.native"] = native
+return require "momsandbox.api"

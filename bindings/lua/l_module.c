@@ -13,6 +13,9 @@ static const char *const pending_key = "momsandbox.pending_error";
 
 static _Thread_local lua_State *current;
 
+/* Registry key of the table metatable -> kind name ("vec", ...). */
+static const char kinds_key[] = "momsandbox.kinds";
+
 lua_State *ms_lua_enter(lua_State *L) {
   lua_State *prev = current;
   current = L;
@@ -59,6 +62,41 @@ const char *ms_lua_typename(lua_State *L, int idx) {
   return name != NULL ? name : luaL_typename(L, idx);
 }
 
+int ms_lua_argerror(lua_State *L, int n, const char *fname, const char *msg) {
+  luaL_where(L, 1);
+  lua_pushfstring(L, "bad argument #%d to '%s' (%s)", n, fname, msg);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+static const char *got(lua_State *L, int arg) {
+  return lua_isnone(L, arg) ? "no value" : ms_lua_typename(L, arg);
+}
+
+int ms_lua_argtypeerror(lua_State *L, int arg, int n, const char *fname,
+                        const char *expected) {
+  return ms_lua_argerror(L, n, fname,
+                         lua_pushfstring(L, "%s expected, got %s", expected, got(L, arg)));
+}
+
+int ms_lua_selferror(lua_State *L, const char *fname, const char *expected) {
+  luaL_where(L, 1);
+  lua_pushfstring(L, "calling '%s' on bad self (%s expected, got %s)", fname, expected,
+                  got(L, 1));
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+lua_Integer ms_lua_checkint(lua_State *L, int arg, int n, const char *fname) {
+  int isint;
+  lua_Integer v = lua_tointegerx(L, arg, &isint);
+  if (isint) return v;
+  if (lua_type(L, arg) == LUA_TNUMBER || (lua_type(L, arg) == LUA_TSTRING &&
+                                          lua_stringtonumber(L, lua_tostring(L, arg))))
+    ms_lua_argerror(L, n, fname, "number has no integer representation");
+  return ms_lua_argtypeerror(L, arg, n, fname, "number");
+}
+
 const char *ms_lua_checkpath(lua_State *L, int arg) {
   size_t len;
   const char *s = luaL_checklstring(L, arg, &len);
@@ -76,6 +114,11 @@ void ms_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *methods,
   luaL_newmetatable(L, tname);
   lua_pushvalue(L, -1);
   lua_rawsetp(L, LUA_REGISTRYINDEX, tname);
+  lua_rawgetp(L, LUA_REGISTRYINDEX, kinds_key);
+  lua_pushvalue(L, -2);
+  lua_pushstring(L, tname + strlen("momsandbox."));
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
   luaL_setfuncs(L, metamethods, 0);
   lua_newtable(L);
   luaL_setfuncs(L, methods, 0);
@@ -300,23 +343,104 @@ static void register_parts(lua_State *L) {
   lua_pop(L, 1);
 }
 
-/* ms.plot and friends load on first use: require "momsandbox.plot". */
-static int l_module_index(lua_State *L) {
-  const char *key = luaL_checkstring(L, 2);
-  for (const ms_lua_part *p = ms_lua_parts; p->module != NULL; p++) {
-    if (strcmp(p->module + strlen("momsandbox."), key) != 0) continue;
-    lua_getglobal(L, "require");
-    lua_pushstring(L, p->module);
-    lua_call(L, 1, 1);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, 1, key);
-    return 1;
-  }
+/* ------------------------------------------------ the native primitives
+ * The user-level API is Lua (lua/momsandbox/api.lua and its parts); this
+ * module gives it the primitives listed in lua/momsandbox/primitives.lua,
+ * as require "momsandbox.native".  Its twin for LuaJIT is
+ * bindings/ffi/momsandbox/ffi/native.lua. */
+
+static int l_version(lua_State *L) {
+  lua_pushstring(L, ms_version());
+  return 1;
+}
+
+static int l_format(lua_State *L) {
+  char buf[32];
+  ms_format_double(buf, sizeof buf, luaL_checknumber(L, 1));
+  lua_pushstring(L, buf);
+  return 1;
+}
+
+/* The kind of a value made by this module ("vec", "objective", ...), from
+ * its metatable, or nil. */
+static int l_kind(lua_State *L) {
+  if (lua_type(L, 1) != LUA_TUSERDATA || !lua_getmetatable(L, 1)) return 0;
+  lua_rawgetp(L, LUA_REGISTRYINDEX, kinds_key);
+  lua_pushvalue(L, -2);
+  lua_rawget(L, -2);
+  return 1;
+}
+
+static void checkkind(lua_State *L, int arg, const char *fname) {
+  if (l_kind(L) == 0 || lua_isnil(L, -1))
+    luaL_error(L, "bad argument #%d to '%s' (momsandbox object expected, got %s)", arg,
+               fname, ms_lua_typename(L, arg));
+}
+
+/* native.close(h): free the engine object now (or once the calls using it
+ * have ended); twice is harmless. */
+static int l_close(lua_State *L) {
+  checkkind(L, 1, "close");
+  if (luaL_callmeta(L, 1, "__gc")) lua_pop(L, 1);
   return 0;
 }
 
-int luaopen_momsandbox(lua_State *L) {
-  luaL_checkversion(L);
+/* native.class(kind, mt): add the shared Lua's fields of mt (methods in
+ * mt.__index, metamethods) to the metatable of the kind.  A field this
+ * module set already stays and is an error to give again: a native method
+ * and a shared one of the same name would be two truths. */
+static void merge(lua_State *L, int to, int from, const char *kind) {
+  lua_pushnil(L);
+  while (lua_next(L, from) != 0) {
+    lua_pushvalue(L, -2);
+    if (lua_rawget(L, to) != LUA_TNIL)
+      luaL_error(L, "class '%s': field '%s' is native", kind, lua_tostring(L, -3));
+    lua_pop(L, 1);
+    lua_pushvalue(L, -2);
+    lua_insert(L, -2);
+    lua_rawset(L, to);
+  }
+}
+
+static int l_class(lua_State *L) {
+  const char *kind = luaL_checkstring(L, 1);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  lua_settop(L, 2);
+  if (luaL_getmetatable(L, lua_pushfstring(L, "momsandbox.%s", kind)) != LUA_TTABLE)
+    return luaL_argerror(L, 1, "no such kind");
+  int mt = lua_gettop(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, "momsandbox.classes");
+  if (lua_getfield(L, -1, kind) != LUA_TNIL)
+    return luaL_error(L, "class '%s' is set already", kind);
+  lua_pushboolean(L, 1);
+  lua_setfield(L, -3, kind);
+  lua_settop(L, mt);
+  lua_getfield(L, 2, "__index");
+  lua_getfield(L, mt, "__index");
+  if (lua_istable(L, -1) && lua_istable(L, -2)) {
+    merge(L, lua_gettop(L), lua_gettop(L) - 1, kind);
+    lua_pushnil(L);
+    lua_setfield(L, 2, "__index");
+  }
+  lua_settop(L, mt);
+  merge(L, mt, 2, kind);
+  return 1;
+}
+
+static void open_native(lua_State *L) {
+  static const luaL_Reg fns[] = {{"version", l_version}, {"format", l_format},
+                                 {"kind", l_kind},       {"close", l_close},
+                                 {"class", l_class},     {NULL, NULL}};
+  luaL_setfuncs(L, fns, 0);
+  lua_pushinteger(L, ms_abi_version());
+  lua_setfield(L, -2, "abi");
+  lua_pushliteral(L, "lua54");
+  lua_setfield(L, -2, "layer");
+}
+
+/* The parts not yet moved to the shared Lua: the user-level functions
+ * they make, which api.lua takes as they are (native.legacy). */
+static void open_legacy(lua_State *L) {
   lua_newtable(L);
   ms_lua_open_vec(L);
   ms_lua_open_objective(L);
@@ -324,18 +448,30 @@ int luaopen_momsandbox(lua_State *L) {
   ms_lua_open_trace(L);
   ms_lua_open_schedule(L);
   ms_lua_open_util(L);
-  ms_lua_open_rng(L);
   ms_lua_open_data(L);
   ms_lua_open_model(L);
   ms_lua_open_train(L);
   ms_lua_open_analysis(L);
   ms_lua_open_sweep(L);
-  lua_pushstring(L, ms_version());
-  lua_setfield(L, -2, "version");
+  lua_setfield(L, -2, "legacy");
+}
+
+/* require "momsandbox": the primitives become "momsandbox.native", and
+ * the module is the shared Lua's "momsandbox.api" built on them. */
+int luaopen_momsandbox(lua_State *L) {
+  luaL_checkversion(L);
   register_parts(L);
   lua_newtable(L);
-  lua_pushcfunction(L, l_module_index);
-  lua_setfield(L, -2, "__index");
-  lua_setmetatable(L, -2);
+  lua_newtable(L);
+  lua_rawsetp(L, LUA_REGISTRYINDEX, kinds_key);
+  open_native(L);
+  ms_lua_open_rng(L);
+  open_legacy(L);
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, -2, "momsandbox.native");
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "momsandbox.api");
+  lua_call(L, 1, 1);
   return 1;
 }

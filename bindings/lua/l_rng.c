@@ -1,88 +1,89 @@
 /*
- * l_rng.c -- ms.rng(seed): the engine's random number generator in Lua,
- * drawing the very numbers the engine draws (xoshiro256** seeded by
- * splitmix64), so that a Lua loop can replay a C run exactly.
+ * l_rng.c -- the engine's random number generator as a native kind "rng"
+ * with its methods, for lua/momsandbox/rng.lua (ms.rng).  Twin for LuaJIT:
+ * bindings/ffi/momsandbox/ffi/rng.lua.  It draws the very numbers the
+ * engine draws (xoshiro256** seeded by splitmix64), so that a Lua loop
+ * can replay a C run exactly.
  */
 #include "ms_lua.h"
 
-static ms_rng *checkrng(lua_State *L, int arg) {
-  return ms_lua_checkudata(L, arg, MS_LUA_RNG);
+static ms_rng *checkrng(lua_State *L, const char *fname) {
+  ms_rng *rng = ms_lua_testudata(L, 1, MS_LUA_RNG);
+  if (rng == NULL) ms_lua_selferror(L, fname, MS_LUA_RNG);
+  return rng;
 }
 
-/* ms.rng(seed): any integer; the same seed, the same stream.  A negative
- * seed is its 64-bit two's complement (-1 is 2^64 - 1), as under LuaJIT. */
+/* A seed is any integer; a negative one is its 64-bit two's complement
+ * (-1 is 2^64 - 1), as under LuaJIT. */
+static uint64_t checkseed(lua_State *L, int arg, int n, const char *fname) {
+  return (uint64_t)ms_lua_checkint(L, arg, n, fname);
+}
+
+/* native.rng_new(seed) */
 static int l_rng_new(lua_State *L) {
-  lua_Integer seed = luaL_checkinteger(L, 1);
+  uint64_t seed = checkseed(L, 1, 1, "rng");
   ms_rng *rng = lua_newuserdatauv(L, sizeof *rng, 0);
   ms_lua_setclass(L, MS_LUA_RNG);
-  ms_rng_seed(rng, (uint64_t)seed);
+  ms_rng_seed(rng, seed);
   return 1;
 }
 
 static int l_seed(lua_State *L) {
-  ms_rng_seed(checkrng(L, 1), (uint64_t)luaL_checkinteger(L, 2));
+  ms_rng *rng = checkrng(L, "seed");
+  ms_rng_seed(rng, checkseed(L, 2, 1, "seed"));
   lua_settop(L, 1);
   return 1;
 }
 
 /* rng:next(): the next 64 raw bits, as a (possibly negative) integer */
 static int l_next(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)ms_rng_next(checkrng(L, 1)));
+  lua_pushinteger(L, (lua_Integer)ms_rng_next(checkrng(L, "next")));
   return 1;
 }
 
 static int l_uniform(lua_State *L) {
-  lua_pushnumber(L, ms_rng_uniform(checkrng(L, 1)));
+  lua_pushnumber(L, ms_rng_uniform(checkrng(L, "uniform")));
   return 1;
 }
 
 static int l_normal(lua_State *L) {
-  lua_pushnumber(L, ms_rng_normal(checkrng(L, 1)));
+  lua_pushnumber(L, ms_rng_normal(checkrng(L, "normal")));
   return 1;
 }
 
 /* rng:below(n): an integer in [0, n), unbiased */
 static int l_below(lua_State *L) {
-  ms_rng *rng = checkrng(L, 1);
-  lua_Integer n = luaL_checkinteger(L, 2);
-  luaL_argcheck(L, n >= 1, 2, "n must be >= 1");
+  ms_rng *rng = checkrng(L, "below");
+  lua_Integer n = ms_lua_checkint(L, 2, 1, "below");
+  if (n < 1) ms_lua_argerror(L, 1, "below", "n must be >= 1");
   lua_pushinteger(L, (lua_Integer)ms_rng_below(rng, (uint64_t)n));
   return 1;
 }
 
-/* rng:shuffle(t): permute t[1 .. #t] in place with the swaps that
- * ms_rng_shuffle makes on an array of the same length; returns t. */
+/* rng:shuffle(t): permute t[1 .. #t] (raw length) in place with the swaps
+ * that ms_rng_shuffle makes on an array of the same length; returns t. */
 static int l_shuffle(lua_State *L) {
-  ms_rng *rng = checkrng(L, 1);
-  luaL_checktype(L, 2, LUA_TTABLE);
+  ms_rng *rng = checkrng(L, "shuffle");
+  if (!lua_istable(L, 2)) ms_lua_argtypeerror(L, 2, 1, "shuffle", "table");
   for (lua_Integer i = (lua_Integer)lua_rawlen(L, 2); i > 1; i--) {
     lua_Integer j = (lua_Integer)ms_rng_below(rng, (uint64_t)i) + 1;
-    lua_geti(L, 2, i);
-    lua_geti(L, 2, j);
-    lua_seti(L, 2, i);
-    lua_seti(L, 2, j);
+    lua_rawgeti(L, 2, i);
+    lua_rawgeti(L, 2, j);
+    lua_rawseti(L, 2, i);
+    lua_rawseti(L, 2, j);
   }
   lua_settop(L, 2);
   return 1;
 }
 
-static int l_tostring(lua_State *L) {
-  checkrng(L, 1);
-  lua_pushfstring(L, "rng (%p)", lua_topointer(L, 1));
-  return 1;
-}
-
-static const luaL_Reg methods[] = {
-    {"seed", l_seed},     {"next", l_next},   {"uniform", l_uniform},
-    {"normal", l_normal}, {"below", l_below}, {"shuffle", l_shuffle},
-    {NULL, NULL}};
-
-static const luaL_Reg metamethods[] = {{"__tostring", l_tostring},
-                                       {NULL, NULL}};
-
 void ms_lua_open_rng(lua_State *L) {
-  ms_lua_newclass(L, MS_LUA_RNG, methods, metamethods);
+  static const luaL_Reg methods[] = {
+      {"seed", l_seed},     {"next", l_next},   {"uniform", l_uniform},
+      {"normal", l_normal}, {"below", l_below}, {"shuffle", l_shuffle},
+      {NULL, NULL}};
+  static const luaL_Reg none[] = {{NULL, NULL}};
+  ms_lua_newclass(L, MS_LUA_RNG, methods, none);
   lua_pop(L, 1);
   lua_pushcfunction(L, l_rng_new);
-  lua_setfield(L, -2, "rng");
+  lua_setfield(L, -2, "rng_new");
 }

@@ -35,6 +35,18 @@ void *ms_lua_checkudata(lua_State *L, int idx, const char *tname);
 void ms_lua_setclass(lua_State *L, const char *tname);
 /* The type of the value at idx for messages: its __name if it has one. */
 const char *ms_lua_typename(lua_State *L, int idx);
+/* Argument errors with a fixed function name and number, whatever the
+ * call site calls the function (luaL_argerror takes both from debug
+ * information): n counts the arguments after self for methods.  Their
+ * texts are the LuaJIT layer's too (momsandbox/ffi/core.lua). */
+int ms_lua_argerror(lua_State *L, int n, const char *fname, const char *msg);
+/* "T expected, got U" for the value at arg ("no value" when absent). */
+int ms_lua_argtypeerror(lua_State *L, int arg, int n, const char *fname,
+                        const char *expected);
+/* "calling 'fname' on bad self (T expected, got U)". */
+int ms_lua_selferror(lua_State *L, const char *fname, const char *expected);
+/* An integer (or a string that converts to one) at arg. */
+lua_Integer ms_lua_checkint(lua_State *L, int arg, int n, const char *fname);
 /* Argument arg as a file name for C: a string (or number) without zero
  * bytes, which C would silently cut the name at. */
 const char *ms_lua_checkpath(lua_State *L, int arg);

@@ -121,12 +121,13 @@ end
 
 --- Call fn(...) for a public function: a Failure inside becomes an error at
 -- the public function's caller.
+local function finish(ok, ...)
+  if ok then return ... end
+  M.reraise((...), 2)
+end
+
 function M.protect(fn)
-  return function(...)
-    local res = {pcall(fn, ...)}
-    if res[1] then return unpack(res, 2, table.maxn(res)) end
-    M.reraise(res[2], 2)
-  end
+  return function(...) return finish(pcall(fn, ...)) end
 end
 
 -- The error of the last failed callback, for M.check, and whether there
@@ -281,6 +282,11 @@ function M.typeerror(arg, fname, expected, v, present)
              present == false and "no value" or M.typename(v)))
 end
 
+function M.selferror(fname, expected, v)
+  M.failure(("calling '%s' on bad self (%s expected, got %s)"):format(fname, expected,
+            M.typename(v)))
+end
+
 function M.checktable(v, arg, fname, present)
   if type(v) ~= "table" then M.typeerror(arg, fname, "table", v, present) end
   return v
@@ -427,6 +433,19 @@ function M.live()
   local copy = {}
   for k, v in pairs(live) do copy[k] = v end
   return copy
+end
+
+------------------------------------------------------------------ kinds
+
+-- The native kinds: name -> {ctype, methods, release}, for native.kind,
+-- native.class and native.close.
+M.kinds = {}
+
+--- Declare the cdata type ctype as the native kind `name` with its native
+-- methods; release(h), when given, frees its engine object (native.close).
+function M.kind(name, ctype, methods, release)
+  M.register_cdata(ctype, "momsandbox." .. name)
+  M.kinds[name] = {ctype = ctype, methods = methods, release = release}
 end
 
 ------------------------------------------------------------------ numbers

@@ -1,0 +1,72 @@
+--- momsandbox.ffi.native: the primitives of lua/momsandbox/primitives.lua
+-- for LuaJIT, through the FFI; the shared Lua API (lua/momsandbox/api.lua)
+-- is built on them as require "momsandbox.native".  Twin of the Lua 5.4
+-- module's (bindings/lua/l_module.c and the l_*.c it opens).
+local ffi = require "ffi"
+local core = require "momsandbox.ffi.core"
+
+local C = core.C
+local native = {abi = C.ms_abi_version(), layer = "luajit"}
+
+function native.version()
+  return ffi.string(C.ms_version())
+end
+
+function native.format(x)
+  if type(x) ~= "number" then
+    error(core.argmsg(1, "format", "number expected, got " .. core.typename(x)), 2)
+  end
+  return core.format(x)
+end
+
+--- The kind of a value made by this layer ("vec", "rng", ...), or nil.
+function native.kind(v)
+  if type(v) ~= "cdata" then return nil end
+  for name, k in pairs(core.kinds) do
+    if ffi.istype(k.ctype, v) then return name end
+  end
+end
+
+local function checkkind(v, fname)
+  local name = native.kind(v)
+  if name == nil then
+    error(core.argmsg(1, fname, "momsandbox object expected, got " .. core.typename(v)), 3)
+  end
+  return core.kinds[name]
+end
+
+--- native.close(h): free the engine object now; twice is harmless.
+function native.close(h)
+  local k = checkkind(h, "close")
+  if k.release then k.release(h) end
+end
+
+--- native.class(kind, mt): the shared Lua's metatable of the kind, with
+-- the native methods added to its __index (a name in both is an error).
+local classes = {}
+
+function native.class(kind, mt)
+  local k = core.kinds[kind]
+  if k == nil then error(core.argmsg(1, "class", "no such kind"), 2) end
+  if classes[kind] then error(("class '%s' is set already"):format(kind), 2) end
+  local index = mt.__index or {}
+  for name, fn in pairs(k.methods or {}) do
+    if index[name] ~= nil then error(("class '%s': field '%s' is native"):format(kind, name), 2) end
+    index[name] = fn
+  end
+  mt.__index = index
+  for name, fn in pairs(k.metamethods or {}) do
+    if mt[name] ~= nil then error(("class '%s': field '%s' is native"):format(kind, name), 2) end
+    mt[name] = fn
+  end
+  mt.__name = mt.__name or "momsandbox." .. kind
+  ffi.metatype(k.ctype, mt)
+  classes[kind] = mt
+  return mt
+end
+
+for _, part in ipairs{"rng"} do
+  for name, fn in pairs(require("momsandbox.ffi." .. part)) do native[name] = fn end
+end
+
+return native

@@ -1,0 +1,24 @@
+--- momsandbox.api: the module a user gets from require "momsandbox",
+-- written once for Lua 5.4 and LuaJIT over the primitives of
+-- "momsandbox.native" (primitives.lua lists them).
+local native = require "momsandbox.native"
+
+local ms = {}
+-- While the API moves here part by part, what is not moved yet comes as
+-- it was from the interpreter's own binding.
+for name, value in pairs(native.legacy or {}) do ms[name] = value end
+
+ms.version = native.version()
+ms.rng = require "momsandbox.rng"
+
+-- Parts loaded on first use: ms.plot, ms.args, ...
+local lazy = {plot = true, gnuplot = true, args = true, show = true}
+
+return setmetatable(ms, {
+  __index = function(t, key)
+    if not lazy[key] then return nil end
+    local part = require("momsandbox." .. key)
+    rawset(t, key, part)
+    return part
+  end,
+})

@@ -1,0 +1,45 @@
+--- momsandbox.primitives: the one list of what the two native layers give
+-- the shared API, each with its contract.  The Lua 5.4 layer is the C
+-- module (bindings/lua/), the LuaJIT layer the FFI one
+-- (bindings/ffi/momsandbox/ffi/); spec/primitives_spec.lua checks that
+-- each exports exactly these names, and that no value given to them
+-- crashes.
+--
+-- Conventions, all primitives:
+-- * A primitive checks every argument itself (types, kinds, integers,
+--   sizes with overflow-safe products): no Lua value can crash it.  Its
+--   argument errors name it with a fixed name and number (methods count
+--   after self); the shared Lua checks first, so for the primitives that
+--   are not methods such an error is a bug of the shared Lua.
+-- * Engine failures are returned as nil, message, code; the shared Lua
+--   decides how to report them.  Two are raised by the primitive itself:
+--   the error of a Lua callback (re-raised unchanged) and Ctrl-C
+--   (the host's "interrupted!").
+-- * Handles (engine objects) are freed by the garbage collector and by
+--   close(h), both safe twice; one in use by a running call is freed when
+--   the call ends.  The references an engine object needs (a rule's
+--   schedules, ...) are kept by the native layer.
+-- * Metatables come from the shared Lua through class(kind, mt); the
+--   native methods of a kind are added to mt.__index.
+return {
+  -- name = contract
+  abi = "number: MS_ABI_VERSION of the engine library",
+  layer = "string: \"lua54\" or \"luajit\"",
+  legacy = "table: the parts of the user API not yet moved to the shared Lua",
+  version = "() -> string: ms_version()",
+  format = "(x number) -> string: the shortest decimal that reads back as x",
+  kind = "(v) -> kind name (\"vec\", \"rng\", ...) of a value made by the layer, or nil",
+  close = "(h handle) -> (): free the engine object now (or when its running calls end)",
+  class = "(kind string, mt table) -> mt: the kind's metatable, mt's fields plus the " ..
+          "native methods in __index; once per kind, before the first object",
+
+  rng_new = "(seed integer) -> rng: seeded with the 64-bit two's complement of seed",
+
+  -- native methods of the kinds: "kind:method" = contract
+  ["rng:seed"] = "(seed integer) -> self",
+  ["rng:next"] = "() -> the next 64 raw bits: integer (5.4), int64_t cdata (LuaJIT)",
+  ["rng:uniform"] = "() -> number in [0, 1)",
+  ["rng:normal"] = "() -> number, standard normal",
+  ["rng:below"] = "(n integer >= 1) -> integer in [0, n), unbiased",
+  ["rng:shuffle"] = "(t table) -> t, t[1 .. raw length] permuted as ms_rng_shuffle does",
+}
