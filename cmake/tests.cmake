@@ -143,8 +143,8 @@ if(NOT MS_SANITIZE)
   if(MS_FUZZ_HAS_LIBFUZZER)
     # the parser and what it calls, compiled by clang with the harness
     set(MS_FUZZ_SOURCES core/tests/fuzz_data.c core/src/data.c
-        core/src/status.c core/src/sigint.c core/src/mem.c core/src/vec.c
-        core/src/rng.c)
+        core/src/status.c core/src/interrupt.c core/src/sigint.c
+        core/src/mem.c core/src/vec.c core/src/rng.c)
     add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/fuzz_data
       COMMAND ${MS_CLANG} ${MS_FUZZ_FLAGS} -I core/include -I core/src
               ${MS_FUZZ_SOURCES} -lm -o ${CMAKE_BINARY_DIR}/fuzz_data

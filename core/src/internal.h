@@ -4,6 +4,7 @@
 #ifndef MS_INTERNAL_H
 #define MS_INTERNAL_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -46,8 +47,18 @@ static inline double ms_lerp(double a, double b, double w) {
   return (w < 0 ? -w : w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w);
 }
 
-/* Overflow-checked allocation of count * size bytes, zero-filled. */
+/* Overflow-checked allocation of count * size bytes, zero-filled, never
+ * NULL for a size of 0 (mem.c). */
 void *ms_calloc(size_t count, size_t size);
+
+/* The engine's one clock (clock.c): seconds on a monotonic clock, for
+ * every time the engine measures. */
+double ms_now(void);
+/* A condition variable whose timed waits run on that clock, and a wait on
+ * it of at most `seconds` (pthread's errors, ETIMEDOUT included). */
+int ms_cond_init(pthread_cond_t *cond);
+int ms_cond_wait_for(pthread_cond_t *cond, pthread_mutex_t *lock,
+                     double seconds);
 
 /* Name a built-in objective and record what is known of it: a plotting
  * window (4 numbers) and a global minimiser (dim numbers); either may be

@@ -1,5 +1,10 @@
 /*
- * mem.c -- allocation of large zero-filled buffers (trajectories, data).
+ * mem.c -- the engine's allocation: zero-filled arrays whose size is a
+ * product (count * size, checked for overflow), and large zero-filled
+ * buffers (trajectories, data, sweep results).
+ *
+ * A product that wraps would allocate too little: ms_calloc returns NULL
+ * for it, as for memory that is not there.
  *
  * Writing to fresh memory costs a page fault per 4 KiB page, and on
  * virtual machines a fault is slow: filling a 32 MiB trajectory took 7x
@@ -7,12 +12,18 @@
  * and marked for transparent huge pages, one fault per 2 MiB.
  */
 #define _DEFAULT_SOURCE
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
 #include "internal.h"
 
 enum { BIG = 4 << 20 };   /* below this, calloc does just as well */
+
+void *ms_calloc(size_t count, size_t size) {
+  if (size != 0 && count > SIZE_MAX / size) return NULL;
+  return calloc(count ? count : 1, size ? size : 1);
+}
 
 void *ms_big_alloc(size_t bytes) {
 #ifdef MADV_HUGEPAGE

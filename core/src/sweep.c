@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sweep.h"
@@ -58,12 +57,6 @@ struct ms_sweep {
   int measures, fast, threads;
   double seconds;
 };
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* ---------------------------------------------------------- the grid */
 
@@ -491,7 +484,7 @@ static void job_fail(job *j, ms_status st) {
 /* On the calling thread: progress, at most every 0.1 s unless final. */
 static void job_report(job *j, int final) {
   const ms_sweep_opts *o = j->o;
-  double t = now();
+  double t = ms_now();
   if (o->progress == NULL || (!final && t - j->reported < progress_every))
     return;
   j->reported = t;
@@ -744,14 +737,7 @@ static int run_threads(job *j, int nthreads) {
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   pthread_mutex_lock(&j->lock);
   while (j->active > 0) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_nsec += (long)(progress_every * 1e9);
-    if (ts.tv_nsec >= 1000000000) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000;
-    }
-    pthread_cond_timedwait(&j->cond, &j->lock, &ts);
+    ms_cond_wait_for(&j->cond, &j->lock, progress_every);
     pthread_mutex_unlock(&j->lock);
     ms_status st = ms_interrupted();
     if (st != MS_OK) job_fail(j, st);
@@ -980,20 +966,16 @@ ms_status ms_sweep_run(ms_sweep *s, const ms_sweep_opts *opts) {
   }
 
   pthread_mutex_init(&j.lock, NULL);
-  pthread_condattr_t attr;
-  pthread_condattr_init(&attr);
-  pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  pthread_cond_init(&j.cond, &attr);
-  pthread_condattr_destroy(&attr);
+  ms_cond_init(&j.cond);
   ms_interrupt_clear();
-  j.start = j.reported = now();
+  j.start = j.reported = ms_now();
   s->threads = threads > 1 ? run_threads(&j, threads) : 0;
   if (s->threads == 0) {
     s->threads = 1;
     work(&j, 1);
   }
   if (j.st == MS_OK) job_report(&j, 1);
-  s->seconds = now() - j.start;
+  s->seconds = ms_now() - j.start;
   s->fast = j.fast;
   pthread_cond_destroy(&j.cond);
   pthread_mutex_destroy(&j.lock);

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
@@ -51,12 +50,6 @@ void ms_train_free(ms_train_result *res) {
   free(res->loss);
   free(res->params);
   free(res);
-}
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Minibatches and examples of one epoch. */
@@ -168,8 +161,8 @@ static void diverge(run *r, const char *what, const double *v) {
 }
 
 /* d2l's timer: training time accumulates between start and stop. */
-static void timer_stop(run *r) { r->res->seconds += now() - r->mark; }
-static void timer_start(run *r) { r->mark = now(); }
+static void timer_stop(run *r) { r->res->seconds += ms_now() - r->mark; }
+static void timer_start(run *r) { r->mark = ms_now(); }
 
 /* Record the loss over the data at the current parameters; 0 when it is
  * not finite (the run has diverged). */
@@ -194,7 +187,7 @@ static int evaluate(run *r, int64_t examples) {
 static ms_status poll(run *r, int64_t total) {
   ms_status st = ms_interrupted();
   if (st != MS_OK || r->o->progress == NULL) return st;
-  double t = now();
+  double t = ms_now();
   if (t - r->last_progress < progress_period) return MS_OK;
   r->last_progress = t;
   return r->o->progress(r->o->progress_ctx, r->res->steps, total,
@@ -257,7 +250,7 @@ static ms_status loop(run *r) {
                    isnan(res->initial) ? NAN : res->initial);
   ms_status st = MS_OK;
   int ok = 1;
-  r->start = r->mark = r->last_progress = now();
+  r->start = r->mark = r->last_progress = ms_now();
   for (int64_t e = 0; e < o->epochs && ok && st == MS_OK; e++) {
     if (o->shuffle) ms_rng_shuffle(&rng, r->rows, n);
     for (int64_t k = 0; k < batches && ok; k++) {
@@ -282,7 +275,7 @@ static ms_status loop(run *r) {
   if (st == MS_OK && ok && (res->len == 0 || res->examples[res->len - 1] != examples))
     ok = evaluate(r, examples);
   if (!ok && isfinite(res->final)) res->final = NAN;
-  res->wall = now() - r->start;
+  res->wall = ms_now() - r->start;
   ms_vec_copy(res->params, r->p, res->np);
   return st;
 }
