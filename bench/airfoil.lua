@@ -10,15 +10,18 @@
 -- includes the 7.5 evaluations per epoch.  The Lua loop draws the same
 -- random numbers (from ms.rng, as it would from math.random) and does the
 -- same arithmetic in the same order, so both loops end with bit-identical
--- parameters; the benchmark checks that before it measures.
+-- parameters; the benchmark checks that before it measures.  A quick run
+-- (MS_BENCH_QUICK=1, bench/results.lua): 500 runs, best of 3.
 local ms = require "momsandbox"
+local bench = dofile((arg[0]:match("^(.*)/") or ".") .. "/results.lua")
 
 local opts = ms.args.parse(arg, {
   usage = "momsandbox bench/airfoil.lua [options]",
   {"data", "PATH", "airfoil_self_noise.dat (default: found as the scripts find it)"},
   {"runs", "N", "runs of the C loop per measurement (the Lua loop: N/100)",
-   type = "integer", default = 2000},
-  {"repeat", "R", "measurements per loop (the best is kept)", type = "integer", default = 5},
+   type = "integer", default = bench.quick(2000, 500)},
+  {"repeat", "R", "measurements per loop (the best is kept)", type = "integer",
+   default = bench.quick(5, 3)},
 })
 local lr, beta, batch, epochs, every = 0.01, 0.9, 10, 2, 200
 
@@ -148,3 +151,7 @@ print(("%-26s %16s %16s"):format("loop", "train us/epoch", "wall us/epoch"))
 print(("%-26s %16.1f %16.1f"):format("C engine (ms.train)", 1e6 * c_train, 1e6 * c_wall))
 print(("%-26s %16.1f %16.1f"):format("pure Lua (" .. _VERSION .. ")", 1e6 * lua_train_s, 1e6 * lua_wall))
 print(("%-26s %15.1fx %15.1fx"):format("speed-up", lua_train_s / c_train, lua_wall / c_wall))
+bench.result("ms.train_train", 1e6 * c_train, "us/epoch", "lower")
+bench.result("ms.train_wall", 1e6 * c_wall, "us/epoch", "lower")
+bench.result("pure_lua_train", 1e6 * lua_train_s, "us/epoch", "lower", true)
+bench.result("pure_lua_wall", 1e6 * lua_wall, "us/epoch", "lower", true)

@@ -12,12 +12,17 @@
 -- CLI it hands the run to build/momsandbox-jit beside it.  Every
 -- column is ms.trace on f(x) = 1/2 sum lambda_i x_i^2 recording only the
 -- last point: per step the gradient, v = beta v + g, x = x - lr v, and the
--- loop's checks for NaN/Inf.
+-- loop's checks for NaN/Inf.  A quick run (MS_BENCH_QUICK=1,
+-- bench/results.lua): 300 runs at d = 2, no d = 1e6, best of 3.
+--
+-- compare: momsandbox-jit
 local ms = require "momsandbox"
+local bench = dofile((arg[0]:match("^(.*)/") or ".") .. "/results.lua")
 
 local opts = ms.args.parse(arg, {
   usage = "build/momsandbox-jit bench/ffi.lua [options]",
-  {"repeat", "R", "measurements per case (the best is kept)", type = "integer", default = 5},
+  {"repeat", "R", "measurements per case (the best is kept)", type = "integer",
+   default = bench.quick(5, 3)},
   {"cli", "PATH", "the momsandbox CLI to compare with (default: the one beside the library)"},
   {"measure", "", "print this interpreter's timings, for the LuaJIT run", type = "flag"},
 })
@@ -32,10 +37,11 @@ local momentum = ms.rule{
 -- Runs short enough that the iterates stay well above the subnormal range.
 local lr, beta = 0.01, 0.5
 local cases = {
-  {d = 2, steps = 1000, runs = 1000},
+  {d = 2, steps = 1000, runs = bench.quick(1000, 300)},
   {d = 10000, steps = 1000, runs = 1},
   {d = 1000000, steps = 10, runs = 1},
 }
+if bench.quick_mode then cases[3] = nil end
 
 --- Seconds per step of rule on case c: the best of opts.repeat runs.
 local function per_step(rule, c)
@@ -94,4 +100,7 @@ for i, c in ipairs(cases) do
   local l, k = lua54[c.d], c_rule[c.d]
   print(("%9d %6d %20s %20s %20s %6.2fx %6.2fx"):format(c.d, c.steps, cell(jit_times[i], c.d),
         cell(l, c.d), cell(k, c.d), jit_times[i] / k, l / k))
+  bench.result("luajit_lua_rule_d" .. c.d, 1e9 * jit_times[i], "ns/step", "lower")
+  bench.result("lua54_lua_rule_d" .. c.d, 1e9 * l, "ns/step", "lower")
+  bench.result("c_rule_d" .. c.d, 1e9 * k, "ns/step", "lower")
 end

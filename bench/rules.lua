@@ -6,12 +6,16 @@
 --
 -- Every loop does the same work per step on f(x) = 1/2 sum lambda_i x_i^2:
 -- the gradient, v = beta v + g, x = x - lr v.  The engine's loops also check
--- x and g for NaN/Inf at every step; the plain Lua loop does not.
+-- x and g for NaN/Inf at every step; the plain Lua loop does not.  A quick
+-- run (MS_BENCH_QUICK=1, bench/results.lua) does a quarter of the work per
+-- measurement and leaves out d = 1e6.
 local ms = require "momsandbox"
+local bench = dofile((arg[0]:match("^(.*)/") or ".") .. "/results.lua")
 
 local opts = ms.args.parse(arg, {
   usage = "momsandbox bench/rules.lua [options]",
-  {"repeat", "R", "measurements per case (the best is kept)", type = "integer", default = 5},
+  {"repeat", "R", "measurements per case (the best is kept)", type = "integer",
+   default = bench.quick(5, 3)},
 })
 
 -- Momentum in Lua on the engine's vectors.  axpby fuses v = 1 g + beta v
@@ -45,9 +49,9 @@ local lr, beta = 0.01, 0.5
 print(("momentum step, best of %d; ns per step (per coordinate in brackets)"):format(opts["repeat"]))
 print(("%9s %7s %20s %20s %20s %9s %11s"):format("d", "steps", "built-in C",
       "ms.rule (Lua)", "plain Lua tables", "Lua/C", "Lua - C ns"))
-for _, d in ipairs{2, 100, 10000, 1000000} do
+for _, d in ipairs(bench.quick({2, 100, 10000, 1000000}, {2, 100, 10000})) do
   local steps = math.max(10, math.min(1000, math.floor(10000000 / d)))
-  local runs = math.max(1, math.floor(2000000 / (steps * d)))
+  local runs = math.max(1, math.floor(bench.quick(2000000, 500000) / (steps * d)))
   local lambda, x0 = {}, {}
   for i = 1, d do lambda[i], x0[i] = 1 + (i - 1) / d, 1 end
   local f = ms.objective.quadratic(lambda)
@@ -64,4 +68,7 @@ for _, d in ipairs{2, 100, 10000, 1000000} do
   local function cell(t) return ("%10.0f (%6.2f)"):format(1e9 * t, 1e9 * t / d) end
   print(("%9d %7d %20s %20s %20s %8.2fx %11.0f"):format(d, steps, cell(c), cell(l), cell(p),
         l / c, 1e9 * (l - c)))
+  bench.result("builtin_d" .. d, 1e9 * c, "ns/step", "lower")
+  bench.result("ms.rule_d" .. d, 1e9 * l, "ns/step", "lower")
+  bench.result("plain_lua_d" .. d, 1e9 * p, "ns/step", "lower", true)
 end

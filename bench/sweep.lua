@@ -10,12 +10,14 @@
 -- the floor of double precision, so that every step is taken.  A
 -- coordinate-step is one coordinate of one run advanced by one step.  The
 -- pure-Lua loop does the same arithmetic (the final losses agree bit for
--- bit) on every 64th point, which is plenty to time it.
+-- bit) on every 64th point, which is plenty to time it.  A quick run
+-- (MS_BENCH_QUICK=1, bench/results.lua) has a 128 x 128 grid.
 local ms = require "momsandbox"
+local bench = dofile((arg[0]:match("^(.*)/") or ".") .. "/results.lua")
 
 local opts = ms.args.parse(arg, {
   usage = "momsandbox bench/sweep.lua [options]",
-  {"grid", "N", "points per axis", type = "integer", default = 256},
+  {"grid", "N", "points per axis", type = "integer", default = bench.quick(256, 128)},
   {"steps", "N", "steps per run", type = "integer", default = 2000},
   {"repeat", "R", "measurements per loop (the best is kept)", type = "integer", default = 3},
 })
@@ -74,3 +76,7 @@ print(("%-44s %16.3e"):format(("engine, rate: a log per run and step (%d threads
                               total / t_rate))
 print(("%-44s %16.3e"):format("pure Lua (" .. _VERSION .. "), final loss", lua_rate))
 print(("speed-up: %.0fx"):format(total / t_loss / lua_rate))
+bench.result("engine_loss_threads", total / t_loss, "coord-steps/s", "higher")
+bench.result("engine_loss_1_thread", total / t_one, "coord-steps/s", "higher")
+bench.result("engine_rate_threads", total / t_rate, "coord-steps/s", "higher")
+bench.result("pure_lua", lua_rate, "coord-steps/s", "higher", true)
