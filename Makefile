@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build run test check bench clean
+.PHONY: all build run test check bench bench-compare clean
 
 all: build
 
@@ -26,6 +26,12 @@ check: build
 
 bench: build
 	for b in bench/*.lua; do $(BUILD)/momsandbox $$b || exit 1; done
+
+# The benchmarks under a build of BASE (default HEAD~1) and one of the
+# working tree, side by side; fails on a figure > 10% worse.  Builds of its
+# own in a temporary folder.  `make bench-compare BASE=rev ROUNDS=5`
+bench-compare:
+	bench/compare.sh --rounds "$${ROUNDS:-3}" -- "$${BASE:-HEAD~1}"
 
 clean:
 	rm -rf $(BUILD) out
