@@ -7,6 +7,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "momsandbox_host.h"
 #include "ms_lua.h"
 
 /* A failed check of (beta, eta, lambda) at arguments first.. as an

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "momsandbox_host.h"
 #include "ms_lua.h"
 
 /* The userdata.  For a Lua-defined objective it is also the callback

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "momsandbox_host.h"
 #include "ms_lua.h"
 
 static const char *const measure_names[] = {"loss", "rate", "steps", NULL};

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "momsandbox_host.h"
 #include "ms_lua.h"
 
 typedef struct l_trace {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "momsandbox_host.h"
 #include "ms_lua.h"
 
 typedef struct l_result {

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "momsandbox_host.h"
 #include "ms_lua.h"
 
 #define PROCESS_TNAME "momsandbox.util.process"

@@ -1,11 +1,17 @@
 /*
  * momsandbox.h -- the public C API of the momsandbox engine.
  *
+ * Two more public headers build on this one: momsandbox_host.h, the
+ * services of the system that hosts of the engine use (processes, files,
+ * folders, a clock, Ctrl-C), and momsandbox_pull.h, the functions a
+ * binding needs to run the engine's loops in its own language.  A C
+ * program that only computes needs this header alone.
+ *
  * Plain C declarations only: the text between the include guard and its
  * #endif, with the '#' lines removed, must be accepted by LuaJIT's ffi.cdef
- * (spec/header_spec.lua proves it).  Hence: no #define constants (enums
- * instead), no extern "C" block, (void) for empty parameter lists, opaque
- * handles for every object.
+ * (spec/ffi/header_spec.lua proves it for each header, this one first).
+ * Hence: no #define constants (enums instead), no extern "C" block, (void)
+ * for empty parameter lists, opaque handles for every object.
  *
  * Conventions
  *   - Functions that can fail return an ms_status; MS_OK is 0.  A failing
@@ -56,24 +62,9 @@ const char *ms_strerror(ms_status status);
 const char *ms_last_error(void);          /* detail of the last failure */
 
 /* Ask running loops to stop with MS_EINTR at their next check (safe to
- * call from a signal handler); the flag clears when a loop starts. */
+ * call from a signal handler); the flag clears when a loop starts.
+ * (Hosts: ms_sigint_begin in momsandbox_host.h calls it on Ctrl-C.) */
 void ms_interrupt(void);
-/* For loops a binding writes in its own language, as the engine's do:
- * clear the flag when the loop starts, and poll every few thousand steps
- * (MS_EINTR with the detail "interrupted" once ms_interrupt was called). */
-void ms_interrupt_clear(void);
-ms_status ms_interrupted(void);
-/* Around a call from an interpreter: SIGINT calls ms_interrupt, and the
- * handler that was there before (the interpreter's, which stops its own
- * code) still runs: at once, from the call's first poll of ms_interrupted
- * on, when defer_host is 0 (hosts whose callbacks catch the errors that
- * handler may cause, as lua_pcall does); when the call ends, and with ours
- * in place from the start, when it is 1 (LuaJIT: an FFI callback must
- * never raise).  A second SIGINT before then ends the process; an ignored
- * SIGINT stays ignored.  Pairs nest; process-wide, so call them from one
- * thread. */
-void ms_sigint_begin(int defer_host);
-void ms_sigint_end(void);
 
 /* ------------------------------------------------------------- vectors
  * BLAS-1 style operations on caller-owned arrays, destination first.     */
@@ -106,47 +97,6 @@ int ms_vec_isfinite(const double *x, size_t n);              /* 1 if all are */
  * 25 bytes always suffice), or "" when it does not fit in size bytes:
  * never a part of the number, which would read back as another one. */
 void ms_format_double(char *buf, size_t size, double x);
-
-/* Write size bytes to path as every writer of the engine does (trace,
- * sweep and training CSV files too).  A regular file, or a name not taken
- * yet, is written whole or not at all: into a temporary file beside it,
- * renamed over it only once everything is written; a symbolic link is
- * followed (its target is replaced, the link stays), and the file keeps
- * its mode (and, where permitted, its owner).  A character device or a
- * FIFO that a process reads is written in place.  A folder, a block
- * device, a socket or a FIFO nobody reads is refused.  Temporary files
- * left by a killed write of the same file are removed. */
-ms_status ms_write_file(const char *path, const void *data, size_t size);
-
-/* ------------------------------------------------------ system services
- * What the bindings' pure-Lua parts (figures through gnuplot, scripts)
- * need from the system and Lua's standard library lacks; shared by the
- * Lua 5.4 and LuaJIT bindings (core/src/system.c, POSIX).                */
-
-double ms_clock(void);             /* seconds on a monotonic clock */
-int ms_isatty(int fd);             /* 1 if the descriptor is a terminal */
-/* Create a folder and its parents (mkdir -p). */
-ms_status ms_mkdir(const char *path);
-/* The path of the program posix_spawnp runs for name (looked up in PATH
- * unless it holds a '/') into size bytes at buf: 1 if found (and it fits). */
-int ms_which(const char *name, char *buf, size_t size);
-/* A program run by ms_run: how it ended and what it wrote. */
-typedef struct ms_process {
-  int ok;           /* 1: it exited with status 0 */
-  int status;       /* its exit status, or minus the signal that killed it */
-  char *out, *err;  /* its stdout and stderr, out_len and err_len bytes */
-  size_t out_len, err_len;
-} ms_process;
-
-/* Run the program argv[0] (looked up in PATH) with the arguments argv[1..]
- * (argv ends with NULL) directly, without a shell: write len bytes of input
- * to its stdin while collecting its stdout and stderr (a child that writes
- * much before it reads cannot deadlock), then wait for it.  MS_EIO when it
- * cannot be run, "gnuplot: not found" for a missing program.  Free what it
- * wrote with ms_process_free. */
-ms_status ms_run(const char *const *argv, const char *input, size_t len,
-                 ms_process *p);
-void ms_process_free(ms_process *p);
 
 /* ------------------------------------------------------------ randomness
  * One seeded generator, xoshiro256** seeded by splitmix64: a seed gives
@@ -277,12 +227,6 @@ void ms_schedule_free(ms_schedule *s);
 ms_status ms_schedule_value(const ms_schedule *s, int64_t t, double *value);
 /* 1 if the value can be computed from any thread (no callback inside) */
 int ms_schedule_is_pure(const ms_schedule *s);
-/* Pull-style schedules, for bindings that evaluate a callback schedule's
- * function in a loop of their own (LuaJIT compiles a Lua function into its
- * loop rather than being called back): the value at step t, which the
- * next ms_schedule_value for step t returns without calling back.
- * MS_EINVAL for a schedule that is not a callback. */
-ms_status ms_schedule_supply(ms_schedule *s, int64_t t, double value);
 
 /* ---------------------------------------------------------- update rules
  * A rule is a const method table (ms_rule_class) plus an instance
@@ -359,18 +303,6 @@ ms_status ms_rule_lookahead(ms_rule *rule, const double *x, double *y,
 /* Take one step: x <- rule(x, g).  Resets first if n differs from the
  * state's dimension. */
 ms_status ms_rule_step(ms_rule *rule, double *x, const double *g, size_t n);
-/* Pull-style stepping, for bindings that run a class's lookahead or step
- * in a loop of their own rather than through its function pointer (LuaJIT
- * compiles rules written in Lua into its loop).  Each does for the rule's
- * next step what ms_rule_lookahead or ms_rule_step does around the class's
- * function -- the state made ready for dimension n, the hyper-parameters
- * in effect evaluated and checked; begin_step also counts the step -- and
- * gives the step's number t and the values h (the state vectors are
- * ms_rule_state's). */
-ms_status ms_rule_begin_lookahead(ms_rule *rule, size_t n, int64_t *t,
-                                  const double **h);
-ms_status ms_rule_begin_step(ms_rule *rule, size_t n, int64_t *t,
-                             const double **h);
 
 /* ----------------------------------------------------------------- traces
  * The full-batch loop of d2l's train_2d: x_0 = x0, then steps updates,
@@ -403,18 +335,6 @@ const char *ms_trace_reason(const ms_trace *tr);  /* why it stopped early */
 /* CSV with a header line step,x1,...,xn,f; written to a temporary file
  * and renamed, so a failure leaves no partial file behind. */
 ms_status ms_trace_write_csv(const ms_trace *tr, const char *path);
-/* A trace filled by a loop of the caller's own, for bindings that run
- * ms_trace_run's loop in their language (LuaJIT compiles it together with
- * the objectives and rules written in Lua).  ms_trace_new: an empty trace
- * with room for the points ms_trace_run records with opts (checked as
- * ms_trace_check checks them).  ms_trace_record: the next point, x_0 first
- * -- whose f must be finite (MS_ENONFINITE) -- then one per recorded step.
- * ms_trace_diverge: the run stopped at step t because `what` ("x",
- * "gradient" or "f"), n numbers at v, holds one that is not finite. */
-ms_status ms_trace_new(size_t n, const ms_trace_opts *opts, ms_trace **out);
-ms_status ms_trace_record(ms_trace *tr, const double *x, double f);
-void ms_trace_diverge(ms_trace *tr, int64_t t, const char *what,
-                      const double *v, size_t n);
 
 /* ------------------------------------------------------------------- data
  * A data set: n examples, each d features and a label, in double precision.

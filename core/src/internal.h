@@ -9,6 +9,8 @@
 #include <stdio.h>
 
 #include "momsandbox.h"
+#include "momsandbox_host.h"
+#include "momsandbox_pull.h"
 
 /* Record a detail message for ms_last_error() and return status. */
 ms_status ms_fail(ms_status status, const char *fmt, ...)

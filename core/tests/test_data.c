@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "momsandbox.h"
+#include "momsandbox_host.h"
 
 static ms_data *parse(const char *text, const ms_data_opts *o) {
   ms_data *d = NULL;

@@ -8,6 +8,8 @@
 
 #include "check.h"
 #include "momsandbox.h"
+#include "momsandbox_host.h"
+#include "momsandbox_pull.h"
 
 static volatile sig_atomic_t host_calls;
 static void host_handler(int sig) {

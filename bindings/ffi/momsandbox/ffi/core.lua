@@ -3,9 +3,11 @@
 -- the Lua 5.4 binding's (luaL_argerror's), errors of the engine, ownership
 -- of its objects, and calls that may call back into Lua.
 --
--- The declarations are the public header itself, core/include/momsandbox.h,
--- read at load time with its preprocessor lines removed: there is no second
--- list to keep in step with it.
+-- The declarations are the public headers themselves -- core/include/
+-- momsandbox.h (the engine), momsandbox_host.h (system services) and
+-- momsandbox_pull.h (the loops a binding runs itself) -- read at load time
+-- with their preprocessor lines removed: there is no second list to keep in
+-- step with them.
 local ffi = require "ffi"
 
 local M = {}
@@ -30,8 +32,18 @@ local function installed(root)
   return chunk and chunk() or {}
 end
 
---- The public header: $MOMSANDBOX_HEADER, else the source tree's (the
--- module in bindings/ffi), else the installed one.
+--- The public headers, the engine's first (the others build on it), each
+-- with a type it declares: a state that knows the type has declared the
+-- header already (a user's own ffi.cdef) and keeps its types.  A header of
+-- functions alone needs none (the FFI takes a function declared twice).
+local HEADERS = {
+  {"momsandbox.h", "ms_trace_opts"},
+  {"momsandbox_host.h", "ms_process"},
+  {"momsandbox_pull.h"},
+}
+
+--- The engine's public header: $MOMSANDBOX_HEADER, else the source tree's
+-- (the module in bindings/ffi), else the installed one.
 local function find_header(root)
   local env = os.getenv("MOMSANDBOX_HEADER")
   local candidates = env and env ~= "" and {env} or
@@ -41,6 +53,20 @@ local function find_header(root)
   end
   error("momsandbox: cannot find the public header momsandbox.h; looked at:\n  " ..
         table.concat(candidates, "\n  ") .. "\nset MOMSANDBOX_HEADER to its path", 0)
+end
+
+--- The other public header name: beside the engine's header, else in the
+-- source tree, else in the installed include folder.
+local function find_companion(root, main, name)
+  local candidates = {(main:match("^(.*/)") or "./") .. name,
+                      root .. "/../../core/include/" .. name}
+  local include = installed(root).include
+  if include then candidates[#candidates + 1] = include .. "/" .. name end
+  for _, path in ipairs(candidates) do
+    if readable(path) then return path end
+  end
+  error("momsandbox: cannot find the public header " .. name .. "; looked at:\n  " ..
+        table.concat(candidates, "\n  ") .. "\nput it beside " .. main, 0)
 end
 
 --- The engine library: $MOMSANDBOX_LIB alone when set, else the source
@@ -72,10 +98,10 @@ local function load_library(root)
         "\nbuild it (make build) or set MOMSANDBOX_LIB to its path", 0)
 end
 
---- Declare the header to the FFI: the text without its '#' lines.  A state
--- that has declared it already (a user's own ffi.cdef) keeps its types.
-local function declare(path)
-  if pcall(ffi.typeof, "ms_trace_opts") then return end
+--- Declare a header to the FFI: the text without its '#' lines, unless the
+-- state knows the type it declares already.
+local function declare(path, known)
+  if known and pcall(ffi.typeof, known) then return end
   ffi.cdef((("\n" .. slurp(path)):gsub("\n#[^\n]*", "\n")))
 end
 
@@ -86,7 +112,11 @@ function M.open(root)
   -- the data set the project ships: in the source tree, or installed
   M.data_dirs = {root .. "/../../data", installed(root).data}
   M.header = find_header(root)
-  declare(M.header)
+  M.headers = {M.header}
+  for i = 2, #HEADERS do
+    M.headers[i] = find_companion(root, M.header, HEADERS[i][1])
+  end
+  for i, path in ipairs(M.headers) do declare(path, HEADERS[i][2]) end
   local lib, where = load_library(root)
   local ok, have = pcall(function() return lib.ms_abi_version() end)
   local want = lib.MS_ABI_VERSION

@@ -1,0 +1,77 @@
+/*
+ * momsandbox_host.h -- what the programs that host the engine (the Lua
+ * bindings, the momsandbox CLI) need from the system and their language's
+ * standard library lacks: running a program without a shell, writing a
+ * file whole or not at all, folders, program lookup, terminals, a clock,
+ * and Ctrl-C for the engine's long calls.  POSIX (core/src/system.c,
+ * file.c, clock.c, sigint.c).
+ *
+ * The rules of momsandbox.h hold here too: plain C declarations that
+ * LuaJIT's ffi.cdef accepts once the '#' lines are removed (declared
+ * after momsandbox.h), statuses and ms_last_error() for failures.
+ */
+#ifndef MOMSANDBOX_HOST_H
+#define MOMSANDBOX_HOST_H
+
+#include <stddef.h>
+
+#include "momsandbox.h"
+
+/* ------------------------------------------------------------------ Ctrl-C */
+
+/* Around a call from an interpreter: SIGINT calls ms_interrupt, and the
+ * handler that was there before (the interpreter's, which stops its own
+ * code) still runs: at once, from the call's first poll of ms_interrupted
+ * on, when defer_host is 0 (hosts whose callbacks catch the errors that
+ * handler may cause, as lua_pcall does); when the call ends, and with ours
+ * in place from the start, when it is 1 (LuaJIT: an FFI callback must
+ * never raise).  A second SIGINT before then ends the process; an ignored
+ * SIGINT stays ignored.  Pairs nest; process-wide, so call them from one
+ * thread. */
+void ms_sigint_begin(int defer_host);
+void ms_sigint_end(void);
+
+/* ------------------------------------------------------------------- files */
+
+/* Write size bytes to path as every writer of the engine does (trace,
+ * sweep and training CSV files too).  A regular file, or a name not taken
+ * yet, is written whole or not at all: into a temporary file beside it,
+ * renamed over it only once everything is written; a symbolic link is
+ * followed (its target is replaced, the link stays), and the file keeps
+ * its mode (and, where permitted, its owner).  A character device or a
+ * FIFO that a process reads is written in place.  A folder, a block
+ * device, a socket or a FIFO nobody reads is refused.  Temporary files
+ * left by a killed write of the same file are removed. */
+ms_status ms_write_file(const char *path, const void *data, size_t size);
+
+/* Create a folder and its parents (mkdir -p). */
+ms_status ms_mkdir(const char *path);
+
+/* ------------------------------------------------------ system services
+ * What the bindings' pure-Lua parts (figures through gnuplot, scripts)
+ * need; shared by the Lua 5.4 and LuaJIT bindings.                        */
+
+double ms_clock(void);             /* seconds on the engine's monotonic clock */
+int ms_isatty(int fd);             /* 1 if the descriptor is a terminal */
+/* The path of the program posix_spawnp runs for name (looked up in PATH
+ * unless it holds a '/') into size bytes at buf: 1 if found (and it fits). */
+int ms_which(const char *name, char *buf, size_t size);
+/* A program run by ms_run: how it ended and what it wrote. */
+typedef struct ms_process {
+  int ok;           /* 1: it exited with status 0 */
+  int status;       /* its exit status, or minus the signal that killed it */
+  char *out, *err;  /* its stdout and stderr, out_len and err_len bytes */
+  size_t out_len, err_len;
+} ms_process;
+
+/* Run the program argv[0] (looked up in PATH) with the arguments argv[1..]
+ * (argv ends with NULL) directly, without a shell: write len bytes of input
+ * to its stdin while collecting its stdout and stderr (a child that writes
+ * much before it reads cannot deadlock), then wait for it.  MS_EIO when it
+ * cannot be run, "gnuplot: not found" for a missing program.  Free what it
+ * wrote with ms_process_free. */
+ms_status ms_run(const char *const *argv, const char *input, size_t len,
+                 ms_process *p);
+void ms_process_free(ms_process *p);
+
+#endif
