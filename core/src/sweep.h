@@ -1,16 +1,66 @@
 /*
- * sweep.h -- what the two loops of a sweep share: the general loop
- * (sweep.c, any rule and objective) and the vectorised one (sweep_fast.c,
- * heavy ball and Nesterov momentum on diagonal quadratics).  Both measure
- * through the functions below, in the same order of operations, so that
- * their results agree bit for bit.
+ * sweep.h -- what the files of a sweep share: the grid (sweep_grid.c, which
+ * also writes the results as CSV), the threads that share the runs
+ * (sweep_pool.c), the general loop and the runs (sweep.c, any rule and
+ * objective), and the vectorised loop (sweep_fast.c, heavy ball and
+ * Nesterov momentum on diagonal quadratics).  Both loops measure through
+ * the functions below, in the same order of operations, so that their
+ * results agree bit for bit.
  */
 #ifndef MS_SWEEP_H
 #define MS_SWEEP_H
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include "internal.h"
+
+/* ------------------------------------------------ the grid (sweep_grid.c) */
+
+/* An axis of the grid, or a column of explicit points. */
+typedef struct ms_grid_axis {
+  char *name;
+  int hyper;        /* index of the rule's hyper-parameter; -1: scale */
+  int64_t count;    /* values; 0 for the columns of explicit points */
+  double *values;   /* count values, or NULL for a range */
+  double from, to;
+  int log;
+} ms_grid_axis;
+
+struct ms_sweep {
+  ms_objective *obj;
+  ms_rule *rule;          /* a clone of the caller's: every point's defaults */
+  size_t n;
+  double *x0;
+  ms_grid_axis *axes;
+  size_t naxes;
+  double *points;         /* npoints x naxes, or NULL for a grid */
+  int64_t npoints;
+  double *xstar;          /* given by ms_sweep_target, or NULL */
+  double fstar;           /* given, or NaN */
+  /* the last run */
+  ms_sweep_result *res;
+  size_t res_bytes;
+  int64_t first, count;
+  int measures, fast, threads;
+  double seconds;
+};
+
+/* Value k of an axis (NaN out of range); a range's ends are exact. */
+double ms_grid_axis_value(const ms_grid_axis *ax, int64_t k);
+/* Points of the whole grid, or -1 when there are more than 2^62; *exact
+ * is the count as a double either way. */
+int64_t ms_sweep_grid_total(const ms_sweep *s, double *exact);
+/* "lr=0.1, beta=0.5", for messages about point i. */
+void ms_sweep_point_label(const ms_sweep *s, int64_t i, char *buf,
+                          size_t size);
+/* The hyper-parameters (the rule's, then the axes') and the scale of
+ * point i. */
+void ms_sweep_point_hyper(const ms_sweep *s, int64_t i, double *h,
+                          double *scale);
+
+/* ---------------------------------------------- the runs and their loops */
 
 /* Steps between the checks for convergence (and interrupts, and, in the
  * vectorised loop, divergence). */
@@ -111,6 +161,51 @@ static inline int ms_probe_wants_d(const ms_sweep_plan *plan, int64_t t) {
 /* Polled every block: nonzero stops the run (interrupt, or another thread
  * failed). */
 typedef int (*ms_sweep_stop_fn)(void *ctx);
+
+/* --------------------------------------------- the threads (sweep_pool.c)
+ * Threads take work units from a counter of the caller's until none is
+ * left; the calling thread watches: it passes Ctrl-C (ms_interrupt) and
+ * failures on as a stop flag that the runs poll, and reports progress.
+ * Workers block all signals, so that handlers run on the calling thread. */
+
+typedef struct ms_pool {
+  ms_progress_fn progress;  /* may be NULL */
+  void *progress_ctx;
+  int64_t due;              /* points to run, for progress */
+  atomic_llong done;        /* points finished */
+  atomic_int stop;          /* the runs stop at their next poll */
+  pthread_mutex_t lock;     /* guards active, st and msg */
+  pthread_cond_t cond;
+  int active;               /* workers still running */
+  ms_status st;             /* the first failure */
+  char msg[512];            /* and its message */
+  double start, reported;   /* on ms_now's clock */
+  double seconds;           /* wall time of ms_pool_run */
+} ms_pool;
+
+/* Each thread's work: take units until none is left or the pool stops,
+ * polling stop(pool) (ms_pool_stop_caller on the calling thread,
+ * ms_pool_stop_worker on the others), and adding finished points to
+ * done; a failure goes to ms_pool_fail. */
+typedef void (*ms_pool_work_fn)(void *ctx, ms_pool *pool,
+                                ms_sweep_stop_fn stop);
+
+void ms_pool_init(ms_pool *p, ms_progress_fn progress, void *progress_ctx,
+                  int64_t due);
+void ms_pool_destroy(ms_pool *p);
+/* The threads a run may use: wanted, or one per online CPU when it is 0,
+ * and no more than 4 per online CPU (more only share the CPUs). */
+int ms_pool_threads(int wanted);
+/* Clear the interrupt flag, run work on threads workers (on the calling
+ * thread alone when threads is 1 or none could start), report the end
+ * (when nothing failed), and return the threads that ran it.  p->st is
+ * the first failure, with its message in p->msg. */
+int ms_pool_run(ms_pool *p, int threads, ms_pool_work_fn work, void *ctx);
+/* Record the failure just reported by ms_fail (the first one wins) and
+ * stop everyone. */
+void ms_pool_fail(ms_pool *p, ms_status st);
+int ms_pool_stop_worker(void *pool);
+int ms_pool_stop_caller(void *pool);
 
 /* ------------------------------------------------- the vectorised loop */
 
