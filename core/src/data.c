@@ -499,7 +499,7 @@ ms_status ms_data_parse(const char *text, size_t size, const char *name,
 static ms_status open_error(const char *path, int err) {
   const char *base = strrchr(path, '/');
   base = base != NULL ? base + 1 : path;
-  for (size_t i = 0; err == ENOENT && i < sizeof known_sets / sizeof known_sets[0]; i++)
+  for (size_t i = 0; err == ENOENT && i < MS_COUNT(known_sets); i++)
     if (strcmp(base, known_sets[i].file) == 0)
       return ms_fail(MS_EIO, "cannot open %s: %s; it is %s", path,
                      strerror(err), known_sets[i].source);

@@ -32,6 +32,10 @@ ms_status ms_null(const char *fn, const char *arg)
     if ((p) == NULL) return ms_null(__func__, #p);                       \
   } while (0)
 
+/* The number of elements of array a (an array, not a pointer): tables are
+ * counted from their contents, never by a literal kept in step by hand. */
+#define MS_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
 /* a * b into *out, or 0 when the product does not fit in a size_t (sizes
  * of buffers: a wrapped product would allocate too little). */
 static inline int ms_size_mul(size_t a, size_t b, size_t *out) {

@@ -35,7 +35,7 @@ ms_fast_work *ms_fast_work_new(const ms_fast_setup *fs, size_t points) {
   double **arrays[] = {&w->x, &w->v, &w->lam, &w->beta, &w->neta, &w->scale,
                        &w->x0, &w->v0};
   int ok = 1;
-  for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
+  for (size_t i = 0; i < MS_COUNT(arrays); i++)
     ok &= (*arrays[i] = ms_calloc(w->lanes, sizeof(double))) != NULL;
   w->probe = ms_calloc(points, sizeof *w->probe);
   w->rate = ms_calloc(points, sizeof *w->rate);
@@ -51,7 +51,7 @@ void ms_fast_work_free(ms_fast_work *w) {
   if (w == NULL) return;
   double *arrays[] = {w->x, w->v, w->lam, w->beta, w->neta, w->scale,
                       w->x0, w->v0};
-  for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) free(arrays[i]);
+  for (size_t i = 0; i < MS_COUNT(arrays); i++) free(arrays[i]);
   free(w->probe);
   free(w->rate);
   free(w->live);

@@ -18,12 +18,18 @@
 enum { LR, LR_DECAY, WEIGHT_DECAY, INITIAL_ACCUMULATOR_VALUE, EPS, MAXIMIZE };
 
 static const ms_hyper_info hyper[] = {
-    {"lr", 1e-2, 0, INFINITY, 0, 1, MS_HYPER_REAL},
-    {"lr_decay", 0, 0, INFINITY, 0, 1, MS_HYPER_REAL},
-    {"weight_decay", 0, 0, INFINITY, 0, 1, MS_HYPER_REAL},
-    {"initial_accumulator_value", 0, 0, INFINITY, 0, 1, MS_HYPER_REAL},
-    {"eps", 1e-10, 0, INFINITY, 1, 1, MS_HYPER_REAL},
-    {"maximize", 0, 0, 1, 0, 0, MS_HYPER_FLAG},
+    [LR] = {.name = "lr", .def = 1e-2, .lo = 0, .hi = INFINITY, .hi_open = 1},
+    [LR_DECAY] = {.name = "lr_decay", .def = 0, .lo = 0, .hi = INFINITY,
+                  .hi_open = 1},
+    [WEIGHT_DECAY] = {.name = "weight_decay", .def = 0, .lo = 0,
+                      .hi = INFINITY, .hi_open = 1},
+    [INITIAL_ACCUMULATOR_VALUE] = {.name = "initial_accumulator_value",
+                                   .def = 0, .lo = 0, .hi = INFINITY,
+                                   .hi_open = 1},
+    [EPS] = {.name = "eps", .def = 1e-10, .lo = 0, .hi = INFINITY,
+             .lo_open = 1, .hi_open = 1},
+    [MAXIMIZE] = {.name = "maximize", .def = 0, .lo = 0, .hi = 1,
+                  .kind = MS_HYPER_FLAG},
 };
 
 static const char *const state_names[] = {"sum"};
@@ -46,6 +52,10 @@ static ms_status step(void *ctx, const double *h, double *x, const double *g,
 }
 
 const ms_rule_class ms_rule_adagrad = {
-    .name = "adagrad", .nhyper = 6, .hyper = hyper, .nstate = 1,
-    .state_names = state_names, .step = step,
+    .name = "adagrad",
+    .nhyper = MS_COUNT(hyper),
+    .hyper = hyper,
+    .nstate = MS_COUNT(state_names),
+    .state_names = state_names,
+    .step = step,
 };

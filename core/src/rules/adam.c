@@ -29,13 +29,17 @@
 enum { LR, BETA1, BETA2, EPS, WEIGHT_DECAY, AMSGRAD, MAXIMIZE };
 
 static const ms_hyper_info hyper[] = {
-    {"lr", 1e-3, 0, INFINITY, 0, 1, MS_HYPER_REAL},
-    {"beta1", 0.9, 0, 1, 0, 1, MS_HYPER_REAL},
-    {"beta2", 0.999, 0, 1, 0, 1, MS_HYPER_REAL},
-    {"eps", 1e-8, 0, INFINITY, 1, 1, MS_HYPER_REAL},
-    {"weight_decay", 0, 0, INFINITY, 0, 1, MS_HYPER_REAL},
-    {"amsgrad", 0, 0, 1, 0, 0, MS_HYPER_FLAG},
-    {"maximize", 0, 0, 1, 0, 0, MS_HYPER_FLAG},
+    [LR] = {.name = "lr", .def = 1e-3, .lo = 0, .hi = INFINITY, .hi_open = 1},
+    [BETA1] = {.name = "beta1", .def = 0.9, .lo = 0, .hi = 1, .hi_open = 1},
+    [BETA2] = {.name = "beta2", .def = 0.999, .lo = 0, .hi = 1, .hi_open = 1},
+    [EPS] = {.name = "eps", .def = 1e-8, .lo = 0, .hi = INFINITY, .lo_open = 1,
+             .hi_open = 1},
+    [WEIGHT_DECAY] = {.name = "weight_decay", .def = 0, .lo = 0,
+                      .hi = INFINITY, .hi_open = 1},
+    [AMSGRAD] = {.name = "amsgrad", .def = 0, .lo = 0, .hi = 1,
+                 .kind = MS_HYPER_FLAG},
+    [MAXIMIZE] = {.name = "maximize", .def = 0, .lo = 0, .hi = 1,
+                  .kind = MS_HYPER_FLAG},
 };
 
 static const char *const state_names[] = {"exp_avg", "exp_avg_sq",
@@ -69,6 +73,10 @@ static ms_status step(void *ctx, const double *h, double *x, const double *g,
 }
 
 const ms_rule_class ms_rule_adam = {
-    .name = "adam", .nhyper = 7, .hyper = hyper, .nstate = 3,
-    .state_names = state_names, .step = step,
+    .name = "adam",
+    .nhyper = MS_COUNT(hyper),
+    .hyper = hyper,
+    .nstate = MS_COUNT(state_names),
+    .state_names = state_names,
+    .step = step,
 };

@@ -19,13 +19,14 @@ enum { LR, BETA1, BETA2, BETA3 };
 enum { K = 3 };   /* velocities, one per beta */
 
 static const ms_hyper_info hyper[] = {
-    {"lr", NAN, 0, INFINITY, 0, 1, MS_HYPER_REAL},
-    {"beta1", 0, 0, 1, 0, 1, MS_HYPER_REAL},
-    {"beta2", 0.9, 0, 1, 0, 1, MS_HYPER_REAL},
-    {"beta3", 0.99, 0, 1, 0, 1, MS_HYPER_REAL},
+    [LR] = {.name = "lr", .def = NAN, .lo = 0, .hi = INFINITY, .hi_open = 1},
+    [BETA1] = {.name = "beta1", .def = 0, .lo = 0, .hi = 1, .hi_open = 1},
+    [BETA2] = {.name = "beta2", .def = 0.9, .lo = 0, .hi = 1, .hi_open = 1},
+    [BETA3] = {.name = "beta3", .def = 0.99, .lo = 0, .hi = 1, .hi_open = 1},
 };
 
 static const char *const state_names[] = {"v1", "v2", "v3"};
+_Static_assert(MS_COUNT(state_names) == K, "one velocity per beta");
 
 static ms_status step(void *ctx, const double *h, double *x, const double *g,
                       double *const *state, size_t n, int64_t t) {
@@ -42,6 +43,10 @@ static ms_status step(void *ctx, const double *h, double *x, const double *g,
 }
 
 const ms_rule_class ms_rule_aggmo = {
-    .name = "aggmo", .nhyper = 4, .hyper = hyper, .nstate = K,
-    .state_names = state_names, .step = step,
+    .name = "aggmo",
+    .nhyper = MS_COUNT(hyper),
+    .hyper = hyper,
+    .nstate = MS_COUNT(state_names),
+    .state_names = state_names,
+    .step = step,
 };

@@ -23,5 +23,4 @@ const ms_rule_class *const ms_rule_builtin[] = {
     &ms_rule_rmsprop,  &ms_rule_adagrad,
 };
 
-const size_t ms_rule_builtin_count =
-    sizeof ms_rule_builtin / sizeof ms_rule_builtin[0];
+const size_t ms_rule_builtin_count = MS_COUNT(ms_rule_builtin);

@@ -5,17 +5,23 @@
 
 #include "../internal.h"
 
+enum { LR };
+
 static const ms_hyper_info hyper[] = {
-    {"lr", NAN, 0, INFINITY, 0, 1, MS_HYPER_REAL},
+    [LR] = {.name = "lr", .def = NAN, .lo = 0, .hi = INFINITY, .hi_open = 1},
 };
 
 static ms_status step(void *ctx, const double *h, double *x, const double *g,
                       double *const *state, size_t n, int64_t t) {
   (void)ctx, (void)state, (void)t;
-  ms_vec_axpy(x, -h[0], g, n);
+  ms_vec_axpy(x, -h[LR], g, n);
   return MS_OK;
 }
 
+
 const ms_rule_class ms_rule_gd = {
-    .name = "gd", .nhyper = 1, .hyper = hyper, .step = step,
+    .name = "gd",
+    .nhyper = MS_COUNT(hyper),
+    .hyper = hyper,
+    .step = step,
 };

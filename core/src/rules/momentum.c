@@ -11,9 +11,11 @@
 
 #include "../internal.h"
 
+enum { LR, BETA };
+
 static const ms_hyper_info hyper[] = {
-    {"lr", NAN, 0, INFINITY, 0, 1, MS_HYPER_REAL},
-    {"beta", 0.9, 0, 1, 0, 1, MS_HYPER_REAL},
+    [LR] = {.name = "lr", .def = NAN, .lo = 0, .hi = INFINITY, .hi_open = 1},
+    [BETA] = {.name = "beta", .def = 0.9, .lo = 0, .hi = 1, .hi_open = 1},
 };
 
 static const char *const state_names[] = {"v"};
@@ -21,7 +23,7 @@ static const char *const state_names[] = {"v"};
 static ms_status step(void *ctx, const double *h, double *x, const double *g,
                       double *const *state, size_t n, int64_t t) {
   (void)ctx, (void)t;
-  double lr = h[0], beta = h[1];
+  double lr = h[LR], beta = h[BETA];
   double *v = state[0];
   for (size_t i = 0; i < n; i++) {
     v[i] = beta * v[i] + g[i];
@@ -30,7 +32,12 @@ static ms_status step(void *ctx, const double *h, double *x, const double *g,
   return MS_OK;
 }
 
+
 const ms_rule_class ms_rule_momentum = {
-    .name = "momentum", .nhyper = 2, .hyper = hyper,
-    .nstate = 1, .state_names = state_names, .step = step,
+    .name = "momentum",
+    .nhyper = MS_COUNT(hyper),
+    .hyper = hyper,
+    .nstate = MS_COUNT(state_names),
+    .state_names = state_names,
+    .step = step,
 };

@@ -17,8 +17,9 @@
 enum { LR, MOMENTUM };
 
 static const ms_hyper_info hyper[] = {
-    {"lr", NAN, 0, INFINITY, 0, 1, MS_HYPER_REAL},
-    {"momentum", 0.9, 0, 1, 0, 1, MS_HYPER_REAL},
+    [LR] = {.name = "lr", .def = NAN, .lo = 0, .hi = INFINITY, .hi_open = 1},
+    [MOMENTUM] = {.name = "momentum", .def = 0.9, .lo = 0, .hi = 1,
+                  .hi_open = 1},
 };
 
 static const char *const state_names[] = {"v"};
@@ -47,6 +48,11 @@ static ms_status step(void *ctx, const double *h, double *x, const double *g,
 }
 
 const ms_rule_class ms_rule_nag = {
-    .name = "nag", .nhyper = 2, .hyper = hyper, .nstate = 1,
-    .state_names = state_names, .lookahead = lookahead, .step = step,
+    .name = "nag",
+    .nhyper = MS_COUNT(hyper),
+    .hyper = hyper,
+    .nstate = MS_COUNT(state_names),
+    .state_names = state_names,
+    .lookahead = lookahead,
+    .step = step,
 };

@@ -19,8 +19,9 @@
 enum { LR, MOMENTUM };
 
 static const ms_hyper_info hyper[] = {
-    {"lr", NAN, 0, INFINITY, 0, 1, MS_HYPER_REAL},
-    {"momentum", 0.9, 0, 1, 1, 1, MS_HYPER_REAL},
+    [LR] = {.name = "lr", .def = NAN, .lo = 0, .hi = INFINITY, .hi_open = 1},
+    [MOMENTUM] = {.name = "momentum", .def = 0.9, .lo = 0, .hi = 1,
+                  .lo_open = 1, .hi_open = 1},
 };
 
 static const char *const state_names[] = {"momentum_buffer"};
@@ -39,7 +40,12 @@ static ms_status step(void *ctx, const double *h, double *x, const double *g,
   return MS_OK;
 }
 
+
 const ms_rule_class ms_rule_nesterov = {
-    .name = "nesterov", .nhyper = 2, .hyper = hyper, .nstate = 1,
-    .state_names = state_names, .step = step,
+    .name = "nesterov",
+    .nhyper = MS_COUNT(hyper),
+    .hyper = hyper,
+    .nstate = MS_COUNT(state_names),
+    .state_names = state_names,
+    .step = step,
 };

@@ -20,9 +20,9 @@
 enum { LR, BETA, NU };
 
 static const ms_hyper_info hyper[] = {
-    {"lr", NAN, 0, INFINITY, 0, 1, MS_HYPER_REAL},
-    {"beta", 0.999, 0, 1, 0, 1, MS_HYPER_REAL},
-    {"nu", 0.7, 0, 1, 0, 0, MS_HYPER_REAL},
+    [LR] = {.name = "lr", .def = NAN, .lo = 0, .hi = INFINITY, .hi_open = 1},
+    [BETA] = {.name = "beta", .def = 0.999, .lo = 0, .hi = 1, .hi_open = 1},
+    [NU] = {.name = "nu", .def = 0.7, .lo = 0, .hi = 1},
 };
 
 static const char *const state_names[] = {"momentum_buffer"};
@@ -42,6 +42,10 @@ static ms_status step(void *ctx, const double *h, double *x, const double *g,
 }
 
 const ms_rule_class ms_rule_qhm = {
-    .name = "qhm", .nhyper = 3, .hyper = hyper, .nstate = 1,
-    .state_names = state_names, .step = step,
+    .name = "qhm",
+    .nhyper = MS_COUNT(hyper),
+    .hyper = hyper,
+    .nstate = MS_COUNT(state_names),
+    .state_names = state_names,
+    .step = step,
 };

@@ -22,13 +22,18 @@
 enum { LR, ALPHA, EPS, WEIGHT_DECAY, MOMENTUM, CENTERED, MAXIMIZE };
 
 static const ms_hyper_info hyper[] = {
-    {"lr", 1e-2, 0, INFINITY, 0, 1, MS_HYPER_REAL},
-    {"alpha", 0.99, 0, 1, 0, 1, MS_HYPER_REAL},
-    {"eps", 1e-8, 0, INFINITY, 1, 1, MS_HYPER_REAL},
-    {"weight_decay", 0, 0, INFINITY, 0, 1, MS_HYPER_REAL},
-    {"momentum", 0, 0, 1, 0, 1, MS_HYPER_REAL},
-    {"centered", 0, 0, 1, 0, 0, MS_HYPER_FLAG},
-    {"maximize", 0, 0, 1, 0, 0, MS_HYPER_FLAG},
+    [LR] = {.name = "lr", .def = 1e-2, .lo = 0, .hi = INFINITY, .hi_open = 1},
+    [ALPHA] = {.name = "alpha", .def = 0.99, .lo = 0, .hi = 1, .hi_open = 1},
+    [EPS] = {.name = "eps", .def = 1e-8, .lo = 0, .hi = INFINITY, .lo_open = 1,
+             .hi_open = 1},
+    [WEIGHT_DECAY] = {.name = "weight_decay", .def = 0, .lo = 0,
+                      .hi = INFINITY, .hi_open = 1},
+    [MOMENTUM] = {.name = "momentum", .def = 0, .lo = 0, .hi = 1,
+                  .hi_open = 1},
+    [CENTERED] = {.name = "centered", .def = 0, .lo = 0, .hi = 1,
+                  .kind = MS_HYPER_FLAG},
+    [MAXIMIZE] = {.name = "maximize", .def = 0, .lo = 0, .hi = 1,
+                  .kind = MS_HYPER_FLAG},
 };
 
 static const char *const state_names[] = {"square_avg", "momentum_buffer",
@@ -65,6 +70,10 @@ static ms_status step(void *ctx, const double *h, double *x, const double *g,
 }
 
 const ms_rule_class ms_rule_rmsprop = {
-    .name = "rmsprop", .nhyper = 7, .hyper = hyper, .nstate = 3,
-    .state_names = state_names, .step = step,
+    .name = "rmsprop",
+    .nhyper = MS_COUNT(hyper),
+    .hyper = hyper,
+    .nstate = MS_COUNT(state_names),
+    .state_names = state_names,
+    .step = step,
 };

@@ -17,12 +17,16 @@
 enum { LR, MOMENTUM, DAMPENING, NESTEROV, WEIGHT_DECAY, MAXIMIZE };
 
 static const ms_hyper_info hyper[] = {
-    {"lr", NAN, 0, INFINITY, 0, 1, MS_HYPER_REAL},
-    {"momentum", 0, 0, 1, 0, 1, MS_HYPER_REAL},
-    {"dampening", 0, 0, 1, 0, 0, MS_HYPER_REAL},
-    {"nesterov", 0, 0, 1, 0, 0, MS_HYPER_FLAG},
-    {"weight_decay", 0, 0, INFINITY, 0, 1, MS_HYPER_REAL},
-    {"maximize", 0, 0, 1, 0, 0, MS_HYPER_FLAG},
+    [LR] = {.name = "lr", .def = NAN, .lo = 0, .hi = INFINITY, .hi_open = 1},
+    [MOMENTUM] = {.name = "momentum", .def = 0, .lo = 0, .hi = 1,
+                  .hi_open = 1},
+    [DAMPENING] = {.name = "dampening", .def = 0, .lo = 0, .hi = 1},
+    [NESTEROV] = {.name = "nesterov", .def = 0, .lo = 0, .hi = 1,
+                  .kind = MS_HYPER_FLAG},
+    [WEIGHT_DECAY] = {.name = "weight_decay", .def = 0, .lo = 0,
+                      .hi = INFINITY, .hi_open = 1},
+    [MAXIMIZE] = {.name = "maximize", .def = 0, .lo = 0, .hi = 1,
+                  .kind = MS_HYPER_FLAG},
 };
 
 static const char *const state_names[] = {"momentum_buffer"};
@@ -53,7 +57,13 @@ static ms_status step(void *ctx, const double *h, double *x, const double *g,
   return MS_OK;
 }
 
+
 const ms_rule_class ms_rule_sgd = {
-    .name = "sgd", .nhyper = 6, .hyper = hyper, .nstate = 1,
-    .state_names = state_names, .check = check, .step = step,
+    .name = "sgd",
+    .nhyper = MS_COUNT(hyper),
+    .hyper = hyper,
+    .nstate = MS_COUNT(state_names),
+    .state_names = state_names,
+    .check = check,
+    .step = step,
 };
