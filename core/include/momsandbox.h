@@ -263,6 +263,16 @@ typedef struct ms_rule_class {
   /* Step t: update x in place from the gradient g and the state. */
   ms_status (*step)(void *ctx, const double *h, double *x, const double *g,
                     double *const *state, size_t n, int64_t t);
+  /* Optional, for the vectorised loop of sweeps: 1 when step, with the
+   * hyper-parameters h and from a zeroed state, is operation for
+   * operation v <- beta v + g (v_0 = 0), then
+   *   x <- x + (-lr) v             heavy ball (*nesterov = 0), or
+   *   x <- x + (-lr) (g + beta v)  Nesterov momentum (*nesterov = 1),
+   * filling lr, beta and nesterov; 0 when h makes it another update.
+   * NULL: never.  The engine reads it of its built-in classes only (a
+   * class made with an older header has no such field). */
+  int (*heavy_ball)(const double *h, double *lr, double *beta,
+                    int *nesterov);
 } ms_rule_class;
 
 typedef struct ms_rule ms_rule;
@@ -599,10 +609,11 @@ int ms_objective_is_pure(const ms_objective *obj);
  * |x_t - x*|^2 + |x_{t-1} - x*|^2 < 1e-280 at a step t divisible by 16:
  * then x_T = x* (the rest would be rounding noise).
  *
- * Built-in rules whose update is heavy ball or Nesterov momentum (gd,
- * momentum, nesterov, sgd without dampening, weight decay or maximize,
- * no schedules) on a diagonal quadratic whose known x* is 0 run in a
- * vectorised loop with bit-identical results.  Runs are spread over
+ * Built-in rules whose update is heavy ball or Nesterov momentum (as
+ * their class's heavy_ball says: gd, momentum, nesterov, sgd without
+ * dampening, weight decay or maximize), without schedules, on a diagonal
+ * quadratic whose known x* is 0 run in a vectorised loop with
+ * bit-identical results.  Runs are spread over
  * threads when the objective, the rule's class and its schedules are all
  * built-in; anything that calls back into user code runs on the calling
  * thread.  Every run depends on its parameters alone: results are the

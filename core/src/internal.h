@@ -157,5 +157,8 @@ static inline ms_status ms_loop_step(ms_objective *obj, ms_rule *rule,
 /* The built-in update rules (rules/builtin.c). */
 extern const ms_rule_class *const ms_rule_builtin[];
 extern const size_t ms_rule_builtin_count;
+/* 1 if cls is one of them (rule.c): its functions are the engine's, which
+ * any thread may call, and it has every field of this header's class. */
+int ms_rule_class_is_builtin(const ms_rule_class *cls);
 
 #endif

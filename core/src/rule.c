@@ -28,6 +28,12 @@ const ms_rule_class *ms_rule_class_at(int i) {
   return i >= 0 && i < ms_rule_class_count() ? ms_rule_builtin[i] : NULL;
 }
 
+int ms_rule_class_is_builtin(const ms_rule_class *cls) {
+  for (size_t i = 0; i < ms_rule_builtin_count; i++)
+    if (ms_rule_builtin[i] == cls) return 1;
+  return 0;
+}
+
 const ms_rule_class *ms_rule_class_find(const char *name) {
   if (name == NULL) return NULL;
   for (int i = 0; i < ms_rule_class_count(); i++)

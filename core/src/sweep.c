@@ -25,29 +25,11 @@ static const int64_t max_steps = 10000000000;   /* 1e10, as traces */
 /* ---------------------------------------------------- the fast path */
 
 /* Is the rule with hyper-parameters h heavy ball or Nesterov momentum?
- * Then its momentum is *beta. */
-static int reduce(const ms_rule *rule, const double *h, double *beta,
-                  int *nesterov) {
-  const ms_rule_class *cls = ms_rule_class_of(rule);
-  int mom = ms_rule_hyper_index(rule, "momentum");
-  *nesterov = 0;
-  if (cls == ms_rule_class_find("gd")) {
-    *beta = 0;
-  } else if (cls == ms_rule_class_find("momentum")) {
-    *beta = h[ms_rule_hyper_index(rule, "beta")];
-  } else if (cls == ms_rule_class_find("nesterov")) {
-    *beta = h[mom];
-    *nesterov = 1;
-  } else if (cls == ms_rule_class_find("sgd")) {
-    static const char *const off[] = {"dampening", "weight_decay", "maximize"};
-    for (size_t k = 0; k < sizeof off / sizeof off[0]; k++)
-      if (h[ms_rule_hyper_index(rule, off[k])] != 0) return 0;
-    *beta = h[mom];
-    *nesterov = h[ms_rule_hyper_index(rule, "nesterov")] != 0;
-  } else {
-    return 0;
-  }
-  return 1;
+ * Its class says (ms_rule_class.heavy_ball), with the learning rate and
+ * the momentum. */
+static int reduce(const ms_rule_class *cls, const double *h, double *lr,
+                  double *beta, int *nesterov) {
+  return cls->heavy_ball != NULL && cls->heavy_ball(h, lr, beta, nesterov);
 }
 
 /* Can every point of [first, first + count) take the vectorised loop, and
@@ -58,19 +40,20 @@ static int fast_path(const ms_sweep *s, int64_t first, int64_t count,
                      int *nesterov) {
   const ms_rule_class *cls = ms_rule_class_of(s->rule);
   int nh = cls->nhyper;
+  if (!ms_rule_class_is_builtin(cls)) return 0;   /* see heavy_ball */
   for (int k = 0; k < nh; k++) {
     int on_axis = 0;
     for (size_t a = 0; a < s->naxes; a++) on_axis |= s->axes[a].hyper == k;
     if (!on_axis && ms_rule_get_schedule(s->rule, k) != NULL) return 0;
   }
-  double h[64], beta, scale;
+  double h[64], lr, beta, scale;
   if (nh > 64) return 0;
   ms_sweep_point_hyper(s, first, h, &scale);
-  if (!reduce(s->rule, h, &beta, nesterov)) return 0;
+  if (!reduce(cls, h, &lr, &beta, nesterov)) return 0;
   for (int64_t i = first; s->points != NULL && i < first + count; i++) {
     int nest;
     ms_sweep_point_hyper(s, i, h, &scale);
-    if (!reduce(s->rule, h, &beta, &nest) || nest != *nesterov) return 0;
+    if (!reduce(cls, h, &lr, &beta, &nest) || nest != *nesterov) return 0;
   }
   for (size_t a = 0; s->points == NULL && a < s->naxes; a++) {
     if (s->axes[a].hyper < 0) continue;
@@ -78,7 +61,7 @@ static int fast_path(const ms_sweep *s, int64_t first, int64_t count,
     for (int64_t k = 0; k < s->axes[a].count; k++) {
       int nest;
       h[s->axes[a].hyper] = ms_grid_axis_value(&s->axes[a], k);
-      if (!reduce(s->rule, h, &beta, &nest) || nest != *nesterov) return 0;
+      if (!reduce(cls, h, &lr, &beta, &nest) || nest != *nesterov) return 0;
     }
   }
   return 1;
@@ -242,15 +225,14 @@ static ms_status fast_unit(job *j, ms_fast_work *w, double *buf,
   const ms_rule_class *cls = ms_rule_class_of(s->rule);
   double *beta = buf, *eta = beta + j->unit, *scale = eta + j->unit;
   double *h = scale + j->unit;
-  int lr = ms_rule_hyper_index(s->rule, "lr"), nesterov;
+  int nesterov;
   for (int64_t k = 0; k < count; k++) {
     ms_sweep_point_hyper(s, first + k, h, &scale[k]);
     if (cls->check != NULL) {
       ms_status st = cls->check(h);
       if (st != MS_OK) return at_point(s, first + k, st);
     }
-    reduce(s->rule, h, &beta[k], &nesterov);
-    eta[k] = h[lr];
+    reduce(cls, h, &eta[k], &beta[k], &nesterov);
   }
   return ms_fast_run(&j->fs, w, beta, eta, j->scaled ? scale : NULL,
                      (size_t)count, r, stop, pool);
@@ -422,9 +404,7 @@ static ms_status make_plan(ms_sweep *s, const ms_sweep_opts *o, job *j,
 /* Can any thread run the points: nothing calls back into user code? */
 static int pure(const ms_sweep *s) {
   const ms_rule_class *cls = ms_rule_class_of(s->rule);
-  int builtin = 0;
-  for (int i = 0; i < ms_rule_class_count(); i++)
-    builtin |= ms_rule_class_at(i) == cls;
+  int builtin = ms_rule_class_is_builtin(cls);
   for (int k = 0; k < cls->nhyper; k++) {
     const ms_schedule *sched = ms_rule_get_schedule(s->rule, k);
     if (sched != NULL && !ms_schedule_is_pure(sched)) return 0;

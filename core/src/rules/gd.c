@@ -18,10 +18,20 @@ static ms_status step(void *ctx, const double *h, double *x, const double *g,
   return MS_OK;
 }
 
+/* For the vectorised loop of sweeps: heavy ball without momentum, whose
+ * velocity 0 v + g is g. */
+static int heavy_ball(const double *h, double *lr, double *beta,
+                      int *nesterov) {
+  *lr = h[LR];
+  *beta = 0;
+  *nesterov = 0;
+  return 1;
+}
 
 const ms_rule_class ms_rule_gd = {
     .name = "gd",
     .nhyper = MS_COUNT(hyper),
     .hyper = hyper,
     .step = step,
+    .heavy_ball = heavy_ball,
 };

@@ -32,6 +32,14 @@ static ms_status step(void *ctx, const double *h, double *x, const double *g,
   return MS_OK;
 }
 
+/* For the vectorised loop of sweeps: this is heavy ball itself. */
+static int heavy_ball(const double *h, double *lr, double *beta,
+                      int *nesterov) {
+  *lr = h[LR];
+  *beta = h[BETA];
+  *nesterov = 0;
+  return 1;
+}
 
 const ms_rule_class ms_rule_momentum = {
     .name = "momentum",
@@ -40,4 +48,5 @@ const ms_rule_class ms_rule_momentum = {
     .nstate = MS_COUNT(state_names),
     .state_names = state_names,
     .step = step,
+    .heavy_ball = heavy_ball,
 };

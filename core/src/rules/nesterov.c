@@ -40,6 +40,15 @@ static ms_status step(void *ctx, const double *h, double *x, const double *g,
   return MS_OK;
 }
 
+/* For the vectorised loop of sweeps: Nesterov momentum, whose first
+ * buffer g_1 is beta 0 + g_1. */
+static int heavy_ball(const double *h, double *lr, double *beta,
+                      int *nesterov) {
+  *lr = h[LR];
+  *beta = h[MOMENTUM];
+  *nesterov = 1;
+  return 1;
+}
 
 const ms_rule_class ms_rule_nesterov = {
     .name = "nesterov",
@@ -48,4 +57,5 @@ const ms_rule_class ms_rule_nesterov = {
     .nstate = MS_COUNT(state_names),
     .state_names = state_names,
     .step = step,
+    .heavy_ball = heavy_ball,
 };

@@ -57,6 +57,18 @@ static ms_status step(void *ctx, const double *h, double *x, const double *g,
   return MS_OK;
 }
 
+/* For the vectorised loop of sweeps: without dampening, weight decay or
+ * maximize, heavy ball (Nesterov with nesterov), as momentum.c and
+ * nesterov.c; momentum 0 is gd.c's update. */
+static int heavy_ball(const double *h, double *lr, double *beta,
+                      int *nesterov) {
+  if (h[DAMPENING] != 0 || h[WEIGHT_DECAY] != 0 || h[MAXIMIZE] != 0)
+    return 0;
+  *lr = h[LR];
+  *beta = h[MOMENTUM];
+  *nesterov = h[NESTEROV] != 0;
+  return 1;
+}
 
 const ms_rule_class ms_rule_sgd = {
     .name = "sgd",
@@ -66,4 +78,5 @@ const ms_rule_class ms_rule_sgd = {
     .state_names = state_names,
     .check = check,
     .step = step,
+    .heavy_ball = heavy_ball,
 };
