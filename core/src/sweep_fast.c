@@ -6,9 +6,9 @@
  * built with -O3: see CMakeLists.txt).  Divergence is checked once per
  * block of 16 steps; the lanes of a point that diverged are replayed from
  * the block's start to find the step.  The arithmetic is that of the rules
- * (rules/momentum.c, nesterov.c, sgd.c, gd.c), operation for operation,
- * and f comes from the objective itself, so that the results are those of
- * the general loop bit for bit.
+ * whose class's heavy_ball says so (rules/momentum.c, nesterov.c, sgd.c,
+ * gd.c), operation for operation, and f comes from the objective itself,
+ * so that the results are those of the general loop bit for bit.
  */
 #include <math.h>
 #include <stdint.h>
