@@ -83,7 +83,6 @@ local legacy = {
   vec = vec.module,
   objective = objective.module,
   gradcheck = objective.gradcheck,
-  schedule = schedule.module,
   rule = rule.define,
   trace = trace.run,
   util = util,

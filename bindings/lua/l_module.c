@@ -97,6 +97,23 @@ lua_Integer ms_lua_checkint(lua_State *L, int arg, int n, const char *fname) {
   return ms_lua_argtypeerror(L, arg, n, fname, "number");
 }
 
+lua_Number ms_lua_checknum(lua_State *L, int arg, int n, const char *fname) {
+  if (lua_type(L, arg) != LUA_TNUMBER) ms_lua_argtypeerror(L, arg, n, fname, "number");
+  return lua_tonumber(L, arg);
+}
+
+int ms_lua_failure(lua_State *L, ms_status st) {
+  static const char *const codes[] = {"OK",        "ENOMEM", "EINVAL", "ESIZE",
+                                      "ERANGE",    "ECALLBACK", "EIO", "EPARSE",
+                                      "ENONFINITE", "EINTR"};
+  if (st == MS_ECALLBACK || st == MS_EINTR) return ms_lua_fail(L, st);
+  const char *detail = ms_last_error();
+  lua_pushnil(L);
+  lua_pushstring(L, *detail ? detail : ms_strerror(st));
+  lua_pushstring(L, (unsigned)st < sizeof codes / sizeof *codes ? codes[st] : "EINVAL");
+  return 3;
+}
+
 const char *ms_lua_checkpath(lua_State *L, int arg) {
   size_t len;
   const char *s = luaL_checklstring(L, arg, &len);
@@ -446,7 +463,6 @@ static void open_legacy(lua_State *L) {
   ms_lua_open_objective(L);
   ms_lua_open_rule(L);
   ms_lua_open_trace(L);
-  ms_lua_open_schedule(L);
   ms_lua_open_util(L);
   ms_lua_open_data(L);
   ms_lua_open_model(L);
@@ -466,6 +482,7 @@ int luaopen_momsandbox(lua_State *L) {
   lua_rawsetp(L, LUA_REGISTRYINDEX, kinds_key);
   open_native(L);
   ms_lua_open_rng(L);
+  ms_lua_open_schedule(L);
   open_legacy(L);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_pushvalue(L, -2);

@@ -47,6 +47,11 @@ int ms_lua_argtypeerror(lua_State *L, int arg, int n, const char *fname,
 int ms_lua_selferror(lua_State *L, const char *fname, const char *expected);
 /* An integer (or a string that converts to one) at arg. */
 lua_Integer ms_lua_checkint(lua_State *L, int arg, int n, const char *fname);
+/* A number (not a string) at arg, for primitives: the shared Lua checked. */
+lua_Number ms_lua_checknum(lua_State *L, int arg, int n, const char *fname);
+/* A primitive's engine failure st: pushes nil, message, code ("EINVAL",
+ * ...) and returns 3; the error of a callback and Ctrl-C are raised. */
+int ms_lua_failure(lua_State *L, ms_status st);
 /* Argument arg as a file name for C: a string (or number) without zero
  * bytes, which C would silently cut the name at. */
 const char *ms_lua_checkpath(lua_State *L, int arg);

@@ -10,6 +10,7 @@ for name, value in pairs(native.legacy or {}) do ms[name] = value end
 
 ms.version = native.version()
 ms.rng = require "momsandbox.rng"
+ms.schedule = require "momsandbox.schedule"
 
 -- Parts loaded on first use: ms.plot, ms.args, ...
 local lazy = {plot = true, gnuplot = true, args = true, show = true}

@@ -110,7 +110,7 @@ function M.options(opts, n, fname, known)
   M.table(opts, n, fname)
   local set, bad = {}, nil
   for _, k in ipairs(known) do set[k] = true end
-  for key in pairs(opts) do
+  for key in next, opts do   -- raw: a __pairs may run forever
     if not set[key] and (bad == nil or tostring(key) < tostring(bad)) then bad = key end
   end
   if bad ~= nil then

@@ -35,6 +35,17 @@ return {
 
   rng_new = "(seed integer) -> rng: seeded with the 64-bit two's complement of seed",
 
+  schedule_builtin = "(name, ...) -> schedule, or nil, msg, code: constant(v), " ..
+    "step(base, step_size, gamma), multistep(base, milestones, gamma), exponential(base, gamma), " ..
+    "cosine(base, period, min, restarts, mult), linear(base, start, end, steps), " ..
+    "polynomial(base, steps, power, min), inverse_sqrt(base, warmup), sequence(parts, " ..
+    "milestones): parts live schedules, held until it is freed; milestones integers, one " ..
+    "fewer; tables read raw",
+  schedule_fn = "(f function) -> schedule calling f(t); f's errors are raised, a result " ..
+    "that is no number is 'schedule function returned T at step t, expected a number'",
+  schedule_values = "(s schedule, t integer >= 1 [, n integer in 1..10^7]) -> s(t), or " ..
+    "{s(t), ..., s(t + n - 1)}; nil, msg, code when closed or the engine fails",
+
   -- native methods of the kinds: "kind:method" = contract
   ["rng:seed"] = "(seed integer) -> self",
   ["rng:next"] = "() -> the next 64 raw bits: integer (5.4), int64_t cdata (LuaJIT)",

@@ -178,6 +178,21 @@ function M.check(st)
   M.failure(detail ~= "" and detail or ffi.string(M.C.ms_strerror(st)))
 end
 
+local codes = {"ENOMEM", "EINVAL", "ESIZE", "ERANGE", "ECALLBACK", "EIO", "EPARSE",
+               "ENONFINITE", "EINTR"}
+
+--- A primitive's result for the failed status st: nil, message, code --
+-- but the error of a callback is raised as it was, and Ctrl-C as a plain
+-- message (a Failure would reach the shared Lua as a table).
+function M.failed(st)
+  if st == M.C.MS_ECALLBACK or st == M.C.MS_EINTR then
+    local ok, err = pcall(M.check, st)
+    if not ok then error(getmetatable(err) == Failure and err.msg or err, 0) end
+  end
+  local detail = ffi.string(M.C.ms_last_error())
+  return nil, detail ~= "" and detail or ffi.string(M.C.ms_strerror(st)), codes[tonumber(st)] or "EINVAL"
+end
+
 --- The engine's explanation of the last failure.
 function M.last_error()
   return ffi.string(M.C.ms_last_error())
