@@ -281,6 +281,9 @@ typedef struct ms_rule ms_rule;
 int ms_rule_class_count(void);
 const ms_rule_class *ms_rule_class_at(int i);
 const ms_rule_class *ms_rule_class_find(const char *name);
+/* The update equations of built-in rule `name`: the first comment of its
+ * core/src/rules/<name>.c (static text), or NULL for no such rule. */
+const char *ms_rule_doc(const char *name);
 
 /* A new instance with the class defaults (required ones still unset). */
 ms_status ms_rule_new(const ms_rule_class *cls, ms_rule **out);
