@@ -1,12 +1,24 @@
 # Turns the pure-Lua parts of the module into a C source: an array of
 # {module name, chunk name, source} that luaopen_momsandbox registers in
-# package.preload.  Run as: cmake -DOUT=file.c -DFILES=a.lua|b.lua -P this
+# package.preload; a Markdown file becomes a chunk returning its text.
+# Run as: cmake -DOUT=file.c -DFILES=a.lua|b.lua -P this
 string(REPLACE "|" ";" FILES "${FILES}")
 set(body "")
 set(table "")
 foreach(file IN LISTS FILES)
   get_filename_component(stem ${file} NAME_WE)
+  get_filename_component(ext ${file} LAST_EXT)
   file(READ ${file} hex HEX)
+  if(ext STREQUAL ".md")   # a text: a chunk returning it, "momsandbox.<stem>_md"
+    file(READ ${file} text)
+    if(text MATCHES "]==]")
+      message(FATAL_ERROR "${file} must not contain ]==]")
+    endif()
+    string(HEX "return [==[\n" open)
+    string(HEX "]==]\n" close)
+    set(hex "${open}${hex}${close}")
+    set(stem "${stem}_md")
+  endif()
   string(LENGTH "${hex}" hexlen)
   math(EXPR bytes "${hexlen} / 2")
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," hex "${hex}")

@@ -80,7 +80,8 @@ static void print_help(void) {
          "Try: momsandbox scripts/trace2d.lua, or in the REPL:\n"
          "  ms.trace(ms.objective.quadratic{0.2, 4}, ms.momentum{lr=0.6, beta=0.5},"
          " {x0={-5,-2}})\n"
-         "Scripts take --help too. The API is described in README.md.\n");
+         "In the REPL and in scripts, help() lists the topics, help(ms.momentum) or\n"
+         "help \"trace\" shows one function (docs/api.md). Scripts take --help too.\n");
 }
 
 static void print_version(void) {
@@ -594,13 +595,16 @@ static void doREPL(lua_State *L) {
 
 /* ------------------------------------------------------------- main */
 
-/* The module, preloaded for require and already required as `ms`. */
+/* The module, preloaded for require and already required as `ms`, and its
+ * help as `help`. */
 static void open_momsandbox(lua_State *L) {
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   lua_pushcfunction(L, luaopen_momsandbox);
   lua_setfield(L, -2, "momsandbox");
   lua_pop(L, 1);
   luaL_requiref(L, "momsandbox", luaopen_momsandbox, 0);
+  lua_getfield(L, -1, "help");
+  lua_setglobal(L, "help");
   lua_setglobal(L, "ms");
 }
 

@@ -35,7 +35,7 @@ local function preload(module, path)
 end
 
 for _, part in ipairs{"core", "native", "vec", "objective", "schedule", "rule", "trace", "util",
-                      "rng", "data", "model", "train", "analysis", "sweep"} do
+                      "rng", "data", "model", "train", "analysis", "sweep", "help"} do
   preload("momsandbox.ffi." .. part, here .. "/momsandbox/ffi/" .. part .. ".lua")
 end
 
@@ -53,6 +53,14 @@ table.insert(package.loaders, 2, function(name)
   f:close()
   return assert(loadstring(source, "@momsandbox/" .. stem .. ".lua"))
 end)
+-- The text of ms.help, docs/api.md (installed: beside the shared parts).
+package.preload["momsandbox.api_md"] = function()
+  local path = here .. "/../../docs/api.md"
+  local f = assert(io.open(exists(path) and path or shared .. "api.md", "rb"))
+  local text = f:read("*a")
+  f:close()
+  return text
+end
 
 local core = require("momsandbox.ffi.core").open(here)
 local vec = require "momsandbox.ffi.vec"

@@ -483,6 +483,7 @@ int luaopen_momsandbox(lua_State *L) {
   open_native(L);
   ms_lua_open_rng(L);
   ms_lua_open_schedule(L);
+  ms_lua_open_help(L);
   open_legacy(L);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_pushvalue(L, -2);

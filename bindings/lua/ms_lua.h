@@ -164,6 +164,7 @@ void ms_lua_open_trace(lua_State *L);
 void ms_lua_open_schedule(lua_State *L);
 void ms_lua_open_util(lua_State *L);
 void ms_lua_open_rng(lua_State *L);
+void ms_lua_open_help(lua_State *L);
 void ms_lua_open_data(lua_State *L);
 void ms_lua_open_model(lua_State *L);
 void ms_lua_open_train(lua_State *L);

@@ -12,8 +12,8 @@ ms.version = native.version()
 ms.rng = require "momsandbox.rng"
 ms.schedule = require "momsandbox.schedule"
 
--- Parts loaded on first use: ms.plot, ms.args, ...
-local lazy = {plot = true, gnuplot = true, args = true, show = true}
+-- Parts loaded on first use: ms.plot, ms.args, ms.help, ...
+local lazy = {plot = true, gnuplot = true, args = true, show = true, help = true}
 
 return setmetatable(ms, {
   __index = function(t, key)

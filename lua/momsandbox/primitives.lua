@@ -34,6 +34,9 @@ return {
           "native methods in __index; once per kind, before the first object",
 
   rng_new = "(seed integer) -> rng: seeded with the 64-bit two's complement of seed",
+  rule_classes = "() -> the built-in rule classes in registry order, each {name, doc = the update " ..
+                 "equations (ms_rule_doc) or nil, lookahead = boolean, state = {names}, " ..
+                 "hyper = {{name, def (NaN: required), lo, hi, lo_open, hi_open, flag}, ...}}",
 
   schedule_builtin = "(name, ...) -> schedule, or nil, msg, code: constant(v), " ..
     "step(base, step_size, gamma), multistep(base, milestones, gamma), exponential(base, gamma), " ..

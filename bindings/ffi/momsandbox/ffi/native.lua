@@ -65,7 +65,7 @@ function native.class(kind, mt)
   return mt
 end
 
-for _, part in ipairs{"rng", "schedule"} do
+for _, part in ipairs{"rng", "schedule", "help"} do
   for name, fn in pairs(require("momsandbox.ffi." .. part)) do native[name] = fn end
 end
 
