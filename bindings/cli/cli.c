@@ -573,7 +573,8 @@ static void doREPL(lua_State *L) {
   lua_pushcfunction(L, l_load_parts);
   if (lua_pcall(L, 0, 0, 0) != LUA_OK) lua_pop(L, 1);
   printf("ms.* is loaded; try: ms.trace(ms.objective.quadratic{0.2, 4}, "
-         "ms.momentum{lr=0.6, beta=0.5}, {x0={-5,-2}})\n");
+         "ms.momentum{lr=0.6, beta=0.5}, {x0={-5,-2}})\n"
+         "help() lists the topics; help(ms.momentum) or help \"trace\" explains one\n");
   /* Between prompts too (while a line compiles, say) Ctrl-C must not
    * end the session; there it is simply dropped. */
   sig_handler outer = set_signal(SIGINT, on_input_sigint);

@@ -137,7 +137,8 @@ local function by_value(x)
   local mt = getmetatable(x)   -- an object: its kind's section (a rule: its class's)
   local kind = native.kind(x) or type(mt) == "table" and type(mt.__name) == "string" and
                mt.__name:match("^momsandbox%.(%w+)$")
-  if kind == "rule" and rules["ms." .. x.name] then kind = x.name end
+  local ok, class = pcall(function() return x.name end)
+  if kind == "rule" and ok and rules["ms." .. tostring(class)] then kind = class end
   return kind and by_name(kind)
 end
 
