@@ -126,9 +126,9 @@ describe("help", function()
     assert.equal(0, status)
     assert.is_truthy(out:find("ms.gd{lr}\n\nPlain gradient descent.\n", 1, true), out)
     if native.layer == "lua54" then
-      local status, out = helpers.cli("-h")
-      assert.equal(0, status)
-      assert.is_truthy(out:find("help() lists the topics", 1, true))
+      local code, usage = helpers.cli("-h")
+      assert.equal(0, code)
+      assert.is_truthy(usage:find("help() lists the topics", 1, true))
     end
   end)
 
