@@ -299,3 +299,196 @@ describe("ms.sweep refuses bad input", function()
                          grid = {lr = 0.1}, measure = "steps"})
   end)
 end)
+
+describe("ms.sweep's messages, the same under both interpreters", function()
+  local native = require "momsandbox.native"
+  local function msg(fn, ...)
+    return (h.error_of(fn, ...):gsub("^[^:\n]*:%d+: ", ""))
+  end
+  local function sweep(opts)
+    opts.objective = opts.objective or f
+    opts.rule = opts.rule or "momentum"
+    opts.x0 = opts.x0 or x0
+    return msg(ms.sweep, opts)
+  end
+  local bad = "bad argument #1 to 'sweep' ("
+
+  it("name the option and the smallest wrong key", function()
+    assert.are.equal("bad argument #1 to 'sweep' (table expected, got number)", msg(ms.sweep, 1))
+    assert.are.equal(bad .. "unknown option 'step' (expected one of: objective, rule, x0, grid, " ..
+                     "points, steps, measure, tol, xstar, fstar, threads, shard, progress, fast))",
+                     sweep{grid = {lr = 0.1}, zz = 1, step = 10})
+    assert.are.equal(bad .. "option 'x0' (the starting point) is required)",
+                     msg(ms.sweep, {objective = f, rule = "gd", grid = {lr = 0.1}}))
+    assert.are.equal(bad .. "objective must be a momsandbox.objective, got string)",
+                     sweep{objective = "f", grid = {lr = 0.1}})
+    assert.are.equal(bad .. "rule must be a momsandbox.rule or the name of a built-in one, got number)",
+                     sweep{rule = 1, grid = {lr = 0.1}})
+    assert.are.equal(bad .. "no built-in rule 'moment')", sweep{rule = "moment", grid = {lr = 0.1}})
+    assert.are.equal(bad .. "grid: momentum has no hyper-parameter 'aa' (it takes lr, beta, or scale))",
+                     sweep{grid = {zz = 1, lrr = 0.1, aa = 2, lr = 0.1}})
+    assert.are.equal(bad .. "grid.lr must be a number, a list of numbers or {from =, to =, n =}, got string)",
+                     sweep{grid = {lr = "x"}})
+    assert.are.equal(bad .. "grid.lr: entry 2 is a string, not a number)", sweep{grid = {lr = {0.1, "x"}}})
+    assert.are.equal(bad .. "grid.lr: 'to' must be a number, got nil)", sweep{grid = {lr = {from = 1, n = 2}}})
+    assert.are.equal(bad .. "grid: lr: empty range (n = 0))", sweep{grid = {lr = {from = 0.1, to = 1, n = 0}}})
+    assert.are.equal(bad .. "x0: entry 1 is a boolean, not a number)", sweep{x0 = {true}, grid = {lr = 0.1}})
+    assert.are.equal(bad .. "x0 has 3 entries but the objective takes 2)", sweep{x0 = {1, 2, 3}, grid = {lr = 0.1}})
+    assert.are.equal(bad .. "points[2].beta must be a number, got nil (every point names the same parameters))",
+                     sweep{points = {{lr = 0.1, beta = 0.5}, {lr = 0.2}}})
+    assert.are.equal(bad .. "points[2] names other parameters than points[1])",
+                     sweep{points = {{lr = 0.1}, {lr = 0.2, beta = 0.5}}})
+    assert.are.equal(bad .. "points: point 2: beta must be in [0, 1), got 1.5)",
+                     sweep{points = {{lr = 0.1, beta = 0.5}, {lr = 0.2, beta = 1.5}}})
+    assert.are.equal(bad .. "measure must be 'loss', 'rate' or 'steps', got 'speed')",
+                     sweep{grid = {lr = 0.1}, measure = {"loss", "speed"}})
+    assert.are.equal(bad .. "option 'steps' must be an integer, got 2.5)", sweep{grid = {lr = 0.1}, steps = 2.5})
+    assert.are.equal(bad .. "threads must be in [0, 1024])", sweep{grid = {lr = 0.1}, threads = 2000})
+    assert.are.equal(bad .. "shard must be {i, n}: part i of n, 1 <= i <= n)", sweep{grid = {lr = 0.1}, shard = {0, 2}})
+    assert.are.equal(bad .. "xstar must have as many entries as x0)", sweep{grid = {lr = 0.1}, xstar = {0}})
+    assert.are.equal("lr is required: set it in the rule or make it an axis", sweep{grid = {beta = 0.5}})
+  end)
+
+  it("of results, of closed results and of metamethods called on anything", function()
+    local res = ms.sweep{objective = f, rule = "momentum", x0 = x0, steps = 5, progress = false,
+                         grid = {lr = {0.1, 0.2, 0.3}, beta = {0, 0.5}}}
+    assert.are.equal("bad argument #1 to '__index' (point 7 out of range (sweep of 6))",
+                     msg(function() return res[7] end))
+    assert.are.equal("bad argument #1 to '__index' (number has no integer representation)",
+                     msg(function() return res[1.5] end))
+    assert.are.equal("bad argument #1 to 'column' (string expected, got number)", msg(res.column, res, 1))
+    assert.are.equal("bad argument #1 to 'column' (no axis or measure 'speed')", msg(res.column, res, "speed"))
+    assert.are.equal("bad argument #1 to 'best' (the sweep did not measure rate)", msg(res.best, res, "rate"))
+    assert.are.equal("bad argument #1 to 'heatmap' (table expected, got number)", msg(res.heatmap, res, 1))
+    assert.are.equal("bad argument #2 to 'csv' (unknown option 'head' (expected one of: header))",
+                     msg(res.csv, res, "x.csv", {head = true}))
+    assert.are.equal("bad argument #1 to 'csv' (contains a zero byte)", msg(res.csv, res, "a\0b"))
+    local one = ms.sweep{objective = f, rule = "gd", x0 = x0, steps = 5, progress = false, grid = {lr = {0.1, 0.2}}}
+    assert.are.equal("a matrix needs a grid of two axes", msg(one.matrix, one))
+    local part = ms.sweep{objective = f, rule = "momentum", x0 = x0, steps = 5, progress = false,
+                          grid = {lr = {0.1, 0.2, 0.3}, beta = {0, 0.5}}, shard = {2, 2}}
+    assert.are.equal("a matrix needs the whole grid, not a shard", msg(part.matrix, part))
+    local mt = getmetatable(res)   -- LuaJIT hides a cdata's metatable ("ffi")
+    if type(mt) == "table" then
+      assert.are.equal("calling '__index' on bad self (momsandbox.sweep expected, got nil)",
+                       msg(mt.__index, nil, 1))
+      assert.are.equal("calling '__tostring' on bad self (momsandbox.sweep expected, got table)",
+                       msg(mt.__tostring, {}))
+      assert.are.equal("calling '__len' on bad self (momsandbox.sweep expected, got number)", msg(mt.__len, 1))
+      if mt.__gc then mt.__gc(nil); mt.__gc({}) end   -- nothing to free, no crash
+    end
+    native.close(res)
+    native.close(res)   -- twice: harmless
+    for name, call in pairs{column = function() return res:column("lr") end,
+                            __len = function() return #res end,
+                            __tostring = function() return tostring(res) end,
+                            __index = function() return res[1] end} do
+      assert.are.equal(("calling '%s' on bad self (sweep has been closed)"):format(name), msg(call))
+    end
+    assert.is_nil(native.sweep_data(res))
+    assert.is_false(pcall(native.write_csv, res, "x.csv"))
+  end)
+
+  it("the primitives refuse any value without crashing", function()
+    local values = {nil, 1, "x", {}, true, print, io.stdout, 0 / 0, ms.vec{1}}
+    for i = 1, 9 do
+      local v = values[i]
+      pcall(native.sweep_names, v)
+      pcall(native.sweep_data, v, true)
+      pcall(native.write_csv, v, "x.csv")
+      pcall(native.sweep_run, f, "gd", x0, v, {}, nil)
+      pcall(native.sweep_run, f, "gd", x0, {axes = {v}}, {}, nil)
+      pcall(native.sweep_run, f, "gd", x0, {axes = {{name = "lr", values = v}}}, {}, nil)
+      pcall(native.sweep_run, f, "gd", x0, {names = {"lr"}, values = v, count = 2}, {}, nil)
+      pcall(native.sweep_run, f, "gd", x0, {axes = {{name = "lr", values = {0.1}}}}, {steps = v}, v)
+      pcall(native.sweep_run, v, v, v, v, v, v)
+    end
+    -- a count that does not match the values, however large
+    for _, count in ipairs{3, 2^31, 2^62, -1} do
+      assert.is_false(pcall(native.sweep_run, f, "gd", x0,
+                            {names = {"lr"}, values = {0.1, 0.2}, count = count}, {}, nil))
+    end
+  end)
+end)
+
+describe("ms.sweep, what issue #10 found broken", function()
+  local plot = require "momsandbox.plot"
+
+  -- The options res:heatmap hands ms.plot.heatmap, without drawing.
+  local function heatmap_options(res, opts)
+    local draw, got = plot.heatmap, nil
+    plot.heatmap = function(o) got = o end
+    local ok, err = pcall(res.heatmap, res, opts)
+    plot.heatmap = draw
+    assert(ok, err)
+    return got
+  end
+
+  local function grid_sweep(nx, ny)
+    return ms.sweep{objective = f, rule = "momentum", x0 = x0, steps = 10, progress = false,
+                    grid = {lr = {from = 0.001, to = 0.5, n = nx, log = true},
+                            beta = {from = 0, to = 0.9, n = ny}}}
+  end
+
+  for _, size in ipairs{{120, 96}, {96, 120}} do
+    local nx, ny = size[1], size[2]
+    it(("draws the log of every cell of a %d x %d sweep"):format(nx, ny), function()
+      local res = grid_sweep(nx, ny)
+      local o = heatmap_options(res, {log = true})
+      local _, _, z = res:matrix()
+      assert.are.equal(ny, #o.z)
+      assert.are.equal(nx, #o.x)
+      assert.are.equal(ny, #o.y)
+      for i = 1, ny do
+        assert.are.equal(nx, #o.z[i])
+        for j = 1, nx do
+          local want = math.log(z[i][j]) / math.log(10)
+          assert(math.abs(o.z[i][j] - want) <= 1e-12 * math.max(1, math.abs(want)),
+                 ("z[%d][%d] = %s, log10 of %s"):format(i, j, o.z[i][j], z[i][j]))
+        end
+      end
+      assert.are.same({"log10 lr", "beta", "log10 loss"}, {o.xlabel, o.ylabel, o.cblabel})
+    end)
+  end
+
+  it("reads points up to their raw length, whatever __len and __index say", function()
+    local liar = {__len = function() return 2^62 end, __index = function() return {lr = 0.3} end}
+    for _, len in ipairs{2^62, 2^31, 2^53, -1} do
+      liar.__len = function() return len end
+      local res = ms.sweep{objective = f, rule = "gd", x0 = x0, steps = 2, progress = false,
+                           points = setmetatable({{lr = 0.1}, {lr = 0.2}}, liar)}
+      assert.are.equal(2, #res)
+      assert.are.same({0.1, 0.2}, res:column("lr"))
+    end
+    local res = ms.sweep{objective = f, rule = "gd", x0 = setmetatable({1, 2}, liar), steps = 1,
+                         progress = false, grid = setmetatable({lr = setmetatable({0.1}, liar)}, liar),
+                         measure = setmetatable({"loss"}, liar)}
+    assert.are.equal(1, #res)
+  end)
+
+  it("draws the same heat map, byte for byte, under Lua 5.4 and LuaJIT", function()
+    if not ms.plot.available() then return pending("gnuplot is not installed") end
+    local lua54, jit = h.build .. "/momsandbox", h.build .. "/momsandbox-jit"
+    if not io.open(jit) then return pending("no LuaJIT build") end
+    local dir = h.tmpdir()
+    h.write(dir .. "/map.lua", [[
+      local res = ms.sweep{objective = ms.objective.quadratic{0.2, 4}, rule = "momentum",
+                           x0 = {-5, -2}, steps = 20, progress = false,
+                           grid = {lr = {from = 0.001, to = 1, n = 120, log = true},
+                                   beta = {from = 0, to = 0.9, n = 96}}}
+      res:heatmap{log = true, file = arg[1], title = "log10 loss"}
+      print(tostring(res):gsub(", [%d.e+-]+ s;", ";"):gsub("%d+ threads", "N threads"))
+      print(res:csv(arg[2]) == res, #res, res.total, res.first, res.diverged)]])
+    local outs = {}
+    for i, bin in ipairs{lua54, jit} do
+      local status, out, err = h.run(("%s %s %s %s"):format(h.shquote(bin), h.shquote(dir .. "/map.lua"),
+                                     h.shquote(dir .. "/" .. i .. ".svg"), h.shquote(dir .. "/" .. i .. ".csv")))
+      assert.are.equal(0, status, err)
+      outs[i] = out
+    end
+    assert.are.equal(outs[1], outs[2])
+    assert.are.equal(h.read(dir .. "/1.svg"), h.read(dir .. "/2.svg"))
+    assert.are.equal(h.read(dir .. "/1.csv"), h.read(dir .. "/2.csv"))
+    h.rmtree(dir)
+  end)
+end)

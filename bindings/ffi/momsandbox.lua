@@ -62,6 +62,7 @@ package.preload["momsandbox.api_md"] = function()
   return text
 end
 
+local ffi = require "ffi"
 local core = require("momsandbox.ffi.core").open(here)
 local vec = require "momsandbox.ffi.vec"
 local objective = require "momsandbox.ffi.objective"
@@ -72,7 +73,6 @@ local util = require "momsandbox.ffi.util"
 local data = require "momsandbox.ffi.data"
 local model = require "momsandbox.ffi.model"
 local train = require "momsandbox.ffi.train"
-local sweep = require "momsandbox.ffi.sweep"
 
 --- The engine object behind an objective, rule, schedule, model, data set,
 -- trace, training result or sweep (an ms_objective *, ...), for calls of
@@ -80,8 +80,11 @@ local sweep = require "momsandbox.ffi.sweep"
 local function engine(obj)
   local d = objective.record(obj) or rule.record(obj) or schedule.record(obj) or model.record(obj)
   if d then return d.ptr end
-  for _, boxes in ipairs{trace, data, train, sweep} do
+  for _, boxes in ipairs{trace, data, train} do
     if boxes.is(obj) then return obj.ptr end
+  end
+  for _, kind in ipairs{"sweep"} do
+    if ffi.istype(core.kinds[kind].ctype, obj) then return obj.ptr end
   end
   error("bad argument #1 to 'engine' (an object of momsandbox expected, got " ..
         core.typename(obj) .. ")", 2)
@@ -98,7 +101,6 @@ local legacy = {
   model = model.module,
   train = train.run,
   analysis = require "momsandbox.ffi.analysis",
-  sweep = sweep.run,
   -- for LuaJIT users: the engine's functions (ms.ffi.C.ms_vec_dot, ...),
   -- its objects, where they came from, and how many are alive
   ffi = {C = core.C, engine = engine, header = core.header, library = core.library,

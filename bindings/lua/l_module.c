@@ -4,6 +4,7 @@
  * inside a Lua callback back to the caller.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "ms_lua.h"
@@ -15,6 +16,8 @@ static _Thread_local lua_State *current;
 
 /* Registry key of the table metatable -> kind name ("vec", ...). */
 static const char kinds_key[] = "momsandbox.kinds";
+/* Registry key of the table kind name -> CSV writer (ms_lua_csvwriter). */
+static const char csv_key[] = "momsandbox.csv";
 
 lua_State *ms_lua_enter(lua_State *L) {
   lua_State *prev = current;
@@ -34,7 +37,7 @@ const char MS_LUA_TRACE[] = "momsandbox.trace";
 const char MS_LUA_SCHEDULE[] = "momsandbox.schedule";
 const char MS_LUA_DATA[] = "momsandbox.data";
 const char MS_LUA_MODEL[] = "momsandbox.model";
-const char MS_LUA_TRAIN[] = "momsandbox.train_result";
+const char MS_LUA_TRAIN[] = "momsandbox.train";
 const char MS_LUA_RNG[] = "momsandbox.rng";
 const char MS_LUA_SWEEP[] = "momsandbox.sweep";
 
@@ -172,6 +175,18 @@ ms_status ms_lua_pcall(lua_State *L, int nargs, int nresults, int handler) {
   setpending(L);
   lua_settop(L, handler - 1);
   return MS_ECALLBACK;
+}
+
+ms_status ms_lua_progress(void *ctx, int64_t done, int64_t total, double seconds) {
+  lua_State *L = ms_lua_current();
+  int h = ms_lua_pushhandler(L);
+  lua_pushvalue(L, (int)(intptr_t)ctx);
+  lua_pushinteger(L, (lua_Integer)done);
+  lua_pushinteger(L, (lua_Integer)total);
+  lua_pushnumber(L, seconds);
+  ms_status st = ms_lua_pcall(L, 3, 0, h);
+  if (st == MS_OK) lua_settop(L, h - 1);
+  return st;
 }
 
 ms_status ms_lua_pending(lua_State *L, const char *fmt, ...) {
@@ -444,10 +459,36 @@ static int l_class(lua_State *L) {
   return 1;
 }
 
+void ms_lua_csvwriter(lua_State *L, const char *kind, lua_CFunction writer) {
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, csv_key);
+  lua_pushcfunction(L, writer);
+  lua_setfield(L, -2, kind);
+  lua_pop(L, 1);
+}
+
+/* native.write_csv(h, path [, header]): the CSV writer of h's kind. */
+static int l_write_csv(lua_State *L) {
+  lua_settop(L, 3);
+  size_t len;
+  const char *path = lua_type(L, 2) == LUA_TSTRING ? lua_tolstring(L, 2, &len) : NULL;
+  luaL_getsubtable(L, LUA_REGISTRYINDEX, csv_key);
+  int base = lua_gettop(L);
+  if (l_kind(L) == 0 || lua_rawget(L, base) != LUA_TFUNCTION)
+    return ms_lua_argerror(L, 1, "write_csv", "no CSV for this value");
+  if (path == NULL || strlen(path) != len)
+    return ms_lua_argerror(L, 2, "write_csv", "path must be a string without zero bytes");
+  lua_pushvalue(L, 1);
+  lua_pushvalue(L, 2);
+  lua_pushvalue(L, 3);
+  lua_call(L, 3, LUA_MULTRET);
+  return lua_gettop(L) - base - 2;
+}
+
 static void open_native(lua_State *L) {
   static const luaL_Reg fns[] = {{"version", l_version}, {"format", l_format},
                                  {"kind", l_kind},       {"close", l_close},
-                                 {"class", l_class},     {NULL, NULL}};
+                                 {"class", l_class},     {"write_csv", l_write_csv},
+                                 {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);
   lua_pushinteger(L, ms_abi_version());
   lua_setfield(L, -2, "abi");
@@ -468,7 +509,6 @@ static void open_legacy(lua_State *L) {
   ms_lua_open_model(L);
   ms_lua_open_train(L);
   ms_lua_open_analysis(L);
-  ms_lua_open_sweep(L);
   lua_setfield(L, -2, "legacy");
 }
 
@@ -484,6 +524,7 @@ int luaopen_momsandbox(lua_State *L) {
   ms_lua_open_rng(L);
   ms_lua_open_schedule(L);
   ms_lua_open_help(L);
+  ms_lua_open_sweep(L);
   open_legacy(L);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_pushvalue(L, -2);

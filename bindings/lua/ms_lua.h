@@ -93,6 +93,12 @@ ms_schedule *ms_lua_toschedule(lua_State *L, int idx);
  * callback when st is MS_ECALLBACK, the host's "interrupted!" when st is
  * MS_EINTR and a Ctrl-C left its hook pending, else ms_last_error(). */
 int ms_lua_fail(lua_State *L, ms_status st);
+/* An ms_progress_fn calling the Lua function at stack index ctx (cast to
+ * intptr_t) of the current state with (done, total, seconds). */
+ms_status ms_lua_progress(void *ctx, int64_t done, int64_t total, double seconds);
+/* Register the native.write_csv of a kind: writer(h, path, header) ->
+ * true, or nil, message, code. */
+void ms_lua_csvwriter(lua_State *L, const char *kind, lua_CFunction writer);
 /* Record a message (format as lua_pushfstring) as the error of a failed
  * callback, for ms_lua_fail; returns MS_ECALLBACK. */
 ms_status ms_lua_pending(lua_State *L, const char *fmt, ...);

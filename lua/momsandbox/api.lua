@@ -11,6 +11,7 @@ for name, value in pairs(native.legacy or {}) do ms[name] = value end
 ms.version = native.version()
 ms.rng = require "momsandbox.rng"
 ms.schedule = require "momsandbox.schedule"
+ms.sweep = require "momsandbox.sweep"
 
 -- Parts loaded on first use: ms.plot, ms.args, ms.help, ...
 local lazy = {plot = true, gnuplot = true, args = true, show = true, help = true}

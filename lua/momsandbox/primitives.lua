@@ -49,6 +49,22 @@ return {
   schedule_values = "(s schedule, t integer >= 1 [, n integer in 1..10^7]) -> s(t), or " ..
     "{s(t), ..., s(t + n - 1)}; nil, msg, code when closed or the engine fails",
 
+  write_csv = "(h trace|train|sweep, path string [, header boolean]) -> true or nil, msg, " ..
+              "code: the engine's CSV of h, whole or not at all (Ctrl-C stops it)",
+
+  sweep_names = "(rule or built-in class name) -> class name, {hyper-parameters in class " ..
+                "order..., \"scale\"}: the axes a sweep of it takes; nil for other values",
+  sweep_run = "(obj, rule or class name, x0 vec|table, grid, opts, progress|nil) -> sweep, " ..
+              "or nil, msg, code, setup (true: nothing ran). grid = {axes = {{name, values " ..
+              "= vec|table} or {name, from, to, n, log}...}} or {names, values (count x " ..
+              "#names, row-major), count}; opts = {steps, measures (MS_MEASURE_* bits), tol, " ..
+              "threads, shard (0-based), shards, fast, xstar, fstar}; progress(done, total, " ..
+              "seconds) on the calling thread. Keeps obj and the rule's schedules with the sweep",
+  sweep_data = "(sw [, columns]) -> {total, first (1-based), count, fast, threads, seconds, " ..
+               "axes = {{name, log, values (grid axis)}}}, with columns also axes[a].column, " ..
+               "loss, rate|nil, steps|nil, diverged (step or 0) per point (made once, not to " ..
+               "be changed); nil once closed",
+
   -- native methods of the kinds: "kind:method" = contract
   ["rng:seed"] = "(seed integer) -> self",
   ["rng:next"] = "() -> the next 64 raw bits: integer (5.4), int64_t cdata (LuaJIT)",

@@ -65,7 +65,18 @@ function native.class(kind, mt)
   return mt
 end
 
-for _, part in ipairs{"rng", "schedule", "help"} do
+--- native.write_csv(h, path [, header]): the CSV writer of h's kind
+-- (core.kinds[kind].csv) -> true, or nil, message, code.
+function native.write_csv(h, path, header)
+  local k = checkkind(h, "write_csv")
+  if k.csv == nil then error(core.argmsg(1, "write_csv", "no CSV for this value"), 2) end
+  if type(path) ~= "string" or path:find("\0", 1, true) then
+    error(core.argmsg(2, "write_csv", "path must be a string without zero bytes"), 2)
+  end
+  return k.csv(h, path, header)
+end
+
+for _, part in ipairs{"rng", "schedule", "help", "sweep"} do
   for name, fn in pairs(require("momsandbox.ffi." .. part)) do native[name] = fn end
 end
 
