@@ -266,7 +266,7 @@ describe("ms.sweep refuses bad input", function()
     assert.matches("grid: momentum has no hyper%-parameter 'lrr' %(it takes lr, beta, or scale%)",
                    sweep{grid = {lrr = 0.1}})
     assert.matches("lr is required: set it in the rule or make it an axis", sweep{grid = {beta = 0.5}})
-    assert.matches("entry 2 is a string, not a number", sweep{grid = {lr = {0.1, "x"}}})
+    assert.matches("grid.lr%[2%] is a string, not a number", sweep{grid = {lr = {0.1, "x"}}})
   end)
 
   it("grids so large they would exhaust memory, before running anything", function()
@@ -329,10 +329,10 @@ describe("ms.sweep's messages, the same under both interpreters", function()
                      sweep{grid = {zz = 1, lrr = 0.1, aa = 2, lr = 0.1}})
     assert.are.equal(bad .. "grid.lr must be a number, a list of numbers or {from =, to =, n =}, got string)",
                      sweep{grid = {lr = "x"}})
-    assert.are.equal(bad .. "grid.lr: entry 2 is a string, not a number)", sweep{grid = {lr = {0.1, "x"}}})
+    assert.are.equal(bad .. "grid.lr[2] is a string, not a number)", sweep{grid = {lr = {0.1, "x"}}})
     assert.are.equal(bad .. "grid.lr: 'to' must be a number, got nil)", sweep{grid = {lr = {from = 1, n = 2}}})
     assert.are.equal(bad .. "grid: lr: empty range (n = 0))", sweep{grid = {lr = {from = 0.1, to = 1, n = 0}}})
-    assert.are.equal(bad .. "x0: entry 1 is a boolean, not a number)", sweep{x0 = {true}, grid = {lr = 0.1}})
+    assert.are.equal(bad .. "x0[1] is a boolean, not a number)", sweep{x0 = {true}, grid = {lr = 0.1}})
     assert.are.equal(bad .. "x0 has 3 entries but the objective takes 2)", sweep{x0 = {1, 2, 3}, grid = {lr = 0.1}})
     assert.are.equal(bad .. "points[2].beta must be a number, got nil (every point names the same parameters))",
                      sweep{points = {{lr = 0.1, beta = 0.5}, {lr = 0.2}}})

@@ -307,3 +307,91 @@ describe("ms.train", function()
     end
   end)
 end)
+
+describe("ms.train's messages, the same under both interpreters", function()
+  local native = require "momsandbox.native"
+  local function msg(fn, ...)
+    return (h.error_of(fn, ...):gsub("^[^:\n]*:%d+: ", ""))
+  end
+  local bad = "bad argument #1 to 'train' ("
+
+  it("name the option", function()
+    assert.are.equal(bad .. "table expected, got nil)", msg(ms.train))
+    assert.are.equal(bad .. "unknown option 'epoch' (expected one of: model, data, rule, batch, epochs, " ..
+                     "seed, eval_every, shuffle, drop_last, init, progress))",
+                     msg(train, {epoch = 3, zz = 1}))
+    assert.are.equal(bad .. "model must be a momsandbox.model (ms.model.linreg(d)), got nil)",
+                     msg(ms.train, {data = data, rule = ms.gd{lr = 1}}))
+    assert.are.equal(bad .. "rule must be a momsandbox.rule (ms.momentum{...}), got number)",
+                     msg(ms.train, {model = linreg, data = data, rule = 0.1}))
+    assert.are.equal(bad .. "option 'batch' must be an integer, got 2.5)", msg(train, {batch = 2.5}))
+    assert.are.equal(bad .. "batch must be >= 1, got 0)", msg(train, {batch = 0}))
+    assert.are.equal(bad .. "init has 3 entries, expected 4 (weights, then the bias))",
+                     msg(train, {init = {0, 0, 0}}))
+    assert.are.equal(bad .. "init[2] is a string, not a number)", msg(train, {init = {0, "x", 0, 0}}))
+    assert.are.equal(bad .. "init must be a ms.vec or a table of numbers, got boolean)", msg(train, {init = true}))
+    assert.are.equal(bad .. "progress must be a boolean (default: on a terminal, for runs longer than a second))",
+                     msg(train, {progress = 1}))
+  end)
+
+  it("reads init up to its raw length, whatever __len and __index say", function()
+    local liar = {__len = function() return 2^62 end, __index = function() return 1 end}
+    local res = train{init = setmetatable({0, 0, 0, 0}, liar), epochs = 1, progress = false}
+    assert.are.same({0, 0, 0, 0}, res.init:totable())
+    assert.are.equal(bad .. "init has 2 entries, expected 4 (weights, then the bias))",
+                     msg(train, {init = setmetatable({0, 0}, liar)}))
+  end)
+
+  it("of results, closed results and metamethods called on anything", function()
+    local res = train{epochs = 1, progress = false}
+    assert.are.equal("bad argument #1 to '__index' (point 2 out of range (curve of 1))",
+                     msg(function() return res[2] end))
+    assert.are.equal("bad argument #1 to '__index' (number has no integer representation)",
+                     msg(function() return res[0.5] end))
+    assert.are.equal("bad argument #1 to 'csv' (string expected, got nil)", msg(res.csv, res))
+    assert.are.equal("calling 'csv' on bad self (momsandbox.train expected, got number)", msg(res.csv, 1))
+    assert.are.equal(res.curve.loss[1], res[-1].loss)
+    local mt = getmetatable(res)   -- LuaJIT hides a cdata's metatable ("ffi")
+    if type(mt) == "table" then
+      assert.are.equal("calling '__index' on bad self (momsandbox.train expected, got nil)",
+                       msg(mt.__index, nil, 1))
+      assert.are.equal("calling '__tostring' on bad self (momsandbox.train expected, got table)",
+                       msg(mt.__tostring, {}))
+      assert.are.equal("calling '__len' on bad self (momsandbox.train expected, got string)", msg(mt.__len, "x"))
+      if mt.__gc then mt.__gc(nil); mt.__gc({}) end
+    end
+    native.close(res)
+    native.close(res)
+    for name, call in pairs{csv = function() return res:csv("x.csv") end,
+                            __len = function() return #res end,
+                            __tostring = function() return tostring(res) end,
+                            __index = function() return res.loss end} do
+      assert.are.equal(("calling '%s' on bad self (result has been closed)"):format(name), msg(call))
+    end
+    assert.is_nil(native.train_data(res))
+    assert.is_false(pcall(native.write_csv, res, "x.csv"))
+  end)
+
+  it("the primitives refuse any value without crashing", function()
+    local r = ms.gd{lr = 0.01}
+    local values = {nil, 1, "x", {}, true, print, io.stdout, 0 / 0, ms.vec{1}, 2^63, -1}
+    for i = 1, 11 do
+      local v = values[i]
+      pcall(native.train_data, v)
+      pcall(native.train_run, v, v, v, v, v, v, v, v, v, v, v)
+      pcall(native.train_run, linreg, data, r, v, 1, 1, 0, true, false, nil, nil)
+      pcall(native.train_run, linreg, data, r, 10, 1, v, 0, true, false, v, v)
+      pcall(native.train_run, linreg, data, r, 10, v, 1, v, v, v, nil, nil)
+    end
+  end)
+
+  it("gives its fields as plain values", function()
+    local res = ms.train{model = ms.model.linreg(2), data = ms.data.synthetic{w = {1, 2}, n = 100},
+                         rule = ms.gd{lr = 0.01}, epochs = 3, eval_every = 0, progress = false}
+    assert.are.same({30, 1, 10, 1, "gd{lr=0.01}", false}, {res.steps, #res, res.batch, res.seed, res.rule,
+                                                        res.diverged})
+    assert.is_nil(res.reason)
+    assert.are.equal("integer", math.type(res.steps))
+    assert.are.equal("integer", math.type(res[1].examples))
+  end)
+end)

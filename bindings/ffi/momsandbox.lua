@@ -72,7 +72,6 @@ local trace = require "momsandbox.ffi.trace"
 local util = require "momsandbox.ffi.util"
 local data = require "momsandbox.ffi.data"
 local model = require "momsandbox.ffi.model"
-local train = require "momsandbox.ffi.train"
 
 --- The engine object behind an objective, rule, schedule, model, data set,
 -- trace, training result or sweep (an ms_objective *, ...), for calls of
@@ -80,10 +79,10 @@ local train = require "momsandbox.ffi.train"
 local function engine(obj)
   local d = objective.record(obj) or rule.record(obj) or schedule.record(obj) or model.record(obj)
   if d then return d.ptr end
-  for _, boxes in ipairs{trace, data, train} do
+  for _, boxes in ipairs{trace, data} do
     if boxes.is(obj) then return obj.ptr end
   end
-  for _, kind in ipairs{"sweep"} do
+  for _, kind in ipairs{"sweep", "train"} do
     if ffi.istype(core.kinds[kind].ctype, obj) then return obj.ptr end
   end
   error("bad argument #1 to 'engine' (an object of momsandbox expected, got " ..
@@ -99,7 +98,6 @@ local legacy = {
   util = util,
   data = data.module,
   model = model.module,
-  train = train.run,
   analysis = require "momsandbox.ffi.analysis",
   -- for LuaJIT users: the engine's functions (ms.ffi.C.ms_vec_dot, ...),
   -- its objects, where they came from, and how many are alive

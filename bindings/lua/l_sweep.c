@@ -46,8 +46,7 @@ static int l_sweep_names(lua_State *L) {
   return 2;
 }
 
-/* A failure before the run: nil, prefix .. message, code, true. */
-static int setup_failed(lua_State *L, ms_status st, const char *prefix) {
+int ms_lua_setup_failed(lua_State *L, ms_status st, const char *prefix) {
   int top = lua_gettop(L);
   ms_lua_failure(L, st);
   lua_settop(L, top + 3);
@@ -165,7 +164,7 @@ static int l_sweep_run(lua_State *L) {
   } else {
     st = ms_sweep_new(obj, rule, x0->x, x0->n, &box->s);
   }
-  if (st != MS_OK) return setup_failed(L, st, "");
+  if (st != MS_OK) return ms_lua_setup_failed(L, st, "");
   /* what the sweep uses as long as it lives: the objective, and the
    * schedules its copy of the rule points at */
   lua_createtable(L, 0, 2);
@@ -179,7 +178,7 @@ static int l_sweep_run(lua_State *L) {
   int points = lua_getfield(L, 4, "names") != LUA_TNIL;
   lua_getfield(L, 4, "axes");
   st = points ? add_points(L, box->s, 4) : add_axes(L, box->s, 9);
-  if (st != MS_OK) return setup_failed(L, st, points ? "points: " : "grid: ");
+  if (st != MS_OK) return ms_lua_setup_failed(L, st, points ? "points: " : "grid: ");
   lua_settop(L, 7);
   const double *xstar = NULL, fstar = ms_lua_optnumfield(L, 5, "fstar", NAN);
   if (lua_getfield(L, 5, "xstar") != LUA_TNIL) {   /* 8, kept for the run */
@@ -194,7 +193,7 @@ static int l_sweep_run(lua_State *L) {
     xstar = v->x;
   }
   if ((st = ms_sweep_target(box->s, xstar, isnan(fstar) ? NULL : &fstar)) != MS_OK)
-    return setup_failed(L, st, "");
+    return ms_lua_setup_failed(L, st, "");
 
   if (!lua_isnil(L, 6)) {
     o.progress = ms_lua_progress;

@@ -96,6 +96,9 @@ int ms_lua_fail(lua_State *L, ms_status st);
 /* An ms_progress_fn calling the Lua function at stack index ctx (cast to
  * intptr_t) of the current state with (done, total, seconds). */
 ms_status ms_lua_progress(void *ctx, int64_t done, int64_t total, double seconds);
+/* A primitive's failure before its run: nil, prefix .. message, code,
+ * true (l_sweep.c). */
+int ms_lua_setup_failed(lua_State *L, ms_status st, const char *prefix);
 /* Register the native.write_csv of a kind: writer(h, path, header) ->
  * true, or nil, message, code. */
 void ms_lua_csvwriter(lua_State *L, const char *kind, lua_CFunction writer);

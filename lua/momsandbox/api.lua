@@ -12,6 +12,7 @@ ms.version = native.version()
 ms.rng = require "momsandbox.rng"
 ms.schedule = require "momsandbox.schedule"
 ms.sweep = require "momsandbox.sweep"
+ms.train = require "momsandbox.train"
 
 -- Parts loaded on first use: ms.plot, ms.args, ms.help, ...
 local lazy = {plot = true, gnuplot = true, args = true, show = true, help = true}

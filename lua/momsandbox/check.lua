@@ -149,4 +149,25 @@ function M.optbool(opts, n, fname, key, def)
   return v
 end
 
+--- A vector argument for a primitive: a table as a plain copy of its raw
+-- entries, each a number ("what[i] is a T, not a number"); a ms.vec (any
+-- userdata or cdata) as it is, for the primitive to check.
+function M.vector(v, n, fname, what)
+  local t = type(v)
+  if t == "userdata" or t == "cdata" then return v end
+  if t ~= "table" then
+    M.argerror(n, fname, ("%s must be a ms.vec or a table of numbers, got %s"):format(what,
+               M.typename(v)))
+  end
+  local copy = {}
+  for i = 1, M.rawlen(v) do
+    local x = rawget(v, i)
+    if type(x) ~= "number" then
+      M.argerror(n, fname, ("%s[%d] is a %s, not a number"):format(what, i, type(x)))
+    end
+    copy[i] = x
+  end
+  return copy
+end
+
 return M

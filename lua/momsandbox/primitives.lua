@@ -52,6 +52,14 @@ return {
   write_csv = "(h trace|train|sweep, path string [, header boolean]) -> true or nil, msg, " ..
               "code: the engine's CSV of h, whole or not at all (Ctrl-C stops it)",
 
+  train_run = "(model, data, rule (idle), batch, epochs, seed, eval_every integers, shuffle, " ..
+              "drop_last, init vec|table|nil, progress|nil) -> result, or nil, msg, code, setup " ..
+              "(true: ms_train_check refused, nothing ran). progress(step, steps, seconds) about " ..
+              "every 0.1 s; the rule is busy during the run",
+  train_data = "(res) -> {loss, initial_loss, seconds, wall, sec_per_epoch, epochs, steps, " ..
+               "params, init, w (new vecs), b, diverged (step or 0), reason, curve = {examples, " ..
+               "epoch, loss}}, new on every call; nil once closed",
+
   sweep_names = "(rule or built-in class name) -> class name, {hyper-parameters in class " ..
                 "order..., \"scale\"}: the axes a sweep of it takes; nil for other values",
   sweep_run = "(obj, rule or class name, x0 vec|table, grid, opts, progress|nil) -> sweep, " ..

@@ -31,24 +31,8 @@ end
 
 ----------------------------------------------------------------- options
 
---- A vector option as the primitive takes it: a table as a plain copy of
--- its raw entries, checked; anything else (a ms.vec) as it is, checked by
--- the primitive.
 local function vector(v, what)
-  local t = type(v)
-  if t ~= "table" then
-    if t ~= "userdata" and t ~= "cdata" then
-      bad("%s must be a ms.vec or a table of numbers, got %s", what, check.typename(v))
-    end
-    return v
-  end
-  local copy = {}
-  for i = 1, check.rawlen(v) do
-    local x = rawget(v, i)
-    if type(x) ~= "number" then bad("%s: entry %d is a %s, not a number", what, i, type(x)) end
-    copy[i] = x
-  end
-  return copy
+  return check.vector(v, 1, FNAME, what)
 end
 
 --- A table whose keys must be axes of the rule: the smallest other key is
