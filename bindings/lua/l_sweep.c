@@ -231,11 +231,16 @@ static void pushcolumn(lua_State *L, ms_sweep *s, int what, size_t axis) {
   }
 }
 
+static void setfield(lua_State *L, const char *key, double v, int integer) {
+  if (integer) lua_pushinteger(L, (lua_Integer)v);
+  else lua_pushnumber(L, v);
+  lua_setfield(L, -2, key);
+}
+
 /* native.sweep_data(sw [, columns]) -> {total, first (1-based), count,
- * fast, threads, seconds, axes = {{name, log, values (of a grid axis)}}},
- * with columns the values at each point too (axes[a].column, loss, rate
- * and steps when measured, diverged: step or 0), made once; nil once
- * closed. */
+ * fast, threads, seconds}, with columns the values at each point too
+ * (axes = {values of axis 1, ...}, loss, rate and steps when measured,
+ * diverged: step or 0), made once; nil once closed. */
 static int l_sweep_data(lua_State *L) {
   ms_sweep *s = checkbox(L, "sweep_data")->s;
   int columns = lua_toboolean(L, 2);
@@ -243,42 +248,22 @@ static int l_sweep_data(lua_State *L) {
   lua_settop(L, 1);
   lua_getiuservalue(L, 1, 1);
   if (lua_getfield(L, 2, "data") == LUA_TTABLE) return 1;
-  lua_createtable(L, 0, 10);
-  lua_pushinteger(L, (lua_Integer)ms_sweep_total(s));
-  lua_setfield(L, -2, "total");
-  lua_pushinteger(L, (lua_Integer)ms_sweep_first(s) + 1);
-  lua_setfield(L, -2, "first");
-  lua_pushinteger(L, (lua_Integer)ms_sweep_count(s));
-  lua_setfield(L, -2, "count");
+  lua_createtable(L, 0, 11);
+  setfield(L, "total", (double)ms_sweep_total(s), 1);
+  setfield(L, "first", (double)ms_sweep_first(s) + 1, 1);
+  setfield(L, "count", (double)ms_sweep_count(s), 1);
+  setfield(L, "threads", ms_sweep_threads(s), 1);
+  setfield(L, "seconds", ms_sweep_seconds(s), 0);
   lua_pushboolean(L, ms_sweep_was_fast(s));
   lua_setfield(L, -2, "fast");
-  lua_pushinteger(L, ms_sweep_threads(s));
-  lua_setfield(L, -2, "threads");
-  lua_pushnumber(L, ms_sweep_seconds(s));
-  lua_setfield(L, -2, "seconds");
+  if (!columns) return 1;
   size_t naxes = ms_sweep_naxes(s);
   lua_createtable(L, (int)naxes, 0);
   for (size_t a = 0; a < naxes; a++) {
-    lua_createtable(L, 0, 4);
-    lua_pushstring(L, ms_sweep_axis_name(s, a));
-    lua_setfield(L, -2, "name");
-    lua_pushboolean(L, ms_sweep_axis_log(s, a));
-    lua_setfield(L, -2, "log");
-    int64_t len = ms_sweep_axis_len(s, a);
-    lua_createtable(L, (int)len, 0);
-    for (int64_t k = 0; k < len; k++) {
-      lua_pushnumber(L, ms_sweep_axis_value(s, a, k));
-      lua_rawseti(L, -2, (lua_Integer)k + 1);
-    }
-    lua_setfield(L, -2, "values");
-    if (columns) {
-      pushcolumn(L, s, 0, a);
-      lua_setfield(L, -2, "column");
-    }
+    pushcolumn(L, s, 0, a);
     lua_rawseti(L, -2, (lua_Integer)a + 1);
   }
   lua_setfield(L, -2, "axes");
-  if (!columns) return 1;
   static const char *const names[] = {"loss", "rate", "steps", "diverged"};
   static const int bits[] = {MS_MEASURE_LOSS, MS_MEASURE_RATE, MS_MEASURE_STEPS, 0};
   for (int m = 0; m < 4; m++) {

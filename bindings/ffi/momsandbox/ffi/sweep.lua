@@ -22,6 +22,7 @@ local keep = setmetatable({}, {__mode = "k"})
 local columns_of = setmetatable({}, {__mode = "k"})
 
 local function close(sw)
+  keep[sw], columns_of[sw] = nil, nil
   if sw.ptr ~= nil then
     Sweep.release(sw)
     sw.ptr = nil
@@ -169,45 +170,31 @@ end
 jit.off(sweep_run)
 M.sweep_run = core.protect(sweep_run)
 
-local function column(s, n, get)
+local function column(n, get)
   local t = {}
-  for k = 0, n - 1 do t[k + 1] = get(s, k) end
+  for k = 0, n - 1 do t[k + 1] = get(k) end
   return t
 end
-
-local results = C.ms_sweep_results
-local getters = {
-  loss = function(s, k) return results(s)[k].loss end,
-  rate = function(s, k) return results(s)[k].rate end,
-  steps = function(s, k) return results(s)[k].steps end,
-  diverged = function(s, k) return tonumber(results(s)[k].diverged) end,
-}
-local bits = {loss = C.MS_MEASURE_LOSS, rate = C.MS_MEASURE_RATE, steps = C.MS_MEASURE_STEPS}
 
 --- native.sweep_data(sw [, columns]): see l_sweep.c.
 M.sweep_data = core.protect(function(sw, columns)
   local s = checksweep(sw, "sweep_data")
-  if s == nil then return nil end
-  if columns_of[sw] then return columns_of[sw] end
+  if s == nil or columns_of[sw] then return columns_of[sw] end
   local n = tonumber(C.ms_sweep_count(s))
   local d = {total = tonumber(C.ms_sweep_total(s)), first = tonumber(C.ms_sweep_first(s)) + 1,
              count = n, fast = C.ms_sweep_was_fast(s) ~= 0, threads = C.ms_sweep_threads(s),
              seconds = C.ms_sweep_seconds(s), axes = {}}
-  for a = 0, tonumber(C.ms_sweep_naxes(s)) - 1 do
-    local first = C.ms_sweep_first(s)
-    d.axes[a + 1] = {name = ffi.string(C.ms_sweep_axis_name(s, a)), log = C.ms_sweep_axis_log(s, a) ~= 0,
-                     values = column(s, tonumber(C.ms_sweep_axis_len(s, a)),
-                                     function(_, k) return C.ms_sweep_axis_value(s, a, k) end),
-                     column = columns and column(s, n, function(_, k)
-                       return C.ms_sweep_value(s, first + k, a)
-                     end) or nil}
-  end
   if not columns then return d end
-  for name, get in pairs(getters) do
-    if bits[name] == nil or bit.band(C.ms_sweep_measures(s), bits[name]) ~= 0 then
-      d[name] = column(s, n, get)
-    end
+  local first = C.ms_sweep_first(s)
+  for a = 0, tonumber(C.ms_sweep_naxes(s)) - 1 do
+    d.axes[a + 1] = column(n, function(k) return C.ms_sweep_value(s, first + k, a) end)
   end
+  local r = C.ms_sweep_results(s)
+  d.loss = column(n, function(k) return r[k].loss end)
+  d.diverged = column(n, function(k) return tonumber(r[k].diverged) end)
+  local measures = C.ms_sweep_measures(s)
+  if bit.band(measures, C.MS_MEASURE_RATE) ~= 0 then d.rate = column(n, function(k) return r[k].rate end) end
+  if bit.band(measures, C.MS_MEASURE_STEPS) ~= 0 then d.steps = column(n, function(k) return r[k].steps end) end
   columns_of[sw] = d
   return d
 end)
