@@ -68,10 +68,10 @@ return {
               "#names, row-major), count}; opts = {steps, measures (MS_MEASURE_* bits), tol, " ..
               "threads, shard (0-based), shards, fast, xstar, fstar}; progress(done, total, " ..
               "seconds) on the calling thread. Keeps obj and the rule's schedules with the sweep",
-  sweep_data = "(sw [, columns]) -> {total, first (1-based), count, fast, threads, seconds, " ..
-               "axes = {{name, log, values (grid axis)}}}, with columns also axes[a].column, " ..
-               "loss, rate|nil, steps|nil, diverged (step or 0) per point (made once, not to " ..
-               "be changed); nil once closed",
+  sweep_data = "(sw [, columns]) -> {total, first (1-based), count, fast, threads, seconds}, " ..
+               "with columns also axes = {values of axis 1 at each point, ...}, loss, " ..
+               "rate|nil, steps|nil (as measured), diverged (step or 0) per point; made once, " ..
+               "not to be changed; nil once closed",
 
   -- native methods of the kinds: "kind:method" = contract
   ["rng:seed"] = "(seed integer) -> self",
