@@ -6,6 +6,8 @@ local list = require "momsandbox.primitives"
 -- One object of each kind, to read its native methods from.
 local examples = {
   rng = function() return native.rng_new(1) end,
+  rule = function() return native.rule_new("gd") end,
+  ruleclass = function() return native.ruleclass_new("c", {}, {}, print) end,
 }
 
 describe("the native layer", function()
@@ -35,6 +37,7 @@ describe("the native layer", function()
 
   it("says the kind of its objects and of nothing else", function()
     assert.equal("rng", native.kind(native.rng_new(1)))
+    for kind, make in pairs(examples) do assert.equal(kind, native.kind(make())) end
     for _, v in ipairs{1, "rng", {}, print, io.stdout, true} do
       assert.is_nil(native.kind(v))
     end
@@ -49,5 +52,53 @@ describe("the native layer", function()
     assert.has_error(function() native.format("x") end)
     assert.has_error(function() native.class("rng", {}) end)   -- set already
     assert.equal("0.1", native.format(0.1))
+  end)
+end)
+
+describe("the rule and trace primitives", function()
+  local f = require("momsandbox").objective.quadratic{1, 2}
+
+  it("let no value crash them", function()
+    local values = {1, "x", {}, print, true, 0 / 0, -1, 2^53, native.rng_new(1)}
+    local r = native.rule_new("momentum")
+    for _, v in ipairs(values) do
+      pcall(native.rule_new, v, v)
+      pcall(native.rule_set, v, "lr", 1)
+      pcall(native.rule_set, r, v, v)
+      pcall(native.rule_set, r, "lr", v)
+      pcall(native.rule_op, v, "check")
+      pcall(native.rule_op, r, v, v, v)
+      pcall(native.rule_op, r, "step", v, v)
+      pcall(native.ruleclass_new, v, v, v, v, v)
+      pcall(native.ruleclass_new, "c", {v}, {v}, print, v)
+      pcall(native.ruleclass_new, "c", {{name = "lr", def = v, lo = v, flag = v}}, {}, print)
+      pcall(native.trace_run, v, r, {1, 1}, 3, 1)
+      pcall(native.trace_run, f, r, v, v, v)
+      pcall(native.trace_get, v, v, v)
+      pcall(native.trace_info, v)
+      pcall(native.write_csv, v, v)
+    end
+    assert.is_true(native.rule_set(r, "lr", 0.1))
+    local tr = native.trace_run(f, r, {1, 1}, 3, 1)
+    for _, v in ipairs(values) do
+      pcall(native.trace_get, tr, v, v)
+      pcall(native.write_csv, tr, v)
+    end
+    assert.equal(4, (native.trace_info(tr)))
+    assert.is_nil(native.trace_get(tr, 5))
+    assert.equal(3, native.trace_get(tr, -1))
+  end)
+
+  it("refuse closed handles", function()
+    local r = native.rule_new("gd")
+    native.rule_set(r, "lr", 0.1)
+    local tr = native.trace_run(f, r, {1, 1}, 3, 1)
+    native.close(tr)
+    native.close(tr)
+    assert.has_error(function() native.trace_info(tr) end, "trace has been closed")
+    native.close(r)
+    native.close(r)
+    assert.has_error(function() native.rule_op(r, "check") end, "rule has been closed")
+    assert.has_error(function() native.trace_run(f, r, {1, 1}, 3, 1) end, "rule has been closed")
   end)
 end)

@@ -93,8 +93,6 @@ local legacy = {
   vec = vec.module,
   objective = objective.module,
   gradcheck = objective.gradcheck,
-  rule = rule.define,
-  trace = trace.run,
   util = util,
   data = data.module,
   model = model.module,
@@ -104,7 +102,6 @@ local legacy = {
   ffi = {C = core.C, engine = engine, header = core.header, library = core.library,
          live = core.live},
 }
-for name, constructor in pairs(rule.builtins) do legacy[name] = constructor end
 
 local native = require "momsandbox.ffi.native"
 native.legacy = legacy

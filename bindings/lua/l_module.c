@@ -502,8 +502,6 @@ static void open_legacy(lua_State *L) {
   lua_newtable(L);
   ms_lua_open_vec(L);
   ms_lua_open_objective(L);
-  ms_lua_open_rule(L);
-  ms_lua_open_trace(L);
   ms_lua_open_util(L);
   ms_lua_open_data(L);
   ms_lua_open_model(L);
@@ -525,6 +523,8 @@ int luaopen_momsandbox(lua_State *L) {
   ms_lua_open_help(L);
   ms_lua_open_sweep(L);
   ms_lua_open_train(L);
+  ms_lua_open_rule(L);
+  ms_lua_open_trace(L);
   open_legacy(L);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_pushvalue(L, -2);

@@ -1,25 +1,25 @@
 /*
- * l_rule.c -- update rules: one constructor per built-in class
- * (ms.gd{lr = 0.4}, ms.momentum{lr = 0.6, beta = 0.5}, ...), rules defined
- * in Lua with ms.rule{...}, and the methods every rule shares.
+ * l_rule.c -- the native part of update rules under Lua 5.4: the kinds
+ * "rule" and "ruleclass" and the primitives rule_classes, ruleclass_new,
+ * rule_new, rule_set and rule_op (lua/momsandbox/primitives.lua).  Twin of
+ * bindings/ffi/momsandbox/ffi/rule.lua; used by lua/momsandbox/rule.lua,
+ * which has the API: checks, messages, labels, fields.
  *
- * Any hyper-parameter may be a number, a ms.schedule, or a Lua function of
- * the step; the rule's user value keeps the schedules alive.
+ * A rule's user value keeps the schedules its hyper-parameters follow
+ * alive (and those replaced while a call runs on it, until it ends).
  */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "ms_lua.h"
 
-/* A rule class defined in Lua: the core's method table plus what the
- * trampolines need.  Lives in a userdata whose user value holds the
- * strings the class points to. */
+/* A rule class defined in Lua: the engine's method table and the Lua
+ * functions its trampolines call.  Its user value keeps the strings. */
 typedef struct l_class {
   ms_rule_class cls;
-  ms_hyper_info *hyper;
+  int step_ref, look_ref;
   const char **state_names;
-  int step_ref, look_ref;    /* the Lua functions */
+  ms_hyper_info hyper[];
 } l_class;
 
 typedef struct l_rule {
@@ -27,75 +27,49 @@ typedef struct l_rule {
   ms_rule *rule;
   const l_class *lc;         /* NULL for built-in rules */
   /* For Lua rules, what the step function receives: views on the engine's
-   * x and g, a table of views on the state, a table of hyper-parameters. */
-  int pref, gref, yref, sref, href, hvref;   /* h: a proxy of table hv */
+   * x and g, the proxies s and h (h reads the table hv). */
+  int pref, gref, yref, sref, href, hvref;
   ms_lua_vec *p, *g, *y;
-  double *hcache;            /* values last put in the h table */
+  double *hcache;            /* values last put in hv */
   int nstate;
   ms_lua_vec *s[];           /* the state views, nstate of them */
 } l_rule;
 
-static l_rule *checkbox(lua_State *L, int arg) {
-  l_rule *r = ms_lua_checkudata(L, arg, MS_LUA_RULE);
-  if (r->rule == NULL || r->use.closed)
-    luaL_argerror(L, arg, "rule has been closed");
+/* The rule at arg; a closed one is an error of its own. */
+static l_rule *checkbox(lua_State *L, int arg, const char *fname) {
+  l_rule *r = ms_lua_testudata(L, arg, MS_LUA_RULE);
+  if (r == NULL) ms_lua_argtypeerror(L, arg, arg, fname, MS_LUA_RULE);
+  if (r->rule == NULL || r->use.closed) {
+    lua_pushliteral(L, "rule has been closed");   /* no position: as LuaJIT's */
+    lua_error(L);
+  }
   return r;
 }
 
-/* The rule at arg, for a call that steps it: its state belongs to one
- * running call at a time (a step calling its own rule:step with another
- * dimension would free the state the outer step is using). */
-static l_rule *checkidle(lua_State *L, int arg) {
-  l_rule *r = checkbox(L, arg);
-  if (r->use.users > 0) luaL_error(L, "rule is in use by a running step");
-  return r;
-}
-
+/* Its state belongs to one running call at a time (a step calling its
+ * own rule:step with another dimension would free the state in use). */
 ms_rule *ms_lua_checkidlerule(lua_State *L, int arg) {
-  return checkidle(L, arg)->rule;
+  l_rule *r = checkbox(L, arg, "rule");
+  if (r->use.users > 0) luaL_error(L, "rule is in use by a running step");
+  return r->rule;
 }
 
 ms_rule *ms_lua_checkrule(lua_State *L, int arg) {
-  return checkbox(L, arg)->rule;
+  return checkbox(L, arg, "rule")->rule;
 }
 
-/* A new rule userdata around the core rule made for cls; its user value is
- * {sched = {name = schedule}, class = class userdata or nil}. */
-static l_rule *newbox(lua_State *L, const ms_rule_class *cls, const l_class *lc) {
-  int nstate = lc != NULL ? cls->nstate : 0;
-  l_rule *r = lua_newuserdatauv(L, sizeof *r + (size_t)nstate * sizeof r->s[0], 1);
-  memset(r, 0, sizeof *r);
-  r->lc = lc;
-  r->nstate = nstate;
-  r->pref = r->gref = r->yref = r->sref = r->href = r->hvref = LUA_NOREF;
-  ms_lua_setclass(L, MS_LUA_RULE);
-  lua_newtable(L);
-  lua_newtable(L);
-  lua_setfield(L, -2, "sched");
-  lua_newtable(L);
-  lua_setfield(L, -2, "retired");
-  lua_setiuservalue(L, -2, 1);
-  if (ms_rule_new(cls, &r->rule) != MS_OK) ms_lua_fail(L, MS_ENOMEM);
-  return r;
+/* The label is the shared Lua's __tostring (cached there). */
+void ms_lua_pushrulelabel(lua_State *L, int idx) {
+  ms_lua_checkrule(L, idx);
+  luaL_tolstring(L, idx, NULL);
 }
 
-/* "lr, beta" */
-static const char *pushnames(lua_State *L, const ms_rule_class *cls) {
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  for (int i = 0; i < cls->nhyper; i++) {
-    if (i > 0) luaL_addstring(&b, ", ");
-    luaL_addstring(&b, cls->hyper[i].name);
-  }
-  luaL_pushresult(&b);
-  return lua_tostring(L, -1);
-}
+/* ---------------------------------------------------------- schedules */
 
 /* Remember (or forget, with nil at idx) the schedule of hyper-parameter
- * key in the user value of the rule at box; the rule is one of the
- * schedule's users.  The schedule it replaces is let go of at once, or --
- * when a call running on the rule may be evaluating it -- when the last
- * such call ends (ms_lua_rule_idle). */
+ * key in the user value of the rule at box, which is one of its users.
+ * The one it replaces is let go of at once or, when a call running on
+ * the rule may be evaluating it, when the last such call ends. */
 static void keepschedule(lua_State *L, int box, const char *key, int idx) {
   idx = lua_absindex(L, idx);
   l_rule *r = lua_touserdata(L, box);
@@ -149,130 +123,10 @@ void ms_lua_rule_idle(lua_State *L, int idx) {
   lua_pop(L, 2);
 }
 
-/* Set hyper-parameter `key` of the rule at box from the Lua value at idx;
- * raise an argument error for arg when the name or the value is wrong. */
-static void sethyper(lua_State *L, int arg, int box, const char *key, int idx) {
-  ms_rule *rule = ((l_rule *)lua_touserdata(L, box))->rule;
-  const ms_rule_class *cls = ms_rule_class_of(rule);
-  int i = ms_rule_hyper_index(rule, key);
-  if (i < 0)
-    luaL_argerror(L, arg, lua_pushfstring(L, "%s has no hyper-parameter '%s' "
-                                             "(it takes: %s)",
-                                          cls->name, key, pushnames(L, cls)));
-  int flag = cls->hyper[i].kind == MS_HYPER_FLAG;
-  ms_status st;
-  if (lua_type(L, idx) == LUA_TBOOLEAN && flag) {
-    st = ms_rule_set(rule, key, lua_toboolean(L, idx));
-  } else if (lua_type(L, idx) == LUA_TNUMBER) {
-    st = ms_rule_set(rule, key, lua_tonumber(L, idx));
-  } else if (!flag && (lua_isfunction(L, idx) ||
-                       ms_lua_testudata(L, idx, MS_LUA_SCHEDULE))) {
-    lua_pushvalue(L, idx);
-    ms_schedule *s = ms_lua_toschedule(L, -1);
-    st = ms_rule_set_schedule(rule, key, s);
-    if (st == MS_OK) keepschedule(L, box, key, lua_gettop(L));
-    lua_pop(L, 1);
-    if (st != MS_OK) luaL_argerror(L, arg, ms_last_error());
-    return;
-  } else {
-    luaL_argerror(L, arg, lua_pushfstring(L, "%s must be a %s, got %s", key,
-                                          flag ? "boolean"
-                                               : "number, schedule or function",
-                                          ms_lua_typename(L, idx)));
-    return;
-  }
-  if (st != MS_OK) luaL_argerror(L, arg, ms_last_error());
-  lua_pushnil(L);
-  keepschedule(L, box, key, lua_gettop(L));
-  lua_pop(L, 1);
-}
-
-/* Set every hyper-parameter named in the table at arg, then check them. */
-static void sethypers(lua_State *L, int arg, int box) {
-  if (!lua_isnil(L, arg)) {
-    lua_pushnil(L);
-    while (lua_next(L, arg) != 0) {
-      if (lua_type(L, -2) != LUA_TSTRING)
-        luaL_argerror(L, arg, lua_pushfstring(L, "hyper-parameter names must "
-                                                 "be strings, got %s",
-                                              luaL_typename(L, -2)));
-      sethyper(L, arg, box, lua_tostring(L, -2), lua_gettop(L));
-      lua_pop(L, 1);
-    }
-  }
-  if (ms_rule_check(((l_rule *)lua_touserdata(L, box))->rule) != MS_OK)
-    luaL_argerror(L, arg, ms_last_error());
-}
-
-/* ms.<class>{name = value, ...} */
-static int l_rule_new(lua_State *L) {
-  const ms_rule_class *cls = lua_touserdata(L, lua_upvalueindex(1));
-  if (!lua_isnoneornil(L, 1)) luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 1);
-  newbox(L, cls, NULL);
-  sethypers(L, 1, lua_gettop(L));
-  return 1;
-}
-
-/* ------------------------------------------------------------ labels */
-
-static int shown(const ms_hyper_info *h, double v) {
-  return isnan(h->def) || v != h->def ||
-         (h->kind == MS_HYPER_REAL && h->def != 0);
-}
-
-/* The label is built in a luaL_Buffer, each piece pushed and added with
- * luaL_addvalue: a rule may have any number of hyper-parameters, the
- * stack only a few free slots. */
-void ms_lua_pushrulelabel(lua_State *L, int idx) {
-  idx = lua_absindex(L, idx);
-  ms_rule *rule = ms_lua_checkrule(L, idx);
-  const ms_rule_class *cls = ms_rule_class_of(rule);
-  int first = 1;
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  luaL_addstring(&b, cls->name);
-  luaL_addchar(&b, '{');
-  for (int i = 0; i < cls->nhyper; i++) {
-    const ms_hyper_info *h = &cls->hyper[i];
-    double v = ms_rule_get(rule, i);
-    if (ms_rule_get_schedule(rule, i) == NULL && !shown(h, v)) continue;
-    if (!first) luaL_addstring(&b, ", ");
-    first = 0;
-    luaL_addstring(&b, h->name);
-    luaL_addchar(&b, '=');
-    if (ms_rule_get_schedule(rule, i) != NULL) {
-      lua_getiuservalue(L, idx, 1);
-      lua_getfield(L, -1, "sched");
-      lua_getfield(L, -1, h->name);
-      luaL_tolstring(L, -1, NULL);
-      lua_replace(L, -4);
-      lua_pop(L, 2);
-      luaL_addvalue(&b);
-    } else {
-      char num[32];
-      if (h->kind == MS_HYPER_FLAG)
-        strcpy(num, v != 0 ? "true" : "false");
-      else
-        ms_format_double(num, sizeof num, v);
-      luaL_addstring(&b, num);
-    }
-  }
-  luaL_addchar(&b, '}');
-  luaL_pushresult(&b);
-}
-
 /* ------------------------------------------------- rules defined in Lua */
 
-/* Point view v at x for a call, saving what it pointed at before (a
- * nested call may be using it). */
-static void aim(ms_lua_vec *v, const double *x, size_t n, ms_lua_vec *saved) {
-  *saved = *v;
-  ms_lua_setview(v, (double *)x, n);
-}
-
-/* Bring the h table up to date with the values in effect: only the
- * changed ones are stored (most hyper-parameters never change). */
+/* Bring hv up to date with the values in effect: only the changed ones
+ * are stored (most never change); push the proxy h. */
 static void update_h(lua_State *L, l_rule *r, const double *h) {
   const ms_rule_class *cls = &r->lc->cls;
   lua_rawgeti(L, LUA_REGISTRYINDEX, r->hvref);
@@ -286,48 +140,42 @@ static void update_h(lua_State *L, l_rule *r, const double *h) {
     lua_setfield(L, -2, cls->hyper[i].name);
   }
   lua_pop(L, 1);
-  lua_rawgeti(L, LUA_REGISTRYINDEX, r->href);   /* the read-only proxy */
+  lua_rawgeti(L, LUA_REGISTRYINDEX, r->href);
 }
 
-/* After the step: the result must be nothing or p itself (the state
- * table guards itself, see l_state_newindex). */
-static ms_status check_step(lua_State *L, l_rule *r, int result) {
-  if (lua_isnil(L, result) || lua_touserdata(L, result) == (void *)r->p)
-    return MS_OK;
-  return ms_lua_pending(L, "step of rule '%s' must update p in place (e.g. "
-                           "p:axpy(-h.lr, g)); it returned %s",
-                        r->lc->cls.name,
-                        ms_lua_testudata(L, result, MS_LUA_VEC)
-                            ? "a new vector"
-                            : luaL_typename(L, result));
-}
-
-/* Call the class's function fn(a, b, s, h, t) in Lua: a and b are the
- * rule's views (registry references aref and bref) aimed at ax and bx for
- * the call, s the state table, h the hyper-parameters in effect.  With
- * check_result, the function must return nothing or a itself (a step
- * updates p in place).  Every view is restored afterwards. */
+/* Call fn(a, b, s, h, t): a and b are the rule's views (references aref
+ * and bref) aimed at ax and bx for the call.  With check_result, fn must
+ * return nothing or a itself (a step updates p in place).  Every view is
+ * restored afterwards: a nested call may be using it. */
 static ms_status call_lua(l_rule *r, int fn, int aref, ms_lua_vec *a,
                           const double *ax, int bref, ms_lua_vec *b,
                           const double *bx, double *const *state, size_t n,
                           const double *h, int64_t t, int check_result) {
   lua_State *L = ms_lua_current();
   if (L == NULL) return MS_ECALLBACK;
-  if (!lua_checkstack(L, 12) || r->nstate > 64)
+  if (!lua_checkstack(L, 12))
     return ms_lua_pending(L, "stack overflow in rule '%s'", r->lc->cls.name);
-  ms_lua_vec asaved, bsaved, ssaved[64];
+  ms_lua_vec asaved = *a, bsaved = *b, ssaved[64];
   int base = ms_lua_pushhandler(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, fn);
-  aim(a, ax, n, &asaved);
+  ms_lua_setview(a, (double *)ax, n);
   lua_rawgeti(L, LUA_REGISTRYINDEX, aref);
-  aim(b, bx, n, &bsaved);
+  ms_lua_setview(b, (double *)bx, n);
   lua_rawgeti(L, LUA_REGISTRYINDEX, bref);
-  for (int i = 0; i < r->nstate; i++) aim(r->s[i], state[i], n, &ssaved[i]);
+  for (int i = 0; i < r->nstate; i++) {
+    ssaved[i] = *r->s[i];
+    ms_lua_setview(r->s[i], state[i], n);
+  }
   lua_rawgeti(L, LUA_REGISTRYINDEX, r->sref);
   update_h(L, r, h);
   lua_pushinteger(L, (lua_Integer)t);
   ms_status st = ms_lua_pcall(L, 5, 1, base);
-  if (st == MS_OK && check_result) st = check_step(L, r, base + 1);
+  if (st == MS_OK && check_result && !lua_isnil(L, base + 1) &&
+      lua_touserdata(L, base + 1) != (void *)r->p)
+    st = ms_lua_pending(L, "step of rule '%s' must update p in place (e.g. "
+                           "p:axpy(-h.lr, g)); it returned %s", r->lc->cls.name,
+                        ms_lua_testudata(L, base + 1, MS_LUA_VEC) ? "a new vector"
+                                                                  : luaL_typename(L, base + 1));
   *a = asaved;
   *b = bsaved;
   for (int i = 0; i < r->nstate; i++) *r->s[i] = ssaved[i];
@@ -335,7 +183,6 @@ static ms_status call_lua(l_rule *r, int fn, int aref, ms_lua_vec *a,
   return st;
 }
 
-/* The class's step: step(p, g, s, h, t) in Lua. */
 static ms_status lua_step(void *ctx, const double *h, double *x,
                           const double *g, double *const *state, size_t n,
                           int64_t t) {
@@ -344,9 +191,8 @@ static ms_status lua_step(void *ctx, const double *h, double *x,
                   state, n, h, t, 1);
 }
 
-/* The class's lookahead: lookahead(p, y, s, h, t) writes into y the point
- * at which the gradient of step t is taken; p is read-only there (the
- * read-only view g serves). */
+/* lookahead(p, y, s, h, t) writes into y the point where the gradient of
+ * step t is taken; p is read-only there (the read-only view g serves). */
 static ms_status lua_lookahead(void *ctx, const double *h, const double *x,
                                double *const *state, double *y, size_t n,
                                int64_t t) {
@@ -356,87 +202,43 @@ static ms_status lua_lookahead(void *ctx, const double *h, const double *x,
                   state, n, h, t, 0);
 }
 
-/* s.name = value in a step: the state belongs to the engine, which would
- * never see a replacement vector. */
-static int l_state_newindex(lua_State *L) {
-  const char *name = luaL_tolstring(L, 2, NULL);
-  return luaL_error(L, "rule '%s' cannot replace state vector s.%s; update "
-                       "it in place (s.%s:copy(...))",
-                    lua_tostring(L, lua_upvalueindex(1)), name, name);
-}
-
-/* h.name = value in a step: the values are the rule's, set on the rule
- * (rule.lr = ...) where they are checked, not in the step's h, where
- * they would outlive the step unchecked. */
-static int l_hyper_newindex(lua_State *L) {
-  const char *name = luaL_tolstring(L, 2, NULL);
-  return luaL_error(L, "rule '%s' cannot assign h.%s: h is read-only (set "
-                       "the rule's hyper-parameter instead: rule.%s = ...)",
-                    lua_tostring(L, lua_upvalueindex(1)), name, name);
-}
-
-/* for k, v in pairs(h): the values behind the proxy */
-static int l_hyper_pairs(lua_State *L) {
-  lua_getglobal(L, "next");
-  lua_pushvalue(L, lua_upvalueindex(1));
-  lua_pushnil(L);
-  return 3;
-}
-
-/* Push h, a proxy of the table of values hv (at the top, popped) that
- * refuses assignments; hv stays reachable through it.  A userdata rather
- * than a table: rawset cannot write into it either. */
-static void pushproxy(lua_State *L, const char *name) {
+/* A userdata (rawset cannot write into it) with the metatable field key
+ * of the context table at ctx, as a registry reference. */
+static int proxy_ref(lua_State *L, int ctx, const char *key) {
   lua_newuserdatauv(L, 0, 0);
-  lua_createtable(L, 0, 4);
-  lua_pushvalue(L, -3);
-  lua_setfield(L, -2, "__index");
-  lua_pushstring(L, name);
-  lua_pushcclosure(L, l_hyper_newindex, 1);
-  lua_setfield(L, -2, "__newindex");
-  lua_pushvalue(L, -3);
-  lua_pushcclosure(L, l_hyper_pairs, 1);
-  lua_setfield(L, -2, "__pairs");
-  lua_pushliteral(L, "read-only");
-  lua_setfield(L, -2, "__metatable");
+  if (lua_getfield(L, ctx, key) != LUA_TTABLE)
+    ms_lua_argerror(L, 2, "rule_new", "context tables expected");
   lua_setmetatable(L, -2);
-  lua_remove(L, -2);
+  return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-static int newview_ref(lua_State *L, int readonly, ms_lua_vec **v) {
+static int view_ref(lua_State *L, int readonly, ms_lua_vec **v) {
   *v = ms_lua_newview(L, readonly);
   return luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
-/* Give the Lua rule at box its views and tables, and make it the context
- * of its core rule. */
-static void setup_lua_rule(lua_State *L, int box) {
+/* Give the Lua rule at box its views and proxies from the context table
+ * at ctx = {h = metatable, hv = table, s = metatable, sv = table}: sv gets
+ * the state views by name, h reads hv. */
+static void setup_lua_rule(lua_State *L, int box, int ctx) {
   l_rule *r = lua_touserdata(L, box);
   const ms_rule_class *cls = &r->lc->cls;
-  r->pref = newview_ref(L, 0, &r->p);
-  r->gref = newview_ref(L, 1, &r->g);
-  r->yref = newview_ref(L, 0, &r->y);
-  lua_newuserdatauv(L, 0, 0);          /* s: a proxy (rawset-proof) ... */
-  lua_createtable(L, 0, 2);            /* ... whose metatable */
-  lua_createtable(L, 0, cls->nstate);  /* reads the views */
+  luaL_checktype(L, ctx, LUA_TTABLE);
+  if (lua_getfield(L, ctx, "sv") != LUA_TTABLE || lua_getfield(L, ctx, "hv") != LUA_TTABLE)
+    ms_lua_argerror(L, 2, "rule_new", "context tables expected");
+  r->hvref = luaL_ref(L, LUA_REGISTRYINDEX);
   for (int i = 0; i < cls->nstate; i++) {
     r->s[i] = ms_lua_newview(L, 0);
     lua_setfield(L, -2, cls->state_names[i]);
   }
-  lua_setfield(L, -2, "__index");
-  lua_pushstring(L, cls->name);        /* and refuses writes */
-  lua_pushcclosure(L, l_state_newindex, 1);
-  lua_setfield(L, -2, "__newindex");
-  lua_setmetatable(L, -2);
-  r->sref = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_createtable(L, 0, cls->nhyper);
-  lua_pushvalue(L, -1);
-  r->hvref = luaL_ref(L, LUA_REGISTRYINDEX);
-  pushproxy(L, cls->name);
-  r->href = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pop(L, 1);
+  r->pref = view_ref(L, 0, &r->p);
+  r->gref = view_ref(L, 1, &r->g);
+  r->yref = view_ref(L, 0, &r->y);
+  r->sref = proxy_ref(L, ctx, "s");
+  r->href = proxy_ref(L, ctx, "h");
   /* NaN bits no value can have, so that the first update stores all */
-  r->hcache = lua_newuserdatauv(L, (size_t)(cls->nhyper ? cls->nhyper : 1) *
-                                       sizeof(double), 0);
+  r->hcache = lua_newuserdatauv(L, (size_t)(cls->nhyper + 1) * sizeof(double), 0);
   memset(r->hcache, 0xff, (size_t)cls->nhyper * sizeof(double));
   lua_getiuservalue(L, box, 1);
   lua_insert(L, -2);
@@ -445,175 +247,122 @@ static void setup_lua_rule(lua_State *L, int box) {
   ms_rule_set_context(r->rule, r);
 }
 
-/* class{name = value, ...}: a rule of a class defined in Lua */
-static int l_class_call(lua_State *L) {
-  l_class *lc = ms_lua_checkudata(L, 1, MS_LUA_RULECLASS);
-  if (!lua_isnoneornil(L, 2)) luaL_checktype(L, 2, LUA_TTABLE);
-  lua_settop(L, 2);
-  newbox(L, &lc->cls, lc);
-  int box = lua_gettop(L);
-  lua_getiuservalue(L, box, 1);
-  lua_pushvalue(L, 1);
+/* A new rule userdata of class cls (lc: its Lua class, at index cidx, or
+ * NULL), around a new engine rule or a clone of src. */
+static l_rule *newbox(lua_State *L, const ms_rule_class *cls, const l_class *lc,
+                      int cidx, const ms_rule *src) {
+  int nstate = lc != NULL ? cls->nstate : 0;
+  l_rule *r = lua_newuserdatauv(L, sizeof *r + (size_t)nstate * sizeof r->s[0], 1);
+  memset(r, 0, sizeof *r);
+  r->lc = lc;
+  r->nstate = nstate;
+  r->pref = r->gref = r->yref = r->sref = r->href = r->hvref = LUA_NOREF;
+  ms_lua_setclass(L, MS_LUA_RULE);
+  lua_createtable(L, 0, 3);
+  lua_newtable(L);
+  lua_setfield(L, -2, "sched");
+  lua_newtable(L);
+  lua_setfield(L, -2, "retired");
+  lua_pushvalue(L, cidx);
   lua_setfield(L, -2, "class");     /* the class outlives its rules */
-  lua_pop(L, 1);
-  setup_lua_rule(L, box);
-  sethypers(L, 2, box);
-  lua_settop(L, box);
+  lua_setiuservalue(L, -2, 1);
+  ms_status st = src ? ms_rule_clone(src, &r->rule) : ms_rule_new(cls, &r->rule);
+  if (st != MS_OK) ms_lua_fail(L, st);
+  return r;
+}
+
+/* native.rule_new(class, ctx): class a built-in's name or a ruleclass. */
+static int l_rule_new(lua_State *L) {
+  l_class *lc = ms_lua_testudata(L, 1, MS_LUA_RULECLASS);
+  const ms_rule_class *cls = lc ? &lc->cls : ms_rule_class_find(luaL_checkstring(L, 1));
+  if (cls == NULL) return ms_lua_argerror(L, 1, "rule_new", "no such rule class");
+  newbox(L, cls, lc, 1, NULL);
+  if (lc != NULL) setup_lua_rule(L, lua_gettop(L), 2);
   return 1;
 }
 
-/* Hyper-parameter spec: a default number, a boolean (a flag), or
- * {default = x, min = a, max = b} (no default: required). */
-static void checkhyper(lua_State *L, int idx, const char *name, ms_hyper_info *h) {
-  h->name = name;
-  h->lo = -HUGE_VAL;
-  h->hi = HUGE_VAL;
-  h->lo_open = h->hi_open = 1;
-  h->kind = MS_HYPER_REAL;
-  switch (lua_type(L, idx)) {
-    case LUA_TNUMBER:
-      h->def = lua_tonumber(L, idx);
-      break;
-    case LUA_TBOOLEAN:
-      h->kind = MS_HYPER_FLAG;
-      h->def = lua_toboolean(L, idx);
-      break;
-    case LUA_TTABLE:
-      lua_getfield(L, idx, "default");
-      lua_getfield(L, idx, "min");
-      lua_getfield(L, idx, "max");
-      h->def = luaL_optnumber(L, -3, NAN);
-      if (!lua_isnil(L, -2)) h->lo = luaL_checknumber(L, -2), h->lo_open = 0;
-      if (!lua_isnil(L, -1)) h->hi = luaL_checknumber(L, -1), h->hi_open = 0;
-      lua_pop(L, 3);
-      break;
-    default:
-      luaL_argerror(L, 1, lua_pushfstring(L, "hyper.%s must be a number, a "
-                                             "boolean or {default=, min=, max=}",
-                                          name));
-  }
-}
+/* ---------------------------------------------------- ruleclass_new */
 
-static int lr_first(const void *a, const void *b) {
-  const char *x = *(const char *const *)a, *y = *(const char *const *)b;
-  int xl = strcmp(x, "lr") == 0, yl = strcmp(y, "lr") == 0;
-  return xl || yl ? yl - xl : strcmp(x, y);
-}
-
-/* The keys of the table at idx, sorted with "lr" first, as a new array
- * table on the stack (which keeps the strings alive). */
-static void sortednames(lua_State *L, int idx) {
-  lua_newtable(L);
-  int n = 0;
-  lua_pushnil(L);
-  while (lua_next(L, idx) != 0) {
-    lua_pop(L, 1);
-    luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING, 1,
-                  "hyper-parameter names must be strings");
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, -3, ++n);
-  }
-  const char **names = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *names, 0);
-  for (int i = 0; i < n; i++) {
-    lua_rawgeti(L, -2, i + 1);
-    names[i] = lua_tostring(L, -1);
-    lua_pop(L, 1);
-  }
-  qsort(names, (size_t)n, sizeof *names, lr_first);
-  for (int i = 0; i < n; i++) {
-    lua_pushstring(L, names[i]);
-    lua_rawseti(L, -3, i + 1);
-  }
+/* Number field key of the descriptor at idx (def when absent). */
+static double numfield(lua_State *L, int idx, const char *key, double def) {
+  int t = lua_getfield(L, idx, key);
+  double v = t == LUA_TNIL ? def : lua_tonumber(L, -1);
+  if (t != LUA_TNIL && t != LUA_TNUMBER)
+    ms_lua_argerror(L, 2, "ruleclass_new", "descriptor fields must be numbers");
   lua_pop(L, 1);
+  return v;
 }
 
-/* ms.rule{name = "qhm", hyper = {lr = 0.1, ...}, state = {"buf"},
- *         step = function(p, g, s, h, t) ... end,
- *         lookahead = function(p, y, s, h, t) ... end}: a rule class, which
- * makes rules when called: qhm{lr = 0.01}. */
-static int l_rule_define(lua_State *L) {
-  static const char *const known[] = {"name", "hyper", "state", "step",
-                                      "lookahead", NULL};
-  ms_lua_checkoptions(L, 1, known);
-  lua_getfield(L, 1, "name");
-  const char *name = luaL_optstring(L, -1, "rule");
-  luaL_argcheck(L, lua_getfield(L, 1, "step") == LUA_TFUNCTION, 1,
-                "step must be a function(p, g, s, h, t)");
-  int lt = lua_getfield(L, 1, "lookahead");
-  luaL_argcheck(L, lt == LUA_TNIL || lt == LUA_TFUNCTION, 1,
-                "lookahead must be a function(p, y, s, h, t)");
-  if (lua_getfield(L, 1, "hyper") == LUA_TNIL) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-  }
-  luaL_argcheck(L, lua_istable(L, -1), 1, "hyper must be a table");
-  int hyper = lua_gettop(L);
-  if (lua_getfield(L, 1, "state") == LUA_TNIL) {
-    lua_pop(L, 1);
-    lua_newtable(L);
-  }
-  luaL_argcheck(L, lua_istable(L, -1), 1, "state must be a table of names");
-  int state = lua_gettop(L);
-  sortednames(L, hyper);
-  int names = lua_gettop(L);
-  lua_Unsigned nstates = lua_rawlen(L, state);   /* a __len may say anything */
-  luaL_argcheck(L, nstates <= 64, 1, "at most 64 state vectors");
-  int nhyper = (int)lua_rawlen(L, names), nstate = (int)nstates;
+static int boolfield(lua_State *L, int idx, const char *key) {
+  lua_getfield(L, idx, key);
+  int v = lua_toboolean(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
 
-  l_class *lc = lua_newuserdatauv(L, sizeof *lc, 1);
-  memset(lc, 0, sizeof *lc);
+/* The string on the stack top, moved into the table at keep, which keeps
+ * it alive for the class. */
+static const char *keepstring(lua_State *L, int keep, int arg) {
+  if (lua_type(L, -1) != LUA_TSTRING)
+    ms_lua_argerror(L, arg, "ruleclass_new", "names must be strings");
+  const char *s = lua_tostring(L, -1);
+  lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
+  return s;
+}
+
+/* native.ruleclass_new(name, hyper, state, step, lookahead) */
+static int l_ruleclass_new(lua_State *L) {
+  luaL_checktype(L, 1, LUA_TSTRING);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_checktype(L, 4, LUA_TFUNCTION);
+  if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TFUNCTION);
+  lua_settop(L, 5);
+  lua_Unsigned nhyper = lua_rawlen(L, 2), nstate = lua_rawlen(L, 3);
+  if (nhyper > 255 || nstate > 64)
+    return ms_lua_argerror(L, nhyper > 255 ? 2 : 3, "ruleclass_new", "too many entries");
+  size_t hsize = sizeof(l_class) + nhyper * sizeof(ms_hyper_info);
+  l_class *lc = lua_newuserdatauv(L, hsize + (nstate + 1) * sizeof(char *), 1);
+  memset(lc, 0, hsize);
   lc->step_ref = lc->look_ref = LUA_NOREF;
+  lc->state_names = (const char **)((char *)lc + hsize);
   ms_lua_setclass(L, MS_LUA_RULECLASS);
-  int box = lua_gettop(L);
-  lua_newtable(L);   /* user value: the strings and arrays the class uses */
-  lua_pushvalue(L, names);
-  lua_setfield(L, -2, "names");
-  lua_pushvalue(L, state);
-  lua_setfield(L, -2, "state");
-  lc->hyper = lua_newuserdatauv(L, (size_t)(nhyper ? nhyper : 1) * sizeof *lc->hyper, 0);
-  lua_setfield(L, -2, "hyper");
-  lc->state_names =
-      lua_newuserdatauv(L, (size_t)(nstate ? nstate : 1) * sizeof(char *), 0);
-  lua_setfield(L, -2, "state_names");
-  lua_pushstring(L, name);
-  lc->cls.name = lua_tostring(L, -1);
-  lua_setfield(L, -2, "name");
-  lua_setiuservalue(L, box, 1);
-
-  for (int i = 0; i < nhyper; i++) {
-    lua_geti(L, names, i + 1);
-    const char *hname = lua_tostring(L, -1);   /* kept alive by `names` */
-    lua_pop(L, 1);
-    lua_getfield(L, hyper, hname);
-    checkhyper(L, lua_gettop(L), hname, &lc->hyper[i]);
+  lua_newtable(L);   /* user value: the strings the class points to */
+  lua_pushvalue(L, -1);
+  lua_setiuservalue(L, 6, 1);
+  int keep = 7;
+  lua_pushvalue(L, 1);
+  lc->cls.name = keepstring(L, keep, 1);
+  for (lua_Unsigned i = 0; i < nhyper; i++) {
+    ms_hyper_info *h = &lc->hyper[i];
+    if (lua_rawgeti(L, 2, (lua_Integer)i + 1) != LUA_TTABLE)
+      return ms_lua_argerror(L, 2, "ruleclass_new", "descriptors must be tables");
+    int d = lua_gettop(L);
+    lua_getfield(L, d, "name");
+    h->name = keepstring(L, keep, 2);
+    h->def = numfield(L, d, "def", NAN);
+    h->lo = numfield(L, d, "lo", -HUGE_VAL);
+    h->hi = numfield(L, d, "hi", HUGE_VAL);
+    h->lo_open = boolfield(L, d, "lo_open");
+    h->hi_open = boolfield(L, d, "hi_open");
+    h->kind = boolfield(L, d, "flag") ? MS_HYPER_FLAG : MS_HYPER_REAL;
     lua_pop(L, 1);
   }
-  for (int i = 0; i < nstate; i++) {
-    lua_geti(L, state, i + 1);
-    luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING, 1,
-                  "state must be a list of names");
-    lc->state_names[i] = lua_tostring(L, -1);  /* kept alive by `state` */
-    lua_pop(L, 1);
+  for (lua_Unsigned i = 0; i < nstate; i++) {
+    lua_rawgeti(L, 3, (lua_Integer)i + 1);
+    lc->state_names[i] = keepstring(L, keep, 3);
   }
-  lc->cls.nhyper = nhyper;
+  lc->cls.nhyper = (int)nhyper;
   lc->cls.hyper = lc->hyper;
-  lc->cls.nstate = nstate;
+  lc->cls.nstate = (int)nstate;
   lc->cls.state_names = lc->state_names;
   lc->cls.step = lua_step;
-  lc->cls.lookahead = lt == LUA_TFUNCTION ? lua_lookahead : NULL;
-  lua_getfield(L, 1, "step");
+  lc->cls.lookahead = lua_isnil(L, 5) ? NULL : lua_lookahead;
+  lua_pushvalue(L, 4);
   lc->step_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  if (lt == LUA_TFUNCTION) {
-    lua_getfield(L, 1, "lookahead");
-    lc->look_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-  }
-  lua_settop(L, box);
-  return 1;
-}
-
-static int l_class_tostring(lua_State *L) {
-  l_class *lc = ms_lua_checkudata(L, 1, MS_LUA_RULECLASS);
-  lua_pushfstring(L, "rule class %s", lc->cls.name);
+  lua_pushvalue(L, 5);
+  lc->look_ref = luaL_ref(L, LUA_REGISTRYINDEX);   /* LUA_REFNIL for nil */
+  lua_settop(L, 6);
   return 1;
 }
 
@@ -625,143 +374,165 @@ static int l_class_gc(lua_State *L) {
   return 0;
 }
 
-/* ----------------------------------------------------------- methods */
+/* native.rule_classes(): the built-in classes, in registry order. */
+static int l_rule_classes(lua_State *L) {
+  int n = ms_rule_class_count();
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    const ms_rule_class *cls = ms_rule_class_at(i);
+    lua_createtable(L, 0, 4);
+    lua_pushstring(L, cls->name);
+    lua_setfield(L, -2, "name");
+    lua_pushboolean(L, cls->lookahead != NULL);
+    lua_setfield(L, -2, "lookahead");
+    lua_createtable(L, cls->nhyper, 0);
+    for (int j = 0; j < cls->nhyper; j++) {
+      const ms_hyper_info *h = &cls->hyper[j];
+      lua_createtable(L, 0, 7);
+      lua_pushstring(L, h->name);
+      lua_setfield(L, -2, "name");
+      const double nums[] = {h->def, h->lo, h->hi};
+      const char *const numkeys[] = {"def", "lo", "hi"};
+      for (int k = 0; k < 3; k++) {
+        lua_pushnumber(L, nums[k]);
+        lua_setfield(L, -2, numkeys[k]);
+      }
+      lua_pushboolean(L, h->lo_open);
+      lua_setfield(L, -2, "lo_open");
+      lua_pushboolean(L, h->hi_open);
+      lua_setfield(L, -2, "hi_open");
+      lua_pushboolean(L, h->kind == MS_HYPER_FLAG);
+      lua_setfield(L, -2, "flag");
+      lua_rawseti(L, -2, j + 1);
+    }
+    lua_setfield(L, -2, "hyper");
+    lua_createtable(L, cls->nstate, 0);
+    for (int j = 0; j < cls->nstate; j++) {
+      lua_pushstring(L, cls->state_names[j]);
+      lua_rawseti(L, -2, j + 1);
+    }
+    lua_setfield(L, -2, "state");
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
 
-/* rule:step(x, g): one update of the vector x in place; returns x. */
-static int l_step(lua_State *L) {
-  ms_rule *rule = ms_lua_checkidlerule(L, 1);
-  ms_lua_vec *x = ms_lua_checkvec(L, 2);
-  luaL_argcheck(L, !x->readonly, 2, "vector is read-only");
-  ms_lua_vec *g = ms_lua_checkvector(L, 3);
+/* ----------------------------------------------------- rule_set, rule_op */
+
+/* native.rule_set(rule, name, value): value a number, a boolean for a
+ * flag, a schedule or a function (wrapped into one) -> the schedule now
+ * followed, or true; nil, message when the engine refuses the value. */
+static int l_rule_set(lua_State *L) {
+  l_rule *r = checkbox(L, 1, "rule_set");
+  const char *key = luaL_checkstring(L, 2);
+  int i = ms_rule_hyper_index(r->rule, key);
+  if (i < 0) return ms_lua_argerror(L, 2, "rule_set", "no such hyper-parameter");
+  int flag = ms_rule_class_of(r->rule)->hyper[i].kind == MS_HYPER_FLAG;
+  int t = lua_type(L, 3);
+  ms_status st;
+  if (t == LUA_TNUMBER || (t == LUA_TBOOLEAN && flag)) {
+    st = ms_rule_set(r->rule, key, t == LUA_TNUMBER ? lua_tonumber(L, 3) : lua_toboolean(L, 3));
+    lua_pushnil(L);
+  } else if (!flag && (t == LUA_TFUNCTION || ms_lua_testudata(L, 3, MS_LUA_SCHEDULE))) {
+    st = ms_rule_set_schedule(r->rule, key, ms_lua_toschedule(L, 3));
+    lua_pushvalue(L, 3);
+  } else {
+    return ms_lua_argtypeerror(L, 3, 3, "rule_set", "number, boolean or schedule");
+  }
+  if (st != MS_OK) return ms_lua_failure(L, st);
+  keepschedule(L, 1, key, -1);
+  if (lua_isnil(L, -1)) lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* nil, "bad argument #n to 'step' (msg)": for the shared Lua to raise at
+ * its caller's line. */
+static int bad(lua_State *L, int n, const char *msg) {
+  lua_pushnil(L);
+  lua_pushfstring(L, "bad argument #%d to 'step' (%s)", n, msg);
+  return 2;
+}
+
+/* rule_op(r, "step", x, g): one update of the vector x in place. */
+static int step(lua_State *L, l_rule *r) {
+  ms_lua_vec *x = ms_lua_testudata(L, 3, MS_LUA_VEC);
+  if (x == NULL)
+    return bad(L, 1, lua_pushfstring(L, "momsandbox.vec expected, got %s", ms_lua_typename(L, 3)));
+  x = ms_lua_checkvec(L, 3);
+  if (x->readonly) return bad(L, 1, "vector is read-only");
+  if (!ms_lua_testudata(L, 4, MS_LUA_VEC) && !lua_istable(L, 4))
+    return bad(L, 2, lua_pushfstring(L, "momsandbox.vec or table expected, got %s",
+                                     lua_isnone(L, 4) ? "no value" : ms_lua_typename(L, 4)));
+  ms_lua_vec *g = ms_lua_checkvector(L, 4);
   if (g->n != x->n)
-    luaL_argerror(L, 3, lua_pushfstring(L, "size mismatch: g has %I entries, "
-                                           "x has %I",
-                                        (lua_Integer)g->n, (lua_Integer)x->n));
-  luaL_argcheck(L, x->n > 0, 2, "vector must not be empty");
+    return bad(L, 2, lua_pushfstring(L, "size mismatch: g has %I entries, x has %I",
+                                     (lua_Integer)g->n, (lua_Integer)x->n));
+  if (x->n == 0) return bad(L, 1, "vector must not be empty");
   lua_State *prev = ms_lua_enter(L);
   ms_lua_hold(L, 1);
-  ms_status st = ms_rule_step(rule, x->x, g->x, x->n);
+  ms_status st = ms_rule_step(r->rule, x->x, g->x, x->n);
   ms_lua_release(L, 1);
   ms_lua_leave(prev);
-  if (st != MS_OK) return ms_lua_fail(L, st);
-  lua_settop(L, 2);
+  if (st != MS_OK) return ms_lua_failure(L, st);
+  lua_settop(L, 3);
   return 1;
 }
 
-static int l_reset(lua_State *L) {
-  ms_rule *rule = ms_lua_checkidlerule(L, 1);
-  if (ms_rule_dim(rule) > 0) {
-    ms_status st = ms_rule_reset(rule, ms_rule_dim(rule));
-    if (st != MS_OK) return ms_lua_fail(L, st);
-  }
-  lua_settop(L, 1);
-  return 1;
-}
-
-/* rule:state(): {name = copy of the state vector, ...}; empty before the
- * first step. */
-static int l_state(lua_State *L) {
-  ms_rule *rule = ms_lua_checkrule(L, 1);
+/* {name = copy of the state vector}; empty before the first step. */
+static int state(lua_State *L, ms_rule *rule) {
   const ms_rule_class *cls = ms_rule_class_of(rule);
   lua_newtable(L);
-  for (int i = 0; i < cls->nstate; i++) {
-    const double *s = ms_rule_state(rule, i);
-    if (s == NULL) break;
-    ms_lua_pushcopy(L, s, ms_rule_dim(rule));
+  for (int i = 0; i < cls->nstate && ms_rule_state(rule, i) != NULL; i++) {
+    ms_lua_pushcopy(L, ms_rule_state(rule, i), ms_rule_dim(rule));
     lua_setfield(L, -2, cls->state_names[i]);
   }
   return 1;
 }
 
-/* Push hyper-parameter i of the rule at box: its value or its schedule. */
-static void pushhyper(lua_State *L, int box, int i) {
-  ms_rule *rule = ((l_rule *)lua_touserdata(L, box))->rule;
-  const ms_hyper_info *h = &ms_rule_class_of(rule)->hyper[i];
-  double v = ms_rule_get(rule, i);
-  if (ms_rule_get_schedule(rule, i) != NULL) {
-    lua_getiuservalue(L, box, 1);
-    lua_getfield(L, -1, "sched");
-    lua_getfield(L, -1, h->name);
-    lua_replace(L, -3);
-    lua_pop(L, 1);
-  } else if (h->kind == MS_HYPER_FLAG) {
-    lua_pushboolean(L, v != 0);
-  } else {
-    lua_pushnumber(L, v);
-  }
-}
-
-static int l_hyper(lua_State *L) {
-  ms_rule *rule = ms_lua_checkrule(L, 1);
-  const ms_rule_class *cls = ms_rule_class_of(rule);
-  lua_createtable(L, 0, cls->nhyper);
-  for (int i = 0; i < cls->nhyper; i++) {
-    pushhyper(L, 1, i);
-    lua_setfield(L, -2, cls->hyper[i].name);
-  }
-  return 1;
-}
-
-/* rule:clone(): the same class and hyper-parameters, a fresh state. */
-static int l_clone(lua_State *L) {
-  l_rule *src = checkbox(L, 1);
-  const ms_rule_class *cls = ms_rule_class_of(src->rule);
-  l_rule *r = newbox(L, cls, src->lc);
+/* A new rule of the same class, hyper-parameters and schedules, whose
+ * Lua context (for a Lua class) is at index 3. */
+static int clone(lua_State *L, l_rule *src) {
+  lua_getiuservalue(L, 1, 1);
+  lua_getfield(L, -1, "class");
+  l_rule *r = newbox(L, ms_rule_class_of(src->rule), src->lc, lua_gettop(L), src->rule);
   int box = lua_gettop(L);
-  ms_rule_free(r->rule);
-  r->rule = NULL;
-  ms_status st = ms_rule_clone(src->rule, &r->rule);
-  if (st != MS_OK) return ms_lua_fail(L, st);
-  lua_getiuservalue(L, 1, 1);       /* share the schedules and the class */
   lua_getiuservalue(L, box, 1);
-  lua_getfield(L, -2, "class");
-  lua_setfield(L, -2, "class");
-  lua_getfield(L, -2, "sched");
-  lua_newtable(L);
-  lua_pushnil(L);
-  while (lua_next(L, -3) != 0) {
-    ms_lua_hold(L, -1);   /* the clone uses them too */
-    lua_pushvalue(L, -2);
-    lua_insert(L, -2);
-    lua_settable(L, -4);
-  }
-  lua_setfield(L, -3, "sched");
-  lua_pop(L, 3);
-  if (src->lc != NULL) setup_lua_rule(L, box);
+  ms_lua_pushschedules(L, 1);   /* the clone uses them too */
+  lua_setfield(L, -2, "sched");
+  lua_pop(L, 1);
+  if (r->lc != NULL) setup_lua_rule(L, box, 3);
   lua_settop(L, box);
   return 1;
 }
 
-static int l_index(lua_State *L) {
-  ms_rule *rule = ms_lua_checkrule(L, 1);
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
-  const char *key = lua_tostring(L, 2);
-  if (key == NULL) return 1;
-  if (strcmp(key, "name") == 0) {
-    lua_pushstring(L, ms_rule_class_of(rule)->name);
-  } else if (strcmp(key, "steps") == 0) {
-    lua_pushinteger(L, (lua_Integer)ms_rule_steps(rule));
-  } else if (strcmp(key, "label") == 0) {
-    ms_lua_pushrulelabel(L, 1);
-  } else {
-    int i = ms_rule_hyper_index(rule, key);
-    if (i < 0) return 1;   /* nil */
-    pushhyper(L, 1, i);
+/* native.rule_op(rule, op, ...): check, reset, steps, state, clone(ctx),
+ * step(x, g).  Engine failures (and a busy rule) -> nil, message. */
+static int l_rule_op(lua_State *L) {
+  l_rule *r = checkbox(L, 1, "rule_op");
+  const char *op = luaL_checkstring(L, 2);
+  int busy = r->use.users > 0;
+  ms_status st = MS_OK;
+  if (strcmp(op, "steps") == 0) {
+    lua_pushinteger(L, (lua_Integer)ms_rule_steps(r->rule));
+    return 1;
   }
-  return 1;
-}
-
-/* rule.lr = 0.1: checked like the constructor's arguments. */
-static int l_newindex(lua_State *L) {
-  checkbox(L, 1);
-  const char *key = luaL_checkstring(L, 2);
-  sethyper(L, 3, 1, key, 3);
-  return 0;
-}
-
-static int l_tostring(lua_State *L) {
-  ms_lua_pushrulelabel(L, 1);
+  if (strcmp(op, "state") == 0) return state(L, r->rule);
+  if (strcmp(op, "clone") == 0) return clone(L, r);
+  if (strcmp(op, "check") == 0) {
+    st = ms_rule_check(r->rule);
+  } else if (strcmp(op, "step") == 0 || strcmp(op, "reset") == 0) {
+    if (busy) {
+      lua_pushnil(L);
+      lua_pushliteral(L, "rule is in use by a running step");
+      return 2;
+    }
+    if (op[1] == 't') return step(L, r);
+    if (ms_rule_dim(r->rule) > 0) st = ms_rule_reset(r->rule, ms_rule_dim(r->rule));
+  } else {
+    return ms_lua_argerror(L, 2, "rule_op", "no such operation");
+  }
+  if (st != MS_OK) return ms_lua_failure(L, st);
+  lua_pushboolean(L, 1);
   return 1;
 }
 
@@ -784,36 +555,20 @@ static int l_gc(lua_State *L) {
   return 0;
 }
 
-static const luaL_Reg methods[] = {
-    {"step", l_step},   {"reset", l_reset}, {"state", l_state},
-    {"hyper", l_hyper}, {"clone", l_clone}, {NULL, NULL}};
-
-static const luaL_Reg metamethods[] = {
-    {"__newindex", l_newindex}, {"__tostring", l_tostring},
-    {"__gc", l_gc},             {"__close", l_gc},
-    {NULL, NULL}};
-
-static const luaL_Reg class_metamethods[] = {
-    {"__call", l_class_call}, {"__tostring", l_class_tostring},
-    {"__gc", l_class_gc},     {NULL, NULL}};
-
-static const luaL_Reg no_methods[] = {{NULL, NULL}};
-
 void ms_lua_open_rule(lua_State *L) {
-  ms_lua_newclass(L, MS_LUA_RULE, methods, metamethods);
-  lua_getfield(L, -1, "__index");
-  lua_pushcclosure(L, l_index, 1);
+  static const luaL_Reg none[] = {{NULL, NULL}};
+  static const luaL_Reg metamethods[] = {{"__gc", l_gc}, {"__close", l_gc}, {NULL, NULL}};
+  static const luaL_Reg class_metamethods[] = {{"__gc", l_class_gc}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {
+      {"rule_classes", l_rule_classes}, {"ruleclass_new", l_ruleclass_new},
+      {"rule_new", l_rule_new},         {"rule_set", l_rule_set},
+      {"rule_op", l_rule_op},           {NULL, NULL}};
+  ms_lua_newclass(L, MS_LUA_RULE, none, metamethods);
+  lua_pushnil(L);   /* fields are the shared Lua's __index */
   lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
-  ms_lua_newclass(L, MS_LUA_RULECLASS, no_methods, class_metamethods);
-  lua_pop(L, 1);
-
-  for (int i = 0; i < ms_rule_class_count(); i++) {
-    const ms_rule_class *cls = ms_rule_class_at(i);
-    lua_pushlightuserdata(L, (void *)cls);
-    lua_pushcclosure(L, l_rule_new, 1);
-    lua_setfield(L, -2, cls->name);
-  }
-  lua_pushcfunction(L, l_rule_define);
-  lua_setfield(L, -2, "rule");
+  ms_lua_newclass(L, MS_LUA_RULECLASS, none, class_metamethods);
+  lua_pushnil(L);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 2);
+  luaL_setfuncs(L, fns, 0);
 }

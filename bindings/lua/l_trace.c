@@ -1,9 +1,9 @@
 /*
- * l_trace.c -- ms.trace(f, rule, {x0 = ..., steps = 20}): the full-batch
- * loop of d2l's train_2d, and the trajectory it returns.
+ * l_trace.c -- the native part of ms.trace under Lua 5.4: the kind
+ * "trace" and the primitives trace_run, trace_get, trace_info and
+ * write_csv (for traces).  Twin of bindings/ffi/momsandbox/ffi/trace.lua;
+ * used by lua/momsandbox/trace.lua, which has the API and the messages.
  */
-#include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "momsandbox_host.h"
@@ -13,37 +13,43 @@ typedef struct l_trace {
   ms_trace *tr;
 } l_trace;
 
-static ms_trace *checktrace(lua_State *L, int arg) {
-  l_trace *t = ms_lua_checkudata(L, arg, MS_LUA_TRACE);
-  if (t->tr == NULL) luaL_argerror(L, arg, "trace has been closed");
+static ms_trace *checktrace(lua_State *L, const char *fname) {
+  l_trace *t = ms_lua_testudata(L, 1, MS_LUA_TRACE);
+  if (t == NULL) ms_lua_argtypeerror(L, 1, 1, fname, MS_LUA_TRACE);
+  if (t->tr == NULL) {
+    lua_pushliteral(L, "trace has been closed");   /* no position: as LuaJIT's */
+    lua_error(L);
+  }
   return t->tr;
 }
 
-/* ms.trace(f, rule, opts) */
-static int l_trace_run(lua_State *L) {
-  static const char *const known[] = {"x0", "steps", "every", NULL};
-  ms_objective *obj = ms_lua_checkobjective(L, 1);
-  ms_rule *rule = ms_lua_checkidlerule(L, 2);
-  ms_lua_checkoptions(L, 3, known);
-  ms_trace_opts opts;
-  ms_trace_opts_init(&opts);
-  opts.steps = ms_lua_optintfield(L, 3, "steps", opts.steps);
-  opts.every = ms_lua_optintfield(L, 3, "every", opts.every);
-  if (lua_getfield(L, 3, "x0") == LUA_TNIL)
-    luaL_argerror(L, 3, "option 'x0' (the starting point) is required");
-  ms_lua_vec *x0 = ms_lua_checkvector(L, lua_gettop(L));
+/* nil, msg, n: argument n of ms.trace is wrong. */
+static int bad(lua_State *L, int n, const char *msg) {
+  lua_pushnil(L);
+  lua_pushstring(L, msg);
+  lua_pushinteger(L, n);
+  return 3;
+}
 
-  l_trace *t = lua_newuserdatauv(L, sizeof *t, 1);
+/* native.trace_run(obj, rule, x0, steps, every) */
+static int l_trace_run(lua_State *L) {
+  if (!ms_lua_testudata(L, 1, MS_LUA_OBJECTIVE))
+    return bad(L, 1, lua_pushfstring(L, "momsandbox.objective expected, got %s",
+                                     ms_lua_typename(L, 1)));
+  ms_objective *obj = ms_lua_checkobjective(L, 1);
+  ms_lua_use *u = ms_lua_testudata(L, 2, MS_LUA_RULE);
+  if (u == NULL)
+    return bad(L, 2, lua_pushfstring(L, "momsandbox.rule expected, got %s",
+                                     ms_lua_typename(L, 2)));
+  ms_rule *rule = ms_lua_checkrule(L, 2);
+  if (u->users > 0) return bad(L, 0, "rule is in use by a running step");
+  ms_trace_opts opts = {ms_lua_checkint(L, 4, 4, "trace_run"),
+                        ms_lua_checkint(L, 5, 5, "trace_run")};
+  ms_lua_vec *x0 = ms_lua_checkvector(L, 3);
+  l_trace *t = lua_newuserdatauv(L, sizeof *t, 0);
   t->tr = NULL;
   ms_lua_setclass(L, MS_LUA_TRACE);
-  if (ms_trace_check(obj, x0->x, x0->n, &opts) != MS_OK)
-    luaL_argerror(L, 3, ms_last_error());
-  lua_createtable(L, 0, 2);   /* what plots and labels need, before the */
-  lua_pushvalue(L, 1);        /* run, which may close the rule */
-  lua_setfield(L, -2, "objective");
-  ms_lua_pushrulelabel(L, 2);
-  lua_setfield(L, -2, "rule");
-  lua_setiuservalue(L, -2, 1);
+  if (ms_trace_check(obj, x0->x, x0->n, &opts) != MS_OK) return bad(L, 3, ms_last_error());
   lua_State *prev = ms_lua_enter(L);
   ms_lua_hold(L, 1);   /* closed during the run: freed after it */
   ms_lua_hold(L, 2);
@@ -53,136 +59,50 @@ static int l_trace_run(lua_State *L) {
   ms_lua_release(L, 2);
   ms_lua_release(L, 1);
   ms_lua_leave(prev);
-  if (st != MS_OK) return ms_lua_fail(L, st);
-  return 1;
+  return st == MS_OK ? 1 : ms_lua_failure(L, st);
 }
 
-/* ------------------------------------------------------------ methods */
-
-/* 1-based point index at arg, in range. */
-static size_t checkpoint(lua_State *L, ms_trace *tr, int arg) {
-  lua_Integer i = luaL_checkinteger(L, arg);
-  lua_Integer len = (lua_Integer)ms_trace_len(tr);
-  if (i < 0) i += len + 1;   /* -1 is the last point */
-  if (i < 1 || i > len)
-    luaL_argerror(L, arg, lua_pushfstring(L, "point %I out of range (trace of %I)",
-                                          i, len));
-  return (size_t)i - 1;
+/* native.trace_get(tr, i [, j]): step, f and point i (negative: from the
+ * end), nothing out of range; j = 0: no point, j >= 1: its coordinate j. */
+static int l_trace_get(lua_State *L) {
+  ms_trace *tr = checktrace(L, "trace_get");
+  lua_Integer i = ms_lua_checkint(L, 2, 2, "trace_get");
+  lua_Integer j = lua_isnoneornil(L, 3) ? -1 : ms_lua_checkint(L, 3, 3, "trace_get");
+  lua_Integer len = (lua_Integer)ms_trace_len(tr), n = (lua_Integer)ms_trace_dim(tr);
+  if (i < 0) i += len + 1;
+  if (i < 1 || i > len || j > n) return 0;
+  lua_pushinteger(L, (lua_Integer)ms_trace_step(tr, (size_t)i - 1));
+  lua_pushnumber(L, ms_trace_value(tr, (size_t)i - 1));
+  const double *x = ms_trace_point(tr, (size_t)i - 1);
+  if (j == 0) return 2;
+  if (j > 0)
+    lua_pushnumber(L, x[j - 1]);
+  else
+    ms_lua_pushcopy(L, x, (size_t)n);
+  return 3;
 }
 
-static int l_point(lua_State *L) {
-  ms_trace *tr = checktrace(L, 1);
-  ms_lua_pushcopy(L, ms_trace_point(tr, checkpoint(L, tr, 2)), ms_trace_dim(tr));
-  return 1;
+/* native.trace_info(tr): len, dim, diverged step (0: none), reason|nil */
+static int l_trace_info(lua_State *L) {
+  ms_trace *tr = checktrace(L, "trace_info");
+  lua_pushinteger(L, (lua_Integer)ms_trace_len(tr));
+  lua_pushinteger(L, (lua_Integer)ms_trace_dim(tr));
+  lua_pushinteger(L, (lua_Integer)ms_trace_diverged(tr));
+  if (ms_trace_diverged(tr)) lua_pushstring(L, ms_trace_reason(tr));
+  else lua_pushnil(L);
+  return 4;
 }
 
-static int l_value(lua_State *L) {
-  ms_trace *tr = checktrace(L, 1);
-  lua_pushnumber(L, ms_trace_value(tr, checkpoint(L, tr, 2)));
-  return 1;
-}
-
-static int l_step(lua_State *L) {
-  ms_trace *tr = checktrace(L, 1);
-  lua_pushinteger(L, (lua_Integer)ms_trace_step(tr, checkpoint(L, tr, 2)));
-  return 1;
-}
-
-/* tr:values(): {f(x_0), f(x_1), ...} */
-static int l_values(lua_State *L) {
-  ms_trace *tr = checktrace(L, 1);
-  size_t len = ms_trace_len(tr);
-  lua_createtable(L, (int)len, 0);
-  for (size_t i = 0; i < len; i++) {
-    lua_pushnumber(L, ms_trace_value(tr, i));
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-  return 1;
-}
-
-/* tr:column(j): coordinate j along the trajectory, as a table. */
-static int l_column(lua_State *L) {
-  ms_trace *tr = checktrace(L, 1);
-  lua_Integer j = luaL_checkinteger(L, 2);
-  size_t n = ms_trace_dim(tr), len = ms_trace_len(tr);
-  luaL_argcheck(L, j >= 1 && (size_t)j <= n, 2, "coordinate out of range");
-  lua_createtable(L, (int)len, 0);
-  for (size_t i = 0; i < len; i++) {
-    lua_pushnumber(L, ms_trace_point(tr, i)[j - 1]);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
-  return 1;
-}
-
-static int l_csv(lua_State *L) {
-  ms_trace *tr = checktrace(L, 1);
-  const char *path = ms_lua_checkpath(L, 2);
-  if (ms_trace_write_csv(tr, path) != MS_OK)
-    return luaL_error(L, "%s", ms_last_error());
-  lua_settop(L, 1);
-  return 1;
-}
-
-/* d2l's line: "epoch 20, x1: -0.943467, x2: -0.000073" for the last point,
- * and why the run stopped if it diverged. */
-static int l_tostring(lua_State *L) {
-  ms_trace *tr = checktrace(L, 1);
-  size_t last = ms_trace_len(tr) - 1, n = ms_trace_dim(tr);
-  const double *x = ms_trace_point(tr, last);
-  luaL_Buffer b;
-  luaL_buffinit(L, &b);
-  char buf[64];
-  snprintf(buf, sizeof buf, "epoch %lld", (long long)ms_trace_step(tr, last));
-  luaL_addstring(&b, buf);
-  for (size_t j = 0; j < n && j < 6; j++) {
-    /* d2l's %f, unless the number would print as a wall of digits */
-    snprintf(buf, sizeof buf, fabs(x[j]) < 1e12 ? ", x%zu: %f" : ", x%zu: %.6e",
-             j + 1, x[j]);
-    luaL_addstring(&b, buf);
-  }
-  if (n > 6) {
-    snprintf(buf, sizeof buf, ", ... (%zu coordinates)", n);
-    luaL_addstring(&b, buf);
-  }
-  if (ms_trace_diverged(tr)) {
-    snprintf(buf, sizeof buf, " (diverged at step %lld: ",
-             (long long)ms_trace_diverged(tr));
-    luaL_addstring(&b, buf);
-    luaL_addstring(&b, ms_trace_reason(tr));
-    luaL_addchar(&b, ')');
-  }
-  luaL_pushresult(&b);
-  return 1;
-}
-
-static int l_len(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)ms_trace_len(checktrace(L, 1)));
-  return 1;
-}
-
-static int l_index(lua_State *L) {
-  ms_trace *tr = checktrace(L, 1);
-  if (lua_type(L, 2) == LUA_TNUMBER) return l_point(L);
-  lua_pushvalue(L, 2);
-  if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL) return 1;
-  const char *key = lua_tostring(L, 2);
-  if (key == NULL) return 1;
-  if (strcmp(key, "steps") == 0) {
-    lua_pushinteger(L, (lua_Integer)ms_trace_step(tr, ms_trace_len(tr) - 1));
-  } else if (strcmp(key, "dim") == 0) {
-    lua_pushinteger(L, (lua_Integer)ms_trace_dim(tr));
-  } else if (strcmp(key, "diverged") == 0) {
-    if (ms_trace_diverged(tr))
-      lua_pushinteger(L, (lua_Integer)ms_trace_diverged(tr));
-    else
-      lua_pushboolean(L, 0);
-  } else if (strcmp(key, "reason") == 0) {
-    if (ms_trace_diverged(tr)) lua_pushstring(L, ms_trace_reason(tr));
-    else lua_pushnil(L);
-  } else {
-    lua_getiuservalue(L, 1, 1);
-    lua_getfield(L, -1, key);
-  }
+/* native.write_csv(tr, path) */
+static int l_write_csv(lua_State *L) {
+  ms_trace *tr = checktrace(L, "write_csv");
+  size_t len;
+  const char *path = lua_tolstring(L, 2, &len);
+  if (path == NULL || strlen(path) != len)
+    return ms_lua_argerror(L, 2, "write_csv", "path without zero bytes expected");
+  ms_status st = ms_trace_write_csv(tr, path);
+  if (st != MS_OK) return ms_lua_failure(L, st);
+  lua_pushboolean(L, 1);
   return 1;
 }
 
@@ -193,21 +113,15 @@ static int l_gc(lua_State *L) {
   return 0;
 }
 
-static const luaL_Reg methods[] = {
-    {"point", l_point},   {"value", l_value}, {"step", l_step},
-    {"values", l_values}, {"column", l_column}, {"csv", l_csv},
-    {NULL, NULL}};
-
-static const luaL_Reg metamethods[] = {
-    {"__len", l_len}, {"__tostring", l_tostring}, {"__gc", l_gc},
-    {"__close", l_gc}, {NULL, NULL}};
-
 void ms_lua_open_trace(lua_State *L) {
-  ms_lua_newclass(L, MS_LUA_TRACE, methods, metamethods);
-  lua_getfield(L, -1, "__index");
-  lua_pushcclosure(L, l_index, 1);
+  static const luaL_Reg none[] = {{NULL, NULL}};
+  static const luaL_Reg metamethods[] = {{"__gc", l_gc}, {"__close", l_gc}, {NULL, NULL}};
+  static const luaL_Reg fns[] = {{"trace_run", l_trace_run},   {"trace_get", l_trace_get},
+                                 {"trace_info", l_trace_info}, {"write_csv", l_write_csv},
+                                 {NULL, NULL}};
+  ms_lua_newclass(L, MS_LUA_TRACE, none, metamethods);
+  lua_pushnil(L);   /* fields are the shared Lua's __index */
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
-  lua_pushcfunction(L, l_trace_run);
-  lua_setfield(L, -2, "trace");
+  luaL_setfuncs(L, fns, 0);
 }

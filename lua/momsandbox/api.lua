@@ -13,6 +13,10 @@ ms.rng = require "momsandbox.rng"
 ms.schedule = require "momsandbox.schedule"
 ms.sweep = require "momsandbox.sweep"
 ms.train = require "momsandbox.train"
+local rule = require "momsandbox.rule"
+for name, constructor in pairs(rule.builtins) do ms[name] = constructor end
+ms.rule = rule.define
+ms.trace = require "momsandbox.trace"
 
 -- Parts loaded on first use: ms.plot, ms.args, ms.help, ...
 local lazy = {plot = true, gnuplot = true, args = true, show = true, help = true}

@@ -48,6 +48,27 @@ return {
     "that is no number is 'schedule function returned T at step t, expected a number'",
   schedule_values = "(s schedule, t integer >= 1 [, n integer in 1..10^7]) -> s(t), or " ..
     "{s(t), ..., s(t + n - 1)}; nil, msg, code when closed or the engine fails",
+  rule_classes = "() -> the built-in rule classes in registry order, each {name, hyper = " ..
+                 "{{name, def, lo, hi, lo_open, hi_open, flag}...}, state = {names}, lookahead}",
+  ruleclass_new = "(name, hyper descriptors as rule_classes', state names (<= 64), " ..
+                  "step function, lookahead function|nil) -> ruleclass",
+  rule_new = "(class: a built-in's name or a ruleclass, ctx) -> rule; for a Lua class, ctx = " ..
+             "{h = mt, hv = {}, s = mt, sv = {}}: the step gets proxies with metatables h " ..
+             "and s, sv[name] the state views, hv the values in effect",
+  rule_set = "(rule, name, number|boolean (flag)|schedule|function) -> the schedule " ..
+             "followed (a function wrapped into one) or true; nil, message when refused",
+  rule_op = "(rule, op, ...): check -> true|nil, msg; reset -> true|nil, msg; steps -> " ..
+            "integer; state -> {name = vec copy}; clone(ctx) -> rule; step(x vec, g) -> " ..
+            "x|nil, msg.  A busy rule (reset, step): nil, \"rule is in use by a running step\"",
+  trace_run = "(obj objective, rule idle, x0 vec or table of numbers, steps integer, every " ..
+              "integer) -> trace; nil, msg, n: argument n of ms.trace is wrong (0: the " ..
+              "rule is busy; 1: obj; 3: ms_trace_check's complaint), nil, msg: the run " ..
+              "failed.  Holds obj and rule for the run; Ctrl-C stops it",
+  trace_get = "(tr, i integer (negative: from the end) [, j integer]) -> step, f, point i " ..
+              "(a vec copy; j = 0: no point; j >= 1: its coordinate j), nothing out of range",
+  trace_info = "(tr) -> len, dim, diverged step (0: none), reason|nil",
+  write_csv = "(h trace, path string without zero bytes) -> true | nil, msg: the engine's " ..
+              "atomic CSV writer",
 
   write_csv = "(h trace|train|sweep, path string [, header boolean]) -> true or nil, msg, " ..
               "code: the engine's CSV of h, whole or not at all (Ctrl-C stops it)",

@@ -160,6 +160,23 @@ function M.protect(fn)
   return function(...) return finish(pcall(fn, ...)) end
 end
 
+--- The message of a Failure, or nil for any other error value.
+function M.failure_message(err)
+  return getmetatable(err) == Failure and err.msg or nil
+end
+
+--- fn as a primitive: a Failure inside becomes a plain error, as the Lua
+-- 5.4 layer's C functions raise them (no position: the caller is native).
+local function plain_finish(ok, ...)
+  if ok then return ... end
+  local err = ...
+  error(M.failure_message(err) or err, 0)
+end
+
+function M.plain(fn)
+  return function(...) return plain_finish(pcall(fn, ...)) end
+end
+
 -- The error of the last failed callback, for M.check, and whether there
 -- is one: error() and error(nil) raise nil, which must still count as an
 -- error of its own rather than let an older engine message stand in.

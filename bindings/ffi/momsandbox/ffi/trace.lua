@@ -1,13 +1,14 @@
---- momsandbox.ffi.trace: ms.trace under LuaJIT -- d2l's train_2d loop and
--- the trajectory it returns.
+--- momsandbox.ffi.trace: the native part of ms.trace under LuaJIT -- the
+-- kind "trace" and the primitives trace_run, trace_get, trace_info and
+-- write_csv (for traces).  Twin of bindings/lua/l_trace.c; used by
+-- lua/momsandbox/trace.lua, which has the API and the messages.
 --
 -- The loop is ms_trace_run's (core/src/trace.c, with ms_loop_step) written
 -- in Lua, step for step, so that LuaJIT compiles it together with the
 -- objectives and rules written in Lua instead of calling back into them:
 -- the same evaluations in the same order, the same divergence checks, the
 -- same points recorded -- the same bits.  The trace itself is the engine's
--- (ms_trace_new, ms_trace_record, ms_trace_diverge), so its accessors and
--- CSV output are shared.
+-- (ms_trace_new, ms_trace_record, ms_trace_diverge).
 local ffi = require "ffi"
 local core = require "momsandbox.ffi.core"
 local vec = require "momsandbox.ffi.vec"
@@ -25,10 +26,6 @@ pcall(ffi.cdef, "void *malloc(size_t size); void free(void *ptr);")
 local Trace = core.handle_type("ms_ffi_trace", "ms_trace", "momsandbox.trace", C.ms_trace_free, "trace")
 
 M.is = Trace.is
-
--- What a trace remembers besides the engine's data: the objective and the
--- rule's label (a cdata cannot hold Lua values).
-local about = setmetatable({}, {__mode = "k"})
 
 ----------------------------------------------------------------- the loop
 
@@ -95,156 +92,111 @@ local function run_unyielding(...)
 end
 
 local outbox = ffi.new("ms_trace *[1]")
+local copts = ffi.new("ms_trace_opts")
 
---- ms.trace(f, rule, {x0 = ..., steps = 20, every = 1})
-M.run = core.protect(function(...)
-  local fname, nargs = "trace", select("#", ...)
-  local f, r, opts = ...
-  local o = objective.check(f, 1, fname, nargs >= 1)
-  local d = rule.check(r, 2, fname, nargs >= 2)
-  rule.idle(d)
-  core.checktable(opts, 3, fname, nargs >= 3)
-  core.checkoptions(opts, 3, fname, {"x0", "steps", "every"})
-  local copts = ffi.new("ms_trace_opts")
-  C.ms_trace_opts_init(copts)
-  copts.steps = core.optint(opts, 3, fname, "steps", tonumber(copts.steps))
-  copts.every = core.optint(opts, 3, fname, "every", tonumber(copts.every))
-  if opts.x0 == nil then core.argerror(3, fname, "option 'x0' (the starting point) is required") end
-  local x0 = vec.tovec(opts.x0, 3, fname)
+--- nil, message for a failed engine call or loop (err raised by it); the
+-- errors of the user's callbacks are raised as they came.
+local function failed(err)
+  local msg = core.failure_message(err)
+  if msg == nil then error(err, 0) end
+  return nil, msg
+end
+
+--- native.trace_run(obj, rule, x0, steps, every)
+function M.trace_run(f, r, x0, steps, every)
+  local o = objective.record(f)
+  if o == nil then return nil, "momsandbox.objective expected, got " .. core.typename(f), 1 end
+  local d = rule.record(r)
+  if d == nil then return nil, "momsandbox.rule expected, got " .. core.typename(r), 2 end
+  if d.ptr == nil then error("rule has been closed", 0) end
+  if d.busy then return nil, "rule is in use by a running step", 0 end
+  copts.steps = core.checkinteger(steps, 4, "trace_run")
+  copts.every = core.checkinteger(every, 5, "trace_run")
+  x0 = vec.tovec(x0, 3, "trace")
   local n = x0.n
-  if C.ms_trace_check(o.ptr, x0.x, n, copts) ~= 0 then core.argerror(3, fname, core.last_error()) end
+  if C.ms_trace_check(o.ptr, x0.x, n, copts) ~= 0 then return nil, core.last_error(), 3 end
   if C.ms_objective_is_pure(o.ptr) ~= 0 and rule.is_pure(d) then
     -- Nothing written in Lua to compile into the loop: the engine's own
     -- runs faster than one calling it for every evaluation and step.
     -- It calls no Lua: LuaJIT's own Ctrl-C handler may run at once.
-    core.check(core.with_sigint(0, C.ms_trace_run, o.ptr, d.ptr, x0.x, n, copts, outbox))
-    local tr = Trace.own(outbox[0])
-    about[tr] = {objective = f, rule = rule.label(d)}
-    return tr
+    local ok, err = pcall(core.check, core.with_sigint(0, C.ms_trace_run, o.ptr, d.ptr, x0.x, n,
+                                                       copts, outbox))
+    if not ok then return failed(err) end
+    return Trace.own(outbox[0])
   end
-  core.check(C.ms_rule_reset(d.ptr, n))
-  core.check(C.ms_trace_new(n, copts, outbox))
+  local ok, err = pcall(core.check, C.ms_rule_reset(d.ptr, n))
+  if ok then ok, err = pcall(core.check, C.ms_trace_new(n, copts, outbox)) end
+  if not ok then return failed(err) end
   local tr = Trace.own(outbox[0])
-
   local work = ffi.cast("double *", ffi.C.malloc(3 * n * ffi.sizeof("double")))
-  if work == nil then core.failure("out of memory") end
+  if work == nil then return nil, "out of memory" end
   ffi.gc(work, ffi.C.free)
   local x, g, y = work, work + n, work + 2 * n
   C.ms_vec_copy(x, x0.x, n)
   local step, lookahead = rule.stepper(d)
   C.ms_interrupt_clear()
   -- the engine may call back: see core.call_long
-  local ok, err = core.with_sigint(1, rule.run_busy, d, run_unyielding, tr.ptr, o.evaluate, step,
-                                   lookahead, x, g, y, n, tonumber(copts.steps), tonumber(copts.every))
+  ok, err = core.with_sigint(1, rule.run_busy, d, run_unyielding, tr.ptr, o.evaluate, step,
+                             lookahead, x, g, y, n, tonumber(copts.steps), tonumber(copts.every))
   ffi.C.free(ffi.gc(work, nil))
   if not ok then               -- a failed run leaves nothing behind
     Trace.release(tr)
-    error(err, 0)
+    return failed(err)
   end
-  about[tr] = {objective = f, rule = rule.label(d)}
   return tr
-end)
+end
 
 ------------------------------------------------------------ the object
 
---- The 0-based index of point i (1-based; negative from the end) of tr,
--- or an error at the level of the method's caller.
-local function index(tr, i, fname)
-  if type(i) ~= "number" or i ~= math.floor(i) then
-    error(argmsg(2, fname, "number has no integer representation"), 3)
+local function checktrace(tr, fname)
+  if not Trace.is(tr) then
+    error(argmsg(1, fname, "momsandbox.trace expected, got " .. core.typename(tr)), 0)
   end
-  local len = tonumber(C.ms_trace_len(tr.ptr))
+  if tr.ptr == nil then error("trace has been closed", 0) end
+  return tr.ptr
+end
+
+--- native.trace_get(tr, i [, j]): step, f and point i (negative: from the
+-- end), nothing out of range; j = 0: no point, j >= 1: its coordinate j.
+function M.trace_get(tr, i, j)
+  local p = checktrace(tr, "trace_get")
+  i = core.checkinteger(i, 2, "trace_get")
+  j = j == nil and -1 or core.checkinteger(j, 3, "trace_get")
+  local len, n = tonumber(C.ms_trace_len(p)), tonumber(C.ms_trace_dim(p))
   if i < 0 then i = i + len + 1 end
-  if i < 1 or i > len then
-    error(argmsg(2, fname, ("point %d out of range (trace of %d)"):format(i, len)), 3)
+  if i < 1 or i > len or j > n then return end
+  local x = C.ms_trace_point(p, i - 1)
+  local step, f = tonumber(C.ms_trace_step(p, i - 1)), C.ms_trace_value(p, i - 1)
+  if j == 0 then return step, f end
+  return step, f, j > 0 and x[j - 1] or vec.copy_of(x, n)
+end
+
+--- native.trace_info(tr): len, dim, diverged step (0: none), reason|nil
+function M.trace_info(tr)
+  local p = checktrace(tr, "trace_info")
+  local diverged = tonumber(C.ms_trace_diverged(p))
+  return tonumber(C.ms_trace_len(p)), tonumber(C.ms_trace_dim(p)), diverged,
+         diverged ~= 0 and ffi.string(C.ms_trace_reason(p)) or nil
+end
+
+function M.write_csv(tr, path)
+  local p = checktrace(tr, "write_csv")
+  if type(path) ~= "string" or path:find("\0", 1, true) then
+    error(argmsg(2, "write_csv", "path without zero bytes expected"), 0)
   end
-  return i - 1
+  if C.ms_trace_write_csv(p, path) ~= 0 then return nil, core.last_error() end
+  return true
 end
 
-local methods = {}
-
-function methods.point(tr, i)
-  return vec.copy_of(C.ms_trace_point(tr.ptr, index(tr, i, "point")), C.ms_trace_dim(tr.ptr))
-end
-
-function methods.value(tr, i)
-  return C.ms_trace_value(tr.ptr, index(tr, i, "value"))
-end
-
-function methods.step(tr, i)
-  return tonumber(C.ms_trace_step(tr.ptr, index(tr, i, "step")))
-end
-
---- tr:values(): {f(x_0), f(x_1), ...}
-function methods.values(tr)
-  local t = {}
-  for i = 0, tonumber(C.ms_trace_len(tr.ptr)) - 1 do t[i + 1] = C.ms_trace_value(tr.ptr, i) end
-  return t
-end
-
---- tr:column(j): coordinate j along the trajectory, as a table.
-function methods.column(tr, j)
-  local n = tonumber(C.ms_trace_dim(tr.ptr))
-  if type(j) ~= "number" or j ~= math.floor(j) or j < 1 or j > n then
-    error(argmsg(2, "column", "coordinate out of range"), 2)
+core.kind("trace", Trace.ctype, nil, function(tr)
+  if tr.ptr ~= nil then
+    Trace.release(tr)
+    tr.ptr = nil
   end
-  local t = {}
-  for i = 0, tonumber(C.ms_trace_len(tr.ptr)) - 1 do t[i + 1] = C.ms_trace_point(tr.ptr, i)[j - 1] end
-  return t
-end
-
-methods.csv = core.protect(function(tr, path)
-  path = core.checkpath(path, 2, "csv")
-  if C.ms_trace_write_csv(tr.ptr, path) ~= 0 then core.failure(core.last_error()) end
-  return tr
 end)
 
-Trace.check_methods(methods)
-
-local mt = {__name = "momsandbox.trace"}
-
-local function last_step(tr)
-  return tonumber(C.ms_trace_step(tr.ptr, C.ms_trace_len(tr.ptr) - 1))
+local P = {}
+for _, name in ipairs{"trace_run", "trace_get", "trace_info", "write_csv"} do
+  P[name] = core.plain(M[name])
 end
-
-function mt.__index(tr, key)
-  if type(key) == "number" then
-    return vec.copy_of(C.ms_trace_point(tr.ptr, index(tr, key, "index")), C.ms_trace_dim(tr.ptr))
-  end
-  local method = methods[key]
-  if method then return method end
-  if key == "steps" then return last_step(tr) end
-  if key == "dim" then return tonumber(C.ms_trace_dim(tr.ptr)) end
-  local diverged = tonumber(C.ms_trace_diverged(tr.ptr))
-  if key == "diverged" then return diverged ~= 0 and diverged end
-  if key == "reason" then return diverged ~= 0 and ffi.string(C.ms_trace_reason(tr.ptr)) or nil end
-  local info = about[tr]
-  return info and info[key]
-end
-
-function mt.__len(tr)
-  return tonumber(C.ms_trace_len(tr.ptr))
-end
-
---- d2l's line, "epoch 20, x1: -0.943467, x2: -0.000073", for the last
--- point, and why the run stopped if it diverged.
-function mt.__tostring(tr)
-  local n = tonumber(C.ms_trace_dim(tr.ptr))
-  local x = C.ms_trace_point(tr.ptr, C.ms_trace_len(tr.ptr) - 1)
-  local parts = {("epoch %d"):format(last_step(tr))}
-  for j = 1, math.min(n, 6) do
-    -- d2l's %f, unless the number would print as a wall of digits
-    local v = x[j - 1]
-    parts[#parts + 1] = (math.abs(v) < 1e12 and ", x%d: %f" or ", x%d: %.6e"):format(j, v)
-  end
-  if n > 6 then parts[#parts + 1] = (", ... (%d coordinates)"):format(n) end
-  local diverged = tonumber(C.ms_trace_diverged(tr.ptr))
-  if diverged ~= 0 then
-    parts[#parts + 1] = (" (diverged at step %d: %s)"):format(diverged, ffi.string(C.ms_trace_reason(tr.ptr)))
-  end
-  return table.concat(parts)
-end
-
-ffi.metatype(Trace.ctype, mt)
-
-return M
+return setmetatable(P, {__index = M})
