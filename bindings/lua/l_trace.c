@@ -31,7 +31,7 @@ static int bad(lua_State *L, int n, const char *msg) {
   return 3;
 }
 
-/* native.trace_run(obj, rule, x0, steps, every) */
+/* native.trace_run(obj, rule, x0, steps, every, info) */
 static int l_trace_run(lua_State *L) {
   if (!ms_lua_testudata(L, 1, MS_LUA_OBJECTIVE))
     return bad(L, 1, lua_pushfstring(L, "momsandbox.objective expected, got %s",
@@ -46,9 +46,11 @@ static int l_trace_run(lua_State *L) {
   ms_trace_opts opts = {ms_lua_checkint(L, 4, 4, "trace_run"),
                         ms_lua_checkint(L, 5, 5, "trace_run")};
   ms_lua_vec *x0 = ms_lua_checkvector(L, 3);
-  l_trace *t = lua_newuserdatauv(L, sizeof *t, 0);
+  l_trace *t = lua_newuserdatauv(L, sizeof *t, 1);
   t->tr = NULL;
   ms_lua_setclass(L, MS_LUA_TRACE);
+  lua_pushvalue(L, 6);
+  lua_setiuservalue(L, -2, 1);
   if (ms_trace_check(obj, x0->x, x0->n, &opts) != MS_OK) return bad(L, 3, ms_last_error());
   lua_State *prev = ms_lua_enter(L);
   ms_lua_hold(L, 1);   /* closed during the run: freed after it */
@@ -82,7 +84,8 @@ static int l_trace_get(lua_State *L) {
   return 3;
 }
 
-/* native.trace_info(tr): len, dim, diverged step (0: none), reason|nil */
+/* native.trace_info(tr): len, dim, diverged step (0: none), reason|nil,
+ * and the info given to trace_run. */
 static int l_trace_info(lua_State *L) {
   ms_trace *tr = checktrace(L, "trace_info");
   lua_pushinteger(L, (lua_Integer)ms_trace_len(tr));
@@ -90,7 +93,8 @@ static int l_trace_info(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)ms_trace_diverged(tr));
   if (ms_trace_diverged(tr)) lua_pushstring(L, ms_trace_reason(tr));
   else lua_pushnil(L);
-  return 4;
+  lua_getiuservalue(L, 1, 1);
+  return 5;
 }
 
 /* native.write_csv(tr, path) */

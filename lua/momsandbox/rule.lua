@@ -10,11 +10,13 @@ local check = require "momsandbox.check"
 local fmt = native.format
 local M = {}
 
--- What this side knows of a rule, by handle: {class, values = {name =
--- number, boolean or schedule}, label = cached or nil}.  Every value is
--- set through sethyper, so values mirrors the engine's.  (A record never
--- refers to its handle: LuaJIT's weak tables have no ephemerons.)
-local about = setmetatable({}, {__mode = "k"})
+-- What this side knows of a rule is its info (rule_op "info"): {class,
+-- values = {name = number, boolean or schedule}, label = cached or nil}.
+-- Every value is set through sethyper, so values mirrors the engine's.
+-- (Kept by the native handle: a weak table costs more than the run.)
+local function about(r)
+  return native.kind(r) == "rule" and native.rule_op(r, "info") or nil
+end
 local classes = setmetatable({}, {__mode = "k"})   -- ruleclass handle -> class
 
 --- A class {name, hyper = descriptors in class order, state = names,
@@ -30,7 +32,7 @@ local function describe(c)
 end
 
 local function record(r, fname)
-  return about[r] or check.selferror(fname, "momsandbox.rule", r)
+  return about(r) or check.selferror(fname, "momsandbox.rule", r)
 end
 
 --- momentum{lr=0.6, beta=0.5}: the values that differ from the defaults,
@@ -54,12 +56,12 @@ local function label(d)
 end
 
 function M.is(r)
-  return about[r] ~= nil
+  return native.kind(r) == "rule"
 end
 
 --- The label of rule r, for the loops that record it (trace, train, sweep).
 function M.label(r)
-  return label(about[r])
+  return label(native.rule_op(r, "info"))
 end
 
 --- Set hyper-parameter key of rule r (record d) to value: a number, a
@@ -111,12 +113,11 @@ end
 -- hyper-parameters of opts, set in class order.
 local function make(c, native_class, opts, fname)
   if opts ~= nil then check.table(opts, 1, fname) end
-  local r = native.rule_new(native_class, c.lua and context(c.name))
   local d = {class = c, values = {}}
+  local r = native.rule_new(native_class, c.lua and context(c.name), d)
   for _, h in ipairs(c.hyper) do
     if h.flag then d.values[h.name] = h.def ~= 0 else d.values[h.name] = h.def end
   end
-  about[r] = d
   if opts ~= nil then
     local badtype, unknown
     for key in next, opts do
@@ -174,11 +175,10 @@ end
 --- rule:clone(): the same class and hyper-parameters, a fresh state.
 function methods.clone(r)
   local d = record(r, "clone")
-  local copy = native.rule_op(r, "clone", d.class.lua and context(d.class.name))
   local values = {}
   for k, v in pairs(d.values) do values[k] = v end
-  about[copy] = {class = d.class, values = values, label = d.label}
-  return copy
+  return native.rule_op(r, "clone", d.class.lua and context(d.class.name),
+                        {class = d.class, values = values, label = d.label})
 end
 
 for name, fn in pairs(methods) do methods[name] = check.protect(fn) end

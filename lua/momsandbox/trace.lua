@@ -6,25 +6,27 @@ local native = require "momsandbox.native"
 local check = require "momsandbox.check"
 local rule = require "momsandbox.rule"
 
--- What a trace remembers besides the engine's data: {objective, rule's
--- label (as it was when the trace ran)}.
-local about = setmetatable({}, {__mode = "k"})
 local known = {"x0", "steps", "every"}
+local is_known = {x0 = true, steps = true, every = true}
 
 local function trace(...)
   local f, r, opts = ...
   if not rule.is(r) then check.typeerror(2, "trace", "momsandbox.rule", r, select("#", ...) >= 2) end
-  check.options(opts, 3, "trace", known)
+  if type(opts) ~= "table" then check.table(opts, 3, "trace") end
+  for key in next, opts do   -- (check.options costs as much as the run)
+    if not is_known[key] then check.options(opts, 3, "trace", known) end
+  end
   local x0 = rawget(opts, "x0")
   if x0 == nil then check.argerror(3, "trace", "option 'x0' (the starting point) is required") end
-  local info = {objective = f, rule = rule.label(r)}   -- before the run, which may close r
+  -- what a trace remembers besides the engine's data, kept with it; the
+  -- label before the run, which may close r
+  local info = {objective = f, rule = rule.label(r)}
   local tr, msg, n = native.trace_run(f, r, x0, check.optint(opts, 3, "trace", "steps", 20),
-                                      check.optint(opts, 3, "trace", "every", 1))
+                                      check.optint(opts, 3, "trace", "every", 1), info)
   if tr == nil then
     if n and n > 0 then check.argerror(n, "trace", msg) end
     check.fail(msg)
   end
-  about[tr] = info
   return tr
 end
 
@@ -87,12 +89,11 @@ native.class("trace", {
     checktrace(tr, "__index")
     if type(key) == "number" then return select(3, get(tr, key, "index")) end
     if methods[key] then return methods[key] end
-    local len, dim, diverged, reason = native.trace_info(tr)
+    local len, dim, diverged, reason, info = native.trace_info(tr)
     if key == "steps" then return (native.trace_get(tr, len, 0)) end
     if key == "dim" then return dim end
     if key == "diverged" then return diverged ~= 0 and diverged end
     if key == "reason" then return reason end
-    local info = about[tr]
     return info and info[key]
   end),
 

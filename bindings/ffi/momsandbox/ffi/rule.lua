@@ -87,11 +87,11 @@ end
 
 --- A new rule handle of class c around a new (or cloned: src) engine
 -- rule; a Lua class's rule gets its views and the proxies of ctx.
-local function new_rule(c, src, ctx)
+local function new_rule(c, src, ctx, info)
   core.check(src and C.ms_rule_clone(src.ptr, outbox) or C.ms_rule_new(c.cptr, outbox))
   local r = Rule.own(outbox[0])
   local d = {ptr = r.ptr, class = c, sched = {}, pulled = {}, calls_back = false,
-             scheduled = false, version = 0}
+             scheduled = false, version = 0, info = info}
   records[r], handles[d] = d, r
   if c.lua then
     last_id = last_id + 1
@@ -388,6 +388,8 @@ end
 
 local ops = {}
 
+function ops.info(d) return d.info end
+
 function ops.steps(d) return tonumber(C.ms_rule_steps(d.ptr)) end
 
 function ops.check(d) return status(C.ms_rule_check(d.ptr)) end
@@ -402,8 +404,8 @@ function ops.state(d)
   return t
 end
 
-function ops.clone(d, ctx)
-  local r, copy = new_rule(d.class, d, ctx)
+function ops.clone(d, ctx, info)
+  local r, copy = new_rule(d.class, d, ctx, info)
   for k, s in pairs(d.sched) do copy.sched[k] = s end
   sort_schedules(copy)
   return r
@@ -427,14 +429,14 @@ function P.rule_op(r, op, a, b)
   return fn(d, a, b)
 end
 
-function P.rule_new(class, ctx)
+function P.rule_new(class, ctx, info)
   local c = type(class) == "string" and builtins[class] or classes[class]
   if c == nil then error(argmsg(1, "rule_new", "no such rule class"), 0) end
   if c.lua and (type(ctx) ~= "table" or type(ctx.sv) ~= "table" or type(ctx.hv) ~= "table" or
                 type(ctx.h) ~= "table" or type(ctx.s) ~= "table") then
     error(argmsg(2, "rule_new", "context tables expected"), 0)
   end
-  return (new_rule(c, nil, ctx))
+  return (new_rule(c, nil, ctx, info))
 end
 
 ---------------------------------------------------------- rules in Lua

@@ -27,6 +27,8 @@ local Trace = core.handle_type("ms_ffi_trace", "ms_trace", "momsandbox.trace", C
 
 M.is = Trace.is
 
+local infos = setmetatable({}, {__mode = "k"})   -- trace -> the info of trace_run
+
 ----------------------------------------------------------------- the loop
 
 local inf = math.huge
@@ -103,7 +105,7 @@ local function failed(err)
 end
 
 --- native.trace_run(obj, rule, x0, steps, every)
-function M.trace_run(f, r, x0, steps, every)
+function M.trace_run(f, r, x0, steps, every, info)
   local o = objective.record(f)
   if o == nil then return nil, "momsandbox.objective expected, got " .. core.typename(f), 1 end
   local d = rule.record(r)
@@ -122,7 +124,9 @@ function M.trace_run(f, r, x0, steps, every)
     local ok, err = pcall(core.check, core.with_sigint(0, C.ms_trace_run, o.ptr, d.ptr, x0.x, n,
                                                        copts, outbox))
     if not ok then return failed(err) end
-    return Trace.own(outbox[0])
+    local tr = Trace.own(outbox[0])
+    infos[tr] = info
+    return tr
   end
   local ok, err = pcall(core.check, C.ms_rule_reset(d.ptr, n))
   if ok then ok, err = pcall(core.check, C.ms_trace_new(n, copts, outbox)) end
@@ -143,6 +147,7 @@ function M.trace_run(f, r, x0, steps, every)
     Trace.release(tr)
     return failed(err)
   end
+  infos[tr] = info
   return tr
 end
 
@@ -176,7 +181,7 @@ function M.trace_info(tr)
   local p = checktrace(tr, "trace_info")
   local diverged = tonumber(C.ms_trace_diverged(p))
   return tonumber(C.ms_trace_len(p)), tonumber(C.ms_trace_dim(p)), diverged,
-         diverged ~= 0 and ffi.string(C.ms_trace_reason(p)) or nil
+         diverged ~= 0 and ffi.string(C.ms_trace_reason(p)) or nil, infos[tr]
 end
 
 function M.write_csv(tr, path)
