@@ -24,7 +24,7 @@ local function trace(...)
   local tr, msg, n = native.trace_run(f, r, x0, check.optint(opts, 3, "trace", "steps", 20),
                                       check.optint(opts, 3, "trace", "every", 1), info)
   if tr == nil then
-    if n and n > 0 then check.argerror(n, "trace", msg) end
+    if type(n) == "number" and n > 0 then check.argerror(n, "trace", msg) end
     check.fail(msg)
   end
   return tr
