@@ -1,7 +1,8 @@
 /*
  * l_rule.c -- the native part of update rules under Lua 5.4: the kinds
- * "rule" and "ruleclass" and the primitives rule_classes, ruleclass_new,
- * rule_new, rule_set and rule_op (lua/momsandbox/primitives.lua).  Twin of
+ * "rule" and "ruleclass" and the primitives ruleclass_new, rule_new,
+ * rule_set and rule_op (lua/momsandbox/primitives.lua; rule_classes is
+ * l_help.c's).  Twin of
  * bindings/ffi/momsandbox/ffi/rule.lua; used by lua/momsandbox/rule.lua,
  * which has the API: checks, messages, labels, fields.
  *
@@ -378,49 +379,6 @@ static int l_class_gc(lua_State *L) {
   return 0;
 }
 
-/* native.rule_classes(): the built-in classes, in registry order. */
-static int l_rule_classes(lua_State *L) {
-  int n = ms_rule_class_count();
-  lua_createtable(L, n, 0);
-  for (int i = 0; i < n; i++) {
-    const ms_rule_class *cls = ms_rule_class_at(i);
-    lua_createtable(L, 0, 4);
-    lua_pushstring(L, cls->name);
-    lua_setfield(L, -2, "name");
-    lua_pushboolean(L, cls->lookahead != NULL);
-    lua_setfield(L, -2, "lookahead");
-    lua_createtable(L, cls->nhyper, 0);
-    for (int j = 0; j < cls->nhyper; j++) {
-      const ms_hyper_info *h = &cls->hyper[j];
-      lua_createtable(L, 0, 7);
-      lua_pushstring(L, h->name);
-      lua_setfield(L, -2, "name");
-      const double nums[] = {h->def, h->lo, h->hi};
-      const char *const numkeys[] = {"def", "lo", "hi"};
-      for (int k = 0; k < 3; k++) {
-        lua_pushnumber(L, nums[k]);
-        lua_setfield(L, -2, numkeys[k]);
-      }
-      lua_pushboolean(L, h->lo_open);
-      lua_setfield(L, -2, "lo_open");
-      lua_pushboolean(L, h->hi_open);
-      lua_setfield(L, -2, "hi_open");
-      lua_pushboolean(L, h->kind == MS_HYPER_FLAG);
-      lua_setfield(L, -2, "flag");
-      lua_rawseti(L, -2, j + 1);
-    }
-    lua_setfield(L, -2, "hyper");
-    lua_createtable(L, cls->nstate, 0);
-    for (int j = 0; j < cls->nstate; j++) {
-      lua_pushstring(L, cls->state_names[j]);
-      lua_rawseti(L, -2, j + 1);
-    }
-    lua_setfield(L, -2, "state");
-    lua_rawseti(L, -2, i + 1);
-  }
-  return 1;
-}
-
 /* ----------------------------------------------------- rule_set, rule_op */
 
 /* native.rule_set(rule, name, value): value a number, a boolean for a
@@ -570,9 +528,9 @@ void ms_lua_open_rule(lua_State *L) {
   static const luaL_Reg metamethods[] = {{"__gc", l_gc}, {"__close", l_gc}, {NULL, NULL}};
   static const luaL_Reg class_metamethods[] = {{"__gc", l_class_gc}, {NULL, NULL}};
   static const luaL_Reg fns[] = {
-      {"rule_classes", l_rule_classes}, {"ruleclass_new", l_ruleclass_new},
-      {"rule_new", l_rule_new},         {"rule_set", l_rule_set},
-      {"rule_op", l_rule_op},           {NULL, NULL}};
+      {"ruleclass_new", l_ruleclass_new}, {"rule_new", l_rule_new},
+      {"rule_set", l_rule_set},           {"rule_op", l_rule_op},
+      {NULL, NULL}};
   ms_lua_newclass(L, MS_LUA_RULE, none, metamethods);
   lua_pushnil(L);   /* fields are the shared Lua's __index */
   lua_setfield(L, -2, "__index");

@@ -48,8 +48,6 @@ return {
     "that is no number is 'schedule function returned T at step t, expected a number'",
   schedule_values = "(s schedule, t integer >= 1 [, n integer in 1..10^7]) -> s(t), or " ..
     "{s(t), ..., s(t + n - 1)}; nil, msg, code when closed or the engine fails",
-  rule_classes = "() -> the built-in rule classes in registry order, each {name, hyper = " ..
-                 "{{name, def, lo, hi, lo_open, hi_open, flag}...}, state = {names}, lookahead}",
   ruleclass_new = "(name, hyper descriptors as rule_classes', state names (<= 64), " ..
                   "step function, lookahead function|nil) -> ruleclass",
   rule_new = "(class: a built-in's name or a ruleclass, ctx) -> rule; for a Lua class, ctx = " ..

@@ -1,6 +1,6 @@
 --- momsandbox.ffi.rule: the native part of update rules under LuaJIT --
--- the kinds "rule" and "ruleclass" and the primitives rule_classes,
--- ruleclass_new, rule_new, rule_set and rule_op (primitives.lua).  Twin of
+-- the kinds "rule" and "ruleclass" and the primitives ruleclass_new,
+-- rule_new, rule_set and rule_op (primitives.lua; rule_classes is help.lua's).  Twin of
 -- bindings/lua/l_rule.c; used by lua/momsandbox/rule.lua (the API) and by
 -- the loops of trace.lua, train.lua and sweep.lua (M.record, M.stepper...).
 --
@@ -49,29 +49,19 @@ local function describe(cptr)
              lookahead = cptr.lookahead ~= nil}
   for i = 0, cptr.nhyper - 1 do
     local h = cptr.hyper[i]
-    c.hyper[i + 1] = {name = ffi.string(h.name), def = h.def, lo = h.lo, hi = h.hi,
-                      lo_open = h.lo_open ~= 0, hi_open = h.hi_open ~= 0,
-                      flag = h.kind == C.MS_HYPER_FLAG}
+    c.hyper[i + 1] = {name = ffi.string(h.name), def = h.def, flag = h.kind == C.MS_HYPER_FLAG}
   end
   for i = 0, cptr.nstate - 1 do c.state_names[i + 1] = ffi.string(cptr.state_names[i]) end
   return c
 end
 
-local builtins = {}
+local builtins = {}   -- by name
 for i = 0, C.ms_rule_class_count() - 1 do
   local c = describe(C.ms_rule_class_at(i))
-  builtins[c.name], builtins[i + 1] = c, c
+  builtins[c.name] = c
 end
 
 local P = {}   -- the primitives
-
-function P.rule_classes()
-  local list = {}
-  for i, c in ipairs(builtins) do
-    list[i] = {name = c.name, hyper = c.hyper, state = c.state_names, lookahead = c.lookahead}
-  end
-  return list
-end
 
 local outbox = ffi.new("ms_rule *[1]")
 local last_id = 0
