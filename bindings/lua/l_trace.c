@@ -1,11 +1,9 @@
 /*
  * l_trace.c -- the native part of ms.trace under Lua 5.4: the kind
- * "trace" and the primitives trace_run, trace_get, trace_info and
- * write_csv (for traces).  Twin of bindings/ffi/momsandbox/ffi/trace.lua;
+ * "trace", the primitives trace_run, trace_get and trace_info, and the
+ * writer of write_csv for traces.  Twin of bindings/ffi/momsandbox/ffi/trace.lua;
  * used by lua/momsandbox/trace.lua, which has the API and the messages.
  */
-#include <string.h>
-
 #include "momsandbox_host.h"
 #include "ms_lua.h"
 
@@ -97,14 +95,9 @@ static int l_trace_info(lua_State *L) {
   return 5;
 }
 
-/* native.write_csv(tr, path) */
-static int l_write_csv(lua_State *L) {
-  ms_trace *tr = checktrace(L, "write_csv");
-  size_t len;
-  const char *path = lua_tolstring(L, 2, &len);
-  if (path == NULL || strlen(path) != len)
-    return ms_lua_argerror(L, 2, "write_csv", "path without zero bytes expected");
-  ms_status st = ms_trace_write_csv(tr, path);
+/* The writer of native.write_csv for traces (path checked there). */
+static int trace_csv(lua_State *L) {
+  ms_status st = ms_trace_write_csv(checktrace(L, "write_csv"), lua_tostring(L, 2));
   if (st != MS_OK) return ms_lua_failure(L, st);
   lua_pushboolean(L, 1);
   return 1;
@@ -121,11 +114,11 @@ void ms_lua_open_trace(lua_State *L) {
   static const luaL_Reg none[] = {{NULL, NULL}};
   static const luaL_Reg metamethods[] = {{"__gc", l_gc}, {"__close", l_gc}, {NULL, NULL}};
   static const luaL_Reg fns[] = {{"trace_run", l_trace_run},   {"trace_get", l_trace_get},
-                                 {"trace_info", l_trace_info}, {"write_csv", l_write_csv},
-                                 {NULL, NULL}};
+                                 {"trace_info", l_trace_info}, {NULL, NULL}};
   ms_lua_newclass(L, MS_LUA_TRACE, none, metamethods);
   lua_pushnil(L);   /* fields are the shared Lua's __index */
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
   luaL_setfuncs(L, fns, 0);
+  ms_lua_csvwriter(L, "trace", trace_csv);
 }

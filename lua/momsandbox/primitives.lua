@@ -65,8 +65,6 @@ return {
   trace_get = "(tr, i integer (negative: from the end) [, j integer]) -> step, f, point i " ..
               "(a vec copy; j = 0: no point; j >= 1: its coordinate j), nothing out of range",
   trace_info = "(tr) -> len, dim, diverged step (0: none), reason|nil",
-  write_csv = "(h trace, path string without zero bytes) -> true | nil, msg: the engine's " ..
-              "atomic CSV writer",
 
   write_csv = "(h trace|train|sweep, path string [, header boolean]) -> true or nil, msg, " ..
               "code: the engine's CSV of h, whole or not at all (Ctrl-C stops it)",

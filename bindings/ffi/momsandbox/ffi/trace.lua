@@ -1,6 +1,6 @@
 --- momsandbox.ffi.trace: the native part of ms.trace under LuaJIT -- the
--- kind "trace" and the primitives trace_run, trace_get, trace_info and
--- write_csv (for traces).  Twin of bindings/lua/l_trace.c; used by
+-- kind "trace", the primitives trace_run, trace_get and trace_info, and
+-- the writer of write_csv for traces.  Twin of bindings/lua/l_trace.c; used by
 -- lua/momsandbox/trace.lua, which has the API and the messages.
 --
 -- The loop is ms_trace_run's (core/src/trace.c, with ms_loop_step) written
@@ -184,15 +184,6 @@ function M.trace_info(tr)
          diverged ~= 0 and ffi.string(C.ms_trace_reason(p)) or nil, infos[tr]
 end
 
-function M.write_csv(tr, path)
-  local p = checktrace(tr, "write_csv")
-  if type(path) ~= "string" or path:find("\0", 1, true) then
-    error(argmsg(2, "write_csv", "path without zero bytes expected"), 0)
-  end
-  if C.ms_trace_write_csv(p, path) ~= 0 then return nil, core.last_error() end
-  return true
-end
-
 core.kind("trace", Trace.ctype, nil, function(tr)
   if tr.ptr ~= nil then
     Trace.release(tr)
@@ -200,8 +191,16 @@ core.kind("trace", Trace.ctype, nil, function(tr)
   end
 end)
 
+--- The writer of native.write_csv for traces (path checked there).
+core.kinds.trace.csv = core.plain(function(tr, path)
+  if C.ms_trace_write_csv(checktrace(tr, "write_csv"), path) ~= 0 then
+    return nil, core.last_error()
+  end
+  return true
+end)
+
 local P = {}
-for _, name in ipairs{"trace_run", "trace_get", "trace_info", "write_csv"} do
+for _, name in ipairs{"trace_run", "trace_get", "trace_info"} do
   P[name] = core.plain(M[name])
 end
 return setmetatable(P, {__index = M})
