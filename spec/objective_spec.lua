@@ -123,3 +123,108 @@ describe("ms.objective{...} defined in Lua", function()
     assert.are.same({6}, g:grad{3}:totable())
   end)
 end)
+
+describe("objective messages, the same under both interpreters", function()
+  local native = require "momsandbox.native"
+  local O = ms.objective
+  local f = O.quadratic{0.2, 4}
+
+  it("name the function and count arguments after self", function()
+    local qf = O.quadratic_form
+    local cases = {
+      {"bad argument #1 to 'quadratic' (need at least one eigenvalue)", O.quadratic, {}},
+      {"bad argument #1 to 'quadratic' (lambda[2] is not finite)", O.quadratic, {1, 0 / 0}},
+      {"bad argument #1 to 'quadratic' (entry 1 is a boolean, not a number)", O.quadratic, {true}},
+      {"bad argument #1 to 'grad' (x has 3 entries, expected 2)", f.grad, f, {1, 2, 3}},
+      {"bad argument #1 to 'value' (x has 1 entries, expected 2)", f, {1}, n = 1},
+      {"bad argument #1 to 'eval' (ms.vec or table of numbers expected, got nil)", f.eval, f},
+      {"calling 'value' on bad self (momsandbox.objective expected, got nil)", f.value, nil, {1}},
+      {"calling 'numgrad' on bad self (momsandbox.objective expected, got table)", f.numgrad, {}, {1}},
+      {"bad argument #1 to 'gradcheck' (momsandbox.objective expected, got nil)", ms.gradcheck, nil, {1}},
+      {"bad argument #2 to 'gradcheck' (x has 3 entries, expected 2)", ms.gradcheck, O.booth(), {1, 2, 3}},
+      {"bad argument #1 to 'quadratic_form' (Q must be square: row 2 is not a table of 2 numbers)",
+       qf, {Q = {{1, 0}, {0}}}},
+      {"bad argument #1 to 'quadratic_form' (Q[1][2] is not a number)", qf, {Q = {{1, "x"}, {0, 1}}}},
+      {"bad argument #1 to 'quadratic_form' (Q must be a table of rows, got nil)", qf, {}},
+      {"bad argument #1 to 'quadratic_form' (c has 3 entries, Q is 2x2)",
+       qf, {Q = {{1, 0}, {0, 1}}, c = {1, 2, 3}}},
+      {"bad argument #1 to 'quadratic_form' (unknown option 'q' (expected one of: Q, c, b))",
+       qf, {q = {{1}}, z = 1}},
+      {"bad argument #1 to 'quadratic_form' (b must be a number)", qf, {Q = {{1}}, b = "1"}},
+      {"bad argument #1 to 'rosenbrock' (dim must be an integer >= 2)", O.rosenbrock, {dim = 1}},
+      {"bad argument #1 to 'rosenbrock' (option 'dim' must be an integer, got 2.5)",
+       O.rosenbrock, {dim = 2.5}},
+      {"bad argument #1 to 'rotated_quadratic' (kappa must be >= 1, got 0.5)",
+       O.rotated_quadratic, {kappa = 0.5}},
+      {"bad argument #1 to 'objective' (dim must be an integer >= 1)", O, {f = print}},
+      {"bad argument #1 to 'objective' (f must be a function)", O, {dim = 1}},
+      {"bad argument #1 to 'objective' (name must be a string)", O, {dim = 1, f = print, name = 1}},
+      {"bad argument #1 to 'objective' (unknown option 'fn' (expected one of: dim, f, grad, name, " ..
+       "window))", O, {dim = 1, fn = print}},
+    }
+    for _, c in ipairs(cases) do
+      assert.are.equal(c[1], h.error_of(c[2], table.unpack(c, 3, 2 + (c.n or 2))))
+    end
+    local lazy = O{dim = 2, f = function() return 0 end, grad = function(x, out) out[1] = 1 end}
+    assert.are.equal("gradient function grad did not set out[2]", h.error_of(lazy.grad, lazy, {0, 0}))
+    local s = O{dim = 1, f = function() return {} end}
+    assert.are.equal("objective function f returned table, expected a number", h.error_of(s, {1}))
+  end)
+
+  it("label and fields, with numbers as the shortest decimals", function()
+    assert.are.equal("rosenbrock{a=1, b=100}", tostring(O.rosenbrock()))
+    assert.are.equal("rosenbrock{a=0.1, b=100, dim=3}", tostring(O.rosenbrock{a = 0.1, dim = 3}))
+    assert.are.equal("rotated_quadratic{kappa=100, dim=3}",
+                     tostring(O.rotated_quadratic{kappa = 100.0, dim = 3}))
+    assert.are.equal("quadratic_form(2-dimensional)", tostring(O.quadratic_form{Q = {{1, 0}, {0, 1}}}))
+    assert.are.equal("quadratic{0.2, 4}", f.label)
+    assert.are.equal("booth", O.booth().label)
+    assert.are.equal(2, f.dim)
+    assert.are.equal("integer", math.type(f.dim))
+    local own = O{dim = 2, name = "bowl", f = function(x) return x[1] end, window = "mine"}
+    assert.are.equal("bowl(2-dimensional)", tostring(own))
+    assert.are.equal("bowl", own.name)
+    assert.are.equal("mine", own.window)
+    assert.is_nil(own.minimizer)
+    assert.is_nil(f.nothing)
+  end)
+
+  it("read tables raw: a lying __len or __index changes nothing", function()
+    local function liar(t) return setmetatable(t, {__len = function() return 2^62 end,
+                                                   __index = function() return 7 end}) end
+    assert.are.equal("quadratic{1, 2}", tostring(O.quadratic(liar{1, 2})))
+    assert.are.equal(1.5, O.quadratic{1, 2}(liar{1, 1}))
+    local qf = O.quadratic_form{Q = liar{liar{2, 0}, liar{0, 2}}, c = liar{1, 1}}
+    assert.are.equal(4, qf{1, 1})
+    local row = {}
+    local huge = {}
+    for i = 1, 32769 do huge[i] = row end
+    assert.are.equal("bad argument #1 to 'quadratic_form' (Q is too large (32769 x 32769 entries))",
+                     h.error_of(O.quadratic_form, {Q = huge}))
+  end)
+
+  it("are refused once closed, and never crash a primitive", function()
+    local o = O.quadratic{1}
+    native.close(o)
+    native.close(o)
+    assert.are.equal("objective has been closed", h.error_of(o, {1}))
+    assert.are.equal("objective has been closed", h.error_of(o.grad, o, {1}))
+    assert.are.equal("quadratic{1}", tostring(o))
+    for _, v in ipairs{1, "x", {}, print, true, 0 / 0, 2^63, -1, ms.vec{1}} do
+      pcall(native.objective_builtin, v)
+      for _, name in ipairs{"quadratic", "quadratic_form", "rosenbrock", "rotated_quadratic", "model"} do
+        pcall(native.objective_builtin, name, v, v, v, v)
+        pcall(native.objective_builtin, name, ms.vec{1}, v, v, v)
+      end
+      pcall(native.objective_builtin, "quadratic_form", ms.vec(4), 2, ms.vec(3), 0)
+      pcall(native.objective_builtin, "quadratic_form", ms.vec(4), 2^31, nil, 0)
+      pcall(native.objective_new, v, v, v)
+      pcall(native.objective_new, 1, print, v)
+      pcall(native.objective_call, v, "value", v)
+      pcall(native.objective_call, f, v, ms.vec(2))
+      pcall(native.objective_call, f, "value", v)
+      pcall(native.objective_call, f, "grad", ms.vec(3))
+      pcall(native.objective_info, v)
+    end
+  end)
+end)

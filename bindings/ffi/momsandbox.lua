@@ -91,8 +91,6 @@ end
 
 local legacy = {
   vec = vec.module,
-  objective = objective.module,
-  gradcheck = objective.gradcheck,
   util = util,
   data = data.module,
   model = model.module,

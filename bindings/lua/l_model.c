@@ -178,29 +178,9 @@ static int l_init(lua_State *L) {
   return 1;
 }
 
-/* The f and grad of model:objective(data); upvalues: model, data. */
-static int objective_f(lua_State *L) {
-  ms_model *m = ms_lua_checkmodel(L, lua_upvalueindex(1));
-  ms_data *data = ms_lua_checkdata(L, lua_upvalueindex(2));
-  ms_lua_vec *x = ms_lua_checkvec(L, 1);
-  double f;
-  if (ms_model_loss(m, data, x->x, NULL, 0, &f, NULL) != MS_OK)
-    return luaL_error(L, "%s", ms_last_error());
-  lua_pushnumber(L, f);
-  return 1;
-}
-
-static int objective_grad(lua_State *L) {
-  ms_model *m = ms_lua_checkmodel(L, lua_upvalueindex(1));
-  ms_data *data = ms_lua_checkdata(L, lua_upvalueindex(2));
-  ms_lua_vec *x = ms_lua_checkvec(L, 1), *out = ms_lua_checkvec(L, 2);
-  if (ms_model_loss(m, data, x->x, NULL, 0, NULL, out->x) != MS_OK)
-    return luaL_error(L, "%s", ms_last_error());
-  return 0;
-}
-
-/* model:objective(data): the training loss over all of data as a
- * ms.objective of the parameters (for ms.trace, ms.gradcheck). */
+/* model:objective(data): the training loss over all of data as an
+ * objective of the parameters (for ms.trace, ms.gradcheck): the engine's,
+ * made by native.objective_builtin (upvalue 1), holding model and data. */
 static int l_objective(lua_State *L) {
   ms_model *m = ms_lua_checkmodel(L, 1);
   ms_data *data = ms_lua_checkdata(L, 2);
@@ -210,21 +190,13 @@ static int l_objective(lua_State *L) {
                                         (lua_Integer)ms_model_features(m),
                                         (lua_Integer)ms_data_features(data)));
   lua_settop(L, 2);
-  lua_pushvalue(L, lua_upvalueindex(1));   /* ms.objective */
-  lua_createtable(L, 0, 4);
-  lua_pushinteger(L, (lua_Integer)ms_model_nparams(m));
-  lua_setfield(L, -2, "dim");
-  lua_pushstring(L, ms_model_name(m));
-  lua_setfield(L, -2, "name");
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_pushliteral(L, "model");
   lua_pushvalue(L, 1);
   lua_pushvalue(L, 2);
-  lua_pushcclosure(L, objective_f, 2);
-  lua_setfield(L, -2, "f");
-  lua_pushvalue(L, 1);
-  lua_pushvalue(L, 2);
-  lua_pushcclosure(L, objective_grad, 2);
-  lua_setfield(L, -2, "grad");
-  lua_call(L, 1, 1);
+  lua_call(L, 3, 2);
+  if (lua_isnil(L, -2)) return luaL_error(L, "%s", lua_tostring(L, -1));
+  lua_pop(L, 1);
   return 1;
 }
 
@@ -291,7 +263,7 @@ static const luaL_Reg functions[] = {
 void ms_lua_open_model(lua_State *L) {
   ms_lua_newclass(L, MS_LUA_MODEL, methods, metamethods);
   lua_getfield(L, -1, "__index");
-  lua_getfield(L, -3, "objective");      /* ms.objective, opened before */
+  lua_getfield(L, -4, "objective_builtin");   /* in the native table */
   lua_pushcclosure(L, l_objective, 1);
   lua_setfield(L, -2, "objective");
   lua_pushcclosure(L, l_index, 1);

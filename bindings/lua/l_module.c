@@ -501,7 +501,6 @@ static void open_native(lua_State *L) {
 static void open_legacy(lua_State *L) {
   lua_newtable(L);
   ms_lua_open_vec(L);
-  ms_lua_open_objective(L);
   ms_lua_open_util(L);
   ms_lua_open_data(L);
   ms_lua_open_model(L);
@@ -523,6 +522,7 @@ int luaopen_momsandbox(lua_State *L) {
   ms_lua_open_help(L);
   ms_lua_open_sweep(L);
   ms_lua_open_train(L);
+  ms_lua_open_objective(L);
   ms_lua_open_rule(L);
   ms_lua_open_trace(L);
   open_legacy(L);

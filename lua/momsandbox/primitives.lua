@@ -38,6 +38,18 @@ return {
                  "equations (ms_rule_doc) or nil, lookahead = boolean, state = {names}, " ..
                  "hyper = {{name, def (NaN: required), lo, hi, lo_open, hi_open, flag}, ...}}",
 
+  objective_builtin = "(name, ...) -> objective, or nil, msg, code: quadratic(lambda vec), " ..
+    "quadratic_form(Q vec of n*n, n <= 32768, c vec of n or nil, b), rosenbrock(a, b, dim), " ..
+    "beale(), booth(), himmelblau(), rotated_quadratic(kappa, dim, angle, seed integer; " ..
+    "Ctrl-C stops it), model(model, data): holds both",
+  objective_new = "(dim integer in [1, 2^30], f function, grad function or nil) -> objective " ..
+    "calling f(x) and grad(x, out) with views that die when they return; without grad the " ..
+    "engine's finite differences",
+  objective_call = "(obj, op, x vec of obj's dim) -> value: f; grad, numgrad: vec; eval: f, " ..
+    "vec; gradcheck: largest error, 1-based index (numgrad and gradcheck stop at Ctrl-C); " ..
+    "callback errors raised as they were; nil, msg, code when closed or the engine fails",
+  objective_info = "(obj) -> {dim, name, pure, window = {4 numbers} or nil, minimizer = vec " ..
+    "or nil}; nil, msg, code when closed",
   schedule_builtin = "(name, ...) -> schedule, or nil, msg, code: constant(v), " ..
     "step(base, step_size, gamma), multistep(base, milestones, gamma), exponential(base, gamma), " ..
     "cosine(base, period, min, restarts, mult), linear(base, start, end, steps), " ..

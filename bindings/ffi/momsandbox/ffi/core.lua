@@ -195,6 +195,13 @@ function M.check(st)
   M.failure(detail ~= "" and detail or ffi.string(M.C.ms_strerror(st)))
 end
 
+--- A Failure's message, any other error as it is: for the primitives,
+-- whose errors reach the shared Lua, which knows no Failure of this file.
+function M.unfail(err)
+  if getmetatable(err) == Failure then return err.msg end
+  return err
+end
+
 local codes = {"ENOMEM", "EINVAL", "ESIZE", "ERANGE", "ECALLBACK", "EIO", "EPARSE",
                "ENONFINITE", "EINTR"}
 
@@ -204,7 +211,7 @@ local codes = {"ENOMEM", "EINVAL", "ESIZE", "ERANGE", "ECALLBACK", "EIO", "EPARS
 function M.failed(st)
   if st == M.C.MS_ECALLBACK or st == M.C.MS_EINTR then
     local ok, err = pcall(M.check, st)
-    if not ok then error(getmetatable(err) == Failure and err.msg or err, 0) end
+    if not ok then error(M.unfail(err), 0) end
   end
   local detail = ffi.string(M.C.ms_last_error())
   return nil, detail ~= "" and detail or ffi.string(M.C.ms_strerror(st)), codes[tonumber(st)] or "EINVAL"

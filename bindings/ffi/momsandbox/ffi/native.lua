@@ -76,7 +76,7 @@ function native.write_csv(h, path, header)
   return k.csv(h, path, header)
 end
 
-for _, part in ipairs{"rng", "schedule", "help", "sweep", "train", "rule", "trace"} do
+for _, part in ipairs{"rng", "schedule", "help", "sweep", "train", "objective", "rule", "trace"} do
   for name, fn in pairs(require("momsandbox.ffi." .. part)) do native[name] = fn end
 end
 

@@ -1,0 +1,208 @@
+--- ms.objective: the engine's test functions and objectives written in Lua,
+-- the same under Lua 5.4 and LuaJIT.  Options, messages, labels and fields
+-- are here; the objectives are native handles (primitives objective_builtin,
+-- objective_new, objective_call, objective_info).
+local native = require "momsandbox.native"
+local check = require "momsandbox.check"
+
+local fmt, argerror = native.format, check.argerror
+
+-- What an objective's handle does not say, by handle: its label, and for
+-- one written in Lua its name and window.  Made elsewhere (a model's), an
+-- objective has none: its label is then name(dim-dimensional).
+local about = setmetatable({}, {__mode = "k"})
+
+local function is_objective(v) return native.kind(v) == "objective" end
+
+local function info(o) return check.ok(native.objective_info(o)) end
+
+local function label(o)
+  local a = about[o] or {}
+  if a.label then return a.label end
+  local i = info(o)
+  return ("%s(%d-dimensional)"):format(i.name, i.dim)
+end
+
+--- t as a vector for the primitives: a vector as it is, a table of
+-- numbers (read raw) copied into a new one.
+local function tovec(t, n, fname)
+  if native.vec_from then return native.vec_from(t, n, fname) end
+  if type(t) == "userdata" or type(t) == "cdata" then return t end
+  if type(t) ~= "table" then check.typeerror(n, fname, "ms.vec or table of numbers", t) end
+  local list = {}
+  for i = 1, check.rawlen(t) do
+    local x = rawget(t, i)
+    list[i] = (type(x) == "number" or type(x) == "string") and tonumber(x) or
+              argerror(n, fname, ("entry %d is a %s, not a number"):format(i, type(x)))
+  end
+  return native.legacy.vec(list)
+end
+
+--- The objective the built-in `name` makes of the arguments ..., labelled
+-- text; the engine's complaint is an argument error of fname.
+local function made(fname, text, name, ...)
+  local o, msg, code = native.objective_builtin(name, ...)
+  if o == nil then
+    if code == "ENOMEM" then check.fail(msg) end
+    argerror(1, fname, msg)
+  end
+  about[o] = {label = text}
+  return o
+end
+
+------------------------------------------------------------ built-ins
+
+local M = {}
+
+--- ms.objective.quadratic{l1, l2, ...}: f(x) = 1/2 sum l_i x_i^2
+function M.quadratic(lambda)
+  local v = tovec(lambda, 1, "quadratic")
+  local parts = {}
+  for i = 1, #v do parts[i] = fmt(v[i]) end
+  if #parts == 0 then argerror(1, "quadratic", "need at least one eigenvalue") end
+  return made("quadratic", "quadratic{" .. table.concat(parts, ", ") .. "}", "quadratic", v)
+end
+
+--- Q as a table of n rows of n numbers (read raw), row after row.
+local function matrix(Q, fname)
+  if type(Q) ~= "table" then argerror(1, fname, "Q must be a table of rows, got " .. type(Q)) end
+  local n, flat = check.rawlen(Q), {}
+  if n == 0 then argerror(1, fname, "Q must not be empty") end
+  if n > 2^15 then argerror(1, fname, ("Q is too large (%d x %d entries)"):format(n, n)) end
+  for i = 1, n do
+    local row = rawget(Q, i)
+    if type(row) ~= "table" or check.rawlen(row) ~= n then
+      argerror(1, fname, ("Q must be square: row %d is not a table of %d numbers"):format(i, n))
+    end
+    for j = 1, n do
+      local x = tonumber(rawget(row, j))
+      flat[#flat + 1] = x or argerror(1, fname, ("Q[%d][%d] is not a number"):format(i, j))
+    end
+  end
+  return flat, n
+end
+
+--- ms.objective.quadratic_form{Q = {{..}, ..}, c = {..}, b = 0}:
+-- h(x) = 1/2 x'Qx + c'x + b
+function M.quadratic_form(opts)
+  local fname = "quadratic_form"
+  check.options(opts, 1, fname, {"Q", "c", "b"})
+  local Q, n = matrix(opts.Q, fname)
+  local c = opts.c ~= nil and tovec(opts.c, 1, fname) or nil
+  if c and #c ~= n then argerror(1, fname, ("c has %d entries, Q is %dx%d"):format(#c, n, n)) end
+  if opts.b ~= nil and type(opts.b) ~= "number" then argerror(1, fname, "b must be a number") end
+  return made(fname, ("quadratic_form(%d-dimensional)"):format(n), fname, tovec(Q, 1, fname), n,
+              c, opts.b or 0)
+end
+
+--- ms.objective.rosenbrock{a = 1, b = 100, dim = 2}
+function M.rosenbrock(opts)
+  local fname = "rosenbrock"
+  check.options(opts == nil and {} or opts, 1, fname, {"a", "b", "dim"})
+  opts = opts or {}
+  local a, b = check.optnum(opts, 1, fname, "a", 1), check.optnum(opts, 1, fname, "b", 100)
+  local dim = check.optint(opts, 1, fname, "dim", 2)
+  if dim < 2 then argerror(1, fname, "dim must be an integer >= 2") end
+  local text = ("rosenbrock{a=%s, b=%s%s}"):format(fmt(a), fmt(b),
+                                                    dim == 2 and "" or (", dim=%d"):format(dim))
+  return made(fname, text, fname, a, b, dim)
+end
+
+for _, name in ipairs{"beale", "booth", "himmelblau"} do
+  M[name] = function() return made(name, name, name) end
+end
+
+--- ms.objective.rotated_quadratic{kappa = 100, dim = 2, angle = pi/6, seed = 1}
+function M.rotated_quadratic(opts)
+  local fname = "rotated_quadratic"
+  check.options(opts, 1, fname, {"kappa", "dim", "angle", "seed"})
+  if opts.kappa == nil then argerror(1, fname, "option 'kappa' (the condition number) is required") end
+  local kappa = check.optnum(opts, 1, fname, "kappa")
+  local dim = check.optint(opts, 1, fname, "dim", 2)
+  if dim < 2 then argerror(1, fname, "dim must be an integer >= 2") end
+  local angle = check.optnum(opts, 1, fname, "angle", math.pi / 6)
+  return made(fname, ("rotated_quadratic{kappa=%s, dim=%d}"):format(fmt(kappa), dim), fname,
+              kappa, dim, angle, check.optint(opts, 1, fname, "seed", 1))
+end
+
+for name, fn in pairs(M) do M[name] = check.protect(fn) end
+
+--- ms.objective{dim = n, f = function(x) ... end,
+--              grad = function(x, out) ... end, name = "...", window = {...}}
+local function define(_, opts)
+  local fname = "objective"
+  check.options(opts, 1, fname, {"dim", "f", "grad", "name", "window"})
+  local dim = check.optint(opts, 1, fname, "dim", 0)
+  if dim < 1 then argerror(1, fname, "dim must be an integer >= 1") end
+  if dim > 2^30 then argerror(1, fname, "dim must be <= 1073741824") end
+  if type(opts.f) ~= "function" then argerror(1, fname, "f must be a function") end
+  if opts.grad ~= nil and type(opts.grad) ~= "function" then argerror(1, fname, "grad must be a function") end
+  if opts.name ~= nil and type(opts.name) ~= "string" then argerror(1, fname, "name must be a string") end
+  local o = check.ok(native.objective_new(dim, opts.f, opts.grad))
+  local name = opts.name or "objective"
+  about[o] = {name = name, window = opts.window, label = ("%s(%d-dimensional)"):format(name, dim)}
+  return o
+end
+
+------------------------------------------------------------ the object
+
+--- x as a point of o for the method fname, at argument n.
+local function point(o, x, n, fname)
+  local a = about[o]
+  if a == nil then a = {} about[o] = a end
+  a.dim = a.dim or info(o).dim
+  local v = tovec(x, n, fname)
+  if #v ~= a.dim then argerror(n, fname, ("x has %d entries, expected %d"):format(#v, a.dim)) end
+  return v
+end
+
+local methods = {}
+
+for _, op in ipairs{"value", "grad", "numgrad", "eval"} do
+  methods[op] = check.protect(function(o, x)
+    if not is_objective(o) then check.selferror(op, "momsandbox.objective", o) end
+    local f, g = native.objective_call(o, op, point(o, x, 1, op))
+    if f == nil then check.fail(g) end
+    if op == "eval" then return f, g end
+    return f
+  end)
+end
+
+local value = methods.value
+
+--- Fields: dim, name, label, window (for plots, when known), minimizer
+-- (a vector, when known).
+local field = check.protect(function(o, key)
+  if not is_objective(o) then check.selferror("__index", "momsandbox.objective", o) end
+  local a = about[o] or {}
+  if key == "label" then return label(o) end
+  if a[key] ~= nil and (key == "name" or key == "window") then return a[key] end
+  local i = info(o)
+  if key == "window" and i.window then return {i.window[1], i.window[2], i.window[3], i.window[4]} end
+  if key == "dim" or key == "name" or key == "minimizer" then return i[key] end
+end)
+
+native.class("objective", {
+  __index = function(o, key) return methods[key] or field(o, key) end,
+  --- f{x1, x2}, f(v) or f(x1, x2, ...): the value.
+  __call = function(o, ...)
+    if select("#", ...) > 1 then return value(o, {...}) end
+    return value(o, ...)
+  end,
+  __tostring = check.protect(function(o)
+    if not is_objective(o) then check.selferror("__tostring", "momsandbox.objective", o) end
+    return label(o)
+  end),
+  __close = function(o) native.close(o) end,
+})
+
+--- ms.gradcheck(f, x): the largest difference between f's gradient and
+-- finite differences at x (relative above 1, absolute below), and where.
+local gradcheck = check.protect(function(f, x)
+  if not is_objective(f) then check.typeerror(1, "gradcheck", "momsandbox.objective", f) end
+  local err, index = native.objective_call(f, "gradcheck", point(f, x, 2, "gradcheck"))
+  if err == nil then check.fail(index) end
+  return err, index
+end)
+
+return {objective = setmetatable(M, {__call = check.protect(define)}), gradcheck = gradcheck}
