@@ -66,7 +66,7 @@ end
 --- Q as a table of n rows of n numbers (read raw), row after row.
 local function matrix(Q, fname)
   if type(Q) ~= "table" then argerror(1, fname, "Q must be a table of rows, got " .. type(Q)) end
-  local n, flat = check.rawlen(Q), {}
+  local n, flat, k = check.rawlen(Q), {}, 0
   if n == 0 then argerror(1, fname, "Q must not be empty") end
   if n > 2^15 then argerror(1, fname, ("Q is too large (%d x %d entries)"):format(n, n)) end
   for i = 1, n do
@@ -75,8 +75,12 @@ local function matrix(Q, fname)
       argerror(1, fname, ("Q must be square: row %d is not a table of %d numbers"):format(i, n))
     end
     for j = 1, n do
-      local x = tonumber(rawget(row, j))
-      flat[#flat + 1] = x or argerror(1, fname, ("Q[%d][%d] is not a number"):format(i, j))
+      local x = rawget(row, j)
+      if type(x) ~= "number" then
+        x = tonumber(x) or argerror(1, fname, ("Q[%d][%d] is not a number"):format(i, j))
+      end
+      k = k + 1
+      flat[k] = x
     end
   end
   return flat, n
@@ -91,7 +95,9 @@ function M.quadratic_form(opts)
   local c = opts.c ~= nil and tovec(opts.c, 1, fname) or nil
   if c and #c ~= n then argerror(1, fname, ("c has %d entries, Q is %dx%d"):format(#c, n, n)) end
   if opts.b ~= nil and type(opts.b) ~= "number" then argerror(1, fname, "b must be a number") end
-  return made(fname, ("quadratic_form(%d-dimensional)"):format(n), fname, tovec(Q, 1, fname), n,
+  -- (Q's entries are checked numbers)
+  Q = native.vec_from and native.vec_from(Q, 1, fname) or native.legacy.vec(Q)
+  return made(fname, ("quadratic_form(%d-dimensional)"):format(n), fname, Q, n,
               c, opts.b or 0)
 end
 

@@ -356,7 +356,7 @@ end
 
 local function check_objective(f)
   local t = type(f)
-  if t ~= "function" and t ~= "userdata" and t ~= "table" then
+  if t ~= "function" and t ~= "userdata" and t ~= "table" and t ~= "cdata" then
     fail("f must be an objective (or a function of {x1, x2}), got %s", t)
   end
   if t ~= "function" and f.dim ~= nil and f.dim ~= 2 then
