@@ -79,6 +79,36 @@ static void keep(lua_State *L, int box, int idx, lua_Integer i) {
   lua_pop(L, 1);
 }
 
+/* Q at 2 as n raw rows of n numbers, into a new vector (row-major); NULL
+ * with nil, message, code pushed when a row or an entry is wrong. */
+static ms_lua_vec *readrows(lua_State *L, size_t n) {
+  if (!lua_istable(L, 2)) ms_lua_argtypeerror(L, 2, 2, "objective_builtin", "table");
+  ms_lua_vec *Q = ms_lua_newvec(L, n * n);
+  for (size_t i = 0; i < n; i++) {
+    int isnum = lua_rawgeti(L, 2, (lua_Integer)i + 1) == LUA_TTABLE && lua_rawlen(L, -1) == n;
+    for (size_t j = 0; isnum && j < n; j++) {
+      lua_rawgeti(L, -1, (lua_Integer)j + 1);
+      Q->x[i * n + j] = lua_tonumberx(L, -1, &isnum);
+      lua_pop(L, 1);
+      if (!isnum) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "Q[%I][%I] is not a number", (lua_Integer)i + 1, (lua_Integer)j + 1);
+        lua_pushliteral(L, "EINVAL");
+        return NULL;
+      }
+    }
+    if (!isnum) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "Q must be square: row %I is not a table of %I numbers",
+                      (lua_Integer)i + 1, (lua_Integer)n);
+      lua_pushliteral(L, "EINVAL");
+      return NULL;
+    }
+    lua_pop(L, 1);
+  }
+  return Q;
+}
+
 /* native.objective_builtin(name, ...): see lua/momsandbox/primitives.lua */
 static int l_objective_builtin(lua_State *L) {
   static const char fname[] = "objective_builtin";
@@ -98,8 +128,9 @@ static int l_objective_builtin(lua_State *L) {
   } else if (k == 1) {
     size_t n = checkdim(L, 3, fname);
     if (n > 32768) ms_lua_argerror(L, 3, fname, "Q is too large");
-    ms_lua_vec *Q = vecarg(L, 2, fname, n * n);
     double *c = lua_isnil(L, 4) ? NULL : vecarg(L, 4, fname, n)->x;
+    ms_lua_vec *Q = readrows(L, n);
+    if (Q == NULL) return 3;
     st = ms_objective_quadratic_form(Q->x, c, ms_lua_checknum(L, 5, 5, fname), n, &o->obj);
   } else if (k == 2) {
     st = ms_objective_rosenbrock(ms_lua_checknum(L, 2, 2, fname), ms_lua_checknum(L, 3, 3, fname),
@@ -124,6 +155,7 @@ static int l_objective_builtin(lua_State *L) {
       keep(L, 6, 3, 2);
     }
   }
+  lua_settop(L, 6);   /* the new objective */
   return st == MS_OK ? 1 : ms_lua_failure(L, st);
 }
 

@@ -63,27 +63,14 @@ function M.quadratic(lambda)
   return made("quadratic", "quadratic{" .. table.concat(parts, ", ") .. "}", "quadratic", v)
 end
 
---- Q as a table of n rows of n numbers (read raw), row after row.
+--- Q's size: the number of its rows (read raw); the native layer reads
+-- the rows and says which one is wrong.
 local function matrix(Q, fname)
   if type(Q) ~= "table" then argerror(1, fname, "Q must be a table of rows, got " .. type(Q)) end
-  local n, flat, k = check.rawlen(Q), {}, 0
+  local n = check.rawlen(Q)
   if n == 0 then argerror(1, fname, "Q must not be empty") end
   if n > 2^15 then argerror(1, fname, ("Q is too large (%d x %d entries)"):format(n, n)) end
-  for i = 1, n do
-    local row = rawget(Q, i)
-    if type(row) ~= "table" or check.rawlen(row) ~= n then
-      argerror(1, fname, ("Q must be square: row %d is not a table of %d numbers"):format(i, n))
-    end
-    for j = 1, n do
-      local x = rawget(row, j)
-      if type(x) ~= "number" then
-        x = tonumber(x) or argerror(1, fname, ("Q[%d][%d] is not a number"):format(i, j))
-      end
-      k = k + 1
-      flat[k] = x
-    end
-  end
-  return flat, n
+  return Q, n
 end
 
 --- ms.objective.quadratic_form{Q = {{..}, ..}, c = {..}, b = 0}:
@@ -95,8 +82,6 @@ function M.quadratic_form(opts)
   local c = opts.c ~= nil and tovec(opts.c, 1, fname) or nil
   if c and #c ~= n then argerror(1, fname, ("c has %d entries, Q is %dx%d"):format(#c, n, n)) end
   if opts.b ~= nil and type(opts.b) ~= "number" then argerror(1, fname, "b must be a number") end
-  -- (Q's entries are checked numbers)
-  Q = native.vec_from and native.vec_from(Q, 1, fname) or native.legacy.vec(Q)
   return made(fname, ("quadratic_form(%d-dimensional)"):format(n), fname, Q, n,
               c, opts.b or 0)
 end

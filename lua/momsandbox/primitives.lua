@@ -39,7 +39,8 @@ return {
                  "hyper = {{name, def (NaN: required), lo, hi, lo_open, hi_open, flag}, ...}}",
 
   objective_builtin = "(name, ...) -> objective, or nil, msg, code: quadratic(lambda vec), " ..
-    "quadratic_form(Q vec of n*n, n <= 32768, c vec of n or nil, b), rosenbrock(a, b, dim), " ..
+    "quadratic_form(Q table of n rows of n numbers read raw -- a wrong row or entry is " ..
+    "nil, msg --, n <= 32768, c vec of n or nil, b), rosenbrock(a, b, dim), " ..
     "beale(), booth(), himmelblau(), rotated_quadratic(kappa, dim, angle, seed integer; " ..
     "Ctrl-C stops it), model(model, data): holds both",
   objective_new = "(dim integer in [1, 2^30], f function, grad function or nil) -> objective " ..

@@ -79,16 +79,32 @@ local function vecarg(v, i, fname, n)
   return v
 end
 
+--- Leave a builtin with the message of a wrong entry (objective_builtin
+-- returns it).
+local function nil_entry(msg) error({msg}, 0) end
+
 local builtins = {
   quadratic = function(l)
     local v = vecarg(l, 2, BUILTIN)
     return C.ms_objective_quadratic(v.x, v.n, outbox), {keep = v}
   end,
-  quadratic_form = function(Q, n, c, b)
+  -- Q: n raw rows of n numbers; a wrong one is nil, message
+  quadratic_form = function(rows, n, c, b)
     n = dim(n, 3, BUILTIN)
     if n > 32768 then error(argmsg(3, BUILTIN, "Q is too large"), 0) end
-    local cx = c ~= nil and vecarg(c, 4, BUILTIN, n).x or nil
-    return C.ms_objective_quadratic_form(vecarg(Q, 2, BUILTIN, n * n).x, cx, num(b, 5), n, outbox)
+    if type(rows) ~= "table" then error(argmsg(2, BUILTIN, "table expected, got " .. core.typename(rows)), 0) end
+    local cx, Q = c ~= nil and vecarg(c, 4, BUILTIN, n).x or nil, vec.alloc(n * n)
+    for i = 1, n do
+      local row = rawget(rows, i)
+      if type(row) ~= "table" or #row ~= n then
+        return nil, ("Q must be square: row %d is not a table of %d numbers"):format(i, n)
+      end
+      for j = 1, n do
+        Q.x[(i - 1) * n + j - 1] = tonumber(rawget(row, j)) or
+                                   nil_entry(("Q[%d][%d] is not a number"):format(i, j))
+      end
+    end
+    return C.ms_objective_quadratic_form(Q.x, cx, num(b, 5), n, outbox)
   end,
   rosenbrock = function(a, b, d)
     return C.ms_objective_rosenbrock(num(a, 2), num(b, 3), dim(d, 4, BUILTIN), outbox)
@@ -107,7 +123,10 @@ local builtins = {
 local function objective_builtin(name, ...)
   local make = type(name) == "string" and builtins[name]
   if not make then error(argmsg(1, BUILTIN, "no such objective"), 2) end
-  local st, d = make(...)
+  local ok, st, d = pcall(make, ...)
+  if not ok and type(st) == "table" then return nil, st[1], "EINVAL" end
+  if not ok then error(st, 2) end
+  if st == nil then return nil, d, "EINVAL" end
   return own(st, d or {})
 end
 
