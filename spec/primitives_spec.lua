@@ -8,6 +8,7 @@ local examples = {
   rng = function() return native.rng_new(1) end,
   rule = function() return native.rule_new("gd") end,
   ruleclass = function() return native.ruleclass_new("c", {}, {}, print) end,
+  vec = function() return native.vec_new(1) end,
 }
 
 describe("the native layer", function()

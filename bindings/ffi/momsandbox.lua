@@ -64,7 +64,6 @@ end
 
 local ffi = require "ffi"
 local core = require("momsandbox.ffi.core").open(here)
-local vec = require "momsandbox.ffi.vec"
 local objective = require "momsandbox.ffi.objective"
 local schedule = require "momsandbox.ffi.schedule"
 local rule = require "momsandbox.ffi.rule"
@@ -90,7 +89,6 @@ local function engine(obj)
 end
 
 local legacy = {
-  vec = vec.module,
   util = util,
   data = data.module,
   model = model.module,

@@ -500,7 +500,6 @@ static void open_native(lua_State *L) {
  * they make, which api.lua takes as they are (native.legacy). */
 static void open_legacy(lua_State *L) {
   lua_newtable(L);
-  ms_lua_open_vec(L);
   ms_lua_open_util(L);
   ms_lua_open_data(L);
   ms_lua_open_model(L);
@@ -517,6 +516,7 @@ int luaopen_momsandbox(lua_State *L) {
   lua_newtable(L);
   lua_rawsetp(L, LUA_REGISTRYINDEX, kinds_key);
   open_native(L);
+  ms_lua_open_vec(L);
   ms_lua_open_rng(L);
   ms_lua_open_schedule(L);
   ms_lua_open_help(L);

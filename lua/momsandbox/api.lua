@@ -10,6 +10,7 @@ for name, value in pairs(native.legacy or {}) do ms[name] = value end
 
 ms.version = native.version()
 ms.rng = require "momsandbox.rng"
+ms.vec = require "momsandbox.vec"
 ms.schedule = require "momsandbox.schedule"
 ms.sweep = require "momsandbox.sweep"
 ms.train = require "momsandbox.train"

@@ -77,6 +77,13 @@ function M.number(v, n, fname)
   M.typeerror(n, fname, "number", v)
 end
 
+--- A vector from a ms.vec (itself) or a table of numbers (a new one).
+function M.vec(v, n, fname)
+  local x, msg = native.vec_from(v, n, fname)
+  if x == nil then M.fail(msg) end
+  return x
+end
+
 --- The raw length of a table (a __len may say anything); LuaJIT's # of a
 -- table is raw already.  Read entries with rawget too: ipairs and t[i]
 -- run __index under Lua 5.4.

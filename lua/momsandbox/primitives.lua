@@ -37,6 +37,10 @@ return {
   rule_classes = "() -> the built-in rule classes in registry order, each {name, doc = the update " ..
                  "equations (ms_rule_doc) or nil, lookahead = boolean, state = {names}, " ..
                  "hyper = {{name, def (NaN: required), lo, hi, lo_open, hi_open, flag}, ...}}",
+  vec_new = "(n integer in [0, 2^30] [, fill number]) -> vec of n entries, fill or 0",
+  vec_from = "(t, arg integer, fname string) -> t if a live vec, a new vec from a table " ..
+             "(raw length <= 2^30, numbers or numeric strings, no integer key past the " ..
+             "length), or nil, \"bad argument #arg to 'fname' (why)\"",
 
   objective_builtin = "(name, ...) -> objective, or nil, msg, code: quadratic(lambda vec), " ..
     "quadratic_form(Q table of n rows of n numbers read raw -- a wrong row or entry is " ..
@@ -110,4 +114,33 @@ return {
   ["rng:normal"] = "() -> number, standard normal",
   ["rng:below"] = "(n integer >= 1) -> integer in [0, n), unbiased",
   ["rng:shuffle"] = "(t table) -> t, t[1 .. raw length] permuted as ms_rng_shuffle does",
+
+  -- vec methods: live self (writable for the in-place ones, which return
+  -- self); vector arguments live and of self's length; numbers may be
+  -- numeric strings.  Metamethods: v[i], v[i] = x, #v, == (false for a
+  -- non-vector), + - * / (vec or number operands, a new vec), unary -.
+  ["vec:fill"] = "(a number) -> self, every entry a",
+  ["vec:copy"] = "(x vec) -> self = x",
+  ["vec:scale"] = "(a number) -> self *= a",
+  ["vec:axpy"] = "(a number, x vec) -> self += a x",
+  ["vec:axpby"] = "(a number, x vec, b number) -> self = a x + b self",
+  ["vec:add"] = "(x vec [, alpha number] | a number) -> self += alpha x, or + a",
+  ["vec:sub"] = "(x vec | a number) -> self -= x",
+  ["vec:mul"] = "(x vec | a number) -> self *= x, entrywise",
+  ["vec:div"] = "(x vec | a number) -> self /= x, entrywise",
+  ["vec:addcmul"] = "(u vec, v vec [, a number = 1]) -> self += a u v",
+  ["vec:addcdiv"] = "(u vec, v vec [, a number = 1]) -> self += a u / v",
+  ["vec:sqrt"] = "() -> self, entrywise square root",
+  ["vec:abs"] = "() -> self, entrywise |x|",
+  ["vec:sign"] = "() -> self, entrywise -1, 0 or 1",
+  ["vec:neg"] = "() -> self = -self",
+  ["vec:clamp"] = "([lo number = -inf [, hi number = inf]]) -> self clamped; lo <= hi",
+  ["vec:dot"] = "(x vec) -> number",
+  ["vec:norm"] = "() -> Euclidean norm",
+  ["vec:sum"] = "() -> number",
+  ["vec:mean"] = "() -> number (nan when empty)",
+  ["vec:max"] = "() -> number",
+  ["vec:min"] = "() -> number",
+  ["vec:clone"] = "() -> a new vec, a copy",
+  ["vec:totable"] = "() -> a new table of the entries",
 }

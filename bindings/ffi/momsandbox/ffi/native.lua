@@ -49,19 +49,26 @@ function native.class(kind, mt)
   local k = core.kinds[kind]
   if k == nil then error(core.argmsg(1, "class", "no such kind"), 2) end
   if classes[kind] then error(("class '%s' is set already"):format(kind), 2) end
-  local index = mt.__index or {}
-  for name, fn in pairs(k.methods or {}) do
-    if index[name] ~= nil then error(("class '%s': field '%s' is native"):format(kind, name), 2) end
-    index[name] = fn
+  -- the shared methods join the native ones, in the table a native
+  -- __index (vec's) reads; a shared __index function stays as it is
+  if type(mt.__index) ~= "function" then
+    local index = k.methods or {}
+    for name, fn in pairs(mt.__index or {}) do
+      if index[name] ~= nil then error(("class '%s': field '%s' is native"):format(kind, name), 2) end
+      index[name] = fn
+    end
+    mt.__index = index
   end
-  mt.__index = index
   for name, fn in pairs(k.metamethods or {}) do
-    if mt[name] ~= nil then error(("class '%s': field '%s' is native"):format(kind, name), 2) end
+    if name ~= "__index" and mt[name] ~= nil then
+      error(("class '%s': field '%s' is native"):format(kind, name), 2)
+    end
     mt[name] = fn
   end
   mt.__name = mt.__name or "momsandbox." .. kind
   ffi.metatype(k.ctype, mt)
   classes[kind] = mt
+  k.mt = mt   -- getmetatable gives "ffi" for cdata: specs take it here
   return mt
 end
 
@@ -76,8 +83,10 @@ function native.write_csv(h, path, header)
   return k.csv(h, path, header)
 end
 
-for _, part in ipairs{"rng", "schedule", "help", "sweep", "train", "objective", "rule", "trace"} do
-  for name, fn in pairs(require("momsandbox.ffi." .. part)) do native[name] = fn end
+for _, part in ipairs{"rng", "vec", "schedule", "help", "sweep", "train", "objective", "rule",
+                      "trace"} do
+  local m = require("momsandbox.ffi." .. part)
+  for name, fn in pairs(m.primitives or m) do native[name] = fn end
 end
 
 return native
