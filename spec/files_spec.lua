@@ -262,3 +262,47 @@ describe("writing a special file", function()
     assert.equal("socket", stat("%F", sock))
   end)
 end)
+
+describe("ms.util's messages", function()
+  local U = ms.util
+  it("are the same under both interpreters, with zero bytes refused", function()
+    assert.are.equal("bad argument #1 to 'mkdir' (contains a zero byte)", h.error_of(U.mkdir, "a\0b"))
+    assert.are.equal("bad argument #1 to 'which' (empty program name)", h.error_of(U.which, ""))
+    assert.are.equal("bad argument #1 to 'which' (contains a zero byte)", h.error_of(U.which, "sh\0"))
+    assert.are.equal("bad argument #1 to 'isatty' (not a file descriptor)", h.error_of(U.isatty, -1))
+    assert.are.equal("bad argument #1 to 'isatty' (number has no integer representation)",
+                     h.error_of(U.isatty, 1.5))
+    assert.are.equal("bad argument #1 to 'run' (argv must hold at least the program name)",
+                     h.error_of(U.run, {}))
+    assert.are.equal("bad argument #1 to 'run' (argv[2] must be a string without zero bytes)",
+                     h.error_of(U.run, {"echo", "a\0b"}))
+    assert.are.equal("bad argument #1 to 'run' (argv[2] must be a string without zero bytes)",
+                     h.error_of(U.run, {"echo", 5}))
+    assert.are.equal("bad argument #2 to 'run' (string expected, got table)",
+                     h.error_of(U.run, {"echo"}, {}))
+    assert.are.equal("bad argument #2 to 'write' (string expected, got nil)",
+                     h.error_of(U.write, "/dev/null"))
+    assert.are.equal("bad argument #1 to 'format' (number expected, got nil)", h.error_of(U.format))
+    assert.are.equal("0.1", U.format(0.1))
+  end)
+
+  it("run reads argv raw and passes it to the program, not to a shell", function()
+    local argv = setmetatable({"printf", "%s|", "$(echo no); x"},
+                              {__len = function() return 1 end, __index = function() return "z" end})
+    local ok, status, out = U.run(argv)
+    assert.is_true(ok)
+    assert.are.equal(0, status)
+    assert.are.equal("$(echo no); x|", out)
+    assert.is_nil(U.run{"/no/such/program"})
+  end)
+
+  it("sys lets no value crash it", function()
+    local native = require "momsandbox.native"
+    for _, args in ipairs{{"run", {}, ""}, {"run", {"x\0"}, ""}, {"run", "x", ""}, {"run", {"true"}},
+                          {"isatty", 2^40}, {"write", "/dev/null"}, {"mkdir"}, {"which", 1},
+                          {"nope"}, {nil}, {5}} do
+      assert.is_false(pcall(native.sys, table.unpack(args, 1, 3)))
+    end
+    assert.is_true(native.sys("write", "/dev/null", "x"))
+  end)
+end)

@@ -68,7 +68,6 @@ local objective = require "momsandbox.ffi.objective"
 local schedule = require "momsandbox.ffi.schedule"
 local rule = require "momsandbox.ffi.rule"
 local trace = require "momsandbox.ffi.trace"
-local util = require "momsandbox.ffi.util"
 local data = require "momsandbox.ffi.data"
 local model = require "momsandbox.ffi.model"
 
@@ -89,7 +88,6 @@ local function engine(obj)
 end
 
 local legacy = {
-  util = util,
   data = data.module,
   model = model.module,
   analysis = require "momsandbox.ffi.analysis",

@@ -500,7 +500,6 @@ static void open_native(lua_State *L) {
  * they make, which api.lua takes as they are (native.legacy). */
 static void open_legacy(lua_State *L) {
   lua_newtable(L);
-  ms_lua_open_util(L);
   ms_lua_open_data(L);
   ms_lua_open_model(L);
   ms_lua_open_analysis(L);
@@ -525,6 +524,7 @@ int luaopen_momsandbox(lua_State *L) {
   ms_lua_open_objective(L);
   ms_lua_open_rule(L);
   ms_lua_open_trace(L);
+  ms_lua_open_util(L);
   open_legacy(L);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_pushvalue(L, -2);

@@ -1,81 +1,51 @@
 /*
- * l_util.c -- ms.util: the few system services the pure-Lua parts need and
- * Lua's standard library lacks (core/src/system.c, shared with the LuaJIT
- * binding), with Lua's argument checks.
+ * l_util.c -- the primitive sys(op, ...) for Lua 5.4: the system services
+ * of core/src/system.c (clock, isatty, mkdir, which, write, run).  Twin for
+ * LuaJIT: bindings/ffi/momsandbox/ffi/util.lua; user: lua/momsandbox/util.lua
+ * (ms.util).  No string reaches a shell: run takes an argv.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "momsandbox_host.h"
 #include "ms_lua.h"
 
-#define PROCESS_TNAME "momsandbox.util.process"
+#define PROCESS_TNAME "momsandbox.process"
 
-/* ms.util.mkdir(path): create a folder and its parents (mkdir -p). */
-static int l_mkdir(lua_State *L) {
-  const char *path = ms_lua_checkpath(L, 1);
-  if (ms_mkdir(path) != MS_OK) return luaL_error(L, "%s", ms_last_error());
-  lua_pushstring(L, path);
-  return 1;
+/* The string at idx (argument n of sys), without zero bytes. */
+static const char *cstring(lua_State *L, int idx, int n) {
+  size_t len;
+  const char *s = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
+  if (s == NULL || strlen(s) != len)
+    ms_lua_argerror(L, n, "sys", "string without zero bytes expected");
+  return s;
 }
 
-/* ms.util.clock(): seconds on a monotonic clock, for timing. */
-static int l_clock(lua_State *L) {
-  lua_pushnumber(L, ms_clock());
-  return 1;
-}
-
-/* ms.util.isatty(fileno): is the descriptor a terminal? (0 stdin, 1 stdout) */
-static int l_isatty(lua_State *L) {
-  lua_Integer fd = luaL_checkinteger(L, 1);
-  luaL_argcheck(L, fd >= 0 && fd <= 0x7fffffff, 1, "not a file descriptor");
-  lua_pushboolean(L, ms_isatty((int)fd));
-  return 1;
-}
-
-/* ms.util.which(name): the full path of the program name, or nil. */
-static int l_which(lua_State *L) {
-  const char *name = ms_lua_checkpath(L, 1);
-  luaL_argcheck(L, name[0] != '\0', 1, "empty program name");
-  char path[4096];
-  if (ms_which(name, path, sizeof path)) lua_pushstring(L, path);
-  else lua_pushnil(L);
-  return 1;
-}
-
-/* The strings of the table argv as a NULL-terminated array; the strings
- * stay on the stack while the array is in use. */
-static const char **checkargv(lua_State *L, int arg) {
-  luaL_checktype(L, arg, LUA_TTABLE);
-  lua_Integer n = luaL_len(L, arg);
-  luaL_argcheck(L, n >= 1, arg, "argv must hold at least the program name");
-  luaL_argcheck(L, n < 65536, arg, "too many arguments");
-  luaL_checkstack(L, (int)n + 4, "too many arguments");
-  const char **argv = lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *argv, 0);
-  for (lua_Integer i = 1; i <= n; i++) {
-    size_t len;
-    const char *s = lua_rawgeti(L, arg, i) == LUA_TSTRING
-                        ? lua_tolstring(L, -1, &len) : NULL;
-    if (s == NULL || strlen(s) != len)
-      luaL_argerror(L, arg, lua_pushfstring(L, "argv[%I] must be a string "
-                                           "without zero bytes", i));
-    argv[i - 1] = s;
+/* The strings of the table at idx (raw entries 1 .. raw length) as a
+ * NULL-terminated array in a userdata pushed on the stack; the table keeps
+ * the strings alive. */
+static const char **checkargv(lua_State *L, int idx) {
+  if (!lua_istable(L, idx)) ms_lua_argtypeerror(L, idx, 2, "sys", "table");
+  size_t n = lua_rawlen(L, idx);
+  if (n < 1 || n >= 65536) ms_lua_argerror(L, 2, "sys", "argv must hold 1 to 65535 strings");
+  const char **argv = lua_newuserdatauv(L, (n + 1) * sizeof *argv, 0);
+  for (size_t i = 0; i < n; i++) {
+    lua_rawgeti(L, idx, (lua_Integer)i + 1);
+    argv[i] = cstring(L, -1, 2);
+    lua_pop(L, 1);
   }
   argv[n] = NULL;
   return argv;
 }
 
-/* ms.util.run(argv [, input]): run the program argv[1] (looked up in PATH)
- * with the arguments argv[2..], directly, without a shell; write input to
- * its stdin; wait for it.  Returns ok, status, stdout, stderr: ok is true
- * when it exited with status 0; status is its exit status, or minus the
- * number of the signal that killed it.  When it cannot be run at all:
- * nil and a message ("gnuplot: not found"). */
-static int l_run(lua_State *L) {
+/* sys "run": ok, status, out, err, or nil and why.  The ms_process is a
+ * to-be-closed userdata: what the program wrote is freed however this
+ * ends (a memory error while pushing it). */
+static int run(lua_State *L) {
+  const char **argv = checkargv(L, 2);
+  if (lua_type(L, 3) != LUA_TSTRING) ms_lua_argtypeerror(L, 3, 3, "sys", "string");
   size_t inlen;
-  const char *in = luaL_optlstring(L, 2, "", &inlen);
-  lua_settop(L, 2);
-  const char **argv = checkargv(L, 1);
-  /* to be closed: what the program wrote is freed however l_run ends */
+  const char *in = lua_tolstring(L, 3, &inlen);
   ms_process *p = lua_newuserdatauv(L, sizeof *p, 0);
   memset(p, 0, sizeof *p);
   luaL_setmetatable(L, PROCESS_TNAME);
@@ -93,42 +63,54 @@ static int l_run(lua_State *L) {
 }
 
 static int process_close(lua_State *L) {
-  ms_process_free(luaL_checkudata(L, 1, PROCESS_TNAME));
+  ms_process *p = luaL_testudata(L, 1, PROCESS_TNAME);
+  if (p != NULL) ms_process_free(p);
   return 0;
 }
 
-/* ms.util.write(path, text): a file written as ms_write_file writes it
- * (whole or not at all, through symbolic links; devices in place). */
-static int l_write(lua_State *L) {
-  const char *path = ms_lua_checkpath(L, 1);
-  size_t size;
-  const char *text = luaL_checklstring(L, 2, &size);
-  if (ms_write_file(path, text, size) != MS_OK)
-    return luaL_error(L, "%s", ms_last_error());
-  return 0;
-}
-
-/* ms.util.format(x): the shortest decimal that reads back as x exactly,
- * for CSV files that are both exact and readable. */
-static int l_format(lua_State *L) {
-  char buf[32];
-  ms_format_double(buf, sizeof buf, luaL_checknumber(L, 1));
-  lua_pushstring(L, buf);
+/* native.sys(op, ...) */
+static int l_sys(lua_State *L) {
+  const char *op = cstring(L, 1, 1);
+  ms_status st = MS_OK;
+  if (strcmp(op, "clock") == 0) {
+    lua_pushnumber(L, ms_clock());
+    return 1;
+  } else if (strcmp(op, "isatty") == 0) {
+    lua_Integer fd = ms_lua_checkint(L, 2, 2, "sys");
+    if (fd < 0 || fd > INT_MAX) ms_lua_argerror(L, 2, "sys", "not a file descriptor");
+    lua_pushboolean(L, ms_isatty((int)fd));
+    return 1;
+  } else if (strcmp(op, "which") == 0) {
+    char path[4096];
+    if (ms_which(cstring(L, 2, 2), path, sizeof path)) lua_pushstring(L, path);
+    else lua_pushnil(L);
+    return 1;
+  } else if (strcmp(op, "run") == 0) {
+    return run(L);
+  } else if (strcmp(op, "mkdir") == 0) {
+    st = ms_mkdir(cstring(L, 2, 2));
+  } else if (strcmp(op, "write") == 0) {
+    const char *path = cstring(L, 2, 2);
+    if (lua_type(L, 3) != LUA_TSTRING) ms_lua_argtypeerror(L, 3, 3, "sys", "string");
+    st = ms_write_file(path, lua_tostring(L, 3), lua_rawlen(L, 3));
+  } else {
+    return ms_lua_argerror(L, 1, "sys", "unknown operation");
+  }
+  if (st != MS_OK) {
+    lua_pushnil(L);
+    lua_pushstring(L, ms_last_error());
+    return 2;
+  }
+  lua_pushboolean(L, 1);
   return 1;
 }
 
-static const luaL_Reg util[] = {
-    {"mkdir", l_mkdir},   {"clock", l_clock},     {"isatty", l_isatty},
-    {"which", l_which},   {"run", l_run},         {"write", l_write},
-    {"format", l_format}, {NULL, NULL}};
-
-static const luaL_Reg process_meta[] = {
-    {"__close", process_close}, {"__gc", process_close}, {NULL, NULL}};
-
 void ms_lua_open_util(lua_State *L) {
+  static const luaL_Reg process_meta[] = {
+      {"__close", process_close}, {"__gc", process_close}, {NULL, NULL}};
   luaL_newmetatable(L, PROCESS_TNAME);
   luaL_setfuncs(L, process_meta, 0);
   lua_pop(L, 1);
-  luaL_newlib(L, util);
-  lua_setfield(L, -2, "util");
+  lua_pushcfunction(L, l_sys);
+  lua_setfield(L, -2, "sys");
 }

@@ -12,6 +12,7 @@ ms.version = native.version()
 ms.rng = require "momsandbox.rng"
 ms.vec = require "momsandbox.vec"
 ms.schedule = require "momsandbox.schedule"
+ms.util = require "momsandbox.util"
 ms.sweep = require "momsandbox.sweep"
 ms.train = require "momsandbox.train"
 local objective = require "momsandbox.objective"

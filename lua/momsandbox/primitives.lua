@@ -37,6 +37,10 @@ return {
   rule_classes = "() -> the built-in rule classes in registry order, each {name, doc = the update " ..
                  "equations (ms_rule_doc) or nil, lookahead = boolean, state = {names}, " ..
                  "hyper = {{name, def (NaN: required), lo, hi, lo_open, hi_open, flag}, ...}}",
+  sys = "(op string, ...) -> system services (core/src/system.c), strings without zero " ..
+        "bytes, no shell: clock() -> seconds; isatty(fd integer) -> boolean; which(name) " ..
+        "-> path or nil; mkdir(path), write(path, text string) -> true or nil, msg; " ..
+        "run(argv table of 1 .. 65535 strings, input string) -> ok, status, out, err or nil, msg",
   vec_new = "(n integer in [0, 2^30] [, fill number]) -> vec of n entries, fill or 0",
   vec_from = "(t, arg integer, fname string) -> t if a live vec, a new vec from a table " ..
              "(raw length <= 2^30, numbers or numeric strings, no integer key past the " ..

@@ -1,62 +1,62 @@
---- momsandbox.ffi.util: ms.util under LuaJIT -- the system services of
--- core/src/system.c that the pure-Lua parts (ms.plot, the scripts) need,
--- with the argument checks of the Lua 5.4 binding's ms.util.
+--- momsandbox.ffi.util: the primitive sys(op, ...) for LuaJIT, the system
+-- services of core/src/system.c (clock, isatty, mkdir, which, write, run).
+-- Twin of bindings/lua/l_util.c; user: lua/momsandbox/util.lua (ms.util).
+-- No string reaches a shell: run takes an argv.
 local ffi = require "ffi"
 local core = require "momsandbox.ffi.core"
 
 local C = core.C
-local M = {}
+local pathbuf = ffi.new("char[4096]")
 
---- ms.util.mkdir(path): create a folder and its parents (mkdir -p).
-function M.mkdir(path)
-  path = core.checkpath(path, 1, "mkdir")
-  if C.ms_mkdir(path) ~= 0 then core.failure(core.last_error()) end
-  return path
+local function bad(n, msg)
+  error(core.argmsg(n, "sys", msg), 3)
 end
 
---- ms.util.clock(): seconds on a monotonic clock, for timing.
-function M.clock()
+--- The string v, argument n of sys, without zero bytes.
+local function cstring(v, n)
+  if type(v) ~= "string" or v:find("\0", 1, true) then bad(n, "string without zero bytes expected") end
+  return v
+end
+
+local ops = {}
+
+function ops.clock()
   return C.ms_clock()
 end
 
---- ms.util.isatty(fileno): is the descriptor a terminal? (0 stdin, 1 stdout)
-function M.isatty(fd)
-  fd = core.checkinteger(fd, 1, "isatty")
-  if fd < 0 or fd > 0x7fffffff then core.argerror(1, "isatty", "not a file descriptor") end
+function ops.isatty(fd)
+  if not (type(fd) == "number" and core.is_integer(fd)) then bad(2, "number expected") end
+  if fd < 0 or fd > 0x7fffffff then bad(2, "not a file descriptor") end
   return C.ms_isatty(fd) ~= 0
 end
 
-local pathbuf = ffi.new("char[4096]")
-
---- ms.util.which(name): the full path of the program name, or nil.
-function M.which(name)
-  name = core.checkpath(name, 1, "which")
-  if name == "" then core.argerror(1, "which", "empty program name") end
-  if C.ms_which(name, pathbuf, 4096) == 0 then return nil end
+function ops.which(name)
+  if C.ms_which(cstring(name, 2), pathbuf, 4096) == 0 then return nil end
   return ffi.string(pathbuf)
 end
 
---- ms.util.run(argv [, input]): run the program argv[1] (looked up in PATH)
--- with the arguments argv[2..], directly, without a shell; write input to
--- its stdin; wait for it.  Returns ok, status, stdout, stderr: ok is true
--- when it exited with status 0; status is its exit status, or minus the
--- number of the signal that killed it.  When it cannot be run at all: nil
--- and a message ("gnuplot: not found").
-function M.run(argv, input)
-  if input == nil then input = "" end
-  if type(input) == "number" then input = tostring(input) end
-  if type(input) ~= "string" then core.typeerror(2, "run", "string", input) end
-  core.checktable(argv, 1, "run")
-  local n = #argv
-  if n < 1 then core.argerror(1, "run", "argv must hold at least the program name") end
+local function status(st)
+  if st ~= 0 then return nil, core.last_error() end
+  return true
+end
+
+function ops.mkdir(path)
+  return status(C.ms_mkdir(cstring(path, 2)))
+end
+
+function ops.write(path, text)
+  cstring(path, 2)
+  if type(text) ~= "string" then bad(3, "string expected, got " .. core.typename(text)) end
+  return status(C.ms_write_file(path, text, #text))
+end
+
+function ops.run(argv, input)
+  if type(argv) ~= "table" then bad(2, "table expected, got " .. core.typename(argv)) end
+  if type(input) ~= "string" then bad(3, "string expected, got " .. core.typename(input)) end
+  local n = #argv   -- raw under LuaJIT
+  if n < 1 or n >= 65536 then bad(2, "argv must hold 1 to 65535 strings") end
   local cargv = ffi.new("const char *[?]", n + 1)
-  for i = 1, n do
-    local s = argv[i]
-    if type(s) ~= "string" or s:find("\0", 1, true) then
-      core.argerror(1, "run", ("argv[%d] must be a string without zero bytes"):format(i))
-    end
-    cargv[i - 1] = s   -- argv keeps the strings alive meanwhile
-  end
+  for i = 1, n do cargv[i - 1] = cstring(rawget(argv, i), 2) end   -- argv keeps them alive
   local p = ffi.gc(ffi.new("ms_process"), C.ms_process_free)
   if C.ms_run(cargv, input, #input, p) ~= 0 then return nil, core.last_error() end
   local out = p.out_len > 0 and ffi.string(p.out, p.out_len) or ""
@@ -65,21 +65,10 @@ function M.run(argv, input)
   return p.ok ~= 0, p.status, out, err
 end
 
---- ms.util.write(path, text): a file written as ms_write_file writes it
--- (whole or not at all, through symbolic links; devices in place).
-function M.write(path, text)
-  path = core.checkpath(path, 1, "write")
-  if type(text) == "number" then text = tostring(text) end
-  if type(text) ~= "string" then core.typeerror(2, "write", "string", text) end
-  if C.ms_write_file(path, text, #text) ~= 0 then core.failure(core.last_error()) end
-end
-
---- ms.util.format(x): the shortest decimal that reads back as x exactly,
--- for CSV files that are both exact and readable.
-function M.format(x)
-  return core.format(core.checknumber(x, 1, "format"))
-end
-
-for name, fn in pairs(M) do M[name] = core.protect(fn) end
-
-return M
+return {
+  sys = function(op, ...)
+    local fn = type(op) == "string" and ops[op]
+    if not fn then bad(1, "unknown operation") end
+    return fn(...)
+  end,
+}
