@@ -90,7 +90,6 @@ end
 local legacy = {
   data = data.module,
   model = model.module,
-  analysis = require "momsandbox.ffi.analysis",
   -- for LuaJIT users: the engine's functions (ms.ffi.C.ms_vec_dot, ...),
   -- its objects, where they came from, and how many are alive
   ffi = {C = core.C, engine = engine, header = core.header, library = core.library,

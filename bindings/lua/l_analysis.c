@@ -1,170 +1,52 @@
 /*
- * l_analysis.c -- ms.analysis: the chapter's theory (d2l 11.6.3) as
- * functions.  The scalar ones take (beta, eta, lambda) in the order of
- * R(beta, eta, lambda); matrices are tables of rows, or a quadratic
- * objective, whose Q (and c, b) they stand for.
+ * l_analysis.c -- the primitive analysis(op, ...) for Lua 5.4: the
+ * chapter's theory (d2l 11.6.3) in the engine, as numbers and vectors.
+ * Twin for LuaJIT: bindings/ffi/momsandbox/ffi/analysis.lua; user:
+ * lua/momsandbox/analysis.lua (ms.analysis), which reads matrices, checks
+ * and words the messages.
  */
-#include <math.h>
 #include <string.h>
 
 #include "momsandbox_host.h"
 #include "ms_lua.h"
 
-/* A failed check of (beta, eta, lambda) at arguments first.. as an
- * argument error: the message names the parameter. */
-static int scalar_error(lua_State *L, int first, const char *const names[]) {
-  const char *msg = ms_last_error();
-  int arg = first;
-  for (int i = 0; names[i] != NULL; i++)
-    if (strncmp(msg, names[i], strlen(names[i])) == 0 &&
-        msg[strlen(names[i])] == ' ')
-      arg = first + i;
-  return luaL_argerror(L, arg, msg);
+static const char *const status_names[] = {"OK",        "ENOMEM", "EINVAL", "ESIZE",
+                                           "ERANGE",    "ECALLBACK", "EIO", "EPARSE",
+                                           "ENONFINITE", "EINTR"};
+
+/* The result of an engine call: nothing pushed when it went well, else
+ * nil, message, code (Ctrl-C raised where it stands). */
+static int failed(lua_State *L, ms_status st) {
+  if (st == MS_OK) return 0;
+  if (st == MS_EINTR) ms_lua_fail(L, st);
+  lua_pushnil(L);
+  lua_pushstring(L, ms_last_error());
+  lua_pushstring(L, status_names[st]);
+  return 3;
 }
 
-static const char *const bel[] = {"beta", "eta", "lambda", NULL};
-
-static void checkbel(lua_State *L, double *beta, double *eta, double *lambda) {
-  *beta = luaL_checknumber(L, 1);
-  *eta = luaL_checknumber(L, 2);
-  *lambda = luaL_checknumber(L, 3);
+static double num(lua_State *L, int idx) {
+  int isnum;
+  double x = lua_tonumberx(L, idx, &isnum);
+  if (!isnum) ms_lua_argtypeerror(L, idx, idx, "analysis", "number");
+  return x;
 }
 
-static void pushrows(lua_State *L, const double *A, size_t rows, size_t cols) {
-  lua_createtable(L, (int)rows, 0);
-  for (size_t i = 0; i < rows; i++) {
-    lua_createtable(L, (int)cols, 0);
-    for (size_t j = 0; j < cols; j++) {
-      lua_pushnumber(L, A[i * cols + j]);
-      lua_rawseti(L, -2, (lua_Integer)j + 1);
-    }
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
+/* The vector at idx of n entries (NULL for nil when optional). */
+static double *vecarg(lua_State *L, int idx, size_t n, int optional) {
+  if (optional && lua_isnil(L, idx)) return NULL;
+  ms_lua_vec *v = ms_lua_testudata(L, idx, MS_LUA_VEC);
+  if (v == NULL || v->dead || v->n != n)
+    ms_lua_argerror(L, idx, "analysis", "vector of the matrix's size expected");
+  return v->x;
 }
 
-/* ms.analysis.R(beta, eta, lambda): {{beta, lambda}, {-eta beta, 1 - eta lambda}} */
-static int l_R(lua_State *L) {
-  double beta, eta, lambda, R[4];
-  checkbel(L, &beta, &eta, &lambda);
-  if (ms_momentum_matrix(beta, eta, lambda, R) != MS_OK)
-    return scalar_error(L, 1, bel);
-  pushrows(L, R, 2, 2);
-  return 1;
-}
-
-/* ms.analysis.eigenvalues(beta, eta, lambda): the two eigenvalues of R,
- * each {re =, im =, abs =}, the larger modulus first. */
-static int l_eigenvalues(lua_State *L) {
-  double beta, eta, lambda, re[2], im[2];
-  checkbel(L, &beta, &eta, &lambda);
-  if (ms_momentum_eigenvalues(beta, eta, lambda, re, im) != MS_OK)
-    return scalar_error(L, 1, bel);
-  for (int k = 0; k < 2; k++) {
-    lua_createtable(L, 0, 3);
-    lua_pushnumber(L, re[k]);
-    lua_setfield(L, -2, "re");
-    lua_pushnumber(L, im[k]);
-    lua_setfield(L, -2, "im");
-    lua_pushnumber(L, im[k] != 0 ? sqrt(beta) : fabs(re[k]));
-    lua_setfield(L, -2, "abs");
-  }
-  return 2;
-}
-
-/* ms.analysis.radius(beta, eta, lambda): the spectral radius of R */
-static int l_radius(lua_State *L) {
-  double beta, eta, lambda, rho;
-  checkbel(L, &beta, &eta, &lambda);
-  if (ms_momentum_radius(beta, eta, lambda, &rho) != MS_OK)
-    return scalar_error(L, 1, bel);
-  lua_pushnumber(L, rho);
-  return 1;
-}
-
-/* ms.analysis.converges(beta, eta, lambda): 0 < eta lambda < 2 + 2 beta */
-static int l_converges(lua_State *L) {
-  double beta, eta, lambda;
-  int yes;
-  checkbel(L, &beta, &eta, &lambda);
-  if (ms_momentum_converges(beta, eta, lambda, &yes) != MS_OK)
-    return scalar_error(L, 1, bel);
-  lua_pushboolean(L, yes);
-  return 1;
-}
-
-/* ms.analysis.gd_rate(eta, lambda): |1 - eta lambda| */
-static int l_gd_rate(lua_State *L) {
-  static const char *const el[] = {"eta", "lambda", NULL};
-  double rate;
-  if (ms_gd_rate(luaL_checknumber(L, 1), luaL_checknumber(L, 2), &rate) != MS_OK)
-    return scalar_error(L, 1, el);
-  lua_pushnumber(L, rate);
-  return 1;
-}
-
-/* Q at arg as a new vec (row-major) on the stack top: from a table of n
- * rows of n numbers, a table {Q = rows, c = ..., b = ...}, or a quadratic
- * objective.  With c and b not NULL, c (a vec or NULL, kept on the stack)
- * and b too. */
-static ms_lua_vec *checkquadratic(lua_State *L, int arg, size_t *n,
-                                  ms_lua_vec **c, double *b) {
-  if (c != NULL) *c = NULL;
-  if (b != NULL) *b = 0;
-  if (ms_lua_testudata(L, arg, MS_LUA_OBJECTIVE)) {
-    ms_objective *obj = ms_lua_checkobjective(L, arg);
-    *n = ms_objective_dim(obj);
-    ms_lua_vec *Q = ms_lua_newvec(L, ms_lua_checkproduct(L, arg, *n, *n, "Q"));
-    ms_lua_vec *cv = c != NULL ? ms_lua_newvec(L, *n) : NULL;
-    if (!ms_objective_quadratic_parts(obj, Q->x, cv ? cv->x : NULL, b))
-      luaL_argerror(L, arg, lua_pushfstring(L, "%s is not a quadratic",
-                                            ms_objective_name(obj)));
-    if (c != NULL) {
-      *c = cv;
-      lua_insert(L, -2);   /* Q on top, c below */
-    }
-    return Q;
-  }
-  luaL_checktype(L, arg, LUA_TTABLE);
-  int rows = arg;
-  if (lua_getfield(L, arg, "Q") != LUA_TNIL) {
-    rows = lua_gettop(L);
-    if (c != NULL && lua_getfield(L, arg, "c") != LUA_TNIL)
-      *c = ms_lua_checkvector(L, -1);
-    if (b != NULL && lua_getfield(L, arg, "b") != LUA_TNIL) {
-      if (lua_type(L, -1) != LUA_TNUMBER)
-        luaL_argerror(L, arg, "b must be a number");
-      *b = lua_tonumber(L, -1);
-    }
-  } else if (c != NULL) {
-    luaL_argerror(L, arg, "expected a quadratic objective or "
-                          "{Q = ..., c = ..., b = ...}");
-  }
-  if (!lua_istable(L, rows)) luaL_argerror(L, arg, "Q must be a table of rows");
-  *n = ms_lua_rawlen(L, arg, rows, "Q");
-  if (*n == 0) luaL_argerror(L, arg, "Q must not be empty");
-  ms_lua_vec *Q = ms_lua_newvec(L, ms_lua_checkproduct(L, arg, *n, *n, "Q"));
-  for (size_t i = 0; i < *n; i++) {
-    lua_geti(L, rows, (lua_Integer)i + 1);
-    if (!lua_istable(L, -1) || (size_t)lua_rawlen(L, -1) != *n)
-      luaL_argerror(L, arg, lua_pushfstring(L, "Q must be square: row %I is "
-                                               "not a table of %I numbers",
-                                            (lua_Integer)i + 1, (lua_Integer)*n));
-    for (size_t j = 0; j < *n; j++) {
-      int isnum;
-      lua_geti(L, -1, (lua_Integer)j + 1);
-      Q->x[i * *n + j] = lua_tonumberx(L, -1, &isnum);
-      if (!isnum)
-        luaL_argerror(L, arg, lua_pushfstring(L, "Q[%I][%I] is not a number",
-                                              (lua_Integer)i + 1, (lua_Integer)j + 1));
-      lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-  }
-  if (c != NULL && *c != NULL && (*c)->n != *n)
-    luaL_argerror(L, arg, lua_pushfstring(L, "c has %I entries, Q is %Ix%I",
-                                          (lua_Integer)(*c)->n, (lua_Integer)*n,
-                                          (lua_Integer)*n));
-  return Q;
+/* Q (a vec of n x n) at 2 and n at 3: n, checked. */
+static size_t matrix(lua_State *L) {
+  lua_Integer n = ms_lua_checkint(L, 3, 3, "analysis");
+  if (n < 1 || n > 32768) ms_lua_argerror(L, 3, "analysis", "n must be in [1, 32768]");
+  vecarg(L, 2, (size_t)(n * n), 0);
+  return (size_t)n;
 }
 
 static int noop(lua_State *L) {
@@ -172,125 +54,102 @@ static int noop(lua_State *L) {
   return 0;
 }
 
-/* A Ctrl-C that came while Q was read (n^2 numbers) is the interpreter's
- * pending hook, which would raise only after minutes of O(n^3) work:
- * raise it now (a call runs the hook). */
-static void raise_pending(lua_State *L) {
+/* The O(n^3) linear algebra, with Ctrl-C reaching it.  A Ctrl-C that came
+ * just before is the interpreter's pending hook, which would raise only
+ * after it: raise it now (a call runs the hook). */
+static ms_status linalg(lua_State *L, int minimize, size_t n, double *out, double *vectors,
+                        double *hmin) {
   if (lua_gethook(L) != NULL && lua_gethookcount(L) == 1 &&
       (lua_gethookmask(L) & LUA_MASKCOUNT)) {
     lua_pushcfunction(L, noop);
     lua_call(L, 0, 0);
   }
-}
-
-/* The eigen-decomposition, O(n^3), with Ctrl-C reaching it; a failure
- * other than an interrupt or memory is Q's (argument 1). */
-static void eigen(lua_State *L, const double *Q, size_t n, double *values,
-                  double *vectors) {
-  raise_pending(L);
+  const double *Q = vecarg(L, 2, n * n, 0);
   ms_sigint_begin(0);
-  ms_status st = ms_eigen_symmetric(Q, n, values, vectors);
+  ms_status st = minimize ? ms_quadratic_minimize(Q, vecarg(L, 4, n, 1), num(L, 5), n, out, hmin)
+                          : ms_eigen_symmetric(Q, n, out, vectors);
   ms_sigint_end();
-  if (st == MS_EINTR || st == MS_ENOMEM) ms_lua_fail(L, st);
-  if (st != MS_OK) luaL_argerror(L, 1, ms_last_error());
+  return st;
 }
 
-/* ms.analysis.eigen(Q or f): the eigenvalues (ascending, a vec) and a
- * table of the unit eigenvectors (vecs), vectors[k] for values[k]. */
-static int l_eigen(lua_State *L) {
-  size_t n;
-  ms_lua_vec *Q = checkquadratic(L, 1, &n, NULL, NULL);
-  ms_lua_vec *values = ms_lua_newvec(L, n);
-  ms_lua_vec *vectors = ms_lua_newvec(L, n * n);
-  eigen(L, Q->x, n, values->x, vectors->x);
-  lua_pushvalue(L, -2);
-  lua_createtable(L, (int)n, 0);
-  for (size_t k = 0; k < n; k++) {
-    ms_lua_pushcopy(L, vectors->x + k * n, n);
-    lua_rawseti(L, -2, (lua_Integer)k + 1);
+/* "parts", obj [, want_c]: false for anything but an objective; else Q
+ * (a vec of n x n), n, c (a vec, when asked) and b, or nil and why. */
+static int parts(lua_State *L) {
+  if (!ms_lua_testudata(L, 2, MS_LUA_OBJECTIVE)) return lua_pushboolean(L, 0), 1;
+  ms_objective *obj = ms_lua_checkobjective(L, 2);
+  size_t n = ms_objective_dim(obj);
+  if (n > 32768) return lua_pushnil(L), lua_pushliteral(L, "Q is too large"), 2;
+  ms_lua_vec *Q = ms_lua_newvec(L, n * n);
+  lua_pushinteger(L, (lua_Integer)n);
+  ms_lua_vec *c = lua_toboolean(L, 3) ? ms_lua_newvec(L, n) : (lua_pushnil(L), NULL);
+  double b = 0;
+  if (!ms_objective_quadratic_parts(obj, Q->x, c ? c->x : NULL, &b))
+    return lua_pushnil(L), lua_pushfstring(L, "%s is not a quadratic", ms_objective_name(obj)), 2;
+  lua_pushnumber(L, b);
+  return 4;
+}
+
+/* native.analysis(op, ...): see lua/momsandbox/primitives.lua */
+static int l_analysis(lua_State *L) {
+  const char *op = lua_tostring(L, 1);
+  if (op == NULL) return ms_lua_argtypeerror(L, 1, 1, "analysis", "string");
+  double r[4], beta, eta, lambda;
+  int yes;
+  if (strcmp(op, "parts") == 0) return parts(L);
+  if (strcmp(op, "eigen") == 0) {
+    size_t n = matrix(L);
+    int want = lua_toboolean(L, 4);
+    double *values = ms_lua_newvec(L, n)->x;
+    double *vectors = want ? ms_lua_newvec(L, n * n)->x : NULL;
+    if (failed(L, linalg(L, 0, n, values, vectors, NULL))) return 3;
+    if (!want) return 1;
+    lua_createtable(L, (int)n, 0);
+    for (size_t k = 0; k < n; k++) {
+      ms_lua_pushcopy(L, vectors + k * n, n);
+      lua_rawseti(L, -2, (lua_Integer)k + 1);
+    }
+    lua_remove(L, -2);
+    return 2;
   }
-  return 2;
-}
-
-/* ms.analysis.optimal(mu, L), or optimal(Q or f) for the extreme
- * eigenvalues of Q: {mu, L, kappa, gd = {lr}, gd_rate, momentum = {lr,
- * beta}, momentum_rate}, so that ms.momentum(opt.momentum) is the best
- * heavy ball. */
-static int l_optimal(lua_State *L) {
-  double mu, L_;
-  if (lua_type(L, 1) == LUA_TNUMBER) {
-    mu = luaL_checknumber(L, 1);
-    L_ = luaL_checknumber(L, 2);
-  } else {
-    size_t n;
-    ms_lua_vec *Q = checkquadratic(L, 1, &n, NULL, NULL);
-    ms_lua_vec *values = ms_lua_newvec(L, n);
-    eigen(L, Q->x, n, values->x, NULL);
-    mu = values->x[0];
-    L_ = values->x[n - 1];
-    if (!(mu > 0))
-      return luaL_argerror(L, 1, lua_pushfstring(L, "Q is not positive definite "
-                                                    "(its smallest eigenvalue is %f): "
-                                                    "the rates need mu > 0", mu));
+  if (strcmp(op, "minimize") == 0) {
+    size_t n = matrix(L);
+    double *x = ms_lua_newvec(L, n)->x;
+    if (failed(L, linalg(L, 1, n, x, NULL, &r[0]))) return 3;
+    lua_pushnumber(L, r[0]);
+    return 2;
   }
-  double gd_eta, gd_rate, eta, beta, rate;
-  if (ms_gd_optimal(mu, L_, &gd_eta, &gd_rate) != MS_OK ||
-      ms_momentum_optimal(mu, L_, &eta, &beta, &rate) != MS_OK)
-    return luaL_argerror(L, 1, ms_last_error());
-  lua_createtable(L, 0, 7);
-  lua_pushnumber(L, mu);
-  lua_setfield(L, -2, "mu");
-  lua_pushnumber(L, L_);
-  lua_setfield(L, -2, "L");
-  lua_pushnumber(L, L_ / mu);
-  lua_setfield(L, -2, "kappa");
-  lua_createtable(L, 0, 1);
-  lua_pushnumber(L, gd_eta);
-  lua_setfield(L, -2, "lr");
-  lua_setfield(L, -2, "gd");
-  lua_pushnumber(L, gd_rate);
-  lua_setfield(L, -2, "gd_rate");
-  lua_createtable(L, 0, 2);
-  lua_pushnumber(L, eta);
-  lua_setfield(L, -2, "lr");
-  lua_pushnumber(L, beta);
-  lua_setfield(L, -2, "beta");
-  lua_setfield(L, -2, "momentum");
-  lua_pushnumber(L, rate);
-  lua_setfield(L, -2, "momentum_rate");
-  return 1;
+  if (strcmp(op, "gd_rate") == 0) {
+    if (failed(L, ms_gd_rate(num(L, 2), num(L, 3), &r[0]))) return 3;
+    return lua_pushnumber(L, r[0]), 1;
+  }
+  if (strcmp(op, "gd_optimal") == 0) {
+    if (failed(L, ms_gd_optimal(num(L, 2), num(L, 3), &r[0], &r[1]))) return 3;
+    return lua_pushnumber(L, r[0]), lua_pushnumber(L, r[1]), 2;
+  }
+  if (strcmp(op, "momentum_optimal") == 0) {
+    if (failed(L, ms_momentum_optimal(num(L, 2), num(L, 3), &r[0], &r[1], &r[2]))) return 3;
+    return lua_pushnumber(L, r[0]), lua_pushnumber(L, r[1]), lua_pushnumber(L, r[2]), 3;
+  }
+  beta = num(L, 2), eta = num(L, 3), lambda = num(L, 4);
+  int nres = 1;
+  ms_status st;
+  if (strcmp(op, "R") == 0) st = ms_momentum_matrix(beta, eta, lambda, r), nres = 4;
+  else if (strcmp(op, "eigenvalues") == 0)
+    st = ms_momentum_eigenvalues(beta, eta, lambda, r, r + 2), nres = 4;
+  else if (strcmp(op, "radius") == 0) st = ms_momentum_radius(beta, eta, lambda, r);
+  else if (strcmp(op, "converges") == 0) st = ms_momentum_converges(beta, eta, lambda, &yes);
+  else return ms_lua_argerror(L, 1, "analysis", "unknown operation");
+  if (failed(L, st)) return 3;
+  if (strcmp(op, "converges") == 0) return lua_pushboolean(L, yes), 1;
+  if (strcmp(op, "eigenvalues") == 0) {   /* re1, im1, re2, im2 */
+    double re[2] = {r[0], r[1]}, im[2] = {r[2], r[3]};
+    r[0] = re[0], r[1] = im[0], r[2] = re[1], r[3] = im[1];
+  }
+  for (int i = 0; i < nres; i++) lua_pushnumber(L, r[i]);
+  return nres;
 }
-
-/* ms.analysis.minimize(h or {Q =, c =, b =}): the minimiser x* = -Q^-1 c
- * (a vec) and the minimum h(x*) = b + c'x* / 2. */
-static int l_minimize(lua_State *L) {
-  size_t n;
-  ms_lua_vec *c;
-  double b, hmin;
-  ms_lua_vec *Q = checkquadratic(L, 1, &n, &c, &b);
-  ms_lua_vec *x = ms_lua_newvec(L, n);
-  raise_pending(L);
-  ms_sigint_begin(0);   /* Cholesky, O(n^3) */
-  ms_status st = ms_quadratic_minimize(Q->x, c ? c->x : NULL, b, n, x->x, &hmin);
-  ms_sigint_end();
-  if (st == MS_EINTR || st == MS_ENOMEM) return ms_lua_fail(L, st);
-  if (st != MS_OK) return luaL_argerror(L, 1, ms_last_error());
-  lua_pushnumber(L, hmin);
-  return 2;
-}
-
-static const luaL_Reg functions[] = {
-    {"R", l_R},
-    {"eigenvalues", l_eigenvalues},
-    {"radius", l_radius},
-    {"converges", l_converges},
-    {"gd_rate", l_gd_rate},
-    {"optimal", l_optimal},
-    {"eigen", l_eigen},
-    {"minimize", l_minimize},
-    {NULL, NULL}};
 
 void ms_lua_open_analysis(lua_State *L) {
-  luaL_newlib(L, functions);
+  lua_pushcfunction(L, l_analysis);
   lua_setfield(L, -2, "analysis");
 }

@@ -502,7 +502,6 @@ static void open_legacy(lua_State *L) {
   lua_newtable(L);
   ms_lua_open_data(L);
   ms_lua_open_model(L);
-  ms_lua_open_analysis(L);
   lua_setfield(L, -2, "legacy");
 }
 
@@ -525,6 +524,7 @@ int luaopen_momsandbox(lua_State *L) {
   ms_lua_open_rule(L);
   ms_lua_open_trace(L);
   ms_lua_open_util(L);
+  ms_lua_open_analysis(L);
   open_legacy(L);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_pushvalue(L, -2);

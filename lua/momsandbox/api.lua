@@ -21,6 +21,7 @@ local rule = require "momsandbox.rule"
 for name, constructor in pairs(rule.builtins) do ms[name] = constructor end
 ms.rule = rule.define
 ms.trace = require "momsandbox.trace"
+ms.analysis = require "momsandbox.analysis"
 
 -- Parts loaded on first use: ms.plot, ms.args, ms.help, ...
 local lazy = {plot = true, gnuplot = true, args = true, show = true, help = true}
