@@ -157,12 +157,11 @@ function M.optbool(opts, n, fname, key, def)
 end
 
 --- A vector argument for a primitive: a table as a plain copy of its raw
--- entries, each a number ("what[i] is a T, not a number"); a ms.vec (any
--- userdata or cdata) as it is, for the primitive to check.
+-- entries, each a number ("what[i] is a T, not a number"); a ms.vec as
+-- it is, for the primitive to check.
 function M.vector(v, n, fname, what)
-  local t = type(v)
-  if t == "userdata" or t == "cdata" then return v end
-  if t ~= "table" then
+  if native.kind(v) == "vec" then return v end
+  if type(v) ~= "table" then
     M.argerror(n, fname, ("%s must be a ms.vec or a table of numbers, got %s"):format(what,
                M.typename(v)))
   end

@@ -23,21 +23,6 @@ local function label(o)
   return ("%s(%d-dimensional)"):format(i.name, i.dim)
 end
 
---- t as a vector for the primitives: a vector as it is, a table of
--- numbers (read raw) copied into a new one.
-local function tovec(t, n, fname)
-  if native.vec_from then return native.vec_from(t, n, fname) end
-  if type(t) == "userdata" or type(t) == "cdata" then return t end
-  if type(t) ~= "table" then check.typeerror(n, fname, "ms.vec or table of numbers", t) end
-  local list = {}
-  for i = 1, check.rawlen(t) do
-    local x = rawget(t, i)
-    list[i] = (type(x) == "number" or type(x) == "string") and tonumber(x) or
-              argerror(n, fname, ("entry %d is a %s, not a number"):format(i, type(x)))
-  end
-  return native.legacy.vec(list)
-end
-
 --- The objective the built-in `name` makes of the arguments ..., labelled
 -- text; the engine's complaint is an argument error of fname.
 local function made(fname, text, name, ...)
@@ -56,7 +41,7 @@ local M = {}
 
 --- ms.objective.quadratic{l1, l2, ...}: f(x) = 1/2 sum l_i x_i^2
 function M.quadratic(lambda)
-  local v = tovec(lambda, 1, "quadratic")
+  local v = check.vec(lambda, 1, "quadratic")
   local parts = {}
   for i = 1, #v do parts[i] = fmt(v[i]) end
   if #parts == 0 then argerror(1, "quadratic", "need at least one eigenvalue") end
@@ -79,7 +64,7 @@ function M.quadratic_form(opts)
   local fname = "quadratic_form"
   check.options(opts, 1, fname, {"Q", "c", "b"})
   local Q, n = matrix(opts.Q, fname)
-  local c = opts.c ~= nil and tovec(opts.c, 1, fname) or nil
+  local c = opts.c ~= nil and check.vec(opts.c, 1, fname) or nil
   if c and #c ~= n then argerror(1, fname, ("c has %d entries, Q is %dx%d"):format(#c, n, n)) end
   if opts.b ~= nil and type(opts.b) ~= "number" then argerror(1, fname, "b must be a number") end
   return made(fname, ("quadratic_form(%d-dimensional)"):format(n), fname, Q, n,
@@ -142,7 +127,7 @@ local function point(o, x, n, fname)
   local a = about[o]
   if a == nil then a = {} about[o] = a end
   a.dim = a.dim or info(o).dim
-  local v = tovec(x, n, fname)
+  local v = check.vec(x, n, fname)
   if #v ~= a.dim then argerror(n, fname, ("x has %d entries, expected %d"):format(#v, a.dim)) end
   return v
 end
