@@ -57,8 +57,9 @@ for _, m in ipairs(methods) do
       if ys[k] >= 1e-3 then below = nil elseif not below then below = ts[k] end
     end
     local predicted, measured = m.predict(lambda[i]), own[i].rate
-    print(("%s  %-4d %-10.4g %-10.4f %-10.4f %s"):format((" "):rep(#m.name), i, lambda[i],
-      predicted, measured, below or ("> " .. opts.steps)))
+    -- lambda exactly (2^-i): %.4g rounds its ties differently under LuaJIT
+    print(("%s  %-4d %-10s %-10.4f %-10.4f %s"):format((" "):rep(#m.name), i,
+      ms.util.format(lambda[i]), predicted, measured, below or ("> " .. opts.steps)))
     csv[#csv + 1] = ("%s,%d,%s,%s,%s,%s"):format(m.name, i, ms.util.format(lambda[i]),
       ms.util.format(predicted), ms.util.format(measured), below or "")
     series[i] = {x = ts, y = ys, label = ("x_%d, lambda = 2^-%d"):format(i, i)}
