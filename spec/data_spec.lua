@@ -88,17 +88,29 @@ describe("ms.data.load", function()
 
   it("rejects rows beyond the file and bad options, naming them", function()
     local path = file("ok.dat", "1 2\n3 4\n")
-    assert.matches("bad argument #2 to '[^']*' %(rows = 3, but .*ok.dat has only 2 examples%)",
-                   h.error_of(ms.data.load, path, {rows = 3}))
-    assert.matches("rows must be >= 0", h.error_of(ms.data.load, path, {rows = -1}))
-    assert.matches("label = 3, but there are 2 columns", h.error_of(ms.data.load, path, {label = 3}))
-    assert.matches("a label by name %('y'%) needs a header", h.error_of(ms.data.load, path, {label = "y"}))
-    assert.matches("label must be a column number", h.error_of(ms.data.load, path, {label = 1.5}))
-    assert.matches("unknown option 'standardise'", h.error_of(ms.data.load, path, {standardise = true}))
-    assert.matches("option 'header' must be a boolean, got number", h.error_of(ms.data.load, path, {header = 1}))
-    assert.matches("option 'rows' must be an integer, got 1.5", h.error_of(ms.data.load, path, {rows = 1.5}))
-    assert.matches("#1 to '[^']*' %(the path must be a string, got no value%)", h.error_of(ms.data.load))
-    assert.matches("the path must be a string, got number", h.error_of(ms.data.airfoil, {path = 1}))
+    local function err(opts) return h.error_of(ms.data.load, path, opts) end
+    local function bad(msg) return "bad argument #2 to 'load' (" .. msg .. ")" end
+    assert.are.equal(bad("rows = 3, but " .. path .. " has only 2 examples"), err{rows = 3})
+    assert.are.equal(bad("rows must be >= 0 (0: all), got -1"), err{rows = -1})
+    assert.are.equal(bad(path .. ": label = 3, but there are 2 columns (1 .. 2, or -1 for the " ..
+                         "last)"), err{label = 3})
+    assert.are.equal(bad(path .. ": a label by name ('y') needs a header"), err{label = "y"})
+    assert.are.equal(bad("label must be a column number (negative: from the end) or, with a " ..
+                         "header, a column name"), err{label = 1.5})
+    assert.are.equal(bad("unknown option 'standardise' (expected one of: header, label, " ..
+                         "standardize, rows, max_bytes)"), err{standardise = true, zz = 1})
+    assert.are.equal(bad("option 'header' must be a boolean, got number"), err{header = 1})
+    assert.are.equal(bad("option 'rows' must be an integer, got 1.5"), err{rows = 1.5})
+    assert.are.equal("bad argument #1 to 'load' (string expected, got nil)",
+                     h.error_of(ms.data.load))
+    assert.are.equal("bad argument #1 to 'load' (contains a zero byte)",
+                     h.error_of(ms.data.load, "a\0b"))
+    assert.are.equal("bad argument #1 to 'airfoil' (string expected, got boolean)",
+                     h.error_of(ms.data.airfoil, {path = true}))
+    assert.are.equal("bad argument #1 to 'airfoil' (contains a zero byte)",
+                     h.error_of(ms.data.airfoil, {path = "a\0b"}))
+    assert.are.equal("bad argument #1 to 'airfoil' (unknown option 'row' (expected one of: " ..
+                     "path, rows, standardize))", h.error_of(ms.data.airfoil, {row = 1}))
   end)
 
   it("reports a missing or unreadable file, and where the airfoil data comes from", function()

@@ -88,8 +88,6 @@ local function engine(obj)
 end
 
 local legacy = {
-  data = data.module,
-  model = model.module,
   -- for LuaJIT users: the engine's functions (ms.ffi.C.ms_vec_dot, ...),
   -- its objects, where they came from, and how many are alive
   ffi = {C = core.C, engine = engine, header = core.header, library = core.library,

@@ -413,7 +413,9 @@ static void checkkind(lua_State *L, int arg, const char *fname) {
  * have ended); twice is harmless. */
 static int l_close(lua_State *L) {
   checkkind(L, 1, "close");
-  if (luaL_callmeta(L, 1, "__gc")) lua_pop(L, 1);
+  /* __close where a kind has its own (data sets, models: objectives made
+   * of them keep them) */
+  if (luaL_callmeta(L, 1, "__close") || luaL_callmeta(L, 1, "__gc")) lua_pop(L, 1);
   return 0;
 }
 
@@ -500,8 +502,6 @@ static void open_native(lua_State *L) {
  * they make, which api.lua takes as they are (native.legacy). */
 static void open_legacy(lua_State *L) {
   lua_newtable(L);
-  ms_lua_open_data(L);
-  ms_lua_open_model(L);
   lua_setfield(L, -2, "legacy");
 }
 
@@ -525,6 +525,8 @@ int luaopen_momsandbox(lua_State *L) {
   ms_lua_open_trace(L);
   ms_lua_open_util(L);
   ms_lua_open_analysis(L);
+  ms_lua_open_data(L);
+  ms_lua_open_model(L);
   open_legacy(L);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_pushvalue(L, -2);

@@ -183,9 +183,13 @@ void ms_lua_open_sweep(lua_State *L);
 /* Field key of the options table at arg as a vector (a ms.vec, or a table
  * of numbers converted to one), left on the stack top; errors name key. */
 ms_lua_vec *ms_lua_checkvectorfield(lua_State *L, int arg, const char *key);
-/* The data set and model at arg (l_data.c, l_model.c). */
+/* The data set and model at arg (l_data.c, l_model.c): live, else an
+ * argument error. */
 ms_data *ms_lua_checkdata(lua_State *L, int arg);
 ms_model *ms_lua_checkmodel(lua_State *L, int arg);
+/* Push nil, the engine's message and the status' name ("EINVAL", ...) of
+ * a failed engine call st, as a primitive returns them: 3. */
+int ms_lua_pushfailure(lua_State *L, ms_status st);
 
 /* The pure-Lua parts, embedded at build time (cmake/embed_lua.cmake). */
 typedef struct ms_lua_part {

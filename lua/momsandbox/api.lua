@@ -22,6 +22,8 @@ for name, constructor in pairs(rule.builtins) do ms[name] = constructor end
 ms.rule = rule.define
 ms.trace = require "momsandbox.trace"
 ms.analysis = require "momsandbox.analysis"
+ms.data = require "momsandbox.data"
+ms.model = require "momsandbox.model"
 
 -- Parts loaded on first use: ms.plot, ms.args, ms.help, ...
 local lazy = {plot = true, gnuplot = true, args = true, show = true, help = true}

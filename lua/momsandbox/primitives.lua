@@ -95,6 +95,24 @@ return {
   trace_get = "(tr, i integer (negative: from the end) [, j integer]) -> step, f, point i " ..
               "(a vec copy; j = 0: no point; j >= 1: its coordinate j), nothing out of range",
   trace_info = "(tr) -> len, dim, diverged step (0: none), reason|nil",
+  data_new = "(how, ...) -> data, or nil, message, code: \"load\" (path, header, label " ..
+             "(integer or column name), standardize, rows, max_bytes; nil: the engine's " ..
+             "default), \"from\" (X vec, y vec, n, d: X row-major), \"synthetic\" (w vec, " ..
+             "b, noise, n, seed).  close() marks it closed; it is freed with its last reference",
+  data_get = "(d data, i integer [, j integer]) -> example i's features (new vec) and label, " ..
+             "or its column j (d + 1: the label); nothing out of range; nil, msg when closed",
+  data_info = "(d data [, what]) -> n, features; what \"mean\", \"std\", \"names\" -> " ..
+              "the d + 1 columns' values or nothing; nil, msg when closed",
+  data_dirs = "table: the folders of the project's data files (source tree, installed)",
+  model_new = "(kind \"linreg\"|\"logreg\", features >= 1, loss, weight_std, bias_init " ..
+              "(ms_loss, ms_bias_init values)) -> model, or nil, message, code.  close() " ..
+              "marks it closed; it is freed with its last reference",
+  model_call = "(m model, op, ...) -> nil, msg when closed; \"info\" -> name, features, " ..
+               "nparams, loss, weight_std, bias_init; \"loss\" (data, params vec, rows " ..
+               "table of 1-based indices|nil) -> loss, grad vec; \"evaluate\" (data, params) " ..
+               "-> loss; \"predict\" (params, x vec) -> number; \"optimum\" (data) -> " ..
+               "params, loss; \"init\" (seed integer) -> params.  Engine failures: nil, " ..
+               "message, code",
 
   write_csv = "(h trace|train|sweep, path string [, header boolean]) -> true or nil, msg, " ..
               "code: the engine's CSV of h, whole or not at all (Ctrl-C stops it)",

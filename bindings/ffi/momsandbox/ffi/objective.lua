@@ -5,13 +5,15 @@
 --
 -- A handle is a cdata `{ms_objective *ptr}`; its record (engine pointer,
 -- dim, name, and evaluate(x, fbox, g)) sits in a weak-keyed table for the
--- other FFI parts (M.record, M.check, M.builtin).  A Lua objective's
+-- other FFI parts (M.record, M.check).  A Lua objective's
 -- engine object calls back into Lua; the trace loop (ffi/trace.lua) calls
 -- its functions directly instead, through evaluate, which LuaJIT compiles
 -- into the loop.
 local ffi = require "ffi"
 local core = require "momsandbox.ffi.core"
 local vec = require "momsandbox.ffi.vec"
+local data = require "momsandbox.ffi.data"
+local model = require "momsandbox.ffi.model"
 
 local C = core.C
 local argmsg = core.argmsg
@@ -47,12 +49,6 @@ local function own(st, d)
   end
   records[h] = d
   return h
-end
-
---- For ffi/model.lua: the objective make(out) creates, keeping keep alive.
-function M.builtin(fname, _, make, keep)
-  local h, msg = own(make(outbox), {keep = keep})
-  return h or core.argerror(1, fname, msg)
 end
 
 ------------------------------------------------------------ primitives
@@ -117,6 +113,19 @@ local builtins = {
     if not core.is_integer(num(seed, 5)) then error(argmsg(5, BUILTIN, "number has no integer representation"), 0) end
     -- dim = 4096 takes a minute; no callback: LuaJIT's handler may run at once
     return core.with_sigint(0, C.ms_objective_rotated_quadratic, kappa, d, angle, core.seed(seed), outbox)
+  end,
+  -- the engine's training loss; the record keeps m and d (closing them
+  -- only marks them: they are freed with their last reference)
+  model = function(m, d)
+    if not model.record(m) then
+      error(argmsg(2, BUILTIN, "momsandbox.model expected, got " .. core.typename(m)), 0)
+    end
+    if not data.is(d) then
+      error(argmsg(3, BUILTIN, "momsandbox.data expected, got " .. core.typename(d)), 0)
+    end
+    if m.closed ~= 0 then error(argmsg(2, BUILTIN, "model has been closed"), 0) end
+    if d.closed ~= 0 then error(argmsg(3, BUILTIN, "data set has been closed"), 0) end
+    return C.ms_model_objective(m.ptr, d.ptr, outbox), {keep = {m, d}}
   end,
 }
 
