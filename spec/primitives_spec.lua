@@ -9,6 +9,8 @@ local examples = {
   rule = function() return native.rule_new("gd") end,
   ruleclass = function() return native.ruleclass_new("c", {}, {}, print) end,
   vec = function() return native.vec_new(1) end,
+  data = function() return native.data_new("synthetic", require("momsandbox").vec{1}, 0, 0, 2, 1) end,
+  model = function() return native.model_new("linreg", 1, 0, 0.01, 0) end,
 }
 
 describe("the native layer", function()

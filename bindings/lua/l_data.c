@@ -57,12 +57,12 @@ static int l_data_new(lua_State *L) {
     ms_data_opts o;
     ms_data_opts_init(&o);
     const char *path = ms_lua_checkpath(L, 2);
-    if (!lua_isnil(L, 3)) o.header = lua_toboolean(L, 3);
+    if (!lua_isnoneornil(L, 3)) o.header = lua_toboolean(L, 3);
     if (lua_type(L, 4) == LUA_TSTRING) o.label_name = lua_tostring(L, 4);
-    else if (!lua_isnil(L, 4)) o.label = ms_lua_checkint(L, 4, 4, fname);
-    if (!lua_isnil(L, 5)) o.standardize = lua_toboolean(L, 5);
-    if (!lua_isnil(L, 6)) o.rows = ms_lua_checkint(L, 6, 6, fname);
-    if (!lua_isnil(L, 7)) o.max_bytes = ms_lua_checkint(L, 7, 7, fname);
+    else if (!lua_isnoneornil(L, 4)) o.label = ms_lua_checkint(L, 4, 4, fname);
+    if (!lua_isnoneornil(L, 5)) o.standardize = lua_toboolean(L, 5);
+    if (!lua_isnoneornil(L, 6)) o.rows = ms_lua_checkint(L, 6, 6, fname);
+    if (!lua_isnoneornil(L, 7)) o.max_bytes = ms_lua_checkint(L, 7, 7, fname);
     st = ms_data_load(path, &o, &b->data);
   } else if (how != NULL && strcmp(how, "from") == 0) {
     ms_lua_vec *X = ms_lua_checkvec(L, 2), *y = ms_lua_checkvec(L, 3);
