@@ -15,17 +15,6 @@ typedef struct l_data {
                        objectives made of it keep alive */
 } l_data;
 
-static const char *const codes[] = {"OK",        "ENOMEM", "EINVAL", "ESIZE",
-                                    "ERANGE",    "ECALLBACK", "EIO", "EPARSE",
-                                    "ENONFINITE", "EINTR"};
-
-int ms_lua_pushfailure(lua_State *L, ms_status st) {
-  lua_pushnil(L);
-  lua_pushstring(L, *ms_last_error() ? ms_last_error() : ms_strerror(st));
-  lua_pushstring(L, (unsigned)st < sizeof codes / sizeof *codes ? codes[st] : "E?");
-  return 3;
-}
-
 /* The data set at arg of fname, or NULL when it has been closed. */
 static ms_data *todata(lua_State *L, int arg, const char *fname) {
   l_data *b = ms_lua_testudata(L, arg, MS_LUA_DATA);
@@ -73,16 +62,15 @@ static int l_data_new(lua_State *L) {
     st = ms_data_new(X->x, y->x, (size_t)n, (size_t)d, &b->data);
   } else if (how != NULL && strcmp(how, "synthetic") == 0) {
     ms_lua_vec *w = ms_lua_checkvec(L, 2);
-    int isnum[2];
-    double bias = lua_tonumberx(L, 3, &isnum[0]), noise = lua_tonumberx(L, 4, &isnum[1]);
+    double bias = ms_lua_checknum(L, 3, 3, fname), noise = ms_lua_checknum(L, 4, 4, fname);
     lua_Integer n = ms_lua_checkint(L, 5, 5, fname), seed = ms_lua_checkint(L, 6, 6, fname);
-    if (!isnum[0] || !isnum[1] || n < 1 || w->n == 0)
+    if (n < 1 || w->n == 0)
       return ms_lua_argerror(L, 2, fname, "w, b, noise, n >= 1 and seed expected");
     st = ms_data_synthetic(w->x, w->n, bias, noise, (size_t)n, (uint64_t)seed, &b->data);
   } else {
     return ms_lua_argerror(L, 1, fname, "\"load\", \"from\" or \"synthetic\" expected");
   }
-  return st == MS_OK ? 1 : ms_lua_pushfailure(L, st);
+  return st == MS_OK ? 1 : ms_lua_failure(L, st);
 }
 
 /* data_get(d, i [, j]): example i's features (a new vec) and label, or
@@ -171,7 +159,8 @@ ms_lua_vec *ms_lua_checkvectorfield(lua_State *L, int arg, const char *key) {
 
 void ms_lua_open_data(lua_State *L) {
   static const luaL_Reg none[] = {{NULL, NULL}};
-  static const luaL_Reg metamethods[] = {{"__gc", l_gc}, {"__close", l_close}, {NULL, NULL}};
+  static const luaL_Reg metamethods[] = {
+      {"__gc", l_gc}, {"__close", l_close}, {"__closehandle", l_close}, {NULL, NULL}};
   static const luaL_Reg fns[] = {{"data_new", l_data_new}, {"data_get", l_data_get},
                                  {"data_info", l_data_info}, {NULL, NULL}};
   ms_lua_newclass(L, MS_LUA_DATA, none, metamethods);

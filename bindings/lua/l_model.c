@@ -34,7 +34,7 @@ static int l_model_new(lua_State *L) {
   ms_model_opts_init(&o);
   lua_Integer d = ms_lua_checkint(L, 2, 2, "model_new");
   o.loss = (ms_loss)ms_lua_checkint(L, 3, 3, "model_new");
-  o.weight_std = lua_tonumber(L, 4);
+  o.weight_std = ms_lua_checknum(L, 4, 4, "model_new");
   o.bias_init = (ms_bias_init)ms_lua_checkint(L, 5, 5, "model_new");
   int linreg = kind != NULL && strcmp(kind, "linreg") == 0;
   if (d < 1 || (unsigned)o.loss > MS_LOSS_LOGISTIC || (unsigned)o.bias_init > MS_BIAS_UNIFORM ||
@@ -44,7 +44,7 @@ static int l_model_new(lua_State *L) {
   memset(b, 0, sizeof *b);
   ms_lua_setclass(L, MS_LUA_MODEL);
   ms_status st = (linreg ? ms_model_linreg : ms_model_logreg)((size_t)d, &o, &b->model);
-  return st == MS_OK ? 1 : ms_lua_pushfailure(L, st);
+  return st == MS_OK ? 1 : ms_lua_failure(L, st);
 }
 
 /* A vec of n numbers at arg (params, x), checked. */
@@ -123,7 +123,7 @@ static int l_model_call(lua_State *L) {
       return 1;
     }
   }
-  if (st != MS_OK) return ms_lua_pushfailure(L, st);
+  if (st != MS_OK) return ms_lua_failure(L, st);
   lua_pushnumber(L, loss);
   if (k == 2) return 1;
   if (k == 1) lua_insert(L, -2);   /* loss, grad (optimum: params, loss) */
@@ -145,7 +145,8 @@ static int l_close(lua_State *L) {
 
 void ms_lua_open_model(lua_State *L) {
   static const luaL_Reg none[] = {{NULL, NULL}};
-  static const luaL_Reg metamethods[] = {{"__gc", l_gc}, {"__close", l_close}, {NULL, NULL}};
+  static const luaL_Reg metamethods[] = {
+      {"__gc", l_gc}, {"__close", l_close}, {"__closehandle", l_close}, {NULL, NULL}};
   static const luaL_Reg fns[] = {{"model_new", l_model_new}, {"model_call", l_model_call},
                                  {NULL, NULL}};
   ms_lua_newclass(L, MS_LUA_MODEL, none, metamethods);

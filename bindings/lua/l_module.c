@@ -413,9 +413,9 @@ static void checkkind(lua_State *L, int arg, const char *fname) {
  * have ended); twice is harmless. */
 static int l_close(lua_State *L) {
   checkkind(L, 1, "close");
-  /* __close where a kind has its own (data sets, models: objectives made
-   * of them keep them) */
-  if (luaL_callmeta(L, 1, "__close") || luaL_callmeta(L, 1, "__gc")) lua_pop(L, 1);
+  /* __closehandle where a kind closes otherwise than it is collected (data
+   * sets, models: objectives made of them keep them) */
+  if (luaL_callmeta(L, 1, "__closehandle") || luaL_callmeta(L, 1, "__gc")) lua_pop(L, 1);
   return 0;
 }
 

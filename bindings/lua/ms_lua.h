@@ -187,9 +187,6 @@ ms_lua_vec *ms_lua_checkvectorfield(lua_State *L, int arg, const char *key);
  * argument error. */
 ms_data *ms_lua_checkdata(lua_State *L, int arg);
 ms_model *ms_lua_checkmodel(lua_State *L, int arg);
-/* Push nil, the engine's message and the status' name ("EINVAL", ...) of
- * a failed engine call st, as a primitive returns them: 3. */
-int ms_lua_pushfailure(lua_State *L, ms_status st);
 
 /* The pure-Lua parts, embedded at build time (cmake/embed_lua.cmake). */
 typedef struct ms_lua_part {

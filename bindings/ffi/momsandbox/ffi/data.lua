@@ -24,15 +24,6 @@ local writable = ffi.typeof("ms_ffi_handle_w *")
 function M.close(h) ffi.cast(writable, h).closed = 1 end
 core.kind("data", Data, nil, M.close)
 
-local CODES = {[0] = "OK", "ENOMEM", "EINVAL", "ESIZE", "ERANGE", "ECALLBACK", "EIO",
-               "EPARSE", "ENONFINITE", "EINTR"}
-
---- nil, the engine's message and the status' name of the failed call st.
-function M.failure(st)
-  local msg = core.last_error()
-  return nil, msg ~= "" and msg or ffi.string(C.ms_strerror(st)), CODES[tonumber(st)] or "E?"
-end
-
 --- A primitive's argument error (the shared Lua's checks come first).
 function M.bad(n, fname, msg)
   error(core.argmsg(n, fname, msg), 0)
@@ -85,7 +76,7 @@ local function free(h) C.ms_data_free(h.ptr) end
 function P.data_new(how, ...)
   if make[how] == nil then M.bad(1, "data_new", '"load", "from" or "synthetic" expected') end
   local st = make[how](...)
-  if st ~= 0 then return M.failure(st) end
+  if st ~= 0 then return core.failed(st) end
   return core.own(Data(outbox[0]), free, "data")
 end
 

@@ -25,7 +25,7 @@ function P.model_new(kind, features, loss, std, bias)
   end
   local o = ffi.new("ms_model_opts", loss, std, bias)
   local st = make(features, o, outbox)
-  if st ~= 0 then return data.failure(st) end
+  if st ~= 0 then return core.failed(st) end
   return core.own(Model(outbox[0]), free, "model")
 end
 
@@ -61,7 +61,7 @@ function ops.loss(p, _, d, params, rows)
   end
   local g, loss = vec.alloc(nparams(p)), ffi.new("double[1]")
   local st = C.ms_model_loss(p, dp, x, idx, count, loss, g.x)
-  if st ~= 0 then return data.failure(st) end
+  if st ~= 0 then return core.failed(st) end
   return loss[0], g
 end
 
@@ -69,7 +69,7 @@ function ops.evaluate(p, _, d, params)
   local dp, x, loss = data.check(d, 3, "model_call"), checkvec(params, 4, nparams(p)),
                       ffi.new("double[1]")
   local st = C.ms_model_evaluate(p, dp, x, loss)
-  if st ~= 0 then return data.failure(st) end
+  if st ~= 0 then return core.failed(st) end
   return loss[0]
 end
 
@@ -81,7 +81,7 @@ end
 function ops.optimum(p, _, d)
   local params, loss = vec.alloc(nparams(p)), ffi.new("double[1]")
   local st = C.ms_model_optimum(p, data.check(d, 3, "model_call"), params.x, loss)
-  if st ~= 0 then return data.failure(st) end
+  if st ~= 0 then return core.failed(st) end
   return params, loss[0]
 end
 
