@@ -10,22 +10,14 @@ local M = {}
 local paths = setmetatable({}, {__mode = "k"})   -- data set -> the file it came from
 local AIRFOIL = "airfoil_self_noise.dat"
 
---- The data set d, live: its examples and features.  d is argument n of
--- fname, or its self when n is nil.
-local function info(d, fname, n)
-  local size, nf
-  if native.kind(d) == "data" then
-    size, nf = native.data_info(d)   -- nil, "data set has been closed"
-  else
-    nf = "momsandbox.data expected, got " .. check.typename(d)
-  end
-  if size == nil then
-    if n then check.argerror(n, fname, nf) end
-    check.fail(("calling '%s' on bad self (%s)"):format(fname, nf))
-  end
-  return size, nf
+--- The data set d, the self of method fname, live: its examples and
+-- features.
+local function info(d, fname)
+  local n, nf = nil, "momsandbox.data expected, got " .. check.typename(d)
+  if native.kind(d) == "data" then n, nf = native.data_info(d) end
+  if n == nil then check.fail(("calling '%s' on bad self (%s)"):format(fname, nf)) end
+  return n, nf
 end
-M.check = info
 
 --- The result of data_new: the data set, or the failure -- an argument
 -- error of argument n when the engine refused an option (EINVAL).

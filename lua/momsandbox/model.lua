@@ -5,7 +5,6 @@
 -- bindings/ffi/momsandbox/ffi/model.lua); everything a user reads is here.
 local native = require "momsandbox.native"
 local check = require "momsandbox.check"
-local data = require "momsandbox.data"
 
 local LOSSES = {"squared", "mse", "logistic"}   -- ms_loss, in order
 local BIASES = {"zero", "uniform"}              -- ms_bias_init
@@ -19,6 +18,14 @@ local function info(m, fname)
   if native.kind(m) == "model" then t = {native.model_call(m, "info")} end
   if t[1] == nil then check.fail(("calling '%s' on bad self (%s)"):format(fname, t[2])) end
   return unpack(t, 1, 6)
+end
+
+--- Argument n of fname, a live data set: its examples and features.
+local function datainfo(d, n, fname)
+  local size, nf = nil, "momsandbox.data expected, got " .. check.typename(d)
+  if native.kind(d) == "data" then size, nf = native.data_info(d) end
+  if size == nil then check.argerror(n, fname, nf) end
+  return size, nf
 end
 
 --- The 0-based index in names of option key (def when absent).
@@ -87,7 +94,7 @@ local methods = {}
 -- examples rows (1-based indices; all when absent) and its gradient.
 function methods.loss(m, d, p, rows)
   local _, _, np = info(m, "loss")
-  local n = data.check(d, "loss", 1)
+  local n = datainfo(d, 1, "loss")
   p = vector(p, 2, "loss", np, "params")
   if rows ~= nil then
     check.table(rows, 3, "loss")
@@ -105,7 +112,7 @@ end
 --- model:evaluate(data, params): the loss a run reports, over all of data
 function methods.evaluate(m, d, p)
   local _, _, np = info(m, "evaluate")
-  data.check(d, "evaluate", 1)
+  datainfo(d, 1, "evaluate")
   return ok("evaluate", native.model_call(m, "evaluate", d, vector(p, 2, "evaluate", np, "params")))
 end
 
@@ -119,7 +126,7 @@ end
 --- model:optimum(data): the exact minimiser and its reported loss
 function methods.optimum(m, d)
   info(m, "optimum")
-  data.check(d, "optimum", 1)
+  datainfo(d, 1, "optimum")
   return check.ok(native.model_call(m, "optimum", d))
 end
 
@@ -134,7 +141,7 @@ end
 -- own, which keeps the model and the data alive.
 function methods.objective(m, d)
   local _, features = info(m, "objective")
-  local _, df = data.check(d, "objective", 1)
+  local _, df = datainfo(d, 1, "objective")
   if df ~= features then
     check.argerror(1, "objective", ("the model takes %d features but the data has %d"):format(
                    features, df))
