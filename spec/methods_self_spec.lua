@@ -33,13 +33,6 @@ end
 local names = {"column", "point", "value", "values", "best", "heatmap", "labels", "x", "y",
                "split", "batch", "csv"}
 
--- Is err the refusal of self by method name?
-local function refused(err, name)
-  err = tostring(err)
-  return err:find("bad argument #1", 1, true) ~= nil or
-         err:find("calling '" .. name .. "' on bad self (", 1, true) ~= nil
-end
-
 describe("methods of results and data sets", function()
   it("refuse an object of another kind as self", function()
     local objs = objects()

@@ -133,30 +133,6 @@ static int l_close(lua_State *L) {
   return 0;
 }
 
-/* For l_train.c, until ms.train moves to the shared Lua: field key of the
- * options at arg as a vector (a ms.vec, or a table of numbers converted to
- * one), left on the stack top. */
-ms_lua_vec *ms_lua_checkvectorfield(lua_State *L, int arg, const char *key) {
-  int t = lua_getfield(L, arg, key), tab = lua_gettop(L);
-  if (ms_lua_testudata(L, tab, MS_LUA_VEC) != NULL) return ms_lua_checkvec(L, tab);
-  if (t != LUA_TTABLE)
-    luaL_argerror(L, arg, lua_pushfstring(L, "%s must be a ms.vec or a table of numbers, got %s",
-                                          key, luaL_typename(L, tab)));
-  size_t n = ms_lua_rawlen(L, arg, tab, key);
-  ms_lua_vec *v = ms_lua_newvec(L, n);
-  for (size_t i = 0; i < n; i++) {
-    int isnum;
-    lua_rawgeti(L, tab, (lua_Integer)i + 1);
-    v->x[i] = lua_tonumberx(L, -1, &isnum);
-    if (!isnum)
-      luaL_argerror(L, arg, lua_pushfstring(L, "%s[%I] is a %s, not a number", key,
-                                            (lua_Integer)i + 1, luaL_typename(L, -1)));
-    lua_pop(L, 1);
-  }
-  lua_replace(L, tab);
-  return v;
-}
-
 void ms_lua_open_data(lua_State *L) {
   static const luaL_Reg none[] = {{NULL, NULL}};
   static const luaL_Reg metamethods[] = {

@@ -180,9 +180,6 @@ void ms_lua_open_train(lua_State *L);
 void ms_lua_open_analysis(lua_State *L);
 void ms_lua_open_sweep(lua_State *L);
 
-/* Field key of the options table at arg as a vector (a ms.vec, or a table
- * of numbers converted to one), left on the stack top; errors name key. */
-ms_lua_vec *ms_lua_checkvectorfield(lua_State *L, int arg, const char *key);
 /* The data set and model at arg (l_data.c, l_model.c): live, else an
  * argument error. */
 ms_data *ms_lua_checkdata(lua_State *L, int arg);

@@ -118,30 +118,14 @@ function P.data_info(d, what)
   return t
 end
 
---- For ffi/train.lua and ms.ffi.engine, until ms.train moves: is v a
--- data set; the engine data set at argument arg of fname; field key of
--- the options as a vector.
+--- For ffi/train.lua and ms.ffi.engine: is v a data set; the engine data
+-- set at argument arg of fname.
 function M.is(v) return ffi.istype(Data, v) end
 
 function M.check(d, arg, fname, present)
   if not M.is(d) then core.typeerror(arg, fname, "momsandbox.data", d, present) end
   if d.closed ~= 0 then core.argerror(arg, fname, "data set has been closed") end
   return d.ptr
-end
-
-function M.vectorfield(opts, arg, fname, key)
-  local v = opts[key]
-  if vec.is(v) then return vec.tovec(v, arg, fname) end
-  if type(v) ~= "table" then
-    core.argerror(arg, fname, ("%s must be a ms.vec or a table of numbers, got %s"):format(
-                  key, type(v)))
-  end
-  local out = vec.alloc(#v)
-  for i = 1, #v do
-    out.x[i - 1] = tonumber(rawget(v, i)) or core.argerror(arg, fname, (
-      "%s[%d] is a %s, not a number"):format(key, i, type(rawget(v, i))))
-  end
-  return out
 end
 
 -- The primitives, for native.lua; M's functions through them.

@@ -101,8 +101,8 @@ function P.model_call(m, op, ...)
   return ops[op](m.ptr, m, ...)
 end
 
---- For ffi/train.lua and ms.ffi.engine, until ms.train moves: m if it is
--- a model (its engine object is m.ptr); the engine model at argument arg.
+--- For ffi/train.lua and ms.ffi.engine: m if it is a model (its engine
+-- object is m.ptr); the engine model at argument arg.
 function M.record(m)
   return ffi.istype(Model, m) and m or nil
 end
