@@ -17,7 +17,7 @@ local function objects()
 end
 
 -- The kinds whose methods are the shared API's: the exact message.
-local shared = {sweep = true, train = true, trace = true}
+local shared = {sweep = true, train = true, trace = true, data = true}
 
 local function refused(kind, name, self, err)
   if not shared[kind] then return assert.matches("bad argument #1", tostring(err)) end
