@@ -149,7 +149,8 @@ static int l_objective_builtin(lua_State *L) {
     st = ms_objective_rotated_quadratic(kappa, dim, angle, seed, &o->obj);
     ms_sigint_end();
   } else {
-    st = ms_model_objective(ms_lua_checkmodel(L, 2), ms_lua_checkdata(L, 3), &o->obj);
+    ms_model *m = ms_lua_checkmodel(L, 2);   /* before the data, as LuaJIT's does */
+    st = ms_model_objective(m, ms_lua_checkdata(L, 3), &o->obj);
     if (st == MS_OK) {
       keep(L, 6, 2, 1);
       keep(L, 6, 3, 2);
