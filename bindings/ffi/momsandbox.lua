@@ -87,14 +87,12 @@ local function engine(obj)
         core.typename(obj) .. ")", 2)
 end
 
-local legacy = {
+local native = require "momsandbox.ffi.native"
+native.extras = {
   -- for LuaJIT users: the engine's functions (ms.ffi.C.ms_vec_dot, ...),
   -- its objects, where they came from, and how many are alive
   ffi = {C = core.C, engine = engine, header = core.header, library = core.library,
          live = core.live},
 }
-
-local native = require "momsandbox.ffi.native"
-native.legacy = legacy
 package.loaded["momsandbox.native"] = native
 return require "momsandbox.api"

@@ -498,11 +498,11 @@ static void open_native(lua_State *L) {
   lua_setfield(L, -2, "layer");
 }
 
-/* The parts not yet moved to the shared Lua: the user-level functions
- * they make, which api.lua takes as they are (native.legacy). */
-static void open_legacy(lua_State *L) {
+/* What only this interpreter's users get (native.extras): nothing under
+ * Lua 5.4; LuaJIT's layer gives ms.ffi. */
+static void open_extras(lua_State *L) {
   lua_newtable(L);
-  lua_setfield(L, -2, "legacy");
+  lua_setfield(L, -2, "extras");
 }
 
 /* require "momsandbox": the primitives become "momsandbox.native", and
@@ -527,7 +527,7 @@ int luaopen_momsandbox(lua_State *L) {
   ms_lua_open_analysis(L);
   ms_lua_open_data(L);
   ms_lua_open_model(L);
-  open_legacy(L);
+  open_extras(L);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_pushvalue(L, -2);
   lua_setfield(L, -2, "momsandbox.native");

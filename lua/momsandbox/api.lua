@@ -4,9 +4,8 @@
 local native = require "momsandbox.native"
 
 local ms = {}
--- While the API moves here part by part, what is not moved yet comes as
--- it was from the interpreter's own binding.
-for name, value in pairs(native.legacy or {}) do ms[name] = value end
+-- what only one interpreter has: ms.ffi under LuaJIT
+for name, value in pairs(native.extras) do ms[name] = value end
 
 ms.version = native.version()
 ms.rng = require "momsandbox.rng"

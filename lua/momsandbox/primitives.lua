@@ -25,7 +25,7 @@ return {
   -- name = contract
   abi = "number: MS_ABI_VERSION of the engine library",
   layer = "string: \"lua54\" or \"luajit\"",
-  legacy = "table: the parts of the user API not yet moved to the shared Lua",
+  extras = "table: what only this interpreter's users get, copied into ms (LuaJIT: ms.ffi)",
   version = "() -> string: ms_version()",
   format = "(x number) -> string: the shortest decimal that reads back as x",
   kind = "(v) -> kind name (\"vec\", \"rng\", ...) of a value made by the layer, or nil",
