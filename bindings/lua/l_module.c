@@ -1,7 +1,9 @@
 /*
  * l_module.c -- luaopen_momsandbox and the helpers every part of the
- * binding shares: classes, option tables, and the path of an error raised
- * inside a Lua callback back to the caller.
+ * Lua 5.4 native layer shares: classes, argument errors, and the path of
+ * an error raised inside a Lua callback back to the caller.  Twin for
+ * LuaJIT: bindings/ffi/momsandbox/ffi/core.lua and native.lua; user:
+ * lua/momsandbox/api.lua.
  */
 #include <stdarg.h>
 #include <stdint.h>

@@ -1,5 +1,6 @@
 /*
- * ms_lua.h -- declarations shared by the sources of the Lua 5.4 binding.
+ * ms_lua.h -- declarations shared by the sources of the Lua 5.4 native
+ * layer (twin for LuaJIT: bindings/ffi/momsandbox/ffi/core.lua).
  *
  * Prefixes: l_ for the Lua-callable functions (static in each file),
  * ms_lua_ for helpers shared between files.

@@ -1,7 +1,7 @@
 --- momsandbox.ffi.core: the engine's library under LuaJIT, and what every
--- part of the FFI binding shares: argument checks whose messages read like
--- the Lua 5.4 binding's (luaL_argerror's), errors of the engine, ownership
--- of its objects, and calls that may call back into Lua.
+-- part of the FFI layer shares: argument checks with the messages of the
+-- Lua 5.4 layer, errors of the engine, ownership of its objects, and calls
+-- that may call back into Lua.  Twin: bindings/lua/l_module.c.
 --
 -- The declarations are the public headers themselves -- core/include/
 -- momsandbox.h (the engine), momsandbox_host.h (system services) and
