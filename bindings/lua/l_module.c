@@ -252,31 +252,6 @@ int ms_lua_fail(lua_State *L, ms_status st) {
   return luaL_error(L, "%s", *detail ? detail : ms_strerror(st));
 }
 
-void ms_lua_checkoptions(lua_State *L, int arg, const char *const known[]) {
-  luaL_checktype(L, arg, LUA_TTABLE);
-  lua_pushnil(L);
-  while (lua_next(L, arg) != 0) {
-    lua_pop(L, 1);
-    const char *key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    int i = 0;
-    while (key != NULL && known[i] != NULL && strcmp(key, known[i]) != 0) i++;
-    if (key != NULL && known[i] != NULL) continue;
-    /* the key and the list as two strings first: stack reads as arguments
-     * of one call would be evaluated in either order */
-    const char *name = luaL_tolstring(L, -1, NULL);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    for (i = 0; known[i] != NULL; i++) {
-      if (i > 0) luaL_addstring(&b, ", ");
-      luaL_addstring(&b, known[i]);
-    }
-    luaL_pushresult(&b);
-    const char *names = lua_tostring(L, -1);
-    lua_pushfstring(L, "unknown option '%s' (expected one of: %s)", name, names);
-    luaL_argerror(L, arg, lua_tostring(L, -1));
-  }
-}
-
 /* ------------------------------------------------------ table lengths */
 
 size_t ms_lua_rawlen(lua_State *L, int arg, int idx, const char *what) {

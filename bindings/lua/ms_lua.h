@@ -121,9 +121,6 @@ lua_State *ms_lua_current(void);
 int ms_lua_pushhandler(lua_State *L);
 ms_status ms_lua_pcall(lua_State *L, int nargs, int nresults, int handler);
 
-/* A table argument of options: raise an error naming the first key that is
- * not in the NULL-terminated list of known names. */
-void ms_lua_checkoptions(lua_State *L, int arg, const char *const known[]);
 /* Tables are read up to their raw length (a __len may say anything);
  * more than MS_LUA_MAXLEN entries, or a product of sizes above it (n x n
  * matrices, points x names), is an argument error for arg naming what. */

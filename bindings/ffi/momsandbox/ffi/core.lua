@@ -368,16 +368,6 @@ function M.checknumber(v, arg, fname)
   M.typeerror(arg, fname, "number", v)
 end
 
---- A file name for C, as the Lua 5.4 module's ms_lua_checkpath: a string
--- (or a number, as luaL_checklstring takes) without the zero bytes C would
--- silently cut the name at.
-function M.checkpath(v, arg, fname)
-  if type(v) == "number" then v = tostring(v) end
-  if type(v) ~= "string" then M.typeerror(arg, fname, "string", v) end
-  if v:find("\0", 1, true) then M.argerror(arg, fname, "contains a zero byte") end
-  return v
-end
-
 --- Is x an integer a C int64_t can hold?  (LuaJIT's numbers are doubles.)
 local function is_integer(x)
   return x == math.floor(x) and x >= -2^63 and x < 2^63
@@ -397,19 +387,6 @@ end
 -- would otherwise convert a negative double to uint64_t its own way.)
 function M.seed(x)
   return ffi.cast("uint64_t", ffi.cast("int64_t", x))
-end
-
---- Options given as a table: an error naming the first unknown key.
-function M.checkoptions(opts, arg, fname, known)
-  M.checktable(opts, arg, fname)
-  for key in pairs(opts) do
-    local ok = false
-    for _, k in ipairs(known) do ok = ok or key == k end
-    if not ok then
-      M.argerror(arg, fname, ("unknown option '%s' (expected one of: %s)"):format(
-                 tostring(key), table.concat(known, ", ")))
-    end
-  end
 end
 
 --- Integer, number and boolean options: field key of opts, def when absent.
