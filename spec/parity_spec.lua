@@ -6,9 +6,9 @@ local helpers = require "spec.helpers"
 
 describe("the API under both interpreters", function()
   it("prints the same results and messages for the same calls", function()
-    local jit_bin = helpers.build .. "/momsandbox-jit"
-    local s1, out1, err1 = helpers.run(helpers.shquote(helpers.bin) .. " spec/parity/calls.lua")
-    local s2, out2, err2 = helpers.run(helpers.shquote(jit_bin) .. " spec/parity/calls.lua")
+    local s1, out1, err1 = helpers.run(helpers.shquote(helpers.build .. "/momsandbox") ..
+                                       " spec/parity/calls.lua")
+    local s2, out2, err2 = helpers.run(helpers.jit() .. " spec/parity/calls.lua")
     assert.equal(0, s1, err1)
     assert.equal(0, s2, err2)
     assert.is_truthy(out1:match("\n(%d+) calls\n$"))

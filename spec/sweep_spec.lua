@@ -468,8 +468,8 @@ describe("ms.sweep, what issue #10 found broken", function()
 
   it("draws the same heat map, byte for byte, under Lua 5.4 and LuaJIT", function()
     if not ms.plot.available() then return pending("gnuplot is not installed") end
-    local lua54, jit = h.build .. "/momsandbox", h.build .. "/momsandbox-jit"
-    if not io.open(jit) then return pending("no LuaJIT build") end
+    local lua54, jit = h.shquote(h.build .. "/momsandbox"), h.jit()
+    if not io.open(h.build .. "/momsandbox-jit") then return pending("no LuaJIT build") end
     local dir = h.tmpdir()
     h.write(dir .. "/map.lua", [[
       local res = ms.sweep{objective = ms.objective.quadratic{0.2, 4}, rule = "momentum",
@@ -481,7 +481,7 @@ describe("ms.sweep, what issue #10 found broken", function()
       print(res:csv(arg[2]) == res, #res, res.total, res.first, res.diverged)]])
     local outs = {}
     for i, bin in ipairs{lua54, jit} do
-      local status, out, err = h.run(("%s %s %s %s"):format(h.shquote(bin), h.shquote(dir .. "/map.lua"),
+      local status, out, err = h.run(("%s %s %s %s"):format(bin, h.shquote(dir .. "/map.lua"),
                                      h.shquote(dir .. "/" .. i .. ".svg"), h.shquote(dir .. "/" .. i .. ".csv")))
       assert.are.equal(0, status, err)
       outs[i] = out
