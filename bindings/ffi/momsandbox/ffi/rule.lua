@@ -182,35 +182,41 @@ local function update_h(d, h, always)
   end
 end
 
---- Aim view v at p (n numbers); returns what v pointed at before, for
--- restore (a nested call of the same rule may be using it).
-local function aim(v, p, n)
-  local x, m, dead = v.x, v.n, v.dead
-  vec.aim(v, p, n)
-  return x, m, dead
+--- What the views of d point at, for a nested call of the same rule
+-- (its step calling the rule again) to give back when it ends.
+local function save_views(d)
+  local saved = {}
+  for _, v in ipairs{d.p, d.g, d.y, unpack(d.sv)} do
+    saved[#saved + 1] = {v, v.x, v.n, v.dead}
+  end
+  return saved
 end
 
-local function restore(v, x, n, dead)
-  if dead ~= 0 then vec.kill(v) else vec.aim(v, x, n) end
+local function restore_views(saved)
+  for _, s in ipairs(saved) do
+    if s[4] ~= 0 then vec.kill(s[1]) else vec.aim(s[1], s[2], s[3]) end
+  end
 end
 
 --- Run fn(a, b, s, h, t) of the Lua rule d, a and b aimed at ax and bx,
 -- the state at state (nil: the rule's); with check_result fn must return
--- nothing or a itself.
+-- nothing or a itself.  The un-nested call allocates nothing: it runs at
+-- every step of a trace, compiled into its loop.
 local function call_lua(d, fn, a, ax, b, bx, n, t, h, state, check_result)
-  local sv, saved = d.sv, {}
-  local a1, a2, a3 = aim(a, ax, n)
-  local b1, b2, b3 = aim(b, bx, n)
-  for i = 1, #sv do
-    local x, m, dead = aim(sv[i], state and state[i - 1] or C.ms_rule_state(d.ptr, i - 1), n)
-    saved[i] = dead ~= 0 and false or {x, m}
-  end
+  local sv, outer = d.sv, d.depth > 0 and save_views(d)
+  d.depth = d.depth + 1
+  vec.aim(a, ax, n)
+  vec.aim(b, bx, n)
+  for i = 1, #sv do vec.aim(sv[i], state and state[i - 1] or C.ms_rule_state(d.ptr, i - 1), n) end
   update_h(d, h, state ~= nil)
   local ok, r = xpcall(fn, core.traceback, a, b, d.sp, d.hp, t)
-  restore(a, a1, a2, a3)
-  restore(b, b1, b2, b3)
-  for i = 1, #sv do
-    if saved[i] then vec.aim(sv[i], saved[i][1], saved[i][2]) else vec.kill(sv[i]) end
+  d.depth = d.depth - 1
+  if outer then
+    restore_views(outer)
+  else
+    vec.kill(a)
+    vec.kill(b)
+    for i = 1, #sv do vec.kill(sv[i]) end
   end
   if not ok then error(r, 0) end
   if check_result and r ~= nil and not rawequal(r, a) then
