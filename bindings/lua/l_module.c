@@ -58,6 +58,19 @@ void *ms_lua_checkudata(lua_State *L, int idx, const char *tname) {
   return p;
 }
 
+void *ms_lua_checkkind(lua_State *L, int arg, const char *tname, const char *fname) {
+  void *p = ms_lua_testudata(L, arg, tname);
+  if (p == NULL) ms_lua_argtypeerror(L, arg, arg, fname, tname);
+  return p;
+}
+
+int ms_lua_closed(lua_State *L, const char *what) {
+  lua_pushnil(L);
+  lua_pushfstring(L, "%s has been closed", what);
+  lua_pushliteral(L, "EINVAL");
+  return 3;
+}
+
 const char *ms_lua_typename(lua_State *L, int idx) {
   const char *name = NULL;
   if (luaL_getmetafield(L, idx, "__name") != LUA_TNIL) {

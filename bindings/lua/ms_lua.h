@@ -34,6 +34,13 @@ extern const char MS_LUA_SWEEP[];
 void *ms_lua_testudata(lua_State *L, int idx, const char *tname);
 void *ms_lua_checkudata(lua_State *L, int idx, const char *tname);
 void ms_lua_setclass(lua_State *L, const char *tname);
+/* The box of kind tname (MS_LUA_*) at arg, argument arg of fname, else the
+ * argument error "momsandbox.K expected, got T": the one check of a handle's
+ * kind for every primitive (its liveness is the kind's business). */
+void *ms_lua_checkkind(lua_State *L, int arg, const char *tname, const char *fname);
+/* A primitive's answer for a closed handle: pushes nil, "<what> has been
+ * closed", "EINVAL" and returns 3. */
+int ms_lua_closed(lua_State *L, const char *what);
 /* The type of the value at idx for messages: its __name if it has one. */
 const char *ms_lua_typename(lua_State *L, int idx);
 /* Argument errors with a fixed function name and number, whatever the

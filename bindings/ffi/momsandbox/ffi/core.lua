@@ -494,6 +494,20 @@ function M.kind(name, ctype, methods, release)
   M.kinds[name] = {ctype = ctype, methods = methods, release = release}
 end
 
+--- v if it is of the native kind `kind`, else the argument error
+-- "momsandbox.K expected, got T" of argument arg of fname, raised plain (no
+-- position, as the Lua 5.4 layer's): the one check of a handle's kind for
+-- every primitive (its liveness is the kind's business).
+function M.checkkind(v, kind, arg, fname)
+  if ffi.istype(M.kinds[kind].ctype, v) then return v end
+  error(argmsg(arg, fname, ("momsandbox.%s expected, got %s"):format(kind, M.typename(v))), 0)
+end
+
+--- A primitive's answer for a closed handle.
+function M.closed(what)
+  return nil, what .. " has been closed", "EINVAL"
+end
+
 ------------------------------------------------------------------ numbers
 
 local numbuf = ffi.new("char[32]")
