@@ -50,7 +50,8 @@ return {
         "bytes, no shell: clock() -> seconds; isatty(fd integer) -> boolean; which(name) " ..
         "-> path or nil; mkdir(path), write(path, text string) -> true or nil, msg; " ..
         "run(argv table of 1 .. 65535 strings, input string) -> ok, status, out, err or nil, msg",
-  vec_new = "(n integer in [0, 2^30] [, fill number]) -> vec of n entries, fill or 0",
+  vec_new = "(n integer in [0, 2^30] [, fill number]) -> vec of n entries, fill or 0 " ..
+            "(the shared Lua checks n and fill: the errors here are short)",
   vec_from = "(t, arg integer, fname string) -> t if a live vec, a new vec from a table " ..
              "(raw length <= 2^30, numbers or numeric strings, no integer key past the " ..
              "length), or nil, \"bad argument #arg to 'fname' (why)\"",
@@ -148,8 +149,8 @@ return {
 
   -- vec methods: live self (writable for the in-place ones, which return
   -- self); vector arguments live and of self's length; numbers may be
-  -- numeric strings.  Metamethods: v[i], v[i] = x, #v, == (false for a
-  -- non-vector), + - * / (vec or number operands, a new vec), unary -.
+  -- numeric strings.  Native metamethods: v[i], v[i] = x, #v (an error for
+  -- a dead view only); ==, + - * / and unary - are the shared Lua's.
   ["vec:fill"] = "(a number) -> self, every entry a",
   ["vec:copy"] = "(x vec) -> self = x",
   ["vec:scale"] = "(a number) -> self *= a",
