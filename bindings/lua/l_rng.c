@@ -1,7 +1,7 @@
 /*
  * l_rng.c -- the engine's random number generator as a native kind "rng"
- * with its methods, for lua/momsandbox/rng.lua (ms.rng).  Twin for LuaJIT:
- * bindings/ffi/momsandbox/ffi/rng.lua.  It draws the very numbers the
+ * with its methods, for lua/momsandbox/rng.lua (ms.rng, rng:shuffle).
+ * Twin for LuaJIT: bindings/ffi/momsandbox/ffi/rng.lua.  It draws the very numbers the
  * engine draws (xoshiro256** seeded by splitmix64), so that a Lua loop
  * can replay a C run exactly.
  */
@@ -13,15 +13,10 @@ static ms_rng *checkrng(lua_State *L, const char *fname) {
   return rng;
 }
 
-/* A seed is any integer; a negative one is its 64-bit two's complement
+/* native.rng_new(seed): a negative seed is its 64-bit two's complement
  * (-1 is 2^64 - 1), as under LuaJIT. */
-static uint64_t checkseed(lua_State *L, int arg, int n, const char *fname) {
-  return (uint64_t)ms_lua_checkint(L, arg, n, fname);
-}
-
-/* native.rng_new(seed) */
 static int l_rng_new(lua_State *L) {
-  uint64_t seed = checkseed(L, 1, 1, "rng");
+  uint64_t seed = (uint64_t)ms_lua_checkint(L, 1, 1, "rng");
   ms_rng *rng = lua_newuserdatauv(L, sizeof *rng, 0);
   ms_lua_setclass(L, MS_LUA_RNG);
   ms_rng_seed(rng, seed);
@@ -30,7 +25,7 @@ static int l_rng_new(lua_State *L) {
 
 static int l_seed(lua_State *L) {
   ms_rng *rng = checkrng(L, "seed");
-  ms_rng_seed(rng, checkseed(L, 2, 1, "seed"));
+  ms_rng_seed(rng, (uint64_t)ms_lua_checkint(L, 2, 1, "seed"));
   lua_settop(L, 1);
   return 1;
 }
@@ -60,27 +55,10 @@ static int l_below(lua_State *L) {
   return 1;
 }
 
-/* rng:shuffle(t): permute t[1 .. #t] (raw length) in place with the swaps
- * that ms_rng_shuffle makes on an array of the same length; returns t. */
-static int l_shuffle(lua_State *L) {
-  ms_rng *rng = checkrng(L, "shuffle");
-  if (!lua_istable(L, 2)) ms_lua_argtypeerror(L, 2, 1, "shuffle", "table");
-  for (lua_Integer i = (lua_Integer)lua_rawlen(L, 2); i > 1; i--) {
-    lua_Integer j = (lua_Integer)ms_rng_below(rng, (uint64_t)i) + 1;
-    lua_rawgeti(L, 2, i);
-    lua_rawgeti(L, 2, j);
-    lua_rawseti(L, 2, i);
-    lua_rawseti(L, 2, j);
-  }
-  lua_settop(L, 2);
-  return 1;
-}
-
 void ms_lua_open_rng(lua_State *L) {
   static const luaL_Reg methods[] = {
       {"seed", l_seed},     {"next", l_next},   {"uniform", l_uniform},
-      {"normal", l_normal}, {"below", l_below}, {"shuffle", l_shuffle},
-      {NULL, NULL}};
+      {"normal", l_normal}, {"below", l_below}, {NULL, NULL}};
   static const luaL_Reg none[] = {{NULL, NULL}};
   ms_lua_newclass(L, MS_LUA_RNG, methods, none);
   lua_pop(L, 1);

@@ -145,7 +145,6 @@ return {
   ["rng:uniform"] = "() -> number in [0, 1)",
   ["rng:normal"] = "() -> number, standard normal",
   ["rng:below"] = "(n integer >= 1) -> integer in [0, n), unbiased",
-  ["rng:shuffle"] = "(t table) -> t, t[1 .. raw length] permuted as ms_rng_shuffle does",
 
   -- vec methods: live self (writable for the in-place ones, which return
   -- self); vector arguments live and of self's length; numbers may be

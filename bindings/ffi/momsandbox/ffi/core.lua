@@ -42,31 +42,20 @@ local HEADERS = {
   {"momsandbox_pull.h"},
 }
 
---- The engine's public header: $MOMSANDBOX_HEADER, else the source tree's
--- (the module in bindings/ffi), else the installed one.
-local function find_header(root)
-  local env = os.getenv("MOMSANDBOX_HEADER")
-  local candidates = env and env ~= "" and {env} or
-    {root .. "/../../core/include/momsandbox.h", installed(root).header}
-  for _, path in ipairs(candidates) do
-    if readable(path) then return path end
-  end
-  error("momsandbox: cannot find the public header momsandbox.h; looked at:\n  " ..
-        table.concat(candidates, "\n  ") .. "\nset MOMSANDBOX_HEADER to its path", 0)
-end
-
---- The other public header name: beside the engine's header, else in the
--- source tree, else in the installed include folder.
-local function find_companion(root, main, name)
-  local candidates = {(main:match("^(.*/)") or "./") .. name,
-                      root .. "/../../core/include/" .. name}
-  local include = installed(root).include
-  if include then candidates[#candidates + 1] = include .. "/" .. name end
+--- The public header `name`: the engine's is $MOMSANDBOX_HEADER alone when
+-- set; else each is beside the engine's header (main), else in the source
+-- tree (the module in bindings/ffi), else in the installed include folder.
+local function find_header(root, name, main)
+  local env, include = os.getenv("MOMSANDBOX_HEADER"), installed(root).include
+  local candidates = {root .. "/../../core/include/" .. name, include and include .. "/" .. name}
+  if main then table.insert(candidates, 1, (main:match("^(.*/)") or "./") .. name) end
+  if not main and env and env ~= "" then candidates = {env} end
   for _, path in ipairs(candidates) do
     if readable(path) then return path end
   end
   error("momsandbox: cannot find the public header " .. name .. "; looked at:\n  " ..
-        table.concat(candidates, "\n  ") .. "\nput it beside " .. main, 0)
+        table.concat(candidates, "\n  ") .. "\nset MOMSANDBOX_HEADER to the path of " ..
+        "momsandbox.h (the other headers beside it)", 0)
 end
 
 --- The engine library: $MOMSANDBOX_LIB alone when set, else the source
@@ -111,12 +100,12 @@ function M.open(root)
   M.parts = root .. "/momsandbox/ffi/"   -- the binding's own files, for M.traceback
   -- the data set the project ships: in the source tree, or installed
   M.data_dirs = {root .. "/../../data", installed(root).data}
-  M.header = find_header(root)
-  M.headers = {M.header}
-  for i = 2, #HEADERS do
-    M.headers[i] = find_companion(root, M.header, HEADERS[i][1])
+  M.header = find_header(root, HEADERS[1][1])
+  M.headers = {}
+  for i, h in ipairs(HEADERS) do
+    M.headers[i] = i == 1 and M.header or find_header(root, h[1], M.header)
+    declare(M.headers[i], h[2])
   end
-  for i, path in ipairs(M.headers) do declare(path, HEADERS[i][2]) end
   local lib, where = load_library(root)
   local ok, have = pcall(function() return lib.ms_abi_version() end)
   local want = lib.MS_ABI_VERSION
@@ -310,19 +299,12 @@ end
 
 -------------------------------------------------------- argument checks
 
---- Name of a value's type for messages: a class name (momsandbox.vec) for
--- the binding's objects.
-local classes = {}   -- ctype -> name, for cdata
-
-function M.register_cdata(ctype, name)
-  classes[#classes + 1] = {ctype, name}
-end
-
+--- Name of a value's type for messages: momsandbox.K for the native kinds.
 function M.typename(v)
   local t = type(v)
   if t == "cdata" then
-    for _, c in ipairs(classes) do
-      if ffi.istype(c[1], v) then return c[2] end
+    for name, k in pairs(M.kinds) do
+      if ffi.istype(k.ctype, v) then return "momsandbox." .. name end
     end
   elseif t == "table" then
     local mt = getmetatable(v)
@@ -361,22 +343,18 @@ function M.checktable(v, arg, fname, present)
   return v
 end
 
---- luaL_checknumber: a number, or a string that converts to one.
-function M.checknumber(v, arg, fname)
-  local x = tonumber(v)
-  if type(v) == "number" or (type(v) == "string" and x) then return x end
-  M.typeerror(arg, fname, "number", v)
-end
-
 --- Is x an integer a C int64_t can hold?  (LuaJIT's numbers are doubles.)
 local function is_integer(x)
   return x == math.floor(x) and x >= -2^63 and x < 2^63
 end
 M.is_integer = is_integer
 
---- luaL_checkinteger.
+--- luaL_checkinteger: an integer, or a string that converts to one.
 function M.checkinteger(v, arg, fname)
-  local x = M.checknumber(v, arg, fname)
+  local x = tonumber(v)
+  if not (type(v) == "number" or (type(v) == "string" and x)) then
+    M.typeerror(arg, fname, "number", v)
+  end
   if not is_integer(x) then M.argerror(arg, fname, "number has no integer representation") end
   return x
 end
@@ -448,7 +426,6 @@ end
 function M.handle_type(name, engine_type, class, free, kind)
   ffi.cdef(("typedef struct %s { %s *ptr; } %s;"):format(name, engine_type, name))
   local T = ffi.typeof(name)
-  M.register_cdata(T, class)
   local function free_handle(h) free(h.ptr) end
   --- Make each method check its self, as luaL_checkudata does: called as
   -- tr.column(other, ...), it would hand the engine other.ptr -- nil, a
@@ -490,7 +467,6 @@ M.kinds = {}
 --- Declare the cdata type ctype as the native kind `name` with its native
 -- methods; release(h), when given, frees its engine object (native.close).
 function M.kind(name, ctype, methods, release)
-  M.register_cdata(ctype, "momsandbox." .. name)
   M.kinds[name] = {ctype = ctype, methods = methods, release = release}
 end
 

@@ -7,15 +7,31 @@ local core = require "momsandbox.ffi.core"
 local C = core.C
 local Rng = ffi.typeof("ms_rng")
 
+-- Errors are raised at the method's caller, as luaL_error does.
 local function check(rng, fname)
-  if not ffi.istype(Rng, rng) then core.selferror(fname, "momsandbox.rng", rng) end
+  if not ffi.istype(Rng, rng) then
+    error(("calling '%s' on bad self (momsandbox.rng expected, got %s)"):format(fname,
+          core.typename(rng)), 3)
+  end
   return rng
+end
+
+--- Argument n of fname: an integer, or a string that converts to one.
+local function integer(v, n, fname)
+  local x = tonumber(v)
+  if type(v) ~= "number" and not (type(v) == "string" and x) then
+    error(core.argmsg(n, fname, "number expected, got " .. core.typename(v)), 3)
+  end
+  if not core.is_integer(x) then
+    error(core.argmsg(n, fname, "number has no integer representation"), 3)
+  end
+  return x
 end
 
 local methods = {}
 
 function methods.seed(rng, seed)
-  C.ms_rng_seed(check(rng, "seed"), core.seed(core.checkinteger(seed, 1, "seed")))
+  C.ms_rng_seed(check(rng, "seed"), core.seed(integer(seed, 1, "seed")))
   return rng
 end
 
@@ -35,33 +51,17 @@ end
 
 function methods.below(rng, n)
   check(rng, "below")
-  n = core.checkinteger(n, 1, "below")
-  if n < 1 then core.argerror(1, "below", "n must be >= 1") end
+  n = integer(n, 1, "below")
+  if n < 1 then error(core.argmsg(1, "below", "n must be >= 1"), 2) end
   return tonumber(C.ms_rng_below(rng, n))
 end
 
---- rng:shuffle(t): permute t[1 .. #t] (raw length) in place with the swaps
--- ms_rng_shuffle makes on an array of the same length; returns t.
-function methods.shuffle(rng, ...)
-  check(rng, "shuffle")
-  local t = ...
-  if type(t) ~= "table" then core.typeerror(1, "shuffle", "table", t, select("#", ...) > 0) end
-  for i = #t, 2, -1 do   -- LuaJIT's # of a table is its raw length
-    local j = tonumber(C.ms_rng_below(rng, i)) + 1
-    local a, b = rawget(t, i), rawget(t, j)
-    rawset(t, i, b)
-    rawset(t, j, a)
-  end
-  return t
-end
-
-for name, fn in pairs(methods) do methods[name] = core.protect(fn) end
 core.kind("rng", Rng, methods)
 
 return {
   rng_new = function(seed)
     local rng = Rng()
-    C.ms_rng_seed(rng, core.seed(core.checkinteger(seed, 1, "rng")))
+    C.ms_rng_seed(rng, core.seed(integer(seed, 1, "rng")))
     return rng
   end,
 }
