@@ -56,8 +56,6 @@ void ms_lua_setview(ms_lua_vec *v, double *x, size_t n) {
   v->dead = 0;
 }
 
-void ms_lua_killview(ms_lua_vec *v) { ms_lua_setview(v, NULL, 0), v->dead = 1; }
-
 ms_lua_vec *ms_lua_pushcopy(lua_State *L, const double *x, size_t n) {
   ms_lua_vec *v = ms_lua_newvec(L, n);
   if (n > 0) ms_vec_copy(v->x, x, n);
@@ -192,17 +190,14 @@ static int l_vec_new(lua_State *L) {
   return 1;
 }
 
-/* native.vec_from(t, arg, fname): t itself when a live vector, a new one
- * from a table, else nil and the message naming argument arg of fname. */
+/* native.vec_from(t): t itself when a live vector, a new one from a
+ * table, else nil and why not (the shared Lua makes the message). */
 static int l_vec_from(lua_State *L) {
-  int arg = (int)ms_lua_checkint(L, 2, 2, "vec_from");
-  const char *fname = lua_tostring(L, 3);
-  if (fname == NULL) ms_lua_argtypeerror(L, 3, 3, "vec_from", "string");
-  const char *msg = NULL;
   ms_lua_vec *v = testvec(L, 1);
-  lua_settop(L, 3);
+  const char *msg;
+  lua_settop(L, 1);
   if (v != NULL) {
-    if (!v->dead) return lua_settop(L, 1), 1;
+    if (!v->dead) return 1;
     msg = DEAD;
   } else if (lua_istable(L, 1)) {
     msg = fromtable(L, 1);
@@ -211,7 +206,7 @@ static int l_vec_from(lua_State *L) {
     msg = lua_pushfstring(L, "ms.vec or table of numbers expected, got %s", tname(L, 1));
   }
   lua_pushnil(L);
-  lua_pushfstring(L, "bad argument #%d to '%s' (%s)", arg, fname, msg);
+  lua_pushstring(L, msg);
   return 2;
 }
 

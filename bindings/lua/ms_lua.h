@@ -79,7 +79,6 @@ typedef struct ms_lua_vec {
 ms_lua_vec *ms_lua_newvec(lua_State *L, size_t n);   /* zero-filled */
 ms_lua_vec *ms_lua_newview(lua_State *L, int readonly); /* dead until set */
 void ms_lua_setview(ms_lua_vec *v, double *x, size_t n);
-void ms_lua_killview(ms_lua_vec *v);
 ms_lua_vec *ms_lua_checkvec(lua_State *L, int arg);  /* a live ms.vec */
 /* A ms.vec or a table of numbers at arg, converted in place to a vec. */
 ms_lua_vec *ms_lua_checkvector(lua_State *L, int arg);

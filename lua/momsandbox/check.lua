@@ -79,8 +79,8 @@ end
 
 --- A vector from a ms.vec (itself) or a table of numbers (a new one).
 function M.vec(v, n, fname)
-  local x, msg = native.vec_from(v, n, fname)
-  if x == nil then M.fail(msg) end
+  local x, why = native.vec_from(v)
+  if x == nil then M.argerror(n, fname, why) end
   return x
 end
 

@@ -52,9 +52,8 @@ return {
         "run(argv table of 1 .. 65535 strings, input string) -> ok, status, out, err or nil, msg",
   vec_new = "(n integer in [0, 2^30] [, fill number]) -> vec of n entries, fill or 0 " ..
             "(the shared Lua checks n and fill: the errors here are short)",
-  vec_from = "(t, arg integer, fname string) -> t if a live vec, a new vec from a table " ..
-             "(raw length <= 2^30, numbers or numeric strings, no integer key past the " ..
-             "length), or nil, \"bad argument #arg to 'fname' (why)\"",
+  vec_from = "(t) -> t if a live vec, a new vec from a table (raw length <= 2^30, " ..
+             "numbers or numeric strings, no integer key past the length), or nil, why not",
 
   objective_builtin = "(name, ...) -> objective, or nil, msg, code: quadratic(lambda vec), " ..
     "quadratic_form(Q table of n rows of n numbers read raw -- a wrong row or entry is " ..

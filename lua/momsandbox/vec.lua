@@ -86,7 +86,7 @@ end)
 -- ms.vec is called in loops: the common cases skip protect's pcall
 local function new(_, a, value)
   if type(a) == "table" then
-    local v = native.vec_from(a, 1, "vec")
+    local v = native.vec_from(a)
     if v then return v end
   elseif type(a) == "number" and a >= 0 and a <= 2^30 and a == math.floor(a) and
          (value == nil or type(value) == "number") then

@@ -324,28 +324,23 @@ local function fromtable(t)
   return v
 end
 
---- native.vec_from(t, arg, fname)
-local function from(t, arg, fname)
-  if type(arg) ~= "number" then error(argmsg(2, "vec_from", "number expected"), 2) end
-  if type(fname) ~= "string" then error(argmsg(3, "vec_from", "string expected"), 2) end
-  local v, msg
+--- native.vec_from(t): t itself when a live vector, a new one from a
+-- table, else nil and why not (the shared Lua makes the message).
+local function from(t)
   if istype(Vec, t) then
     if t.dead == 0 then return t end
-    msg = DEAD
+    return nil, DEAD
   elseif type(t) == "table" then
-    v, msg = fromtable(t)
-    if v then return v end
-  else
-    msg = "ms.vec or table of numbers expected, got " .. typename(t)
+    return fromtable(t)
   end
-  return nil, argmsg(arg, fname, msg)
+  return nil, "ms.vec or table of numbers expected, got " .. typename(t)
 end
 
 --- The vector at argument arg of fname: a live ms.vec as it is, or a new
 -- vector from a table of numbers.  Raises Failures (for core.protect).
 function M.tovec(value, arg, fname)
-  local v, msg = from(value, arg, fname)
-  if v == nil then core.failure(msg) end
+  local v, why = from(value)
+  if v == nil then core.argerror(arg, fname, why) end
   return v
 end
 
