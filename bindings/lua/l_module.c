@@ -97,14 +97,6 @@ int ms_lua_argtypeerror(lua_State *L, int arg, int n, const char *fname,
                          lua_pushfstring(L, "%s expected, got %s", expected, got(L, arg)));
 }
 
-int ms_lua_selferror(lua_State *L, const char *fname, const char *expected) {
-  luaL_where(L, 1);
-  lua_pushfstring(L, "calling '%s' on bad self (%s expected, got %s)", fname, expected,
-                  got(L, 1));
-  lua_concat(L, 2);
-  return lua_error(L);
-}
-
 lua_Integer ms_lua_checkint(lua_State *L, int arg, int n, const char *fname) {
   int isint;
   lua_Integer v = lua_tointegerx(L, arg, &isint);

@@ -9,7 +9,9 @@
 
 static ms_rng *checkrng(lua_State *L, const char *fname) {
   ms_rng *rng = ms_lua_testudata(L, 1, MS_LUA_RNG);
-  if (rng == NULL) ms_lua_selferror(L, fname, MS_LUA_RNG);
+  if (rng == NULL)
+    luaL_error(L, "calling '%s' on bad self (momsandbox.rng expected, got %s)", fname,
+               lua_isnone(L, 1) ? "no value" : ms_lua_typename(L, 1));
   return rng;
 }
 

@@ -50,11 +50,8 @@ static int run(lua_State *L) {
   memset(p, 0, sizeof *p);
   luaL_setmetatable(L, PROCESS_TNAME);
   lua_toclose(L, -1);
-  if (ms_run(argv, in, inlen, p) != MS_OK) {
-    lua_pushnil(L);
-    lua_pushstring(L, ms_last_error());
-    return 2;
-  }
+  ms_status st = ms_run(argv, in, inlen, p);
+  if (st != MS_OK) return ms_lua_failure(L, st);
   lua_pushboolean(L, p->ok);
   lua_pushinteger(L, p->status);
   lua_pushlstring(L, p->out != NULL ? p->out : "", p->out_len);
@@ -96,11 +93,7 @@ static int l_sys(lua_State *L) {
   } else {
     return ms_lua_argerror(L, 1, "sys", "unknown operation");
   }
-  if (st != MS_OK) {
-    lua_pushnil(L);
-    lua_pushstring(L, ms_last_error());
-    return 2;
-  }
+  if (st != MS_OK) return ms_lua_failure(L, st);
   lua_pushboolean(L, 1);
   return 1;
 }

@@ -51,8 +51,6 @@ int ms_lua_argerror(lua_State *L, int n, const char *fname, const char *msg);
 /* "T expected, got U" for the value at arg ("no value" when absent). */
 int ms_lua_argtypeerror(lua_State *L, int arg, int n, const char *fname,
                         const char *expected);
-/* "calling 'fname' on bad self (T expected, got U)". */
-int ms_lua_selferror(lua_State *L, const char *fname, const char *expected);
 /* An integer (or a string that converts to one) at arg. */
 lua_Integer ms_lua_checkint(lua_State *L, int arg, int n, const char *fname);
 /* A number (not a string) at arg, for primitives: the shared Lua checked. */

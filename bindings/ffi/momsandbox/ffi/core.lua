@@ -333,11 +333,6 @@ function M.typeerror(arg, fname, expected, v, present)
              present == false and "no value" or M.typename(v)))
 end
 
-function M.selferror(fname, expected, v)
-  M.failure(("calling '%s' on bad self (%s expected, got %s)"):format(fname, expected,
-            M.typename(v)))
-end
-
 function M.checktable(v, arg, fname, present)
   if type(v) ~= "table" then M.typeerror(arg, fname, "table", v, present) end
   return v

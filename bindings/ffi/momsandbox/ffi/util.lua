@@ -36,7 +36,7 @@ function ops.which(name)
 end
 
 local function status(st)
-  if st ~= 0 then return nil, core.last_error() end
+  if st ~= 0 then return core.failed(st) end
   return true
 end
 
@@ -58,7 +58,8 @@ function ops.run(argv, input)
   local cargv = ffi.new("const char *[?]", n + 1)
   for i = 1, n do cargv[i - 1] = cstring(rawget(argv, i), 2) end   -- argv keeps them alive
   local p = ffi.gc(ffi.new("ms_process"), C.ms_process_free)
-  if C.ms_run(cargv, input, #input, p) ~= 0 then return nil, core.last_error() end
+  local st = C.ms_run(cargv, input, #input, p)
+  if st ~= 0 then return core.failed(st) end
   local out = p.out_len > 0 and ffi.string(p.out, p.out_len) or ""
   local err = p.err_len > 0 and ffi.string(p.err, p.err_len) or ""
   C.ms_process_free(p)
