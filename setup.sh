@@ -7,12 +7,13 @@ set -eu
 cd "$(dirname "$0")"
 
 # build-essential, cmake: compiler and build     lua5.4, liblua5.4-dev: Lua
-# lua-busted: specs   luajit: the FFI binding    gnuplot-nox: figures
+# lua-busted: specs   libluajit-5.1-dev: LuaJIT, for momsandbox-jit
+# luajit: the stock interpreter, which loads the module too   gnuplot-nox: figures
 # libreadline-dev: line editing in the REPL
 # clang, libclang-rt-dev: libFuzzer, for the fuzz test of the data parser
 # lua-check: luacheck, the lint test of every Lua file
-PACKAGES="build-essential cmake lua5.4 liblua5.4-dev lua-busted luajit
-gnuplot-nox libreadline-dev clang libclang-rt-dev lua-check"
+PACKAGES="build-essential cmake lua5.4 liblua5.4-dev lua-busted libluajit-5.1-dev
+luajit gnuplot-nox libreadline-dev clang libclang-rt-dev lua-check"
 
 missing=""
 for p in $PACKAGES; do

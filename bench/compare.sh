@@ -114,14 +114,18 @@ trap cleanup EXIT
 trap 'note "interrupted"; exit 130' INT
 trap 'exit 143' TERM HUP
 
-# build SOURCE_DIR BUILD_DIR LABEL: the CLI and the engine library, which
-# momsandbox-jit loads (tests and other targets are not needed).
+# build SOURCE_DIR BUILD_DIR LABEL: the CLIs and the engine library, which
+# momsandbox-jit loads (tests and other targets are not needed).  Older
+# revisions made momsandbox-jit at configure time, a script, not a target.
 build() {
+  local targets="momsandbox_cli momsandbox_core"
   note "== building $3 in $2"
   if ! cmake -S "$1" -B "$2" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$2.log" 2>&1; then
     tail -n 30 "$2.log" >&2; die "configuring $3 failed (log above)"
   fi
-  if ! cmake --build "$2" -j "$jobs" --target momsandbox_cli momsandbox_core >>"$2.log" 2>&1; then
+  grep -q 'add_executable(momsandbox_jit' "$1/CMakeLists.txt" && targets="$targets momsandbox_jit"
+  # shellcheck disable=SC2086  # the target names are words
+  if ! cmake --build "$2" -j "$jobs" --target $targets >>"$2.log" 2>&1; then
     tail -n 30 "$2.log" >&2; die "building $3 failed (log above)"
   fi
 }

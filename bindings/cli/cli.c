@@ -1,6 +1,8 @@
 /*
  * cli.c -- the `momsandbox` command: Lua 5.4's stand-alone
- * interpreter with the momsandbox module preloaded as the global `ms`.
+ * interpreter with the momsandbox module preloaded as the global `ms`;
+ * built with MS_CLI_LUAJIT, the same program over LuaJIT: `momsandbox-jit`,
+ * whose `ms` is the FFI module (bindings/ffi/momsandbox.lua).
  *
  * It follows the `lua` program (options, the `arg` table, LUA_INIT, exit
  * status, the REPL) so that it can stand in for it anywhere, busted's
@@ -22,7 +24,14 @@
 #include "lua.h"
 #include "lualib.h"
 #include "momsandbox.h"
+
+#ifdef MS_CLI_LUAJIT
+#include "luajit_compat.h"
+#else
 #include "ms_lua.h"
+#define MS_CLI_INTERPRETER "Lua 5.4"
+#define MS_CLI_COPYRIGHT LUA_COPYRIGHT
+#endif
 
 #ifdef MS_USE_READLINE
 #include <readline/history.h>
@@ -33,6 +42,23 @@ static const char *progname = "momsandbox";   /* NULL in the REPL */
 
 /* The state the signal handlers and readline's callbacks act on. */
 static lua_State *globalL;
+
+/* lua_getglobal, lua_getfield and lua_rawgeti returning the type of what
+ * they pushed, as they do from Lua 5.3 on. */
+static int get_global(lua_State *L, const char *name) {
+  lua_getglobal(L, name);
+  return lua_type(L, -1);
+}
+
+static int get_field(lua_State *L, int idx, const char *key) {
+  lua_getfield(L, idx, key);
+  return lua_type(L, -1);
+}
+
+static int raw_geti(lua_State *L, int idx, int i) {
+  lua_rawgeti(L, idx, i);
+  return lua_type(L, -1);
+}
 
 /* Print the error on top of the stack, if status says there is one. */
 static int report(lua_State *L, int status) {
@@ -56,14 +82,27 @@ static void usage(FILE *out) {
           "  -v        show version information\n"
           "  -E        ignore environment variables\n"
           "  -W        turn warnings on\n"
+#ifdef MS_CLI_LUAJIT
+          "  -j cmd    LuaJIT's jit.* command: -jv, -jdump=+rs, -joff, ...\n"
+          "  -O[opt]   LuaJIT's optimization flags and levels\n"
+#endif
           "  -h        show this help (also --help)\n"
           "  --        stop handling options\n"
           "  -         stop handling options and execute stdin\n",
           progname);
 }
 
+/* Options followed by an argument, glued or next: -e stat, -l mod, and
+ * under LuaJIT -j cmd. */
+static int takes_argument(char option) {
+#ifdef MS_CLI_LUAJIT
+  if (option == 'j') return 1;
+#endif
+  return option == 'e' || option == 'l';
+}
+
 static void print_usage(const char *badoption) {
-  int needs_arg = badoption[1] == 'e' || badoption[1] == 'l';
+  int needs_arg = takes_argument(badoption[1]);
   fprintf(stderr, needs_arg ? "%s: '%s' needs an argument\n"
                             : "%s: unrecognized option '%s'\n",
           progname, badoption);
@@ -72,7 +111,7 @@ static void print_usage(const char *badoption) {
 
 /* -h, --help: what the command takes, and where to go on from there. */
 static void print_help(void) {
-  printf("%s %s: Lua 5.4 with the momsandbox module as the global `ms`\n"
+  printf("%s %s: " MS_CLI_INTERPRETER " with the momsandbox module as the global `ms`\n"
          "(momentum methods of d2l.ai 11.6: objectives, rules, schedules, traces,\n"
          "training, theory, figures).\n\n", progname, ms_version());
   usage(stdout);
@@ -85,7 +124,7 @@ static void print_help(void) {
 }
 
 static void print_version(void) {
-  printf("momsandbox %s -- %s\n", ms_version(), LUA_COPYRIGHT);
+  printf("momsandbox %s -- %s\n", ms_version(), MS_CLI_COPYRIGHT);
   fflush(stdout);
 }
 
@@ -144,8 +183,18 @@ static int l_msghandler(lua_State *L) {
                           luaL_typename(L, 1));
   }
   /* An error raised in a callback of the engine carries the traceback
-   * taken where it happened, which already runs down to here. */
-  if (strstr(msg, "\nstack traceback:\n") != NULL) return 1;
+   * taken where it happened, which already runs down to here -- under
+   * LuaJIT down to the coroutine the binding's loop runs in: the frames
+   * of this thread go on from there. */
+  if (strstr(msg, "\nstack traceback:\n") != NULL) {
+#ifdef MS_CLI_LUAJIT
+    luaL_traceback(L, L, NULL, 1);
+    lua_pushstring(L, strchr(lua_tostring(L, -1), '\n'));   /* without its heading */
+    lua_remove(L, -2);
+    lua_concat(L, 2);
+#endif
+    return 1;
+  }
   luaL_traceback(L, L, msg, 1);
   return 1;
 }
@@ -206,9 +255,9 @@ static int handle_script(lua_State *L, char **argv) {
   if (strcmp(fname, "-") == 0 && strcmp(argv[-1], "--") != 0) fname = NULL;
   int status = luaL_loadfile(L, fname);
   if (status == LUA_OK) {
-    if (lua_getglobal(L, "arg") != LUA_TTABLE)
+    if (get_global(L, "arg") != LUA_TTABLE)
       luaL_error(L, "'arg' is not a table");
-    int n = (int)luaL_len(L, -1);
+    int n = (int)lua_rawlen(L, -1);
     luaL_checkstack(L, n + 3, "too many arguments to script");
     for (int i = 1; i <= n; i++) lua_rawgeti(L, -i, i);
     lua_remove(L, -n - 1);
@@ -231,12 +280,15 @@ static int collect_args(int argc, char **argv, int *script) {
     *script = i;
     if (opt[1] == '\0') return flags;   /* "-": the script is stdin */
     if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) return HAS_HELP;
-    if (opt[1] == 'e' || opt[1] == 'l') {   /* an argument, glued or next */
+    if (takes_argument(opt[1])) {   /* an argument, glued or next */
       if (opt[1] == 'e') flags |= HAS_E;
       if (opt[2] == '\0' && (++i >= argc || argv[i][0] == '-'))
         return HAS_ERROR;
       continue;
     }
+#ifdef MS_CLI_LUAJIT
+    if (opt[1] == 'O') continue;   /* -O or -O<flags> */
+#endif
     if (opt[2] != '\0') return HAS_ERROR;   /* the others are one letter */
     switch (opt[1]) {
       case '-': *script = i + 1; return flags;
@@ -263,10 +315,41 @@ static void create_arg_table(lua_State *L, char **argv, int argc, int script) {
   lua_setglobal(L, "arg");
 }
 
-/* -e, -l and -W, in command-line order, up to the script. */
+#ifdef MS_CLI_LUAJIT
+/* -j cmd[=arg,...] and -O[flag,...] as luajit takes them: jit.on, .off,
+ * .flush, or the module jit.<cmd>'s start(args...); jit.opt.start. */
+static const char jit_option[] =
+    "local option, text = ...\n"
+    "local cmd, rest = text:match('^([^=]*)=?(.*)$')\n"
+    "if option == 'O' then cmd, rest = 'opt', text end\n"
+    "local args = {}\n"
+    "for a in rest:gmatch('[^,]+') do args[#args + 1] = a end\n"
+    "if type(jit[cmd]) == 'function' then return jit[cmd](unpack(args)) end\n"
+    "local m = cmd == 'opt' and jit.opt or require('jit.' .. cmd)\n"
+    "return m.start(unpack(args))\n";
+
+static int dojit(lua_State *L, char option, const char *text) {
+  int status = luaL_loadbuffer(L, jit_option, sizeof jit_option - 1, "=(command line)");
+  if (status == LUA_OK) {
+    lua_pushlstring(L, &option, 1);
+    lua_pushstring(L, text);
+    status = docall(L, 2, 0);
+  }
+  return report(L, status);
+}
+#endif
+
+/* -e, -l and -W (and -j, -O), in command-line order, up to the script. */
 static int run_args(lua_State *L, char **argv, int optlim) {
   for (int i = 1; i < optlim; i++) {
     char option = argv[i][1];
+#ifdef MS_CLI_LUAJIT
+    if (option == 'j' || option == 'O') {
+      const char *text = argv[i][2] != '\0' || option == 'O' ? argv[i] + 2 : argv[++i];
+      if (dojit(L, option, text) != LUA_OK) return 0;
+      continue;
+    }
+#endif
     if (option == 'e' || option == 'l') {
       const char *extra = argv[i][2] != '\0' ? argv[i] + 2 : argv[++i];
       int status = option == 'l' ? dolibrary(L, extra)
@@ -274,7 +357,9 @@ static int run_args(lua_State *L, char **argv, int optlim) {
                                                 "=(command line)"));
       if (status != LUA_OK) return 0;
     } else if (option == 'W') {
-      lua_warning(L, "@on", 0);
+#ifndef MS_CLI_LUAJIT
+      lua_warning(L, "@on", 0);   /* LuaJIT has no warnings */
+#endif
     }
   }
   return 1;
@@ -337,6 +422,21 @@ static void methods_of_index(lua_State *L) {
   lua_remove(L, -2);
 }
 
+#ifdef MS_CLI_LUAJIT
+/* Replace the cdata at 3, an object of the module, by its table of
+ * methods: LuaJIT gives every cdata the same metatable (ms.ffi.methods). */
+static void cdata_methods(lua_State *L) {
+  if (strcmp(luaL_typename(L, 3), "cdata") != 0) return;
+  lua_getglobal(L, "ms");
+  lua_getfield(L, -1, "ffi");
+  lua_getfield(L, -1, "methods");
+  lua_pushvalue(L, 3);
+  lua_call(L, 1, 1);   /* errors end in the completion's pcall */
+  lua_replace(L, 3);
+  lua_pop(L, 2);
+}
+#endif
+
 /* The completions of text: walk its dotted (or colon) prefix from _G,
  * then list the matching names of the last table and of the tables
  * reachable through __index, a table or the methods table of the
@@ -353,11 +453,13 @@ static int l_completions(lua_State *L) {
     lua_replace(L, 3);
     word = sep + 1;
   }
+#ifdef MS_CLI_LUAJIT
+  cdata_methods(L);
+#endif
   for (int depth = 0; depth < 8; depth++) {   /* bound __index cycles */
     if (lua_istable(L, 3)) add_matches(L, text, word);
-    int t = luaL_getmetafield(L, 3, "__index");
-    if (t == LUA_TFUNCTION) methods_of_index(L);
-    else if (t == LUA_TNIL) break;
+    if (!luaL_getmetafield(L, 3, "__index")) break;
+    if (lua_type(L, -1) == LUA_TFUNCTION) methods_of_index(L);
     if (!lua_istable(L, -1)) break;
     lua_replace(L, 3);
   }
@@ -372,7 +474,7 @@ static char *completion_entry(const char *text, int state) {
   (void)text;
   char *match = NULL;
   lua_getfield(globalL, LUA_REGISTRYINDEX, completions_key);
-  if (lua_rawgeti(globalL, -1, state + 1) == LUA_TSTRING)
+  if (raw_geti(globalL, -1, state + 1) == LUA_TSTRING)
     match = strdup(lua_tostring(globalL, -1));
   lua_pop(globalL, 2);
   return match;
@@ -450,7 +552,7 @@ static char *read_line(const char *prompt) {
 
 /* Push the next line without its newline; `=expr` means `return expr`. */
 static int pushline(lua_State *L, int firstline) {
-  if (lua_getglobal(L, firstline ? "_PROMPT" : "_PROMPT2") == LUA_TNIL)
+  if (get_global(L, firstline ? "_PROMPT" : "_PROMPT2") == LUA_TNIL)
     lua_pushstring(L, firstline ? "> " : ">> ");
   else
     luaL_tolstring(L, -1, NULL);
@@ -475,10 +577,18 @@ static int pushline(lua_State *L, int firstline) {
 
 /* ------------------------------------------------------------- REPL */
 
-/* Compile the line at 1 as "return <line>;" so that expressions print. */
+/* Compile the line at 1 as "return <line>;" so that expressions print.
+ * LuaJIT forgets the caller of a tail call, and with it the position of
+ * its errors ("stdin:1:"): there the line is an argument instead. */
+#ifdef MS_CLI_LUAJIT
+#define RETURN_LINE "return (function(...) return ... end)(%s);"
+#else
+#define RETURN_LINE "return %s;"
+#endif
+
 static int addreturn(lua_State *L) {
   const char *line = lua_tostring(L, 1);
-  const char *retline = lua_pushfstring(L, "return %s;", line);
+  const char *retline = lua_pushfstring(L, RETURN_LINE, line);
   int status = luaL_loadbuffer(L, retline, strlen(retline), "=stdin");
   if (status == LUA_OK) {
     lua_remove(L, -2);
@@ -491,7 +601,12 @@ static int addreturn(lua_State *L) {
 
 /* A syntax error at <eof> means the statement goes on on the next line. */
 static int incomplete(lua_State *L, int status) {
+  /* Lua 5.4 ends the message with <eof>, Lua 5.1 (LuaJIT) with '<eof>' */
+#ifdef MS_CLI_LUAJIT
+  static const char mark[] = "'<eof>'";
+#else
   static const char mark[] = "<eof>";
+#endif
   size_t len;
   const char *msg = lua_tolstring(L, -1, &len);
   return status == LUA_ERRSYNTAX && len >= sizeof mark - 1 &&
@@ -540,7 +655,7 @@ static void print_results(lua_State *L) {
   luaL_checkstack(L, LUA_MINSTACK, "too many results to print");
   lua_getglobal(L, "require");
   lua_pushliteral(L, "momsandbox.show");
-  if (lua_pcall(L, 1, 1, 0) == LUA_OK && lua_getfield(L, -1, "print") == LUA_TFUNCTION) {
+  if (lua_pcall(L, 1, 1, 0) == LUA_OK && get_field(L, -1, "print") == LUA_TFUNCTION) {
     lua_remove(L, -2);
   } else {   /* the module is gone: the global print will do */
     lua_settop(L, n);
@@ -553,13 +668,17 @@ static void print_results(lua_State *L) {
   }
 }
 
-/* Load the parts of ms that load on first use (ms.plot, ms.args, ...),
- * so that completion finds their names before the user has touched
- * them; a part that fails to load is simply left for later. */
+/* Load the parts of ms that load on first use (ms.plot, ms.args, ...:
+ * the keys of its metatable's `parts`), so that completion finds their
+ * names before the user has touched them; a part that fails to load is
+ * simply left for later. */
 static int l_load_parts(lua_State *L) {
-  lua_getglobal(L, "ms");
-  for (const ms_lua_part *p = ms_lua_parts; p->module != NULL; p++) {
-    lua_getfield(L, -1, p->module + strlen("momsandbox."));
+  lua_settop(L, 0);
+  lua_getglobal(L, "ms");   /* 1 */
+  if (!luaL_getmetafield(L, 1, "parts") || !lua_istable(L, 2)) return 0;
+  for (lua_pushnil(L); lua_next(L, 2); lua_pop(L, 1)) {
+    lua_pushvalue(L, -2);
+    lua_gettable(L, 1);
     lua_pop(L, 1);
   }
   return 0;
@@ -596,14 +715,30 @@ static void doREPL(lua_State *L) {
 
 /* ------------------------------------------------------------- main */
 
-/* The module, preloaded for require and already required as `ms`, and its
- * help as `help`. */
+/* The module, already required as `ms`, and its help as `help`.  Lua
+ * 5.4: the C module linked in, preloaded for require.  LuaJIT: the FFI
+ * module of this source tree, on package.path, and this build's engine
+ * library unless MOMSANDBOX_LIB names another. */
 static void open_momsandbox(lua_State *L) {
+#ifdef MS_CLI_LUAJIT
+  const char *lib = getenv("MOMSANDBOX_LIB");
+  if (lib == NULL || lib[0] == '\0') setenv("MOMSANDBOX_LIB", MS_FFI_LIB, 1);
+  lua_getglobal(L, "package");
+  lua_pushliteral(L, MS_FFI_DIR "/?.lua;");
+  lua_getfield(L, -2, "path");
+  lua_concat(L, 2);
+  lua_setfield(L, -2, "path");
+  lua_pop(L, 1);
+  lua_getglobal(L, "require");
+  lua_pushliteral(L, "momsandbox");
+  lua_call(L, 1, 1);
+#else
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
   lua_pushcfunction(L, luaopen_momsandbox);
   lua_setfield(L, -2, "momsandbox");
   lua_pop(L, 1);
   luaL_requiref(L, "momsandbox", luaopen_momsandbox, 0);
+#endif
   lua_getfield(L, -1, "help");
   lua_setglobal(L, "help");
   lua_setglobal(L, "ms");
@@ -633,7 +768,9 @@ static int l_main(lua_State *L) {
   luaL_openlibs(L);
   open_momsandbox(L);
   create_arg_table(L, argv, argc, script);
+#ifndef MS_CLI_LUAJIT
   lua_gc(L, LUA_GCGEN, 0, 0);
+#endif
   if (!(flags & HAS_NOENV) && handle_luainit(L) != LUA_OK) return 0;
   if (!run_args(L, argv, script)) return 0;
   if (script < argc && handle_script(L, argv + script) != LUA_OK) return 0;

@@ -88,11 +88,23 @@ local function engine(obj)
 end
 
 local native = require "momsandbox.ffi.native"
+
+--- The table of methods of an object of the module (nil for other values),
+-- for the REPL's completion: getmetatable gives "ffi" for every cdata.
+local function methods(obj)
+  local k = core.kinds[native.kind(obj)]
+  local index = k and k.mt and k.mt.__index
+  if type(index) == "function" then   -- vec's native one, or the shared Lua's
+    index = k.methods or select(2, debug.getupvalue(index, 1))
+  end
+  return type(index) == "table" and index or nil
+end
+
 native.extras = {
   -- for LuaJIT users: the engine's functions (ms.ffi.C.ms_vec_dot, ...),
-  -- its objects, where they came from, and how many are alive
+  -- its objects, where they came from, how many are alive, their methods
   ffi = {C = core.C, engine = engine, header = core.header, library = core.library,
-         live = core.live},
+         live = core.live, methods = methods},
 }
 package.loaded["momsandbox.native"] = native
 return require "momsandbox.api"

@@ -28,6 +28,7 @@ ms.model = require "momsandbox.model"
 local lazy = {plot = true, gnuplot = true, args = true, show = true, help = true}
 
 return setmetatable(ms, {
+  parts = lazy,   -- for the REPL's completion, which loads them first
   __index = function(t, key)
     if not lazy[key] then return nil end
     local part = require("momsandbox." .. key)
