@@ -7,7 +7,7 @@ local list = require "momsandbox.primitives"
 local examples = {
   rng = function() return native.rng_new(1) end,
   rule = function() return native.rule_new("gd") end,
-  ruleclass = function() return native.ruleclass_new("c", {}, {}, print) end,
+  ruleclass = function() return native.ruleclass_new("c", {}, native.vec_new(0), print) end,
   vec = function() return native.vec_new(1) end,
   data = function() return native.data_new("synthetic", require("momsandbox").vec{1}, 0, 0, 2, 1) end,
   model = function() return native.model_new("linreg", 1, 0, 0.01, 0) end,
@@ -73,8 +73,11 @@ describe("the rule and trace primitives", function()
       pcall(native.rule_op, r, v, v, v)
       pcall(native.rule_op, r, "step", v, v)
       pcall(native.ruleclass_new, v, v, v, v, v)
-      pcall(native.ruleclass_new, "c", {v}, {v}, print, v)
-      pcall(native.ruleclass_new, "c", {{name = "lr", def = v, lo = v, flag = v}}, {}, print)
+      pcall(native.ruleclass_new, "c", {v}, native.vec_new(0), print, v)
+      pcall(native.ruleclass_new, "c", {"lr", v}, native.vec_new(6, 1), print)
+      pcall(native.ruleclass_new, "c", {"lr"}, native.vec_new(6, type(v) == "number" and v or 2),
+            print)
+      pcall(native.ruleclass_new, "c", {}, native.vec_new(6), print)
       pcall(native.trace_run, v, r, {1, 1}, 3, 1)
       pcall(native.trace_run, f, r, v, v, v)
       pcall(native.trace_get, v, v, v)

@@ -14,13 +14,12 @@
 
 #include "ms_lua.h"
 
-/* A rule class defined in Lua: the engine's method table and the Lua
- * functions its trampolines call.  Its user value keeps the strings. */
+/* A rule class defined in Lua: the engine's class (ms_rule_class_new)
+ * and the Lua functions its trampolines call. */
 typedef struct l_class {
-  ms_rule_class cls;
+  ms_lua_use use;   /* first: its rules are its users */
+  ms_rule_class *cls;
   int step_ref, look_ref;
-  const char **state_names;
-  ms_hyper_info hyper[];
 } l_class;
 
 typedef struct l_rule {
@@ -57,12 +56,6 @@ ms_rule *ms_lua_checkidlerule(lua_State *L, int arg) {
 
 ms_rule *ms_lua_checkrule(lua_State *L, int arg) {
   return checkbox(L, arg, "rule")->rule;
-}
-
-/* The label is the shared Lua's __tostring (cached there). */
-void ms_lua_pushrulelabel(lua_State *L, int idx) {
-  ms_lua_checkrule(L, idx);
-  luaL_tolstring(L, idx, NULL);
 }
 
 /* ---------------------------------------------------------- schedules */
@@ -129,7 +122,7 @@ void ms_lua_rule_idle(lua_State *L, int idx) {
 /* Bring hv up to date with the values in effect: only the changed ones
  * are stored (most never change); push the proxy h. */
 static void update_h(lua_State *L, l_rule *r, const double *h) {
-  const ms_rule_class *cls = &r->lc->cls;
+  const ms_rule_class *cls = r->lc->cls;
   lua_rawgeti(L, LUA_REGISTRYINDEX, r->hvref);
   for (int i = 0; i < cls->nhyper; i++) {
     if (memcmp(&r->hcache[i], &h[i], sizeof h[i]) == 0) continue;
@@ -155,7 +148,7 @@ static ms_status call_lua(l_rule *r, int fn, int aref, ms_lua_vec *a,
   lua_State *L = ms_lua_current();
   if (L == NULL) return MS_ECALLBACK;
   if (!lua_checkstack(L, 12))
-    return ms_lua_pending(L, "stack overflow in rule '%s'", r->lc->cls.name);
+    return ms_lua_pending(L, "stack overflow in rule '%s'", r->lc->cls->name);
   ms_lua_vec asaved = *a, bsaved = *b, ssaved[64];
   int base = ms_lua_pushhandler(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, fn);
@@ -174,7 +167,7 @@ static ms_status call_lua(l_rule *r, int fn, int aref, ms_lua_vec *a,
   if (st == MS_OK && check_result && !lua_isnil(L, base + 1) &&
       lua_touserdata(L, base + 1) != (void *)r->p)
     st = ms_lua_pending(L, "step of rule '%s' must update p in place (e.g. "
-                           "p:axpy(-h.lr, g)); it returned %s", r->lc->cls.name,
+                           "p:axpy(-h.lr, g)); it returned %s", r->lc->cls->name,
                         ms_lua_testudata(L, base + 1, MS_LUA_VEC) ? "a new vector"
                                                                   : luaL_typename(L, base + 1));
   *a = asaved;
@@ -223,7 +216,7 @@ static int view_ref(lua_State *L, int readonly, ms_lua_vec **v) {
  * the state views by name, h reads hv. */
 static void setup_lua_rule(lua_State *L, int box, int ctx) {
   l_rule *r = lua_touserdata(L, box);
-  const ms_rule_class *cls = &r->lc->cls;
+  const ms_rule_class *cls = r->lc->cls;
   luaL_checktype(L, ctx, LUA_TTABLE);
   if (lua_getfield(L, ctx, "sv") != LUA_TTABLE || lua_getfield(L, ctx, "hv") != LUA_TTABLE)
     ms_lua_argerror(L, 2, "rule_new", "context tables expected");
@@ -265,12 +258,13 @@ static l_rule *newbox(lua_State *L, const ms_rule_class *cls, const l_class *lc,
   lua_newtable(L);
   lua_setfield(L, -2, "retired");
   lua_pushvalue(L, cidx);
-  lua_setfield(L, -2, "class");     /* the class outlives its rules */
+  lua_setfield(L, -2, "class");
   lua_pushvalue(L, info);
   lua_setfield(L, -2, "info");
   lua_setiuservalue(L, -2, 1);
   ms_status st = src ? ms_rule_clone(src, &r->rule) : ms_rule_new(cls, &r->rule);
   if (st != MS_OK) ms_lua_fail(L, st);
+  if (lc != NULL) ms_lua_hold(L, cidx);   /* released by the rule's __gc */
   return r;
 }
 
@@ -278,7 +272,7 @@ static l_rule *newbox(lua_State *L, const ms_rule_class *cls, const l_class *lc,
  * ruleclass; info, any value, is rule_op(r, "info")'s. */
 static int l_rule_new(lua_State *L) {
   l_class *lc = ms_lua_testudata(L, 1, MS_LUA_RULECLASS);
-  const ms_rule_class *cls = lc ? &lc->cls : ms_rule_class_find(luaL_checkstring(L, 1));
+  const ms_rule_class *cls = lc ? lc->cls : ms_rule_class_find(luaL_checkstring(L, 1));
   if (cls == NULL) return ms_lua_argerror(L, 1, "rule_new", "no such rule class");
   lua_settop(L, 3);
   newbox(L, cls, lc, 1, NULL, 3);
@@ -288,94 +282,49 @@ static int l_rule_new(lua_State *L) {
 
 /* ---------------------------------------------------- ruleclass_new */
 
-/* Number field key of the descriptor at idx (def when absent). */
-static double numfield(lua_State *L, int idx, const char *key, double def) {
-  int t = lua_getfield(L, idx, key);
-  double v = t == LUA_TNIL ? def : lua_tonumber(L, -1);
-  if (t != LUA_TNIL && t != LUA_TNUMBER)
-    ms_lua_argerror(L, 2, "ruleclass_new", "descriptor fields must be numbers");
-  lua_pop(L, 1);
-  return v;
-}
-
-static int boolfield(lua_State *L, int idx, const char *key) {
-  lua_getfield(L, idx, key);
-  int v = lua_toboolean(L, -1);
-  lua_pop(L, 1);
-  return v;
-}
-
-/* The string on the stack top, moved into the table at keep, which keeps
- * it alive for the class. */
-static const char *keepstring(lua_State *L, int keep, int arg) {
-  if (lua_type(L, -1) != LUA_TSTRING)
-    ms_lua_argerror(L, arg, "ruleclass_new", "names must be strings");
-  const char *s = lua_tostring(L, -1);
-  lua_rawseti(L, keep, (lua_Integer)lua_rawlen(L, keep) + 1);
-  return s;
-}
-
-/* native.ruleclass_new(name, hyper, state, step, lookahead) */
+/* native.ruleclass_new(name, names, desc, step, lookahead) */
 static int l_ruleclass_new(lua_State *L) {
-  luaL_checktype(L, 1, LUA_TSTRING);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  luaL_checktype(L, 3, LUA_TTABLE);
-  luaL_checktype(L, 4, LUA_TFUNCTION);
-  if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TFUNCTION);
+  static const char fname[] = "ruleclass_new";
+  if (lua_type(L, 1) != LUA_TSTRING) ms_lua_argtypeerror(L, 1, 1, fname, "string");
+  if (!lua_istable(L, 2)) ms_lua_argtypeerror(L, 2, 2, fname, "table");
+  ms_lua_vec *desc = ms_lua_checkvec(L, 3);
+  if (lua_type(L, 4) != LUA_TFUNCTION) ms_lua_argtypeerror(L, 4, 4, fname, "function");
+  if (!lua_isnoneornil(L, 5) && lua_type(L, 5) != LUA_TFUNCTION)
+    ms_lua_argtypeerror(L, 5, 5, fname, "function");
   lua_settop(L, 5);
-  lua_Unsigned nhyper = lua_rawlen(L, 2), nstate = lua_rawlen(L, 3);
-  if (nhyper > 255 || nstate > 64)
-    return ms_lua_argerror(L, nhyper > 255 ? 2 : 3, "ruleclass_new", "too many entries");
-  size_t hsize = sizeof(l_class) + nhyper * sizeof(ms_hyper_info);
-  l_class *lc = lua_newuserdatauv(L, hsize + (nstate + 1) * sizeof(char *), 1);
-  memset(lc, 0, hsize);
-  lc->step_ref = lc->look_ref = LUA_NOREF;
-  lc->state_names = (const char **)((char *)lc + hsize);
-  ms_lua_setclass(L, MS_LUA_RULECLASS);
-  lua_newtable(L);   /* user value: the strings the class points to */
-  lua_pushvalue(L, -1);
-  lua_setiuservalue(L, 6, 1);
-  int keep = 7;
-  lua_pushvalue(L, 1);
-  lc->cls.name = keepstring(L, keep, 1);
-  for (lua_Unsigned i = 0; i < nhyper; i++) {
-    ms_hyper_info *h = &lc->hyper[i];
-    if (lua_rawgeti(L, 2, (lua_Integer)i + 1) != LUA_TTABLE)
-      return ms_lua_argerror(L, 2, "ruleclass_new", "descriptors must be tables");
-    int d = lua_gettop(L);
-    lua_getfield(L, d, "name");
-    h->name = keepstring(L, keep, 2);
-    h->def = numfield(L, d, "def", NAN);
-    h->lo = numfield(L, d, "lo", -HUGE_VAL);
-    h->hi = numfield(L, d, "hi", HUGE_VAL);
-    h->lo_open = boolfield(L, d, "lo_open");
-    h->hi_open = boolfield(L, d, "hi_open");
-    h->kind = boolfield(L, d, "flag") ? MS_HYPER_FLAG : MS_HYPER_REAL;
+  size_t nhyper = desc->n / 6, count = lua_rawlen(L, 2);
+  if (desc->n % 6 != 0 || count < nhyper || count > 255 + 64)
+    return ms_lua_argerror(L, 2, fname, "a name for each descriptor and state vector");
+  const char **names = lua_newuserdatauv(L, (count + 1) * sizeof *names, 0);
+  for (size_t i = 0; i < count; i++) {   /* the strings stay in the table */
+    if (lua_rawgeti(L, 2, (lua_Integer)i + 1) != LUA_TSTRING)
+      return ms_lua_argerror(L, 2, fname, "names must be strings");
+    names[i] = lua_tostring(L, -1);
     lua_pop(L, 1);
   }
-  for (lua_Unsigned i = 0; i < nstate; i++) {
-    lua_rawgeti(L, 3, (lua_Integer)i + 1);
-    lc->state_names[i] = keepstring(L, keep, 3);
-  }
-  lc->cls.nhyper = (int)nhyper;
-  lc->cls.hyper = lc->hyper;
-  lc->cls.nstate = (int)nstate;
-  lc->cls.state_names = lc->state_names;
-  lc->cls.step = lua_step;
-  lc->cls.lookahead = lua_isnil(L, 5) ? NULL : lua_lookahead;
+  l_class *lc = lua_newuserdatauv(L, sizeof *lc, 0);
+  memset(lc, 0, sizeof *lc);
+  lc->step_ref = lc->look_ref = LUA_NOREF;
+  ms_lua_setclass(L, MS_LUA_RULECLASS);
+  ms_status st = ms_rule_class_new(lua_tostring(L, 1), nhyper, count - nhyper, names, desc->x,
+                                   lua_step, lua_isnil(L, 5) ? NULL : lua_lookahead, &lc->cls);
+  if (st != MS_OK) return ms_lua_failure(L, st);
   lua_pushvalue(L, 4);
   lc->step_ref = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pushvalue(L, 5);
   lc->look_ref = luaL_ref(L, LUA_REGISTRYINDEX);   /* LUA_REFNIL for nil */
-  lua_settop(L, 6);
   return 1;
 }
 
+/* A class outlives its rules, which are its users. */
 static int l_class_gc(lua_State *L) {
   l_class *lc = ms_lua_checkudata(L, 1, MS_LUA_RULECLASS);
+  if (ms_lua_defer_close(&lc->use)) return 0;
   luaL_unref(L, LUA_REGISTRYINDEX, lc->step_ref);
   luaL_unref(L, LUA_REGISTRYINDEX, lc->look_ref);
   lc->step_ref = lc->look_ref = LUA_NOREF;
+  ms_rule_class_free(lc->cls);
+  lc->cls = NULL;
   return 0;
 }
 
@@ -514,7 +463,8 @@ static int l_gc(lua_State *L) {
   ms_lua_release_all(L, -1);
   lua_getfield(L, -2, "retired");
   ms_lua_release_all(L, -1);
-  lua_pop(L, 3);
+  if (r->lc != NULL && lua_getfield(L, -3, "class") == LUA_TUSERDATA) ms_lua_release(L, -1);
+  lua_pop(L, 4);
   int *refs[] = {&r->pref, &r->gref, &r->yref, &r->sref, &r->href, &r->hvref};
   for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
     luaL_unref(L, LUA_REGISTRYINDEX, *refs[i]);

@@ -247,6 +247,16 @@ typedef struct ms_hyper_info {
   ms_hyper_kind kind;
 } ms_hyper_info;
 
+/* Step t: update x in place from the gradient g and the state. */
+typedef ms_status (*ms_rule_step_fn)(void *ctx, const double *h, double *x,
+                                     const double *g, double *const *state,
+                                     size_t n, int64_t t);
+/* Where to evaluate the gradient for step t: into y. */
+typedef ms_status (*ms_rule_lookahead_fn)(void *ctx, const double *h,
+                                          const double *x,
+                                          double *const *state, double *y,
+                                          size_t n, int64_t t);
+
 typedef struct ms_rule_class {
   const char *name;
   int nhyper;
@@ -257,12 +267,8 @@ typedef struct ms_rule_class {
   ms_status (*check)(const double *h);
   /* Optional: where to evaluate the gradient for step t (look-ahead rules
    * such as Nesterov's original form).  NULL means at x itself. */
-  ms_status (*lookahead)(void *ctx, const double *h, const double *x,
-                         double *const *state, double *y, size_t n,
-                         int64_t t);
-  /* Step t: update x in place from the gradient g and the state. */
-  ms_status (*step)(void *ctx, const double *h, double *x, const double *g,
-                    double *const *state, size_t n, int64_t t);
+  ms_rule_lookahead_fn lookahead;
+  ms_rule_step_fn step;
   /* Optional, for the vectorised loop of sweeps: 1 when step, with the
    * hyper-parameters h and from a zeroed state, is operation for
    * operation v <- beta v + g (v_0 = 0), then
@@ -284,6 +290,19 @@ const ms_rule_class *ms_rule_class_find(const char *name);
 /* The update equations of built-in rule `name`: the first comment of its
  * core/src/rules/<name>.c (static text), or NULL for no such rule. */
 const char *ms_rule_doc(const char *name);
+/* A class made at run time, such as a rule written in a scripting
+ * language: names holds the nhyper hyper-parameters' names, then the
+ * nstate state vectors' (nhyper <= 255, nstate <= 64); desc six numbers
+ * per hyper-parameter: def, lo, hi, lo_open, hi_open and flag (the last
+ * three 0 or 1; flag 1 for MS_HYPER_FLAG).  The class copies them and is
+ * the caller's: ms_rule_class_free frees it after its last rule (a
+ * built-in class it leaves alone). */
+ms_status ms_rule_class_new(const char *name, size_t nhyper, size_t nstate,
+                            const char *const *names, const double *desc,
+                            ms_rule_step_fn step,
+                            ms_rule_lookahead_fn lookahead,
+                            ms_rule_class **out);
+void ms_rule_class_free(const ms_rule_class *cls);
 
 /* A new instance with the class defaults (required ones still unset). */
 ms_status ms_rule_new(const ms_rule_class *cls, ms_rule **out);

@@ -41,6 +41,75 @@ const ms_rule_class *ms_rule_class_find(const char *name) {
   return NULL;
 }
 
+/* A class of ms_rule_class_new: the descriptors follow it, then the
+ * state names' pointers and the strings, in the same block. */
+typedef struct made_class {
+  ms_rule_class cls;
+  ms_hyper_info hyper[];
+} made_class;
+
+/* s copied to *text, which then points past the copy. */
+static const char *copy(char **text, const char *s) {
+  const char *d = strcpy(*text, s);
+  *text += strlen(s) + 1;
+  return d;
+}
+
+ms_status ms_rule_class_new(const char *name, size_t nhyper, size_t nstate,
+                            const char *const *names, const double *desc,
+                            ms_rule_step_fn step,
+                            ms_rule_lookahead_fn lookahead,
+                            ms_rule_class **out) {
+  MS_NEED(out);
+  *out = NULL;
+  MS_NEED(name);
+  MS_NEED(step);
+  if (nhyper > 255 || nstate > 64)
+    return ms_fail(MS_EINVAL, "at most 255 hyper-parameters and 64 state vectors");
+  if (nhyper + nstate > 0) MS_NEED(names);
+  if (nhyper > 0) MS_NEED(desc);
+  size_t chars = strlen(name) + 1;
+  for (size_t i = 0; i < nhyper + nstate; i++) {
+    if (names[i] == NULL) return ms_fail(MS_EINVAL, "name %zu is NULL", i + 1);
+    chars += strlen(names[i]) + 1;
+  }
+  for (size_t i = 0; i < nhyper; i++)
+    for (int k = 3; k < 6; k++)
+      if (desc[6 * i + k] != 0 && desc[6 * i + k] != 1)
+        return ms_fail(MS_EINVAL, "%s: lo_open, hi_open and flag must be 0 or 1",
+                       names[i]);
+  size_t head = sizeof(made_class) + nhyper * sizeof(ms_hyper_info);
+  made_class *c = ms_calloc(1, head + nstate * sizeof(char *) + chars);
+  if (c == NULL) return ms_fail(MS_ENOMEM, "out of memory");
+  const char **state = (const char **)((char *)c + head);
+  char *text = (char *)(state + nstate);
+  c->cls.name = copy(&text, name);
+  for (size_t i = 0; i < nhyper; i++) {
+    const double *d = desc + 6 * i;
+    ms_hyper_info *h = &c->hyper[i];
+    h->name = copy(&text, names[i]);
+    h->def = d[0];
+    h->lo = d[1];
+    h->hi = d[2];
+    h->lo_open = d[3] != 0;
+    h->hi_open = d[4] != 0;
+    h->kind = d[5] != 0 ? MS_HYPER_FLAG : MS_HYPER_REAL;
+  }
+  for (size_t i = 0; i < nstate; i++) state[i] = copy(&text, names[nhyper + i]);
+  c->cls.nhyper = (int)nhyper;
+  c->cls.hyper = c->hyper;
+  c->cls.nstate = (int)nstate;
+  c->cls.state_names = state;
+  c->cls.step = step;
+  c->cls.lookahead = lookahead;
+  *out = &c->cls;
+  return MS_OK;
+}
+
+void ms_rule_class_free(const ms_rule_class *cls) {
+  if (cls != NULL && !ms_rule_class_is_builtin(cls)) free((void *)cls);
+}
+
 /* Can instances of cls work?  Every name is compared with strcmp and
  * every array read, so none may be missing. */
 static int class_ok(const ms_rule_class *cls) {

@@ -1,7 +1,9 @@
 /* test_rules.c -- each built-in rule's first three steps, computed by
  * hand, and the equivalences the chapter relies on. */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "momsandbox.h"
@@ -170,6 +172,57 @@ static void test_registry_and_clone(void) {
   ms_rule_free(c);
 }
 
+/* A class made at run time: x <- x - lr g, with a flag and a state. */
+static ms_status made_step(void *ctx, const double *h, double *x, const double *g,
+                           double *const *state, size_t n, int64_t t) {
+  (void)ctx;
+  (void)t;
+  for (size_t i = 0; i < n; i++) {
+    state[0][i] += 1;
+    x[i] -= (h[1] != 0 ? 2 : 1) * h[0] * g[i];
+  }
+  return MS_OK;
+}
+
+static void test_class_new(void) {
+  char lr[] = "lr";   /* copied: changing it afterwards changes nothing */
+  const char *names[] = {lr, "double", "count"};
+  const double desc[] = {NAN, 0, INFINITY, 1, 1, 0, /* lr in (0, inf) */
+                         0, 0, 1, 0, 0, 1};          /* double: a flag */
+  ms_rule_class *cls = NULL;
+  CHECK_OK(ms_rule_class_new("made", 2, 1, names, desc, made_step, NULL, &cls));
+  lr[0] = 'X';
+  CHECK(strcmp(cls->name, "made") == 0 && cls->nhyper == 2 && cls->nstate == 1);
+  CHECK(strcmp(cls->hyper[0].name, "lr") == 0 && isnan(cls->hyper[0].def));
+  CHECK(cls->hyper[0].lo_open && cls->hyper[1].kind == MS_HYPER_FLAG);
+  CHECK(strcmp(cls->state_names[0], "count") == 0 && cls->lookahead == NULL);
+  ms_rule *r = NULL;
+  CHECK_OK(ms_rule_new(cls, &r));
+  CHECK_STATUS(ms_rule_check(r), MS_EINVAL);   /* lr is required */
+  CHECK_STATUS(ms_rule_set(r, "lr", 0), MS_EINVAL);
+  CHECK_OK(ms_rule_set(r, "lr", 0.5));
+  CHECK_OK(ms_rule_set(r, "double", 1));
+  double x = 1, g = 1;
+  CHECK_OK(ms_rule_step(r, &x, &g, 1));
+  CHECK_EQ(x, 0);
+  CHECK_EQ(ms_rule_state(r, 0)[0], 1);
+  ms_rule_free(r);
+  ms_rule_class_free(cls);
+  ms_rule_class_free(ms_rule_class_find("gd"));   /* left alone */
+  CHECK(ms_rule_class_find("gd") != NULL);
+
+  const double badflag[] = {0, 0, 1, 0.5, 0, 0};
+  CHECK_STATUS(ms_rule_class_new("c", 1, 0, names, badflag, made_step, NULL, &cls),
+               MS_EINVAL);
+  CHECK(cls == NULL);
+  CHECK_STATUS(ms_rule_class_new("c", 256, 0, names, desc, made_step, NULL, &cls),
+               MS_EINVAL);
+  CHECK_STATUS(ms_rule_class_new("c", 0, 0, NULL, NULL, NULL, NULL, &cls), MS_EINVAL);
+  const char *holes[] = {"lr", NULL};
+  CHECK_STATUS(ms_rule_class_new("c", 1, 1, holes, desc, made_step, NULL, &cls),
+               MS_EINVAL);
+}
+
 int main(void) {
   test_gd();
   test_momentum();
@@ -179,5 +232,6 @@ int main(void) {
   test_sgd_equals_momentum();
   test_hyper_checks();
   test_registry_and_clone();
+  test_class_new();
   return check_report("test_rules");
 }

@@ -79,8 +79,9 @@ return {
     "that is no number is 'schedule function returned T at step t, expected a number'",
   schedule_values = "(s schedule, t integer >= 1 [, n integer in 1..10^7]) -> s(t), or " ..
     "{s(t), ..., s(t + n - 1)}; nil, msg, code when closed or the engine fails",
-  ruleclass_new = "(name, hyper descriptors as rule_classes', state names (<= 64), " ..
-                  "step function, lookahead function|nil) -> ruleclass",
+  ruleclass_new = "(name, names table: the hyper-parameters' then the state vectors', " ..
+                  "desc vec: six numbers per hyper-parameter (ms_rule_class_new), step " ..
+                  "function, lookahead function|nil) -> ruleclass, or nil, msg, code",
   rule_new = "(class: a built-in's name or a ruleclass, ctx) -> rule; for a Lua class, ctx = " ..
              "{h = mt, hv = {}, s = mt, sv = {}}: the step gets proxies with metatables h " ..
              "and s, sv[name] the state views, hv the values in effect",

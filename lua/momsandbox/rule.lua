@@ -288,7 +288,17 @@ M.define = check.protect(function(opts)
   end
   local list = descriptors(hyper)
   if #list > 255 then check.argerror(1, "rule", "at most 255 hyper-parameters") end
-  local cls = native.ruleclass_new(name, list, names, step, look)
+  -- the engine's descriptors: the names, hyper-parameters' first, and six
+  -- numbers per hyper-parameter (ms_rule_class_new)
+  local all, desc = {}, {}
+  for i, h in ipairs(list) do
+    all[i] = h.name
+    for _, v in ipairs{h.def, h.lo, h.hi, h.lo_open, h.hi_open, h.flag or false} do
+      desc[#desc + 1] = v == true and 1 or v == false and 0 or v
+    end
+  end
+  for i, s in ipairs(names) do all[#list + i] = s end
+  local cls = native.ruleclass_new(name, all, check.vec(desc, 1, "rule"), step, look)
   classes[cls] = describe{name = name, hyper = list, state = names, lua = true}
   return cls
 end)

@@ -20,7 +20,7 @@ local M = {}
 
 local Rule = core.handle_type("ms_ffi_rule", "ms_rule", "momsandbox.rule", C.ms_rule_free, "rule")
 local Class = core.handle_type("ms_ffi_ruleclass", "ms_rule_class", "momsandbox.ruleclass",
-                               function() end, "ruleclass")
+                               C.ms_rule_class_free, "ruleclass")
 -- Records by handle, and back (both weak: a record never holds its handle).
 local records = setmetatable({}, {__mode = "k"})
 local handles = setmetatable({}, {__mode = "kv"})
@@ -75,13 +75,14 @@ local function proxy(mt)
   return p
 end
 
---- A new rule handle of class c around a new (or cloned: src) engine
--- rule; a Lua class's rule gets its views and the proxies of ctx.
-local function new_rule(c, src, ctx, info)
+--- A new rule handle of class c (handle ch for a Lua class: the rule
+-- keeps it) around a new (or cloned: src) engine rule; a Lua class's rule
+-- gets its views and the proxies of ctx.
+local function new_rule(c, ch, src, ctx, info)
   core.check(src and C.ms_rule_clone(src.ptr, outbox) or C.ms_rule_new(c.cptr, outbox))
   local r = Rule.own(outbox[0])
   local d = {ptr = r.ptr, class = c, sched = {}, pulled = {}, calls_back = false,
-             scheduled = false, version = 0, info = info}
+             scheduled = false, version = 0, info = info, classh = ch}
   records[r], handles[d] = d, r
   if c.lua then
     last_id = last_id + 1
@@ -401,7 +402,7 @@ function ops.state(d)
 end
 
 function ops.clone(d, ctx, info)
-  local r, copy = new_rule(d.class, d, ctx, info)
+  local r, copy = new_rule(d.class, d.classh, d, ctx, info)
   for k, s in pairs(d.sched) do copy.sched[k] = s end
   sort_schedules(copy)
   return r
@@ -432,57 +433,35 @@ function P.rule_new(class, ctx, info)
                 type(ctx.h) ~= "table" or type(ctx.s) ~= "table") then
     error(argmsg(2, "rule_new", "context tables expected"), 0)
   end
-  return (new_rule(c, nil, ctx, info))
+  return (new_rule(c, c.lua and class, nil, ctx, info))
 end
 
 ---------------------------------------------------------- rules in Lua
 
-local function names_error(arg)
-  error(argmsg(arg, "ruleclass_new", "names must be strings"), 0)
-end
+local classbox = ffi.new("ms_rule_class *[1]")
 
---- native.ruleclass_new(name, hyper, state, step, lookahead): an engine
--- class in FFI memory that the class record keeps alive, with the strings.
-function P.ruleclass_new(name, hyper, state, step_fn, look)
-  if type(name) ~= "string" then names_error(1) end
-  if type(hyper) ~= "table" or type(state) ~= "table" or type(step_fn) ~= "function" or
-     (look ~= nil and type(look) ~= "function") then
-    error(argmsg(2, "ruleclass_new", "descriptors, names and functions expected"), 0)
+--- native.ruleclass_new(name, names, desc, step, lookahead): an engine
+-- class (ms_rule_class_new), kept by the rules made of it.
+function P.ruleclass_new(name, names, desc, step_fn, look)
+  local bad = type(name) ~= "string" or type(names) ~= "table" or not vec.is(desc) or
+              desc.dead ~= 0 or type(step_fn) ~= "function" or
+              (look ~= nil and type(look) ~= "function")
+  local nhyper, count = bad and 0 or desc.n / 6, bad and 0 or #names
+  if bad or nhyper % 1 ~= 0 or count < nhyper or count > 255 + 64 then
+    error(argmsg(1, "ruleclass_new", "name, names, descriptors and functions expected"), 0)
   end
-  if #hyper > 255 or #state > 64 then
-    error(argmsg(#hyper > 255 and 2 or 3, "ruleclass_new", "too many entries"), 0)
+  local cnames = ffi.new("const char *[?]", count + 1)
+  for i = 1, count do
+    local s = rawget(names, i)
+    if type(s) ~= "string" then error(argmsg(2, "ruleclass_new", "names must be strings"), 0) end
+    cnames[i - 1] = s   -- (the table keeps the strings for the call)
   end
-  local keep = {name}
-  local cptr = ffi.new("ms_rule_class")
-  local infos = ffi.new("ms_hyper_info[?]", math.max(#hyper, 1))
-  local snames = ffi.new("const char *[?]", math.max(#state, 1))
-  for i = 1, #hyper do
-    local h, info = hyper[i], infos[i - 1]
-    if type(h) ~= "table" then error(argmsg(2, "ruleclass_new", "descriptors must be tables"), 0) end
-    if type(h.name) ~= "string" then names_error(2) end
-    for _, k in ipairs{"def", "lo", "hi"} do
-      if h[k] ~= nil and type(h[k]) ~= "number" then
-        error(argmsg(2, "ruleclass_new", "descriptor fields must be numbers"), 0)
-      end
-    end
-    keep[#keep + 1] = h.name
-    info.name, info.def = h.name, h.def or 0 / 0
-    info.lo, info.hi = h.lo or -math.huge, h.hi or math.huge
-    info.lo_open, info.hi_open = h.lo_open and 1 or 0, h.hi_open and 1 or 0
-    info.kind = h.flag and C.MS_HYPER_FLAG or C.MS_HYPER_REAL
-  end
-  for i = 1, #state do
-    if type(state[i]) ~= "string" then names_error(3) end
-    keep[#keep + 1] = state[i]
-    snames[i - 1] = state[i]
-  end
-  cptr.name, cptr.nhyper, cptr.hyper = name, #hyper, infos
-  cptr.nstate, cptr.state_names = #state, snames
-  cptr.step = step_callback
-  cptr.lookahead = look and lookahead_callback or nil
-  local c = describe(cptr)
-  c.lua = {step = step_fn, lookahead = look, memory = {cptr, infos, snames, keep}}
-  local h = Class.own(cptr)
+  local st = C.ms_rule_class_new(name, nhyper, count - nhyper, cnames, desc.x, step_callback,
+                                 look and lookahead_callback or nil, classbox)
+  if st ~= 0 then return core.failed(st) end
+  local h = Class.own(classbox[0])
+  local c = describe(h.ptr)
+  c.lua = {step = step_fn, lookahead = look}
   classes[h] = c
   return h
 end
