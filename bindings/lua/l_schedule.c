@@ -76,77 +76,28 @@ ms_schedule *ms_lua_toschedule(lua_State *L, int idx) {
   return b != NULL ? b->s : NULL;
 }
 
-/* The integers of the table at arg (raw), in a userdata left on the stack. */
-static int64_t *checksteps(lua_State *L, int arg, size_t *n) {
-  if (!lua_istable(L, arg)) ms_lua_argtypeerror(L, arg, arg, BUILTIN, "table");
-  lua_Unsigned len = lua_rawlen(L, arg);
-  if (len > MS_LUA_MAXLEN) ms_lua_argerror(L, arg, BUILTIN, "too many milestones");
-  *n = (size_t)len;
-  int64_t *m = lua_newuserdatauv(L, (*n ? *n : 1) * sizeof *m, 0);
-  for (size_t i = 0; i < *n; i++) {
-    lua_rawgeti(L, arg, (lua_Integer)i + 1);
-    m[i] = (int64_t)ms_lua_checkint(L, -1, arg, BUILTIN);
-    lua_pop(L, 1);
-  }
-  return m;
-}
-
-/* sequence(parts, milestones) into the box b at the top: the parts are
- * held (released by its __gc) in its user value. */
-static ms_status sequence(lua_State *L, l_schedule *b) {
-  size_t count, nm;
-  int box = lua_gettop(L);
-  if (!lua_istable(L, 2)) ms_lua_argtypeerror(L, 2, 2, BUILTIN, "table");
-  int64_t *m = checksteps(L, 3, &nm);
-  count = (size_t)lua_rawlen(L, 2);
-  if (count != nm + 1) ms_lua_argerror(L, 3, BUILTIN, "need one milestone fewer than schedules");
-  ms_schedule **parts = lua_newuserdatauv(L, count * sizeof *parts, 0);
-  lua_getiuservalue(L, box, 1);
+/* native.schedule_builtin(name, args vec [, parts]): the parts are held
+ * (released by its __gc) in its user value. */
+static int l_schedule_builtin(lua_State *L) {
+  if (lua_type(L, 1) != LUA_TSTRING) ms_lua_argtypeerror(L, 1, 1, BUILTIN, "string");
+  ms_lua_vec *args = ms_lua_checkvec(L, 2);
+  if (!lua_isnoneornil(L, 3) && !lua_istable(L, 3)) ms_lua_argtypeerror(L, 3, 3, BUILTIN, "table");
+  lua_settop(L, 3);
+  size_t count = lua_istable(L, 3) ? ms_lua_rawlen(L, 3, 3, "parts") : 0;
+  ms_schedule **parts = lua_newuserdatauv(L, (count + 1) * sizeof *parts, 0);
+  l_schedule *b = newbox(L);
+  lua_getiuservalue(L, -1, 1);
   for (size_t i = 0; i < count; i++) {
-    lua_rawgeti(L, 2, (lua_Integer)i + 1);
+    lua_rawgeti(L, 3, (lua_Integer)i + 1);
     l_schedule *p = ms_lua_testudata(L, -1, MS_LUA_SCHEDULE);
     if (p == NULL || p->s == NULL || p->use.closed)
-      ms_lua_argerror(L, 2, BUILTIN, "parts must be live schedules");
+      ms_lua_argerror(L, 3, BUILTIN, "parts must be live schedules");
     parts[i] = p->s;
     ms_lua_hold(L, -1);
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
-  ms_status st = ms_schedule_sequence(parts, count, m, &b->s);
-  lua_settop(L, box);
-  return st;
-}
-
-/* native.schedule_builtin(name, ...): see lua/momsandbox/primitives.lua */
-static int l_schedule_builtin(lua_State *L) {
-  static const char *const names[] = {"constant", "step",       "multistep",
-                                      "exponential", "cosine",  "linear",
-                                      "polynomial", "inverse_sqrt", "sequence", NULL};
-  const char *name = lua_tostring(L, 1);
-  int k = 0;
-  while (names[k] != NULL && (name == NULL || strcmp(names[k], name) != 0)) k++;
-  if (lua_type(L, 1) != LUA_TSTRING || names[k] == NULL)
-    ms_lua_argerror(L, 1, BUILTIN, "no such schedule");
-  lua_settop(L, 6);
-  double base = k == 8 ? 0 : ms_lua_checknum(L, 2, 2, BUILTIN);
-  size_t n;
-  int64_t *m = k == 2 ? checksteps(L, 3, &n) : NULL;
-  l_schedule *b = newbox(L);
-  ms_status st;
-#define NUM(i) ms_lua_checknum(L, i, i, BUILTIN)
-#define INT(i) ((int64_t)ms_lua_checkint(L, i, i, BUILTIN))
-  switch (k) {
-  case 0: st = ms_schedule_constant(base, &b->s); break;
-  case 1: st = ms_schedule_step(base, INT(3), NUM(4), &b->s); break;
-  case 2: st = ms_schedule_multistep(base, m, n, NUM(4), &b->s); break;
-  case 3: st = ms_schedule_exponential(base, NUM(3), &b->s); break;
-  case 4: st = ms_schedule_cosine(base, INT(3), NUM(4), lua_toboolean(L, 5), INT(6), &b->s); break;
-  case 5: st = ms_schedule_linear(base, NUM(3), NUM(4), INT(5), &b->s); break;
-  case 6: st = ms_schedule_polynomial(base, INT(3), NUM(4), NUM(5), &b->s); break;
-  case 7: st = ms_schedule_inverse_sqrt(base, INT(3), &b->s); break;
-  default: st = sequence(L, b);
-  }
-#undef NUM
-#undef INT
+  lua_pop(L, 1);
+  ms_status st = ms_schedule_builtin(lua_tostring(L, 1), args->x, args->n, parts, count, &b->s);
   return st == MS_OK ? 1 : ms_lua_failure(L, st);
 }
 

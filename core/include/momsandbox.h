@@ -223,6 +223,14 @@ ms_status ms_schedule_inverse_sqrt(double base, int64_t warmup,
  * (PyTorch's SequentialLR): count parts, count - 1 increasing milestones */
 ms_status ms_schedule_sequence(ms_schedule *const *parts, size_t count,
                                const int64_t *milestones, ms_schedule **out);
+/* The built-in `name` for a binding whose numbers are doubles: args are
+ * the parameters of its function above, in order, integers (and cosine's
+ * restarts, 0 or 1) as doubles holding them; "multistep": base, gamma,
+ * then the milestones; "sequence": the count - 1 milestones of the count
+ * parts (NULL and 0 for the others). */
+ms_status ms_schedule_builtin(const char *name, const double *args,
+                              size_t nargs, ms_schedule *const *parts,
+                              size_t count, ms_schedule **out);
 void ms_schedule_free(ms_schedule *s);
 ms_status ms_schedule_value(const ms_schedule *s, int64_t t, double *value);
 /* 1 if the value can be computed from any thread (no callback inside) */

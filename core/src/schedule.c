@@ -7,6 +7,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -46,6 +47,65 @@ static ms_status make(kind k, double base, ms_schedule **out) {
 
 static ms_status need(int ok, const char *what) {
   return ok ? MS_OK : ms_fail(MS_EINVAL, "%s", what);
+}
+
+/* x as an int64_t: 0 when it is no integer in range. */
+static int to_int64(double x, int64_t *out) {
+  if (!(x == floor(x) && x >= -0x1p63 && x < 0x1p63)) return 0;
+  *out = (int64_t)x;
+  return 1;
+}
+
+ms_status ms_schedule_builtin(const char *name, const double *args,
+                              size_t nargs, ms_schedule *const *parts,
+                              size_t count, ms_schedule **out) {
+  /* how many numbers each takes (at least, for the last two), and which
+   * are integers: bit i for args[i], bit 31 for every one past 30 */
+  static const struct {
+    const char *name;
+    size_t nargs;
+    uint32_t ints;
+  } known[] = {{"constant", 1, 0},      {"step", 3, 1u << 1},
+               {"exponential", 2, 0},   {"cosine", 5, 1u << 1 | 1u << 3 | 1u << 4},
+               {"linear", 4, 1u << 3},  {"polynomial", 4, 1u << 1},
+               {"inverse_sqrt", 2, 1u << 1}, {"multistep", 2, ~3u},
+               {"sequence", 0, ~0u}};
+  MS_NEED(out);
+  *out = NULL;
+  MS_NEED(name);
+  size_t k = 0;
+  while (k < MS_COUNT(known) && strcmp(known[k].name, name) != 0) k++;
+  if (k == MS_COUNT(known)) return ms_fail(MS_EINVAL, "no such schedule: %s", name);
+  if (k < 7 ? nargs != known[k].nargs : nargs < known[k].nargs)
+    return ms_fail(MS_EINVAL, "%s: wrong number of arguments (%zu)", name, nargs);
+  if (nargs > 0) MS_NEED(args);
+  int64_t *n = ms_calloc(nargs, sizeof *n);   /* the integers of args */
+  if (n == NULL) return ms_fail(MS_ENOMEM, "out of memory");
+  for (size_t i = 0; i < nargs; i++) {
+    if ((known[k].ints >> (i < 31 ? i : 31) & 1) && !to_int64(args[i], &n[i])) {
+      free(n);
+      return ms_fail(MS_EINVAL, "%s: argument %zu must be an integer", name, i + 1);
+    }
+  }
+  const double *a = args;
+  ms_status st;
+  switch (k) {
+  case 0: st = ms_schedule_constant(a[0], out); break;
+  case 1: st = ms_schedule_step(a[0], n[1], a[2], out); break;
+  case 2: st = ms_schedule_exponential(a[0], a[1], out); break;
+  case 3: st = need(n[3] == 0 || n[3] == 1, "cosine: restarts must be 0 or 1");
+    if (st == MS_OK) st = ms_schedule_cosine(a[0], n[1], a[2], (int)n[3], n[4], out);
+    break;
+  case 4: st = ms_schedule_linear(a[0], a[1], a[2], n[3], out); break;
+  case 5: st = ms_schedule_polynomial(a[0], n[1], a[2], a[3], out); break;
+  case 6: st = ms_schedule_inverse_sqrt(a[0], n[1], out); break;
+  case 7: st = ms_schedule_multistep(a[0], n + 2, nargs - 2, a[1], out); break;
+  default:
+    st = need(count == nargs + 1, "sequence: need one milestone fewer than schedules");
+    if (st == MS_OK) st = ms_schedule_sequence(parts, count, n, out);
+  }
+  free(n);
+  return st;
 }
 
 void ms_schedule_free(ms_schedule *s) {

@@ -223,6 +223,55 @@ static void test_class_new(void) {
                MS_EINVAL);
 }
 
+/* ms_schedule_builtin gives what the constructor it names gives. */
+static void same_values(ms_schedule *a, ms_schedule *b) {
+  for (int64_t t = 1; t <= 40; t++) {
+    double u = -1, v = -2;
+    CHECK_OK(ms_schedule_value(a, t, &u));
+    CHECK_OK(ms_schedule_value(b, t, &v));
+    CHECK_EQ(u, v);
+  }
+  ms_schedule_free(a);
+  ms_schedule_free(b);
+}
+
+static void test_schedule_builtin(void) {
+  ms_schedule *a, *b;
+  const double cosine[] = {0.5, 7, 0.01, 1, 2};
+  CHECK_OK(ms_schedule_builtin("cosine", cosine, 5, NULL, 0, &a));
+  CHECK_OK(ms_schedule_cosine(0.5, 7, 0.01, 1, 2, &b));
+  same_values(a, b);
+  const double multistep[] = {1, 0.5, 3, 10};
+  const int64_t milestones[] = {3, 10};
+  CHECK_OK(ms_schedule_builtin("multistep", multistep, 4, NULL, 0, &a));
+  CHECK_OK(ms_schedule_multistep(1, milestones, 2, 0.5, &b));
+  same_values(a, b);
+  const double step[] = {1, 4, 0.1}, linear[] = {2, 0.25, 1, 8};
+  CHECK_OK(ms_schedule_builtin("step", step, 3, NULL, 0, &a));
+  CHECK_OK(ms_schedule_step(1, 4, 0.1, &b));
+  same_values(a, b);
+  ms_schedule *parts[2];
+  CHECK_OK(ms_schedule_builtin("linear", linear, 4, NULL, 0, &parts[0]));
+  CHECK_OK(ms_schedule_builtin("constant", linear, 1, NULL, 0, &parts[1]));
+  const double at[] = {8};
+  const int64_t at_int[] = {8};
+  CHECK_OK(ms_schedule_builtin("sequence", at, 1, parts, 2, &a));
+  CHECK_OK(ms_schedule_sequence(parts, 2, at_int, &b));
+  same_values(a, b);
+
+  const double half[] = {1, 2.5, 0.1}, big[] = {1, 0x1p63, 0.1};
+  CHECK_STATUS(ms_schedule_builtin("step", half, 3, NULL, 0, &a), MS_EINVAL);
+  CHECK(a == NULL);
+  CHECK_STATUS(ms_schedule_builtin("step", big, 3, NULL, 0, &a), MS_EINVAL);
+  CHECK_STATUS(ms_schedule_builtin("step", step, 2, NULL, 0, &a), MS_EINVAL);
+  CHECK_STATUS(ms_schedule_builtin("nope", step, 3, NULL, 0, &a), MS_EINVAL);
+  const double restarts[] = {0.5, 7, 0.01, 2, 2};
+  CHECK_STATUS(ms_schedule_builtin("cosine", restarts, 5, NULL, 0, &a), MS_EINVAL);
+  CHECK_STATUS(ms_schedule_builtin("sequence", at, 1, parts, 1, &a), MS_EINVAL);
+  ms_schedule_free(parts[0]);
+  ms_schedule_free(parts[1]);
+}
+
 int main(void) {
   test_gd();
   test_momentum();
@@ -233,5 +282,6 @@ int main(void) {
   test_hyper_checks();
   test_registry_and_clone();
   test_class_new();
+  test_schedule_builtin();
   return check_report("test_rules");
 }

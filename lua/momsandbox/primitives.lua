@@ -69,12 +69,8 @@ return {
     "callback errors raised as they were; nil, msg, code when closed or the engine fails",
   objective_info = "(obj) -> {dim, name, pure, window = {4 numbers} or nil, minimizer = vec " ..
     "or nil}; nil, msg, code when closed",
-  schedule_builtin = "(name, ...) -> schedule, or nil, msg, code: constant(v), " ..
-    "step(base, step_size, gamma), multistep(base, milestones, gamma), exponential(base, gamma), " ..
-    "cosine(base, period, min, restarts, mult), linear(base, start, end, steps), " ..
-    "polynomial(base, steps, power, min), inverse_sqrt(base, warmup), sequence(parts, " ..
-    "milestones): parts live schedules, held until it is freed; milestones integers, one " ..
-    "fewer; tables read raw",
+  schedule_builtin = "(name, args vec [, parts table]) -> schedule, or nil, msg, code: " ..
+    "ms_schedule_builtin(name, args, parts): parts live schedules, held until it is freed",
   schedule_fn = "(f function) -> schedule calling f(t); f's errors are raised, a result " ..
     "that is no number is 'schedule function returned T at step t, expected a number'",
   schedule_values = "(s schedule, t integer >= 1 [, n integer in 1..10^7]) -> s(t), or " ..

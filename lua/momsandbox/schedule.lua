@@ -40,10 +40,10 @@ local function label_of(name, opts, known)
   return name .. "{" .. table.concat(parts, ", ") .. "}"
 end
 
---- The built-in `name` made with the arguments ..., labelled text; the
--- engine's complaint is an argument error of fname.
-local function make(fname, text, name, ...)
-  local s, msg = native.schedule_builtin(name, ...)
+--- The built-in `name` made of the numbers args (ms_schedule_builtin's) and
+-- parts, labelled text; the engine's complaint is an argument error of fname.
+local function make(fname, text, name, args, parts)
+  local s, msg = native.schedule_builtin(name, check.vec(args, 1, fname), parts)
   if s == nil then argerror(1, fname, msg) end
   labels[s] = text
   return s
@@ -88,21 +88,24 @@ end
 
 local function num(opts, fname, key, def) return check.optnum(opts, 1, fname, key, def) end
 
--- The built-ins: their options, and the arguments of schedule_builtin
--- read from them (checked in the order the messages should come).
+-- The built-ins: their options, and the numbers of schedule_builtin read
+-- from them (checked in the order the messages should come).
 local builtins = {
-  constant = {{"base", "lr"}, base},
+  constant = {{"base", "lr"}, function(o, f) return {base(o, f)} end},
   step = {{"base", "lr", "step_size", "gamma"}, function(o, f)
-    return base(o, f), required(o, f, "step_size"), num(o, f, "gamma", 0.1)
+    return {base(o, f), required(o, f, "step_size"), num(o, f, "gamma", 0.1)}
   end},
   multistep = {{"base", "lr", "milestones", "gamma"}, function(o, f)
     local b, gamma = base(o, f), num(o, f, "gamma", 0.1)
-    return b, milestones(o, f), gamma
+    local args = milestones(o, f)
+    table.insert(args, 1, gamma)
+    table.insert(args, 1, b)
+    return args
   end},
   exponential = {{"base", "lr", "gamma"}, function(o, f)
     local b = base(o, f)
     if o.gamma == nil then argerror(1, f, "option 'gamma' is required") end
-    return b, num(o, f, "gamma")
+    return {b, num(o, f, "gamma")}
   end},
   cosine = {{"base", "lr", "steps", "min", "restarts", "mult"}, function(o, f)
     local b, steps, min = base(o, f), required(o, f, "steps"), num(o, f, "min", 0)
@@ -111,17 +114,17 @@ local builtins = {
     end
     local mult = check.optint(o, 1, f, "mult", 1)
     if mult ~= 1 and not o.restarts then argerror(1, f, "mult needs restarts = true") end
-    return b, steps, min, o.restarts == true, mult
+    return {b, steps, min, o.restarts and 1 or 0, mult}
   end},
   linear = {{"base", "lr", "start", "end", "steps"}, function(o, f)
-    return base(o, f), num(o, f, "start", 1 / 3), num(o, f, "end", 1),
-           check.optint(o, 1, f, "steps", 5)
+    return {base(o, f), num(o, f, "start", 1 / 3), num(o, f, "end", 1),
+            check.optint(o, 1, f, "steps", 5)}
   end},
   polynomial = {{"base", "lr", "steps", "power", "min"}, function(o, f)
-    return base(o, f), required(o, f, "steps"), num(o, f, "power", 1), num(o, f, "min", 0)
+    return {base(o, f), required(o, f, "steps"), num(o, f, "power", 1), num(o, f, "min", 0)}
   end},
   inverse_sqrt = {{"base", "lr", "warmup"}, function(o, f)
-    return base(o, f), check.optint(o, 1, f, "warmup", 0)
+    return {base(o, f), check.optint(o, 1, f, "warmup", 0)}
   end},
 }
 
@@ -147,7 +150,7 @@ M.sequence = check.protect(function(opts)
   end
   if #parts ~= #m + 1 then argerror(1, "sequence", "need one milestone fewer than schedules") end
   texts[#texts + 1] = "milestones=" .. describe(opts.milestones, 0)
-  return make("sequence", "sequence{" .. table.concat(texts, ", ") .. "}", "sequence", parts, m)
+  return make("sequence", "sequence{" .. table.concat(texts, ", ") .. "}", "sequence", m, parts)
 end)
 
 --- ms.schedule.warmup{steps = 10, start = 0, after = schedule or number}:
@@ -159,13 +162,13 @@ M.warmup = check.protect(function(opts)
   local start = num(opts, "warmup", "start", 0)
   local after = opts.after
   if type(after) == "number" then
-    after = make("warmup", fmt(after), "constant", after)
+    after = make("warmup", fmt(after), "constant", {after})
   else
     after = toschedule(after) or argerror(1, "warmup", "after must be a schedule, function or number")
   end
   local first = check.ok(native.schedule_values(after, 1))
-  local ramp = make("warmup", "ramp", "linear", first, start, 1, steps)
-  return make("warmup", label_of("warmup", opts, known), "sequence", {ramp, after}, {steps})
+  local ramp = make("warmup", "ramp", "linear", {first, start, 1, steps})
+  return make("warmup", label_of("warmup", opts, known), "sequence", {steps}, {ramp, after})
 end)
 
 ------------------------------------------------------------ the object

@@ -9,6 +9,7 @@
 -- pull-style (M.supply) so that LuaJIT compiles it into the loop.
 local ffi = require "ffi"
 local core = require "momsandbox.ffi.core"
+local vec = require "momsandbox.ffi.vec"
 
 local C = core.C
 local argmsg = core.argmsg
@@ -82,63 +83,19 @@ end
 
 local BUILTIN = "schedule_builtin"
 
-local function num(v, i)
-  if type(v) ~= "number" then error(argmsg(i, BUILTIN, "number expected, got " .. core.typename(v)), 0) end
-  return v
-end
-
-local function int(v, i)
-  if not core.is_integer(num(v, i)) then
-    error(argmsg(i, BUILTIN, "number has no integer representation"), 0)
+local function schedule_builtin(name, args, parts)
+  if type(name) ~= "string" or not vec.is(args) or args.dead ~= 0 or
+     (parts ~= nil and type(parts) ~= "table") then
+    error(argmsg(1, BUILTIN, "name, vec and table of parts expected"), 2)
   end
-  return v
-end
-
---- The integers of table t (raw: LuaJIT's # is) as an int64_t array.
-local function steps(t, i)
-  if type(t) ~= "table" then error(argmsg(i, BUILTIN, "table expected, got " .. core.typename(t)), 0) end
-  local arr = ffi.new("int64_t[?]", math.max(#t, 1))
-  for k = 1, #t do arr[k - 1] = int(rawget(t, k), i) end
-  return arr, #t
-end
-
-local function sequence(parts, m)
-  if type(parts) ~= "table" then error(argmsg(2, BUILTIN, "table expected, got " .. core.typename(parts)), 0) end
-  local arr, nm = steps(m, 3)
-  if #parts ~= nm + 1 then error(argmsg(3, BUILTIN, "need one milestone fewer than schedules"), 0) end
-  local ptrs, kept = ffi.new("ms_schedule *[?]", #parts), {}
-  for k = 1, #parts do
+  local count = parts and #parts or 0
+  local ptrs, kept = ffi.new("ms_schedule *[?]", count + 1), {}
+  for k = 1, count do
     local d = records[rawget(parts, k)]
-    if d == nil or d.closed then error(argmsg(2, BUILTIN, "parts must be live schedules"), 0) end
+    if d == nil or d.closed then error(argmsg(3, BUILTIN, "parts must be live schedules"), 2) end
     ptrs[k - 1], kept[k] = d.ptr, rawget(parts, k)
   end
-  return own(C.ms_schedule_sequence(ptrs, #parts, arr, outbox), {parts = kept})
-end
-
-local builtins = {
-  constant = function(b) return C.ms_schedule_constant(num(b, 2), outbox) end,
-  step = function(b, size, g) return C.ms_schedule_step(num(b, 2), int(size, 3), num(g, 4), outbox) end,
-  multistep = function(b, m, g)
-    local arr, n = steps(m, 3)
-    return C.ms_schedule_multistep(num(b, 2), arr, n, num(g, 4), outbox)
-  end,
-  exponential = function(b, g) return C.ms_schedule_exponential(num(b, 2), num(g, 3), outbox) end,
-  cosine = function(b, period, min, restarts, mult)
-    return C.ms_schedule_cosine(num(b, 2), int(period, 3), num(min, 4), restarts and 1 or 0,
-                                int(mult, 6), outbox)
-  end,
-  linear = function(b, s, e, n) return C.ms_schedule_linear(num(b, 2), num(s, 3), num(e, 4), int(n, 5), outbox) end,
-  polynomial = function(b, n, power, min)
-    return C.ms_schedule_polynomial(num(b, 2), int(n, 3), num(power, 4), num(min, 5), outbox)
-  end,
-  inverse_sqrt = function(b, warmup) return C.ms_schedule_inverse_sqrt(num(b, 2), int(warmup, 3), outbox) end,
-}
-
-local function schedule_builtin(name, ...)
-  if name == "sequence" then return sequence(...) end
-  local make = type(name) == "string" and builtins[name]
-  if not make then error(argmsg(1, BUILTIN, "no such schedule"), 2) end
-  return own(make(...), {})
+  return own(C.ms_schedule_builtin(name, args.x, args.n, ptrs, count, outbox), {parts = kept})
 end
 
 local valuebox = ffi.new("double[1]")
