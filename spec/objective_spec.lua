@@ -213,11 +213,14 @@ describe("objective messages, the same under both interpreters", function()
     for _, v in ipairs{1, "x", {}, print, true, 0 / 0, 2^63, -1, ms.vec{1}} do
       pcall(native.objective_builtin, v)
       for _, name in ipairs{"quadratic", "quadratic_form", "rosenbrock", "rotated_quadratic", "model"} do
-        pcall(native.objective_builtin, name, v, v, v, v)
-        pcall(native.objective_builtin, name, ms.vec{1}, v, v, v)
+        pcall(native.objective_builtin, name, v, v)
+        pcall(native.objective_builtin, name, ms.vec{1}, v)
+        pcall(native.objective_builtin, name, ms.vec{type(v) == "number" and v or 1, 1, 1, 1})
       end
-      pcall(native.objective_builtin, "quadratic_form", ms.vec(4), 2, ms.vec(3), 0)
-      pcall(native.objective_builtin, "quadratic_form", ms.vec(4), 2^31, nil, 0)
+      local n = type(v) == "number" and v or 2
+      for _, args in ipairs{{2, 1, 0, 0, 1, 0}, {2, 1, 0, 0, 1, 1, 1, 0, 9}, {n, 1, 1}, {2^31, 0}} do
+        pcall(native.objective_builtin, "quadratic_form", ms.vec(args))
+      end
       pcall(native.objective_new, v, v, v)
       pcall(native.objective_new, 1, print, v)
       pcall(native.objective_call, v, "value", v)

@@ -79,84 +79,27 @@ static void keep(lua_State *L, int box, int idx, lua_Integer i) {
   lua_pop(L, 1);
 }
 
-/* Q at 2 as n raw rows of n numbers, into a new vector (row-major); NULL
- * with nil, message, code pushed when a row or an entry is wrong. */
-static ms_lua_vec *readrows(lua_State *L, size_t n) {
-  if (!lua_istable(L, 2)) ms_lua_argtypeerror(L, 2, 2, "objective_builtin", "table");
-  ms_lua_vec *Q = ms_lua_newvec(L, n * n);
-  for (size_t i = 0; i < n; i++) {
-    int isnum = lua_rawgeti(L, 2, (lua_Integer)i + 1) == LUA_TTABLE && lua_rawlen(L, -1) == n;
-    for (size_t j = 0; isnum && j < n; j++) {
-      lua_rawgeti(L, -1, (lua_Integer)j + 1);
-      Q->x[i * n + j] = lua_tonumberx(L, -1, &isnum);
-      lua_pop(L, 1);
-      if (!isnum) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "Q[%I][%I] is not a number", (lua_Integer)i + 1, (lua_Integer)j + 1);
-        lua_pushliteral(L, "EINVAL");
-        return NULL;
-      }
-    }
-    if (!isnum) {
-      lua_pushnil(L);
-      lua_pushfstring(L, "Q must be square: row %I is not a table of %I numbers",
-                      (lua_Integer)i + 1, (lua_Integer)n);
-      lua_pushliteral(L, "EINVAL");
-      return NULL;
-    }
-    lua_pop(L, 1);
-  }
-  return Q;
-}
-
-/* native.objective_builtin(name, ...): see lua/momsandbox/primitives.lua */
+/* native.objective_builtin(name, args vec | model, data) */
 static int l_objective_builtin(lua_State *L) {
-  static const char fname[] = "objective_builtin";
-  static const char *const names[] = {"quadratic", "quadratic_form", "rosenbrock", "beale",
-                                      "booth", "himmelblau", "rotated_quadratic", "model", NULL};
-  const char *name = lua_type(L, 1) == LUA_TSTRING ? lua_tostring(L, 1) : "";
-  int k = 0;
-  while (names[k] != NULL && strcmp(names[k], name) != 0) k++;
-  if (names[k] == NULL) ms_lua_argerror(L, 1, fname, "no such objective");
-  lua_settop(L, 5);
+  if (lua_type(L, 1) != LUA_TSTRING)
+    ms_lua_argtypeerror(L, 1, 1, "objective_builtin", "string");
+  lua_settop(L, 3);
   l_objective *o = newbox(L);
-  ms_status st = MS_OK;
-  if (k == 0) {
-    ms_lua_vec *l = ms_lua_testudata(L, 2, MS_LUA_VEC);
-    l = vecarg(L, 2, fname, l != NULL ? l->n : 0);
-    st = ms_objective_quadratic(l->x, l->n, &o->obj);
-  } else if (k == 1) {
-    size_t n = checkdim(L, 3, fname);
-    if (n > 32768) ms_lua_argerror(L, 3, fname, "Q is too large");
-    double *c = lua_isnil(L, 4) ? NULL : vecarg(L, 4, fname, n)->x;
-    ms_lua_vec *Q = readrows(L, n);
-    if (Q == NULL) return 3;
-    st = ms_objective_quadratic_form(Q->x, c, ms_lua_checknum(L, 5, 5, fname), n, &o->obj);
-  } else if (k == 2) {
-    st = ms_objective_rosenbrock(ms_lua_checknum(L, 2, 2, fname), ms_lua_checknum(L, 3, 3, fname),
-                                 checkdim(L, 4, fname), &o->obj);
-  } else if (k == 3) {
-    st = ms_objective_beale(&o->obj);
-  } else if (k == 4) {
-    st = ms_objective_booth(&o->obj);
-  } else if (k == 5) {
-    st = ms_objective_himmelblau(&o->obj);
-  } else if (k == 6) {
-    double kappa = ms_lua_checknum(L, 2, 2, fname), angle = ms_lua_checknum(L, 4, 4, fname);
-    size_t dim = checkdim(L, 3, fname);
-    uint64_t seed = (uint64_t)ms_lua_checkint(L, 5, 5, fname);
-    ms_sigint_begin(0);   /* dim = 4096 takes a minute */
-    st = ms_objective_rotated_quadratic(kappa, dim, angle, seed, &o->obj);
-    ms_sigint_end();
-  } else {
+  ms_status st;
+  if (strcmp(lua_tostring(L, 1), "model") == 0) {
     ms_model *m = ms_lua_checkmodel(L, 2);   /* before the data, as LuaJIT's does */
     st = ms_model_objective(m, ms_lua_checkdata(L, 3), &o->obj);
     if (st == MS_OK) {
-      keep(L, 6, 2, 1);
-      keep(L, 6, 3, 2);
+      keep(L, 4, 2, 1);
+      keep(L, 4, 3, 2);
     }
+  } else {
+    ms_lua_vec *args = ms_lua_checkvec(L, 2);
+    ms_sigint_begin(0);   /* rotated_quadratic of dim = 4096 takes a minute */
+    st = ms_objective_builtin(lua_tostring(L, 1), args->x, args->n, &o->obj);
+    ms_sigint_end();
   }
-  lua_settop(L, 6);   /* the new objective */
+  lua_settop(L, 4);   /* the new objective */
   return st == MS_OK ? 1 : ms_lua_failure(L, st);
 }
 

@@ -179,6 +179,15 @@ ms_status ms_objective_himmelblau(ms_objective **out);
 ms_status ms_objective_rotated_quadratic(double kappa, size_t dim,
                                          double angle, uint64_t seed,
                                          ms_objective **out);
+/* The built-in `name` for a binding whose numbers are doubles: args are
+ * the parameters of its function above, in order, integers as doubles
+ * holding them (the seed as int64_t, taken as uint64_t), sizes left out
+ * but quadratic_form's n, which comes first: "quadratic": lambda;
+ * "quadratic_form": n, Q, c (n numbers, or none), b; "rosenbrock": a, b,
+ * dim; "beale", "booth", "himmelblau": none; "rotated_quadratic": kappa,
+ * dim, angle, seed. */
+ms_status ms_objective_builtin(const char *name, const double *args,
+                               size_t nargs, ms_objective **out);
 
 /* ------------------------------------------------------------ schedules
  * A schedule gives a hyper-parameter's value at step t (t = 1, 2, ...).

@@ -44,6 +44,14 @@ static inline int ms_size_mul(size_t a, size_t b, size_t *out) {
   return 1;
 }
 
+/* x as an int64_t into *out, or 0 when x is no integer in range (for
+ * the *_builtin functions, whose callers' numbers are doubles). */
+static inline int ms_to_int64(double x, int64_t *out) {
+  if (!(x >= -0x1p63 && x < 0x1p63) || (double)(int64_t)x != x) return 0;
+  *out = (int64_t)x;
+  return 1;
+}
+
 /* Called by ms_interrupted: inside ms_sigint_begin/end, put the SIGINT
  * handler in front of the host's if it is not there yet. */
 void ms_sigint_arm(void);

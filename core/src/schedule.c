@@ -49,13 +49,6 @@ static ms_status need(int ok, const char *what) {
   return ok ? MS_OK : ms_fail(MS_EINVAL, "%s", what);
 }
 
-/* x as an int64_t: 0 when it is no integer in range. */
-static int to_int64(double x, int64_t *out) {
-  if (!(x == floor(x) && x >= -0x1p63 && x < 0x1p63)) return 0;
-  *out = (int64_t)x;
-  return 1;
-}
-
 ms_status ms_schedule_builtin(const char *name, const double *args,
                               size_t nargs, ms_schedule *const *parts,
                               size_t count, ms_schedule **out) {
@@ -82,7 +75,7 @@ ms_status ms_schedule_builtin(const char *name, const double *args,
   int64_t *n = ms_calloc(nargs, sizeof *n);   /* the integers of args */
   if (n == NULL) return ms_fail(MS_ENOMEM, "out of memory");
   for (size_t i = 0; i < nargs; i++) {
-    if ((known[k].ints >> (i < 31 ? i : 31) & 1) && !to_int64(args[i], &n[i])) {
+    if ((known[k].ints >> (i < 31 ? i : 31) & 1) && !ms_to_int64(args[i], &n[i])) {
       free(n);
       return ms_fail(MS_EINVAL, "%s: argument %zu must be an integer", name, i + 1);
     }

@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -313,4 +314,43 @@ ms_status ms_objective_rotated_quadratic(double kappa, size_t dim,
   ms_objective_describe(*out, "rotated_quadratic", NULL, zero);
   free(zero);
   return MS_OK;
+}
+
+ms_status ms_objective_builtin(const char *name, const double *args,
+                               size_t nargs, ms_objective **out) {
+  static const char *const names[] = {"quadratic", "quadratic_form", "rosenbrock", "beale",
+                                      "booth", "himmelblau", "rotated_quadratic"};
+  /* the numbers each takes, but quadratic's and quadratic_form's */
+  static const size_t counts[] = {0, 0, 3, 0, 0, 0, 4};
+  MS_NEED(out);
+  *out = NULL;
+  MS_NEED(name);
+  size_t k = 0;
+  while (k < MS_COUNT(names) && strcmp(names[k], name) != 0) k++;
+  if (k == MS_COUNT(names)) return ms_fail(MS_EINVAL, "no such objective: %s", name);
+  if (nargs > 0) MS_NEED(args);
+  int64_t n = 0, i3 = 0;
+  size_t nn = 0;
+  if (k == 1 && (nargs < 2 || !ms_to_int64(args[0], &n) || n < 1 || n > 32768 ||
+                 (nargs != (size_t)(n * n + 2) && nargs != (size_t)(n * n + n + 2))))
+    return ms_fail(MS_EINVAL, "quadratic_form: n, then n x n, n or no, and 1 numbers");
+  if (k > 1 && nargs != counts[k])
+    return ms_fail(MS_EINVAL, "%s: wrong number of arguments (%zu)", name, nargs);
+  if (k == 2 || k == 6) {   /* dim, seed: integers */
+    if (!ms_to_int64(args[k == 2 ? 2 : 1], &n) || n < 0 ||
+        (k == 6 && !ms_to_int64(args[3], &i3)))
+      return ms_fail(MS_EINVAL, "%s: dim and seed must be integers", name);
+  }
+  switch (k) {
+  case 0: return ms_objective_quadratic(args, nargs, out);
+  case 1:
+    nn = (size_t)(n * n);
+    return ms_objective_quadratic_form(args + 1, nargs > nn + 2 ? args + 1 + nn : NULL,
+                                       args[nargs - 1], (size_t)n, out);
+  case 2: return ms_objective_rosenbrock(args[0], args[1], (size_t)n, out);
+  case 3: return ms_objective_beale(out);
+  case 4: return ms_objective_booth(out);
+  case 5: return ms_objective_himmelblau(out);
+  default: return ms_objective_rotated_quadratic(args[0], (size_t)n, args[2], (uint64_t)i3, out);
+  }
 }

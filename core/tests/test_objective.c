@@ -1,5 +1,6 @@
 /* test_objective.c -- built-in objectives and finite differences. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
 #include "momsandbox.h"
@@ -76,9 +77,56 @@ static void test_numgrad(void) {
   ms_objective_free(NULL);
 }
 
+/* ms_objective_builtin makes what the function it names makes. */
+static void same_objective(ms_objective *a, ms_objective *b) {
+  size_t n = ms_objective_dim(a);
+  CHECK(n == ms_objective_dim(b) && n <= 3);
+  double x[3] = {0.3, -1.2, 0.7}, ga[3], gb[3], fa, fb;
+  CHECK_OK(ms_objective_eval(a, x, &fa, ga));
+  CHECK_OK(ms_objective_eval(b, x, &fb, gb));
+  CHECK_EQ(fa, fb);
+  for (size_t i = 0; i < n; i++) CHECK_EQ(ga[i], gb[i]);
+  CHECK(strcmp(ms_objective_name(a), ms_objective_name(b)) == 0);
+  ms_objective_free(a);
+  ms_objective_free(b);
+}
+
+static void test_builtin(void) {
+  ms_objective *a, *b;
+  const double form[] = {2, 2, 1, 1, 3, 0.5, -1, 4};   /* n, Q, c, b */
+  CHECK_OK(ms_objective_builtin("quadratic_form", form, 8, &a));
+  CHECK_OK(ms_objective_quadratic_form(form + 1, form + 5, 4, 2, &b));
+  same_objective(a, b);
+  CHECK_OK(ms_objective_builtin("quadratic_form", form, 6, &a));   /* no c */
+  CHECK_OK(ms_objective_quadratic_form(form + 1, NULL, 0.5, 2, &b));
+  same_objective(a, b);
+  const double rosen[] = {1, 100, 3}, rot[] = {10, 3, 0.5, 7};
+  CHECK_OK(ms_objective_builtin("rosenbrock", rosen, 3, &a));
+  CHECK_OK(ms_objective_rosenbrock(1, 100, 3, &b));
+  same_objective(a, b);
+  CHECK_OK(ms_objective_builtin("rotated_quadratic", rot, 4, &a));
+  CHECK_OK(ms_objective_rotated_quadratic(10, 3, 0.5, 7, &b));
+  same_objective(a, b);
+  CHECK_OK(ms_objective_builtin("quadratic", rosen, 2, &a));
+  CHECK_OK(ms_objective_quadratic(rosen, 2, &b));
+  same_objective(a, b);
+  CHECK_OK(ms_objective_builtin("himmelblau", NULL, 0, &a));
+  CHECK_OK(ms_objective_himmelblau(&b));
+  same_objective(a, b);
+
+  const double half[] = {1, 100, 2.5}, big[] = {1e300, 1};
+  CHECK_STATUS(ms_objective_builtin("rosenbrock", half, 3, &a), MS_EINVAL);
+  CHECK(a == NULL);
+  CHECK_STATUS(ms_objective_builtin("rosenbrock", rosen, 2, &a), MS_EINVAL);
+  CHECK_STATUS(ms_objective_builtin("quadratic_form", form, 7, &a), MS_EINVAL);
+  CHECK_STATUS(ms_objective_builtin("quadratic_form", big, 2, &a), MS_EINVAL);
+  CHECK_STATUS(ms_objective_builtin("nope", NULL, 0, &a), MS_EINVAL);
+}
+
 int main(void) {
   test_quadratic();
   test_quadratic_form();
   test_numgrad();
+  test_builtin();
   return check_report("test_objective");
 }

@@ -23,10 +23,11 @@ local function label(o)
   return ("%s(%d-dimensional)"):format(i.name, i.dim)
 end
 
---- The objective the built-in `name` makes of the arguments ..., labelled
--- text; the engine's complaint is an argument error of fname.
-local function made(fname, text, name, ...)
-  local o, msg, code = native.objective_builtin(name, ...)
+--- The objective the built-in `name` makes of the numbers args
+-- (ms_objective_builtin's), labelled text; the engine's complaint is an
+-- argument error of fname.
+local function made(fname, text, name, args)
+  local o, msg, code = native.objective_builtin(name, check.vec(args, 1, fname))
   if o == nil then
     if code == "ENOMEM" then check.fail(msg) end
     argerror(1, fname, msg)
@@ -48,14 +49,25 @@ function M.quadratic(lambda)
   return made("quadratic", "quadratic{" .. table.concat(parts, ", ") .. "}", "quadratic", v)
 end
 
---- Q's size: the number of its rows (read raw); the native layer reads
--- the rows and says which one is wrong.
+--- Q's size n (the number of its rows, read raw) and its entries, row
+-- after row, after n in a new table.
 local function matrix(Q, fname)
   if type(Q) ~= "table" then argerror(1, fname, "Q must be a table of rows, got " .. type(Q)) end
   local n = check.rawlen(Q)
   if n == 0 then argerror(1, fname, "Q must not be empty") end
   if n > 2^15 then argerror(1, fname, ("Q is too large (%d x %d entries)"):format(n, n)) end
-  return Q, n
+  local args = {n}
+  for i = 1, n do
+    local row = rawget(Q, i)
+    if type(row) ~= "table" or check.rawlen(row) ~= n then
+      argerror(1, fname, ("Q must be square: row %d is not a table of %d numbers"):format(i, n))
+    end
+    for j = 1, n do
+      args[#args + 1] = tonumber(rawget(row, j)) or
+                        argerror(1, fname, ("Q[%d][%d] is not a number"):format(i, j))
+    end
+  end
+  return args, n
 end
 
 --- ms.objective.quadratic_form{Q = {{..}, ..}, c = {..}, b = 0}:
@@ -63,12 +75,13 @@ end
 function M.quadratic_form(opts)
   local fname = "quadratic_form"
   check.options(opts, 1, fname, {"Q", "c", "b"})
-  local Q, n = matrix(opts.Q, fname)
+  local args, n = matrix(opts.Q, fname)
   local c = opts.c ~= nil and check.vec(opts.c, 1, fname) or nil
   if c and #c ~= n then argerror(1, fname, ("c has %d entries, Q is %dx%d"):format(#c, n, n)) end
   if opts.b ~= nil and type(opts.b) ~= "number" then argerror(1, fname, "b must be a number") end
-  return made(fname, ("quadratic_form(%d-dimensional)"):format(n), fname, Q, n,
-              c, opts.b or 0)
+  for i = 1, c and n or 0 do args[#args + 1] = c[i] end
+  args[#args + 1] = opts.b or 0
+  return made(fname, ("quadratic_form(%d-dimensional)"):format(n), fname, args)
 end
 
 --- ms.objective.rosenbrock{a = 1, b = 100, dim = 2}
@@ -81,11 +94,11 @@ function M.rosenbrock(opts)
   if dim < 2 then argerror(1, fname, "dim must be an integer >= 2") end
   local text = ("rosenbrock{a=%s, b=%s%s}"):format(fmt(a), fmt(b),
                                                     dim == 2 and "" or (", dim=%d"):format(dim))
-  return made(fname, text, fname, a, b, dim)
+  return made(fname, text, fname, {a, b, dim})
 end
 
 for _, name in ipairs{"beale", "booth", "himmelblau"} do
-  M[name] = function() return made(name, name, name) end
+  M[name] = function() return made(name, name, name, {}) end
 end
 
 --- ms.objective.rotated_quadratic{kappa = 100, dim = 2, angle = pi/6, seed = 1}
@@ -98,7 +111,7 @@ function M.rotated_quadratic(opts)
   if dim < 2 then argerror(1, fname, "dim must be an integer >= 2") end
   local angle = check.optnum(opts, 1, fname, "angle", math.pi / 6)
   return made(fname, ("rotated_quadratic{kappa=%s, dim=%d}"):format(fmt(kappa), dim), fname,
-              kappa, dim, angle, check.optint(opts, 1, fname, "seed", 1))
+              {kappa, dim, angle, check.optint(opts, 1, fname, "seed", 1)})
 end
 
 for name, fn in pairs(M) do M[name] = check.protect(fn) end

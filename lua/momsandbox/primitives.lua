@@ -56,11 +56,9 @@ return {
   vec_from = "(t) -> t if a live vec, a new vec from a table (raw length <= 2^30, " ..
              "numbers or numeric strings, no integer key past the length), or nil, why not",
 
-  objective_builtin = "(name, ...) -> objective, or nil, msg, code: quadratic(lambda vec), " ..
-    "quadratic_form(Q table of n rows of n numbers read raw -- a wrong row or entry is " ..
-    "nil, msg --, n <= 32768, c vec of n or nil, b), rosenbrock(a, b, dim), " ..
-    "beale(), booth(), himmelblau(), rotated_quadratic(kappa, dim, angle, seed integer; " ..
-    "Ctrl-C stops it), model(model, data): holds both",
+  objective_builtin = "(name, args vec | model, data) -> objective, or nil, msg, code: " ..
+    "ms_objective_builtin(name, args) (Ctrl-C stops it), or \"model\": ms_model_objective, " ..
+    "holding both",
   objective_new = "(dim integer in [1, 2^30], f function, grad function or nil) -> objective " ..
     "calling f(x) and grad(x, out) with views that die when they return; without grad the " ..
     "engine's finite differences",

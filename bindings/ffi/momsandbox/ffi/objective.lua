@@ -55,11 +55,6 @@ end
 
 local BUILTIN = "objective_builtin"
 
-local function num(v, i)
-  if type(v) ~= "number" then error(argmsg(i, BUILTIN, "number expected, got " .. core.typename(v)), 0) end
-  return v
-end
-
 local function dim(v, i, fname)
   if type(v) ~= "number" or not core.is_integer(v) or v < 1 or v > 2^30 then
     error(argmsg(i, fname, "dim must be in [1, 2^30]"), 0)
@@ -75,68 +70,24 @@ local function vecarg(v, i, fname, n)
   return v
 end
 
---- Leave a builtin with the message of a wrong entry (objective_builtin
--- returns it).
-local function nil_entry(msg) error({msg}, 0) end
-
-local builtins = {
-  quadratic = function(l)
-    local v = vecarg(l, 2, BUILTIN)
-    return C.ms_objective_quadratic(v.x, v.n, outbox), {keep = v}
-  end,
-  -- Q: n raw rows of n numbers; a wrong one is nil, message
-  quadratic_form = function(rows, n, c, b)
-    n = dim(n, 3, BUILTIN)
-    if n > 32768 then error(argmsg(3, BUILTIN, "Q is too large"), 0) end
-    if type(rows) ~= "table" then error(argmsg(2, BUILTIN, "table expected, got " .. core.typename(rows)), 0) end
-    local cx, Q = c ~= nil and vecarg(c, 4, BUILTIN, n).x or nil, vec.alloc(n * n)
-    for i = 1, n do
-      local row = rawget(rows, i)
-      if type(row) ~= "table" or #row ~= n then
-        return nil, ("Q must be square: row %d is not a table of %d numbers"):format(i, n)
-      end
-      for j = 1, n do
-        Q.x[(i - 1) * n + j - 1] = tonumber(rawget(row, j)) or
-                                   nil_entry(("Q[%d][%d] is not a number"):format(i, j))
-      end
-    end
-    return C.ms_objective_quadratic_form(Q.x, cx, num(b, 5), n, outbox)
-  end,
-  rosenbrock = function(a, b, d)
-    return C.ms_objective_rosenbrock(num(a, 2), num(b, 3), dim(d, 4, BUILTIN), outbox)
-  end,
-  beale = function() return C.ms_objective_beale(outbox) end,
-  booth = function() return C.ms_objective_booth(outbox) end,
-  himmelblau = function() return C.ms_objective_himmelblau(outbox) end,
-  rotated_quadratic = function(kappa, d, angle, seed)
-    kappa, d, angle = num(kappa, 2), dim(d, 3, BUILTIN), num(angle, 4)
-    if not core.is_integer(num(seed, 5)) then error(argmsg(5, BUILTIN, "number has no integer representation"), 0) end
-    -- dim = 4096 takes a minute; no callback: LuaJIT's handler may run at once
-    return core.with_sigint(0, C.ms_objective_rotated_quadratic, kappa, d, angle, core.seed(seed), outbox)
-  end,
-  -- the engine's training loss; the record keeps m and d (closing them
-  -- only marks them: they are freed with their last reference)
-  model = function(m, d)
-    if not model.record(m) then
-      error(argmsg(2, BUILTIN, "momsandbox.model expected, got " .. core.typename(m)), 0)
-    end
-    if not data.is(d) then
-      error(argmsg(3, BUILTIN, "momsandbox.data expected, got " .. core.typename(d)), 0)
-    end
-    if m.closed ~= 0 then error(argmsg(2, BUILTIN, "model has been closed"), 0) end
-    if d.closed ~= 0 then error(argmsg(3, BUILTIN, "data set has been closed"), 0) end
-    return C.ms_model_objective(m.ptr, d.ptr, outbox), {keep = {m, d}}
-  end,
-}
-
-local function objective_builtin(name, ...)
-  local make = type(name) == "string" and builtins[name]
-  if not make then error(argmsg(1, BUILTIN, "no such objective"), 2) end
-  local ok, st, d = pcall(make, ...)
-  if not ok and type(st) == "table" then return nil, st[1], "EINVAL" end
-  if not ok then error(st, 2) end
-  if st == nil then return nil, d, "EINVAL" end
-  return own(st, d or {})
+--- native.objective_builtin(name, args vec | model, data): the record of
+-- the engine's training loss keeps m and d (closing them only marks them:
+-- they are freed with their last reference).
+local function objective_builtin(name, a, b)
+  if type(name) ~= "string" then error(argmsg(1, BUILTIN, "string expected, got " .. core.typename(name)), 2) end
+  if name ~= "model" then
+    a = vecarg(a, 2, BUILTIN)
+    -- rotated_quadratic of dim = 4096 takes a minute; no callback: LuaJIT's
+    -- handler may run at once
+    return own(core.with_sigint(0, C.ms_objective_builtin, name, a.x, a.n, outbox), {})
+  end
+  if not model.record(a) then
+    error(argmsg(2, BUILTIN, "momsandbox.model expected, got " .. core.typename(a)), 2)
+  end
+  if not data.is(b) then error(argmsg(3, BUILTIN, "momsandbox.data expected, got " .. core.typename(b)), 2) end
+  if a.closed ~= 0 then error(argmsg(2, BUILTIN, "model has been closed"), 2) end
+  if b.closed ~= 0 then error(argmsg(3, BUILTIN, "data set has been closed"), 2) end
+  return own(C.ms_model_objective(a.ptr, b.ptr, outbox), {keep = {a, b}})
 end
 
 ------------------------------------------------------------ Lua-defined
