@@ -27,31 +27,23 @@ local function exists(path)
   return f ~= nil
 end
 
--- Each part loads from its file, whatever the user's package.path holds.
-local function preload(module, path)
-  package.preload[module] = function(...)
-    return assert(loadfile(path))(...)
-  end
-end
-
-for _, part in ipairs{"core", "native", "vec", "objective", "schedule", "rule", "trace", "util",
-                      "rng", "data", "model", "train", "analysis", "sweep", "help"} do
-  preload("momsandbox.ffi." .. part, here .. "/momsandbox/ffi/" .. part .. ".lua")
-end
-
--- The shared API, lua/momsandbox/NAME.lua as "momsandbox.NAME": found by
--- a searcher of its own, in the source tree or installed beside this file.
+-- The FFI parts, momsandbox/ffi/NAME.lua beside this file as
+-- "momsandbox.ffi.NAME", and the shared API, lua/momsandbox/NAME.lua as
+-- "momsandbox.NAME" (in the source tree, or installed beside this file):
+-- found by a searcher of their own, whatever the user's package.path holds.
 local shared = here .. "/../../lua/momsandbox/"
 if not exists(shared .. "api.lua") then shared = here .. "/momsandbox/" end
 table.insert(package.loaders, 2, function(name)
-  local stem = name:match("^momsandbox%.([%w_]+)$")
+  local part = name:match("^momsandbox%.ffi%.([%w_]+)$")
+  local stem = part or name:match("^momsandbox%.([%w_]+)$")
   if stem == nil then return nil end
-  local path = shared .. stem .. ".lua"
+  local path = part and here .. "/momsandbox/ffi/" .. part .. ".lua" or shared .. stem .. ".lua"
   if not exists(path) then return "\n\tno file '" .. path .. "'" end
   local f = assert(io.open(path, "rb"))
   local source = f:read("*a")
   f:close()
-  return assert(loadstring(source, "@momsandbox/" .. stem .. ".lua"))
+  -- the FFI parts by their path: core.traceback leaves their frames out
+  return assert(loadstring(source, "@" .. (part and path or "momsandbox/" .. stem .. ".lua")))
 end)
 -- The text of ms.help, docs/api.md (installed: beside the shared parts).
 package.preload["momsandbox.api_md"] = function()
