@@ -130,19 +130,13 @@ function M.failure(msg)
   error(setmetatable({msg = msg}, Failure), 0)
 end
 
---- Re-raise err, caught by a public function, for its caller: a Failure as
--- a message at level (counted from the caller of reraise), anything else as
--- it came.
-function M.reraise(err, level)
-  if getmetatable(err) == Failure then error(err.msg, level + 1) end
-  error(err, 0)
-end
-
 --- Call fn(...) for a public function: a Failure inside becomes an error at
--- the public function's caller.
+-- the public function's caller, any other error passes as it came.
 local function finish(ok, ...)
   if ok then return ... end
-  M.reraise((...), 2)
+  local err = ...
+  if getmetatable(err) == Failure then error(err.msg, 2) end
+  error(err, 0)
 end
 
 function M.protect(fn)
@@ -158,8 +152,7 @@ end
 -- 5.4 layer's C functions raise them (no position: the caller is native).
 local function plain_finish(ok, ...)
   if ok then return ... end
-  local err = ...
-  error(M.failure_message(err) or err, 0)
+  error(M.unfail((...)), 0)
 end
 
 function M.plain(fn)
@@ -187,8 +180,7 @@ end
 --- A Failure's message, any other error as it is: for the primitives,
 -- whose errors reach the shared Lua, which knows no Failure of this file.
 function M.unfail(err)
-  if getmetatable(err) == Failure then return err.msg end
-  return err
+  return M.failure_message(err) or err
 end
 
 local codes = {"ENOMEM", "EINVAL", "ESIZE", "ERANGE", "ECALLBACK", "EIO", "EPARSE",
