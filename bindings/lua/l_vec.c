@@ -19,8 +19,7 @@
  *   cannot set field 'K' of a vector / vector is read-only
  *   vector entries must be numbers, got T
  * Methods count their arguments after self; metamethods (F = index,
- * newindex, len here; eq, add, sub, mul, div, unm in the user, over the
- * in-place methods) count all of them.  A missing
+ * newindex, len, eq, add, sub, mul, div, unm) count all of them.  A missing
  * argument reads "nil": LuaJIT cannot tell it from nil.
  */
 #include <limits.h>
@@ -344,6 +343,62 @@ static int l_len(lua_State *L) {
   return 1;
 }
 
+/* Vectors equal entry by entry; a vector and anything else are not equal. */
+static int l_eq(lua_State *L) {
+  int eq = testvec(L, 1) != NULL && testvec(L, 2) != NULL;
+  if (eq) {
+    ms_lua_vec *a = getvec(L, 1, 1, "eq"), *b = getvec(L, 2, 2, "eq");
+    eq = a->n == b->n;
+    for (size_t i = 0; eq && i < a->n; i++) eq = a->x[i] == b->x[i];
+  }
+  lua_pushboolean(L, eq);
+  return 1;
+}
+
+static double apply(arith_op op, double a, double b) {
+  switch (op) {
+    case ADD: return a + b;
+    case SUB: return a - b;
+    case MUL: return a * b;
+    case DIV: return a / b;
+  }
+  return NAN;
+}
+
+/* A new vector: vec op vec, vec op number, number op vec. */
+static int arith(lua_State *L, const char *f, arith_op op) {
+  ms_lua_vec *a = testvec(L, 1), *b = testvec(L, 2), *r;
+  if (a != NULL) {
+    getvec(L, 1, 1, f);
+    if (b != NULL) {
+      sized(L, 2, 2, a, f);
+      r = ms_lua_newvec(L, a->n);
+      for (size_t i = 0; i < a->n; i++) r->x[i] = apply(op, a->x[i], b->x[i]);
+    } else {
+      double s = number(L, 2, 2, f);
+      r = ms_lua_newvec(L, a->n);
+      for (size_t i = 0; i < a->n; i++) r->x[i] = apply(op, a->x[i], s);
+    }
+  } else {
+    double s = number(L, 1, 1, f);
+    b = getvec(L, 2, 2, f);
+    r = ms_lua_newvec(L, b->n);
+    for (size_t i = 0; i < b->n; i++) r->x[i] = apply(op, s, b->x[i]);
+  }
+  return 1;
+}
+
+static int l_arith_add(lua_State *L) { return arith(L, "add", ADD); }
+static int l_arith_sub(lua_State *L) { return arith(L, "sub", SUB); }
+static int l_arith_mul(lua_State *L) { return arith(L, "mul", MUL); }
+static int l_arith_div(lua_State *L) { return arith(L, "div", DIV); }
+
+static int l_unm(lua_State *L) {
+  ms_lua_vec *a = getvec(L, 1, 1, "unm");
+  ms_vec_scale(ms_lua_pushcopy(L, a->x, a->n)->x, -1.0, a->n);
+  return 1;
+}
+
 /* The kind "vec" with its methods and metamethods (every function with
  * the metatable as upvalue 1), and the primitives into the table on top. */
 void ms_lua_open_vec(lua_State *L) {
@@ -358,7 +413,9 @@ void ms_lua_open_vec(lua_State *L) {
       {"min", l_min},         {"clone", l_clone},     {"totable", l_totable},
       {NULL, NULL}};
   static const luaL_Reg metamethods[] = {
-      {"__newindex", l_newindex}, {"__len", l_len}, {NULL, NULL}};
+      {"__newindex", l_newindex}, {"__len", l_len},       {"__eq", l_eq},
+      {"__add", l_arith_add},     {"__sub", l_arith_sub}, {"__mul", l_arith_mul},
+      {"__div", l_arith_div},     {"__unm", l_unm},       {NULL, NULL}};
   static const luaL_Reg none[] = {{NULL, NULL}};
   static const luaL_Reg primitives[] = {
       {"vec_new", l_vec_new}, {"vec_from", l_vec_from}, {NULL, NULL}};

@@ -143,8 +143,8 @@ return {
 
   -- vec methods: live self (writable for the in-place ones, which return
   -- self); vector arguments live and of self's length; numbers may be
-  -- numeric strings.  Native metamethods: v[i], v[i] = x, #v (an error for
-  -- a dead view only); ==, + - * / and unary - are the shared Lua's.
+  -- numeric strings.  Metamethods: v[i], v[i] = x, #v, == (false for a
+  -- non-vector), + - * / (vec or number operands, a new vec), unary -.
   ["vec:fill"] = "(a number) -> self, every entry a",
   ["vec:copy"] = "(x vec) -> self = x",
   ["vec:scale"] = "(a number) -> self *= a",

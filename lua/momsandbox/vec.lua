@@ -5,39 +5,7 @@
 local native = require "momsandbox.native"
 local check = require "momsandbox.check"
 
-local DEAD = "vector is no longer valid (a view kept after the callback that received it " ..
-             "returned)"
-local len   -- the native __len: it raises for a dead view only
-
---- The length of v, operand n of the metamethod fname: a live vector.
-local function operand(v, n, fname)
-  if native.kind(v) ~= "vec" then check.typeerror(n, fname, "momsandbox.vec", v) end
-  local ok, size = pcall(len, v)
-  if not ok then check.argerror(n, fname, DEAD) end
-  return size
-end
-
---- a op b, a new vector (vec op vec, vec op number, number op vec), made
--- by the in-place method op: the same numbers as an entrywise loop.
-local function arith(op)
-  return check.protect(function(a, b)
-    local r
-    if native.kind(a) ~= "vec" then
-      local s = check.number(a, 1, op)
-      r = native.vec_new(operand(b, 2, op), s)
-    else
-      local n = operand(a, 1, op)
-      if native.kind(b) ~= "vec" then b = check.number(b, 2, op)
-      elseif operand(b, 2, op) ~= n then
-        check.argerror(2, op, ("size mismatch: vector of %d, expected %d"):format(#b, n))
-      end
-      r = a:clone()
-    end
-    return r[op](r, b)
-  end)
-end
-
-local mt = native.class("vec", {
+native.class("vec", {
   __tostring = check.protect(function(v)
     if native.kind(v) ~= "vec" then check.selferror("__tostring", "momsandbox.vec", v) end
     local ok, t = pcall(v.totable, v)
@@ -45,24 +13,7 @@ local mt = native.class("vec", {
     for i = 1, #t do t[i] = native.format(t[i]) end
     return "vec{" .. table.concat(t, ", ") .. "}"
   end),
-  __add = arith("add"), __sub = arith("sub"), __mul = arith("mul"), __div = arith("div"),
-  __unm = check.protect(function(a)
-    operand(a, 1, "unm")
-    return a:clone():neg()
-  end),
-  -- vectors equal entry by entry; a vector and anything else are not equal
-  -- (LuaJIT asks cdata about == nil too)
-  __eq = check.protect(function(a, b)
-    if native.kind(a) ~= "vec" or native.kind(b) ~= "vec" then return false end
-    local n = operand(a, 1, "eq")
-    if operand(b, 2, "eq") ~= n then return false end
-    for i = 1, n do
-      if a[i] ~= b[i] then return false end
-    end
-    return true
-  end),
 })
-len = mt.__len
 
 --- A length for vec_new: an integer in [0, 2^30].
 local function size(n, arg, fname)

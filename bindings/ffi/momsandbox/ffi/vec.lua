@@ -296,6 +296,55 @@ function mt.__len(v)
   return live(v, 1, "len").n
 end
 
+--- Vectors equal entry by entry; anything else (nil included: LuaJIT asks
+-- cdata about == nil too) is not equal to a vector.
+function mt.__eq(a, b)
+  if not (istype(Vec, a) and istype(Vec, b)) then return false end
+  live(a, 1, "eq")
+  live(b, 2, "eq")
+  if a.n ~= b.n then return false end
+  for i = 0, a.n - 1 do
+    if a.x[i] ~= b.x[i] then return false end
+  end
+  return true
+end
+
+--- Arithmetic returns a new vector: vec op vec, vec op number, number op vec.
+local function arith(fname, op)
+  return function(a, b)
+    local r
+    if istype(Vec, a) then
+      live(a, 1, fname)
+      if istype(Vec, b) then
+        sized(b, 2, a, fname)
+        r = alloc(a.n)
+        for i = 0, a.n - 1 do r.x[i] = op(a.x[i], b.x[i]) end
+      else
+        local s = number(b, 2, fname)
+        r = alloc(a.n)
+        for i = 0, a.n - 1 do r.x[i] = op(a.x[i], s) end
+      end
+    else
+      local s = number(a, 1, fname)
+      live(b, 2, fname)
+      r = alloc(b.n)
+      for i = 0, b.n - 1 do r.x[i] = op(s, b.x[i]) end
+    end
+    return r
+  end
+end
+
+mt.__add = arith("add", function(p, q) return p + q end)
+mt.__sub = arith("sub", function(p, q) return p - q end)
+mt.__mul = arith("mul", function(p, q) return p * q end)
+mt.__div = arith("div", function(p, q) return p / q end)
+
+function mt.__unm(a)
+  local r = M.copy_of(live(a, 1, "unm").x, a.n)
+  C.ms_vec_scale(r.x, -1, r.n)
+  return r
+end
+
 core.kind("vec", Vec, methods)
 core.kinds.vec.metamethods = mt
 
