@@ -200,7 +200,7 @@ Topics (help "topic"):
   training        Minibatch training of linear and logistic regression (d2l's train_ch11).
   data            Data sets: the airfoil set the project ships, text files, tables, synthetic data.
   analysis        The chapter's theory as functions: the momentum matrix R(β, η, λ), rates, optimal settings.
-  plotting        Figures (SVG, PNG, or text in the terminal) through gnuplot; figures as data.
+  plotting        Figures (SVG, PNG, or in the terminal: an image or text) through gnuplot; figures as data.
   script options  Command-line options of scripts: parsed and checked before the script runs (ms.args).
   util            Vectors, random numbers, files and processes, timing, formatting, help.
 ]], ms.help.text():match("\nTopics.*$"):sub(2))

@@ -293,7 +293,7 @@ describe("ms.plot", function()
       assert.error_matches(function() ms.plot.trace2d{traces = {tr3}} end,
                            "traces%[1%] must be a 2%-dimensional trace")
       assert.error_matches(function() ms.plot.trace2d{f = f, file = dir .. "/x.pdf"} end,
-                           "use a name ending in .svg, .png or .txt")
+                           "use a name ending in .svg, .png, .txt or .sixel")
       assert.error_matches(function() ms.plot.trace2d{} end, "needs f")
       assert.error_matches(function() ms.plot.trace2d{f = function() return "x" end} end,
                            "f returned string")
@@ -304,6 +304,43 @@ describe("ms.plot", function()
       assert.error_matches(function()
         ms.plot.trace2d{f = function() error("objective broke") end}
       end, "objective broke")
+    end)
+  end)
+
+  describe("on the screen", function()
+    -- a figure without a file, drawn by a fresh interpreter with env set:
+    -- its stdout and stderr, and its exit status
+    local function screen(env)
+      local script = dir .. "/screen.lua"
+      h.write(script, "ms.plot.lines{series = {{y = {1, 2, 3}}}, size = {64, 48}}")
+      local status, out, err = h.cli(h.shquote(script), "env " .. env)
+      return out, err, status
+    end
+
+    it("is a text plot where stdout is no terminal, whatever $TERM says", function()
+      for _, env in ipairs{"TERM=dumb", "TERM=foot", "TERM=xterm-sixel"} do
+        local out, err, status = screen("-u MOMSANDBOX_TERM " .. env)
+        assert.equal(0, status, err)
+        assert.is_nil(out:find("\27", 1, true))
+        assert.truthy(out:find("*", 1, true), out)   -- the curve, in characters
+      end
+    end)
+
+    it("is a sixel image or text as MOMSANDBOX_TERM chooses", function()
+      local out, err, status = screen("MOMSANDBOX_TERM=sixel")
+      assert.equal(0, status, err)
+      assert.equal("\27Pq", out:sub(1, 3))
+      assert.truthy(out:find('"1;1;64;48', 1, true))
+      out = screen("MOMSANDBOX_TERM=text TERM=foot")
+      assert.is_nil(out:find("\27", 1, true))
+    end)
+
+    it("refuses a MOMSANDBOX_TERM it does not know", function()
+      local out, err, status = screen("MOMSANDBOX_TERM=kitty")
+      assert.equal(1, status)
+      assert.equal("", out)
+      assert.truthy(err:find("ms.plot.lines: MOMSANDBOX_TERM must be 'sixel' or 'text', got 'kitty'",
+                             1, true), err)
     end)
   end)
 
@@ -352,6 +389,15 @@ describe("ms.plot", function()
       assert.truthy(err:find("set xrange [1:", 1, true))   -- gnuplot's own words
       assert.equal("old", h.read(file))
       assert.same({"kept.svg"}, listing(dir))
+    end)
+
+    it("are sixel images for a name ending in .sixel", function()
+      local file = dir .. "/x.sixel"
+      ms.plot.lines{series = {{y = {1, 2, 3}}}, file = file, size = {64, 48}}
+      local image = h.read(file)
+      assert.equal("\27Pq", image:sub(1, 3))           -- a DCS sixel sequence...
+      assert.equal("\27\\", image:sub(-2))            -- ...and its end
+      assert.truthy(image:find('"1;1;64;48', 1, true))   -- 64 x 48 pixels
     end)
 
     it("replace an existing file whole", function()
@@ -488,6 +534,38 @@ describe("ms.plot", function()
       assert.equal(tr[21][1], run.x[21])
       local map = ms.plot.figure.heatmap{x = {1, 2}, y = {0, 1, 2}, z = {{1, 2}, {3, 4}, {5, 6}}}
       assert.same({"image", {{1, 2}, {3, 4}, {5, 6}}}, {map.layers[1].kind, map.layers[1].z})
+    end)
+
+    it("write the numbers of legends to 4 significant digits, as %.4g would", function()
+      local labels = {
+        ["momentum{lr=0.0037585310908371094, beta=0.5}"] = "momentum{lr=0.003759, beta=0.5}",
+        ["lr=0.015625"] = "lr=0.01563",     -- an exact tie: up, under both interpreters
+        ["x=123456.7"] = "x=1.235e+05", ["b=1.23456e-07"] = "b=1.235e-07",
+        ["c=9.99995"] = "c=10", ["e=-0.000123456"] = "e=-0.0001235", ["j=1234.567"] = "j=1235",
+        ["steps=10000, x1"] = "steps=10000, x1",   -- integers and names stay
+        ["beta = 0.9"] = "beta = 0.9", ["0.5-0.6"] = "0.5-0.6",
+      }
+      for label, want in pairs(labels) do
+        local fig = ms.plot.figure.lines{series = {{y = {1, 2}, label = label}}}
+        assert.equal(want, fig.layers[1].label)
+      end
+      local f, tr = quadratic_trace()
+      local fig = ms.plot.figure.trace2d{f = f, traces = {tr}, grid = 5, labels = {"lr=0.123456"}}
+      assert.equal("lr=0.1235", fig.layers[2].label)
+    end)
+
+    it("give a run one colour in every figure, the one its label got first", function()
+      local a, b = "run a " .. os.time(), "run b " .. os.time()   -- labels no figure had yet
+      local one = ms.plot.figure.lines{series = {{y = {1, 2}, label = a}, {y = {2, 1}, label = b}}}
+      local two = ms.plot.figure.lines{series = {{y = {1, 2}, label = b}, {y = {3, 1}},
+                                                 {y = {2, 1}, label = a}}}
+      assert.equal(one.layers[1].color, two.layers[3].color)
+      assert.equal(one.layers[2].color, two.layers[1].color)
+      assert.are_not.equal(one.layers[1].color, one.layers[2].color)
+      local f, tr = quadratic_trace()
+      local contour = ms.plot.figure.trace2d{f = f, traces = {tr}, grid = 5}
+      local loss = ms.plot.figure.lines{series = {{y = tr:values(), label = tostring(tr.rule)}}}
+      assert.equal(contour.layers[2].color, loss.layers[1].color)
     end)
 
     it("made by hand are drawn, and checked like options", function()

@@ -3,9 +3,11 @@
 --
 --   gnuplot.draw(figure, {file = "out/x.svg", size = {640, 480}})
 --
--- The format follows the file's extension: .svg, .png or .txt (a text
--- plot); with no file, a text plot sized to the terminal ($COLUMNS x
--- $LINES) is printed.
+-- The format follows the file's extension: .svg, .png, .txt (a text
+-- plot) or .sixel (an image for a terminal that shows sixel graphics).
+-- With no file the figure goes to the screen (M.screen): as a sixel image
+-- where the terminal shows them, else as a text plot sized to the
+-- terminal ($COLUMNS x $LINES).
 --
 -- gnuplot runs without a shell (ms.util.run), reads the whole figure, data
 -- included, on its stdin, and draws on its stdout: it never sees a file
@@ -199,6 +201,31 @@ local function text_terminal(w, h)
   return string.format("set terminal dumb size %d,%d noenhanced", w, h)
 end
 
+-- Terminals known to show sixel graphics, by $TERM.
+local SIXEL_TERMS = {"^foot", "^mlterm", "^yaft", "^contour", "^wezterm", "sixel"}
+
+--- How a figure without a file is shown: "sixel" (an image in place) or
+-- "txt" (a text plot); nil and a message for a bad MOMSANDBOX_TERM.
+-- MOMSANDBOX_TERM=sixel or text chooses; otherwise sixel when stdout is a
+-- terminal that $TERM names as one showing sixel graphics.  (Asking the
+-- terminal itself would mean reading its answer from stdin, which a
+-- script may be reading.)
+function M.screen()
+  local chosen = os.getenv("MOMSANDBOX_TERM") or ""
+  if chosen == "sixel" then return "sixel" end
+  if chosen == "text" then return "txt" end
+  if chosen ~= "" then
+    return nil, "MOMSANDBOX_TERM must be 'sixel' or 'text', got '" .. chosen .. "'"
+  end
+  if util.isatty(1) then
+    local term = os.getenv("TERM") or ""
+    for _, pattern in ipairs(SIXEL_TERMS) do
+      if term:find(pattern) then return "sixel" end
+    end
+  end
+  return "txt"
+end
+
 -- Terminal commands per file extension; size in pixels (characters for txt).
 M.formats = {
   svg = {640, 480, function(w, h)
@@ -214,6 +241,10 @@ M.formats = {
                          "pngcairo", w, h, "png", w, h)
   end},
   txt = {79, 24, text_terminal},
+  sixel = {640, 480, function(w, h)
+    return string.format("set terminal sixelgd size %d,%d truecolor font 'DejaVu Sans,10' " ..
+                         "noenhanced", w, h)
+  end},
 }
 
 -- gnuplot's first complaint, for an error message.
@@ -249,19 +280,18 @@ local function text_plot(script)
 end
 
 --- Draw the figure into target.file in target.format (a key of
--- M.formats, checked by the caller), or print it as text when there is no
--- file.  target.size = {w, h} in pixels (characters for text).  Returns
--- true, or nil and a message.
+-- M.formats, checked by the caller), or print it when there is no file
+-- (format M.screen()'s).  target.size = {w, h} in pixels (characters for
+-- text).  Returns true, or nil and a message.
 function M.draw(figure, target)
   local file, ext = target.file, target.format
   local format = M.formats[ext]
   local w, h = format[1], format[2]
-  if not file then w, h = screen_size() end
+  if not file and ext == "txt" then w, h = screen_size() end
   if target.size then w, h = target.size[1], target.size[2] end
   local script = "set encoding utf8\n" .. format[3](w, h) .. "\n" .. M.script(figure)
   local out, err
-  if ext == "svg" or ext == "png" then out, err = run(script)
-  else out, err = text_plot(script) end
+  if ext == "txt" then out, err = text_plot(script) else out, err = run(script) end
   if not out then return nil, err end
   if not file then
     io.write(out, "\n")

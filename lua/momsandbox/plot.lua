@@ -28,9 +28,11 @@
 --   }
 --
 -- In grids, z[i][j] is the value at (x[j], y[i]); a non-finite value is a
--- gap.  The format follows the file's extension: .svg, .png or .txt (a
--- text plot).  With no file, a text plot sized to the terminal is printed,
--- for the REPL.  Each function returns the name of the file it wrote
+-- gap.  The format follows the file's extension: .svg, .png, .txt (a text
+-- plot) or .sixel.  With no file the figure is shown on the screen, for
+-- the REPL: as an image in a terminal that shows sixel graphics
+-- (MOMSANDBOX_TERM=sixel or text chooses), else as a text plot sized to
+-- the terminal.  Each function returns the name of the file it wrote
 -- (nothing when it printed).
 --
 -- Figures need the `gnuplot` program (Debian: apt-get install gnuplot-nox);
@@ -49,10 +51,25 @@ local M = {}
 -- d2l's window for the trajectory figures: x1 in [-5.5, 1], x2 in [-3, 1].
 local DEFAULT_WINDOW = {-5.5, 1, -3, 1}
 
--- matplotlib's tab10 colours, the book's palette.
-local PALETTE = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+-- matplotlib's tab10 colours, the book's palette, from the orange of its
+-- trajectory figures.
+local PALETTE = {"#ff7f0e", "#1f77b4", "#2ca02c", "#d62728", "#9467bd",
                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"}
 local CONTOUR_COLOUR = "#9fb6cd"   -- calm, behind the trajectories
+
+-- One colour per run across the figures a script draws: a label keeps
+-- the colour it was given first, the next of the palette; a curve without
+-- a label takes the colour of its place.
+local colours, used = {}, 0
+
+local function colour_of(label, i)
+  if label == nil then return PALETTE[(i - 1) % #PALETTE + 1] end
+  if colours[label] == nil then
+    used = used + 1
+    colours[label] = PALETTE[(used - 1) % #PALETTE + 1]
+  end
+  return colours[label]
+end
 
 ---------------------------------------------------------------- errors
 
@@ -162,6 +179,40 @@ end
 
 ------------------------------------------------------------ the legend
 
+-- A number written with more than 4 significant digits, rounded to 4 and
+-- written as %.4g would (0.0037585310908371094: 0.003759) -- by hand,
+-- from its shortest digits, because the %g of Lua 5.4 and of LuaJIT round
+-- exact ties (0.015625) differently.
+local function four_digits(text)
+  local sign, int, frac, exp = text:match("^(%-?)(%d*)%.?(%d*)e?([-+]?%d*)$")
+  local lead = #(int .. frac):match("^0*")
+  local digits = (int .. frac):sub(lead + 1)
+  if digits == "" or #digits <= 4 then return text end
+  local point = #int - lead + (tonumber(exp) or 0)   -- the number is 0.digits x 10^point
+  local rounded = tonumber(digits:sub(1, 4)) + (digits:byte(5) >= 53 and 1 or 0)
+  if rounded == 10000 then rounded, point = 1000, point + 1 end
+  digits = (("%d"):format(rounded):gsub("0+$", ""))
+  if point - 1 < -4 or point - 1 >= 4 then
+    local mantissa = digits:sub(1, 1) .. (#digits > 1 and "." .. digits:sub(2) or "")
+    return ("%s%se%s%02d"):format(sign, mantissa, point > 0 and "+" or "-", math.abs(point - 1))
+  end
+  if point <= 0 then return sign .. "0." .. ("0"):rep(-point) .. digits end
+  if point >= #digits then return sign .. digits .. ("0"):rep(point - #digits) end
+  return sign .. digits:sub(1, point) .. "." .. digits:sub(point + 1)
+end
+
+-- A legend entry with its numbers to 4 significant digits: a run's label
+-- such as momentum{lr=0.0037585310908371094, beta=0.5} stays readable.
+local function legend(label)
+  if label == nil then return nil end
+  return (label:gsub("%f[%w.][%d.]+[eE]?[-+]?%d*", function(token)
+    local number, rest = token:match("^([%d.]+[eE][-+]?%d+)(.*)$")
+    if not number then number, rest = token:match("^([%d.]+)(.*)$") end
+    if not number:find("[.eE]") or not tonumber(number) then return token end   -- integers stay
+    return four_digits(number) .. rest
+  end))
+end
+
 -- The characters of a UTF-8 string: its bytes but the continuation bytes
 -- (Lua 5.4's utf8.len, which LuaJIT lacks).
 local function characters(s)
@@ -229,21 +280,25 @@ local function check_size(v)
 end
 
 -- The format a file name asks for: its extension in lower case ("" when
--- it has none); "txt" without a file, which prints a text plot.
+-- it has none); without a file, the screen's ("txt" or "sixel").
 local function format_of(file)
-  if file == nil then return "txt" end
+  if file == nil then return backend.screen() or "txt" end
   return (tostring(file):match("%.(%w+)$") or ""):lower()
 end
 
--- Where and how big to draw: opts.file (.svg, .png or .txt; none: print
--- a text plot) and opts.size ({width, height}: pixels, default 640 x 480;
+-- Where and how big to draw: opts.file (.svg, .png, .txt or .sixel; none:
+-- the screen) and opts.size ({width, height}: pixels, default 640 x 480;
 -- characters for text, 79 x 24, on screen $COLUMNS x $LINES).
 local function check_target(opts)
   local file = check_string(opts.file, "file")
   if file and file:find("\0", 1, true) then fail("file must not contain a zero byte") end
+  if file == nil then
+    local screen, err = backend.screen()
+    if not screen then fail("%s", err) end
+  end
   local format = format_of(file)
   if not backend.formats[format] then
-    fail("cannot tell the format of %s: use a name ending in .svg, .png or .txt", file)
+    fail("cannot tell the format of %s: use a name ending in .svg, .png, .txt or .sixel", file)
   end
   return {file = file, format = format, size = check_size(opts.size)}
 end
@@ -263,7 +318,7 @@ local function draw(figure, target)
 end
 
 -- The options every figure takes, besides its own:
---   file      output file: .svg, .png or .txt; none: print a text plot
+--   file      output file: .svg, .png, .txt or .sixel; none: the screen
 --   title     title above the plot
 --   key       where the legend goes, in gnuplot's words ("top left",
 --             "below", "off"); by default the corner that hides no data,
@@ -447,10 +502,9 @@ local function trace2d(opts)
   local xs, ys, titles, curves = {}, {}, {}, {}
   for i, tr in ipairs(traces) do
     xs[i], ys[i] = tr:column(1), tr:column(2)
-    titles[i] = labels[i] or trace_label(tr, i)
+    titles[i] = legend(labels[i] or trace_label(tr, i))
     curves[i] = {kind = "curve", x = xs[i], y = ys[i], label = titles[i], style = "linespoints",
-                 color = PALETTE[i % #PALETTE + 1],   -- orange first, as in the book
-                 width = 1.5, marker = marker_size(#xs[i])}
+                 color = colour_of(titles[i], i), width = 1.5, marker = marker_size(#xs[i])}
   end
   if not opts.window then window = grow(window, traces, xs, ys) end
 
@@ -489,7 +543,7 @@ end
 
 -- A series {x =, y =, label =} as a curve layer of style and colour.
 local function curve(x, s, style, color)
-  return {kind = "curve", x = x, y = s.y, label = s.label, style = style, color = color,
+  return {kind = "curve", x = x, y = s.y, label = legend(s.label), style = style, color = color,
           width = STYLES[style].width, marker = STYLES[style].marker}
 end
 
@@ -554,8 +608,8 @@ local function lines(opts)
   for i, s in ipairs(series) do
     xs[i] = s.x or counting(#s.y)
     ys[i] = opts.logy and log10s(s.y) or s.y
-    if s.label then titles[#titles + 1] = s.label end
-    fig.layers[i] = curve(xs[i], s, s.style or style, PALETTE[(i - 1) % #PALETTE + 1])
+    if s.label then titles[#titles + 1] = legend(s.label) end
+    fig.layers[i] = curve(xs[i], s, s.style or style, colour_of(legend(s.label), i))
   end
   fig.xrange, fig.yrange, fig.logy = xrange, yrange, opts.logy and true or nil
   local box = data_box(xs, ys, xrange, yrange and (opts.logy and log10s(yrange) or yrange))
@@ -631,10 +685,10 @@ local function heatmap(opts)
   local xs, ys, titles = {}, {}, {}
   for i, l in ipairs(overlay) do
     xs[i], ys[i] = l.x or counting(#l.y), l.y
-    if l.label then titles[#titles + 1] = l.label end
+    if l.label then titles[#titles + 1] = legend(l.label) end
     -- the first in black, which stands out on every colour of viridis
     fig.layers[i + 1] = curve(xs[i], l, l.style or "lines",
-                              i == 1 and "#000000" or PALETTE[(i - 1) % #PALETTE + 1])
+                              i == 1 and "#000000" or colour_of(legend(l.label), i))
   end
   local x0, x1 = image_range(x)
   local y0, y1 = image_range(y)
