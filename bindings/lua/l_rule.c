@@ -356,29 +356,17 @@ static int l_rule_set(lua_State *L) {
   return 1;
 }
 
-/* nil, "bad argument #n to 'step' (msg)": for the shared Lua to raise at
- * its caller's line. */
-static int bad(lua_State *L, int n, const char *msg) {
-  lua_pushnil(L);
-  lua_pushfstring(L, "bad argument #%d to 'step' (%s)", n, msg);
-  return 2;
-}
-
-/* rule_op(r, "step", x, g): one update of the vector x in place. */
+/* rule_op(r, "step", x, g): one update of the vector x in place (the
+ * shared Lua checked the arguments, but x's writability). */
 static int step(lua_State *L, l_rule *r) {
-  ms_lua_vec *x = ms_lua_testudata(L, 3, MS_LUA_VEC);
-  if (x == NULL)
-    return bad(L, 1, lua_pushfstring(L, "momsandbox.vec expected, got %s", ms_lua_typename(L, 3)));
-  x = ms_lua_checkvec(L, 3);
-  if (x->readonly) return bad(L, 1, "vector is read-only");
-  if (!ms_lua_testudata(L, 4, MS_LUA_VEC) && !lua_istable(L, 4))
-    return bad(L, 2, lua_pushfstring(L, "momsandbox.vec or table expected, got %s",
-                                     lua_isnone(L, 4) ? "no value" : ms_lua_typename(L, 4)));
-  ms_lua_vec *g = ms_lua_checkvector(L, 4);
-  if (g->n != x->n)
-    return bad(L, 2, lua_pushfstring(L, "size mismatch: g has %I entries, x has %I",
-                                     (lua_Integer)g->n, (lua_Integer)x->n));
-  if (x->n == 0) return bad(L, 1, "vector must not be empty");
+  ms_lua_vec *x = ms_lua_checkvec(L, 3), *g = ms_lua_checkvec(L, 4);
+  if (x->readonly) {
+    lua_pushnil(L);
+    lua_pushliteral(L, "bad argument #1 to 'step' (vector is read-only)");
+    return 2;
+  }
+  if (g->n != x->n || x->n == 0)
+    return ms_lua_argerror(L, 4, "rule_op", "vectors of one size expected");
   lua_State *prev = ms_lua_enter(L);
   ms_lua_hold(L, 1);
   ms_status st = ms_rule_step(r->rule, x->x, g->x, x->n);

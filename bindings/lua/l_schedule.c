@@ -101,42 +101,21 @@ static int l_schedule_builtin(lua_State *L) {
   return st == MS_OK ? 1 : ms_lua_failure(L, st);
 }
 
-/* Values schedule_values makes at most: a table of 10^7 numbers takes
- * 160 MB (momsandbox/ffi/schedule.lua has the same limit). */
-#define MAX_VALUES 10000000
-
-/* native.schedule_values(s, t [, n]) */
+/* native.schedule_values(s, t) */
 static int l_schedule_values(lua_State *L) {
-  static const char fname[] = "schedule_values";
-  l_schedule *b = ms_lua_testudata(L, 1, MS_LUA_SCHEDULE);
-  if (b == NULL) ms_lua_argtypeerror(L, 1, 1, fname, MS_LUA_SCHEDULE);
-  lua_Integer t = ms_lua_checkint(L, 2, 2, fname);
-  lua_Integer n = lua_isnoneornil(L, 3) ? 0 : ms_lua_checkint(L, 3, 3, fname);
-  if (t < 1) ms_lua_argerror(L, 2, fname, "steps count from 1");
-  if (n < 0 || n > MAX_VALUES || t > INT64_MAX - n)
-    ms_lua_argerror(L, 3, fname, "count must be in [1, 10000000]");
-  if (b->s == NULL || b->use.closed) {
-    lua_pushnil(L);
-    lua_pushliteral(L, "schedule has been closed");
-    lua_pushliteral(L, "EINVAL");
-    return 3;
-  }
+  l_schedule *b = ms_lua_checkkind(L, 1, MS_LUA_SCHEDULE, "schedule_values");
+  lua_Integer t = ms_lua_checkint(L, 2, 2, "schedule_values");
+  if (t < 1) ms_lua_argerror(L, 2, "schedule_values", "steps count from 1");
+  if (b->s == NULL || b->use.closed) return ms_lua_closed(L, "schedule");
   lua_settop(L, 1);
-  if (n > 0) lua_createtable(L, (int)n, 0);
   lua_State *prev = ms_lua_enter(L);
   ms_lua_hold(L, 1);   /* a callback may close it: freed after the call */
-  ms_status st = MS_OK;
   double v = 0;
-  for (lua_Integer i = 0; i < (n > 0 ? n : 1) && st == MS_OK; i++) {
-    if ((st = ms_schedule_value(b->s, (int64_t)(t + i), &v)) == MS_OK && n > 0) {
-      lua_pushnumber(L, v);
-      lua_rawseti(L, 2, i + 1);
-    }
-  }
+  ms_status st = ms_schedule_value(b->s, (int64_t)t, &v);
   ms_lua_release(L, 1);
   ms_lua_leave(prev);
   if (st != MS_OK) return ms_lua_failure(L, st);
-  if (n == 0) lua_pushnumber(L, v);
+  lua_pushnumber(L, v);
   return 1;
 }
 

@@ -21,7 +21,7 @@ static ms_trace *checktrace(lua_State *L, const char *fname) {
   return t->tr;
 }
 
-/* nil, msg, n: argument n of ms.trace is wrong. */
+/* nil, msg, n: argument n of ms.trace is wrong (0: no argument). */
 static int bad(lua_State *L, int n, const char *msg) {
   lua_pushnil(L);
   lua_pushstring(L, msg);
@@ -31,16 +31,10 @@ static int bad(lua_State *L, int n, const char *msg) {
 
 /* native.trace_run(obj, rule, x0, steps, every, info) */
 static int l_trace_run(lua_State *L) {
-  if (!ms_lua_testudata(L, 1, MS_LUA_OBJECTIVE))
-    return bad(L, 1, lua_pushfstring(L, "momsandbox.objective expected, got %s",
-                                     ms_lua_typename(L, 1)));
   ms_objective *obj = ms_lua_checkobjective(L, 1);
-  ms_lua_use *u = ms_lua_testudata(L, 2, MS_LUA_RULE);
-  if (u == NULL)
-    return bad(L, 2, lua_pushfstring(L, "momsandbox.rule expected, got %s",
-                                     ms_lua_typename(L, 2)));
   ms_rule *rule = ms_lua_checkrule(L, 2);
-  if (u->users > 0) return bad(L, 0, "rule is in use by a running step");
+  if (((ms_lua_use *)lua_touserdata(L, 2))->users > 0)
+    return bad(L, 0, "rule is in use by a running step");
   ms_trace_opts opts = {ms_lua_checkint(L, 4, 4, "trace_run"),
                         ms_lua_checkint(L, 5, 5, "trace_run")};
   ms_lua_vec *x0 = ms_lua_checkvector(L, 3);

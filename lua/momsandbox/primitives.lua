@@ -71,8 +71,8 @@ return {
     "ms_schedule_builtin(name, args, parts): parts live schedules, held until it is freed",
   schedule_fn = "(f function) -> schedule calling f(t); f's errors are raised, a result " ..
     "that is no number is 'schedule function returned T at step t, expected a number'",
-  schedule_values = "(s schedule, t integer >= 1 [, n integer in 1..10^7]) -> s(t), or " ..
-    "{s(t), ..., s(t + n - 1)}; nil, msg, code when closed or the engine fails",
+  schedule_values = "(s schedule, t integer >= 1) -> s(t); nil, msg, code when closed or " ..
+    "the engine fails",
   ruleclass_new = "(name, names table: the hyper-parameters' then the state vectors', " ..
                   "desc vec: six numbers per hyper-parameter (ms_rule_class_new), step " ..
                   "function, lookahead function|nil) -> ruleclass, or nil, msg, code",
@@ -82,12 +82,13 @@ return {
   rule_set = "(rule, name, number|boolean (flag)|schedule|function) -> the schedule " ..
              "followed (a function wrapped into one) or true; nil, message when refused",
   rule_op = "(rule, op, ...): check -> true|nil, msg; reset -> true|nil, msg; steps -> " ..
-            "integer; state -> {name = vec copy}; clone(ctx) -> rule; step(x vec, g) -> " ..
-            "x|nil, msg.  A busy rule (reset, step): nil, \"rule is in use by a running step\"",
-  trace_run = "(obj objective, rule idle, x0 vec or table of numbers, steps integer, every " ..
-              "integer) -> trace; nil, msg, n: argument n of ms.trace is wrong (0: the " ..
-              "rule is busy; 1: obj; 3: ms_trace_check's complaint), nil, msg: the run " ..
-              "failed.  Holds obj and rule for the run; Ctrl-C stops it",
+            "integer; state -> {name = vec copy}; clone(ctx) -> rule; step(x live vec, g " ..
+            "live vec of x's size >= 1) -> x|nil, msg; info -> rule_new's info.  A busy " ..
+            "rule (reset, step): nil, \"rule is in use by a running step\"",
+  trace_run = "(obj objective, rule, x0 vec or table of numbers, steps integer, every " ..
+              "integer, info) -> trace; nil, msg, 3: ms_trace_check's complaint (argument " ..
+              "3 of ms.trace); nil, msg: the rule is busy or the run failed.  Holds obj and " ..
+              "rule for the run; Ctrl-C stops it",
   trace_get = "(tr, i integer (negative: from the end) [, j integer]) -> step, f, point i " ..
               "(a vec copy; j = 0: no point; j >= 1: its coordinate j), nothing out of range",
   trace_info = "(tr) -> len, dim, diverged step (0: none), reason|nil",

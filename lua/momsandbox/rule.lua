@@ -148,6 +148,15 @@ local methods = {}
 --- rule:step(x, g): one update of the vector x in place; returns x.
 function methods.step(r, x, g)
   record(r, "step")
+  if native.kind(x) ~= "vec" then check.typeerror(1, "step", "momsandbox.vec", x) end
+  if native.kind(g) ~= "vec" and type(g) ~= "table" then
+    check.typeerror(2, "step", "momsandbox.vec or table", g)
+  end
+  x, g = check.vec(x, 1, "step"), check.vec(g, 2, "step")
+  if #g ~= #x then
+    check.argerror(2, "step", ("size mismatch: g has %d entries, x has %d"):format(#g, #x))
+  end
+  if #x == 0 then check.argerror(1, "step", "vector must not be empty") end
   return check.ok(native.rule_op(r, "step", x, g))
 end
 

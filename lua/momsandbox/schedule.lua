@@ -186,8 +186,9 @@ methods.values = check.protect(function(s, n)
   if n > MAX_VALUES then
     argerror(1, "values", "count must be <= 10000000 (call the schedule for the steps beyond)")
   end
-  if n == 0 then return {} end
-  return (check.ok(native.schedule_values(s, 1, n)))
+  local list = {}
+  for t = 1, n do list[t] = check.ok(native.schedule_values(s, t)) end
+  return list
 end)
 
 native.class("schedule", {

@@ -11,6 +11,7 @@ local is_known = {x0 = true, steps = true, every = true}
 
 local function trace(...)
   local f, r, opts = ...
+  if native.kind(f) ~= "objective" then check.typeerror(1, "trace", "momsandbox.objective", f) end
   if not rule.is(r) then check.typeerror(2, "trace", "momsandbox.rule", r, select("#", ...) >= 2) end
   if type(opts) ~= "table" then check.table(opts, 3, "trace") end
   for key in next, opts do   -- (check.options costs as much as the run)

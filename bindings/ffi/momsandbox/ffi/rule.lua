@@ -361,19 +361,13 @@ end
 
 ---------------------------------------------------------------- rule_op
 
---- One step on x (a writable vec) with gradient g; bad arguments come
--- back as nil, message too, for the caller to raise at its user's line.
+--- One step on x (a writable vec) with gradient g (a vec of its size:
+-- the shared Lua checked them, but x's writability).
 local function step(d, x, g)
-  local function bad(n, msg) return nil, argmsg(n, "step", msg) end
-  if not vec.is(x) then return bad(1, "momsandbox.vec expected, got " .. core.typename(x)) end
-  vec.checkvec(x, 1, "step")
-  if x.readonly ~= 0 then return bad(1, "vector is read-only") end
-  if not vec.is(g) and type(g) ~= "table" then
-    return bad(2, "momsandbox.vec or table expected, got " .. core.typename(g))
-  end
-  g = vec.tovec(g, 2, "step")
-  if g.n ~= x.n then return bad(2, ("size mismatch: g has %d entries, x has %d"):format(g.n, x.n)) end
-  if x.n == 0 then return bad(1, "vector must not be empty") end
+  vec.checkvec(x, 3, "rule_op")
+  vec.checkvec(g, 4, "rule_op")
+  if x.readonly ~= 0 then return nil, argmsg(1, "step", "vector is read-only") end
+  if g.n ~= x.n or x.n == 0 then core.argerror(4, "rule_op", "vectors of one size expected") end
   d.busy = true   -- step raises errors: released whatever happens
   local ok, err = pcall(M.stepper(d), x.x, g.x, x.n)
   done(d)

@@ -112,30 +112,13 @@ local function value(d, t)
   return box[0]
 end
 
--- Values schedule_values makes at most: a table of 10^7 numbers takes
--- 160 MB (l_schedule.c has the same limit).
-local MAX_VALUES = 10000000
-
-local function schedule_values(s, t, n)
-  local fname = "schedule_values"
-  local d = records[s]
-  if d == nil then error(argmsg(1, fname, "momsandbox.schedule expected, got " .. core.typename(s)), 2) end
+local function schedule_values(s, t)
+  local d = records[core.checkkind(s, "schedule", 1, "schedule_values")]
   if type(t) ~= "number" or not core.is_integer(t) or t < 1 then
-    error(argmsg(2, fname, "steps count from 1"), 2)
+    error(argmsg(2, "schedule_values", "steps count from 1"), 2)
   end
-  if n ~= nil and (type(n) ~= "number" or not core.is_integer(n) or n < 1 or n > MAX_VALUES or
-                   t + n > 2^63) then
-    error(argmsg(3, fname, "count must be in [1, 10000000]"), 2)
-  end
-  if d.closed then return nil, "schedule has been closed", "EINVAL" end
-  if n == nil then return value(d, t) end
-  local list = {}
-  for i = 1, n do
-    local v, msg, code = value(d, t + i - 1)
-    if v == nil then return nil, msg, code end
-    list[i] = v
-  end
-  return list
+  if d.closed then return core.closed("schedule") end
+  return value(d, t)
 end
 
 -- native.close: marks the schedule closed; the engine object goes with

@@ -106,11 +106,7 @@ end
 
 --- native.trace_run(obj, rule, x0, steps, every)
 function M.trace_run(f, r, x0, steps, every, info)
-  local o = objective.record(f)
-  if o == nil then return nil, "momsandbox.objective expected, got " .. core.typename(f), 1 end
-  local d = rule.record(r)
-  if d == nil then return nil, "momsandbox.rule expected, got " .. core.typename(r), 2 end
-  if d.ptr == nil then error("rule has been closed", 0) end
+  local o, d = objective.check(f, 1, "trace_run"), rule.check(r, 2, "trace_run")
   if d.busy then return nil, "rule is in use by a running step", 0 end
   copts.steps = core.checkinteger(steps, 4, "trace_run")
   copts.every = core.checkinteger(every, 5, "trace_run")
