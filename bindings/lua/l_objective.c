@@ -42,27 +42,6 @@ static l_objective *newbox(lua_State *L) {
   return o;
 }
 
-/* The objective at arg for a primitive: its box, or NULL (with nil,
- * message, code pushed) when it is closed. */
-static l_objective *livebox(lua_State *L, const char *fname) {
-  l_objective *o = ms_lua_testudata(L, 1, MS_LUA_OBJECTIVE);
-  if (o == NULL) ms_lua_argtypeerror(L, 1, 1, fname, MS_LUA_OBJECTIVE);
-  if (o->obj != NULL && !o->use.closed) return o;
-  lua_pushnil(L);
-  lua_pushliteral(L, "objective has been closed");
-  lua_pushliteral(L, "EINVAL");
-  return NULL;
-}
-
-/* A live vector at arg of n entries. */
-static ms_lua_vec *vecarg(lua_State *L, int arg, const char *fname, size_t n) {
-  ms_lua_vec *v = ms_lua_testudata(L, arg, MS_LUA_VEC);
-  if (v == NULL) ms_lua_argtypeerror(L, arg, arg, fname, MS_LUA_VEC);
-  if (v->dead) ms_lua_argerror(L, arg, fname, "vector is no longer valid");
-  if (v->n != n) ms_lua_argerror(L, arg, fname, "vector of the wrong size");
-  return v;
-}
-
 static size_t checkdim(lua_State *L, int arg, const char *fname) {
   lua_Integer n = ms_lua_checkint(L, arg, arg, fname);
   if (n < 1 || n > MS_LUA_MAXLEN) ms_lua_argerror(L, arg, fname, "dim must be in [1, 2^30]");
@@ -217,9 +196,10 @@ static int l_objective_call(lua_State *L) {
   int op = 0;
   while (ops[op] != NULL && strcmp(ops[op], name) != 0) op++;
   if (ops[op] == NULL) ms_lua_argerror(L, 2, fname, "no such operation");
-  l_objective *o = livebox(L, fname);
-  if (o == NULL) return 3;
-  ms_lua_vec *x = vecarg(L, 3, fname, ms_objective_dim(o->obj));
+  l_objective *o = ms_lua_checkkind(L, 1, MS_LUA_OBJECTIVE, fname);
+  if (o->obj == NULL || o->use.closed) return ms_lua_closed(L, "objective");
+  ms_lua_vec *x = ms_lua_checkvec(L, 3);
+  if (x->n != ms_objective_dim(o->obj)) ms_lua_argerror(L, 3, fname, "vector of the wrong size");
   lua_settop(L, 3);
   double *g = op == 0 || op == 4 ? NULL : ms_lua_newvec(L, x->n)->x;
   double f, err;
@@ -246,30 +226,20 @@ static int l_objective_call(lua_State *L) {
   return 2;
 }
 
-/* native.objective_info(obj) */
+/* native.objective_info(obj) -> dim, name, window vec|nil, minimizer vec|nil */
 static int l_objective_info(lua_State *L) {
-  l_objective *o = livebox(L, "objective_info");
-  if (o == NULL) return 3;
+  l_objective *o = ms_lua_checkkind(L, 1, MS_LUA_OBJECTIVE, "objective_info");
+  if (o->obj == NULL || o->use.closed) return ms_lua_closed(L, "objective");
   size_t dim = ms_objective_dim(o->obj);
-  double window[4];
-  lua_createtable(L, 0, 5);
   lua_pushinteger(L, (lua_Integer)dim);
-  lua_setfield(L, -2, "dim");
   lua_pushstring(L, ms_objective_name(o->obj));
-  lua_setfield(L, -2, "name");
-  lua_pushboolean(L, ms_objective_is_pure(o->obj));
-  lua_setfield(L, -2, "pure");
-  if (ms_objective_window(o->obj, window)) {
-    lua_createtable(L, 4, 0);
-    for (int i = 0; i < 4; i++) {
-      lua_pushnumber(L, window[i]);
-      lua_rawseti(L, -2, i + 1);
-    }
-    lua_setfield(L, -2, "window");
-  }
-  if (ms_objective_minimizer(o->obj, ms_lua_newvec(L, dim)->x)) lua_setfield(L, -2, "minimizer");
-  else lua_pop(L, 1);
-  return 1;
+  int window = ms_objective_window(o->obj, ms_lua_newvec(L, 4)->x);
+  int minimizer = ms_objective_minimizer(o->obj, ms_lua_newvec(L, dim)->x);
+  lua_pushnil(L);   /* in place of the vec the engine has none for */
+  if (!window) lua_copy(L, -1, -3);
+  if (!minimizer) lua_copy(L, -1, -2);
+  lua_pop(L, 1);
+  return 4;
 }
 
 static int l_gc(lua_State *L) {

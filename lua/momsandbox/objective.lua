@@ -14,7 +14,10 @@ local about = setmetatable({}, {__mode = "k"})
 
 local function is_objective(v) return native.kind(v) == "objective" end
 
-local function info(o) return check.ok(native.objective_info(o)) end
+local function info(o)
+  local dim, name, window, minimizer = check.ok(native.objective_info(o))
+  return {dim = dim, name = name, window = window, minimizer = minimizer}
+end
 
 local function label(o)
   local a = about[o] or {}

@@ -65,8 +65,8 @@ return {
   objective_call = "(obj, op, x vec of obj's dim) -> value: f; grad, numgrad: vec; eval: f, " ..
     "vec; gradcheck: largest error, 1-based index (numgrad and gradcheck stop at Ctrl-C); " ..
     "callback errors raised as they were; nil, msg, code when closed or the engine fails",
-  objective_info = "(obj) -> {dim, name, pure, window = {4 numbers} or nil, minimizer = vec " ..
-    "or nil}; nil, msg, code when closed",
+  objective_info = "(obj) -> dim, name, window (vec of 4)|nil, minimizer vec|nil; nil, " ..
+    "msg, code when closed",
   schedule_builtin = "(name, args vec [, parts table]) -> schedule, or nil, msg, code: " ..
     "ms_schedule_builtin(name, args, parts): parts live schedules, held until it is freed",
   schedule_fn = "(f function) -> schedule calling f(t); f's errors are raised, a result " ..

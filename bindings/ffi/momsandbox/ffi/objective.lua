@@ -55,13 +55,6 @@ end
 
 local BUILTIN = "objective_builtin"
 
-local function dim(v, i, fname)
-  if type(v) ~= "number" or not core.is_integer(v) or v < 1 or v > 2^30 then
-    error(argmsg(i, fname, "dim must be in [1, 2^30]"), 0)
-  end
-  return v
-end
-
 --- A live vector at argument i of n entries.
 local function vecarg(v, i, fname, n)
   if not vec.is(v) then error(argmsg(i, fname, "momsandbox.vec expected, got " .. core.typename(v)), 0) end
@@ -166,7 +159,9 @@ end)
 local last_id = 0
 
 local function objective_new(n, f, grad)
-  n = dim(n, 1, "objective_new")
+  if type(n) ~= "number" or not core.is_integer(n) or n < 1 or n > 2^30 then
+    error(argmsg(1, "objective_new", "dim must be in [1, 2^30]"), 2)
+  end
   if type(f) ~= "function" then error(argmsg(2, "objective_new", "function expected, got " .. core.typename(f)), 2) end
   if grad ~= nil and type(grad) ~= "function" then
     error(argmsg(3, "objective_new", "function expected, got " .. core.typename(grad)), 2)
@@ -227,25 +222,19 @@ local function finish(ok, ...)
 end
 
 local function objective_call(o, op, x)
-  local d = records[o]
-  if d == nil then error(argmsg(1, "objective_call", "momsandbox.objective expected, got " .. core.typename(o)), 2) end
+  local d = records[core.checkkind(o, "objective", 1, "objective_call")]
   local run = type(op) == "string" and ops[op]
   if not run then error(argmsg(2, "objective_call", "no such operation"), 2) end
-  if d.closed then return nil, "objective has been closed", "EINVAL" end
+  if d.closed then return core.closed("objective") end
   return finish(pcall(run, d, vecarg(x, 3, "objective_call", d.dim)))
 end
 
-local window = ffi.new("double[4]")
-
 local function objective_info(o)
-  local d = records[o]
-  if d == nil then error(argmsg(1, "objective_info", "momsandbox.objective expected, got " .. core.typename(o)), 2) end
-  if d.closed then return nil, "objective has been closed", "EINVAL" end
-  local info = {dim = d.dim, name = d.name, pure = C.ms_objective_is_pure(d.ptr) ~= 0}
-  if C.ms_objective_window(d.ptr, window) ~= 0 then info.window = {window[0], window[1], window[2], window[3]} end
-  local x = vec.alloc(d.dim)
-  if C.ms_objective_minimizer(d.ptr, x.x) ~= 0 then info.minimizer = x end
-  return info
+  local d = records[core.checkkind(o, "objective", 1, "objective_info")]
+  if d.closed then return core.closed("objective") end
+  local w, x = vec.alloc(4), vec.alloc(d.dim)
+  return d.dim, d.name, C.ms_objective_window(d.ptr, w.x) ~= 0 and w or nil,
+         C.ms_objective_minimizer(d.ptr, x.x) ~= 0 and x or nil
 end
 
 -- native.close marks the objective closed; the engine object goes with
