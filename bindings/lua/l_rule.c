@@ -330,29 +330,27 @@ static int l_class_gc(lua_State *L) {
 
 /* ----------------------------------------------------- rule_set, rule_op */
 
-/* native.rule_set(rule, name, value): value a number, a boolean for a
- * flag, a schedule or a function (wrapped into one) -> the schedule now
- * followed, or true; nil, message when the engine refuses the value. */
+/* native.rule_set(rule, name, value): value a number, a boolean (a
+ * flag's) or a schedule -> true, or nil, message when the engine refuses
+ * it. */
 static int l_rule_set(lua_State *L) {
   l_rule *r = checkbox(L, 1, "rule_set");
   const char *key = luaL_checkstring(L, 2);
-  int i = ms_rule_hyper_index(r->rule, key);
-  if (i < 0) return ms_lua_argerror(L, 2, "rule_set", "no such hyper-parameter");
-  int flag = ms_rule_class_of(r->rule)->hyper[i].kind == MS_HYPER_FLAG;
   int t = lua_type(L, 3);
+  lua_settop(L, 3);
   ms_status st;
-  if (t == LUA_TNUMBER || (t == LUA_TBOOLEAN && flag)) {
+  if (t == LUA_TNUMBER || t == LUA_TBOOLEAN) {
     st = ms_rule_set(r->rule, key, t == LUA_TNUMBER ? lua_tonumber(L, 3) : lua_toboolean(L, 3));
     lua_pushnil(L);
-  } else if (!flag && (t == LUA_TFUNCTION || ms_lua_testudata(L, 3, MS_LUA_SCHEDULE))) {
-    st = ms_rule_set_schedule(r->rule, key, ms_lua_toschedule(L, 3));
-    lua_pushvalue(L, 3);
   } else {
-    return ms_lua_argtypeerror(L, 3, 3, "rule_set", "number, boolean or schedule");
+    ms_schedule *s = ms_lua_toschedule(L, 3);
+    if (s == NULL) return ms_lua_argtypeerror(L, 3, 3, "rule_set", "number, boolean or schedule");
+    st = ms_rule_set_schedule(r->rule, key, s);
+    lua_pushvalue(L, 3);
   }
   if (st != MS_OK) return ms_lua_failure(L, st);
   keepschedule(L, 1, key, -1);
-  if (lua_isnil(L, -1)) lua_pushboolean(L, 1);
+  lua_pushboolean(L, 1);
   return 1;
 }
 

@@ -49,28 +49,17 @@ static ms_status call_schedule(void *ctx, int64_t t, double *value) {
   return st;
 }
 
-/* A callback schedule calling the function at idx, pushed. */
-static l_schedule *pushfn(lua_State *L, int idx) {
-  l_schedule *b = newbox(L);
-  lua_pushvalue(L, idx);
-  b->fref = luaL_ref(L, LUA_REGISTRYINDEX);
-  if (ms_schedule_new(call_schedule, b, NULL, &b->s) != MS_OK) ms_lua_fail(L, MS_ENOMEM);
-  return b;
-}
-
+/* native.schedule_fn(f): a callback schedule calling f. */
 static int l_schedule_fn(lua_State *L) {
   if (lua_type(L, 1) != LUA_TFUNCTION) ms_lua_argtypeerror(L, 1, 1, "schedule_fn", "function");
-  pushfn(L, 1);
+  l_schedule *b = newbox(L);
+  lua_pushvalue(L, 1);
+  b->fref = luaL_ref(L, LUA_REGISTRYINDEX);
+  if (ms_schedule_new(call_schedule, b, NULL, &b->s) != MS_OK) ms_lua_fail(L, MS_ENOMEM);
   return 1;
 }
 
 ms_schedule *ms_lua_toschedule(lua_State *L, int idx) {
-  idx = lua_absindex(L, idx);
-  if (lua_isfunction(L, idx)) {
-    l_schedule *b = pushfn(L, idx);
-    lua_replace(L, idx);
-    return b->s;
-  }
   l_schedule *b = ms_lua_testudata(L, idx, MS_LUA_SCHEDULE);
   if (b != NULL && (b->s == NULL || b->use.closed)) luaL_error(L, "schedule has been closed");
   return b != NULL ? b->s : NULL;

@@ -88,8 +88,7 @@ ms_rule *ms_lua_checkrule(lua_State *L, int arg);
 /* The same for a call that steps the rule: an error when a running call
  * steps it already ("rule is in use by a running step"). */
 ms_rule *ms_lua_checkidlerule(lua_State *L, int arg);
-/* The schedule at idx: a ms.schedule as it is, or a Lua function of the
- * step wrapped into one in its place on the stack; NULL for other values. */
+/* The schedule at idx (live), or NULL for other values. */
 ms_schedule *ms_lua_toschedule(lua_State *L, int idx);
 
 /* Raise the error for a failed core call: the pending Lua error of a

@@ -79,8 +79,8 @@ return {
   rule_new = "(class: a built-in's name or a ruleclass, ctx) -> rule; for a Lua class, ctx = " ..
              "{h = mt, hv = {}, s = mt, sv = {}}: the step gets proxies with metatables h " ..
              "and s, sv[name] the state views, hv the values in effect",
-  rule_set = "(rule, name, number|boolean (flag)|schedule|function) -> the schedule " ..
-             "followed (a function wrapped into one) or true; nil, message when refused",
+  rule_set = "(rule, name, number|boolean|schedule) -> true, or nil, message when the " ..
+             "engine refuses it (ms_rule_set, ms_rule_set_schedule)",
   rule_op = "(rule, op, ...): check -> true|nil, msg; reset -> true|nil, msg; steps -> " ..
             "integer; state -> {name = vec copy}; clone(ctx) -> rule; step(x live vec, g " ..
             "live vec of x's size >= 1) -> x|nil, msg; info -> rule_new's info.  A busy " ..

@@ -79,10 +79,11 @@ local function sethyper(r, d, key, value, n, fname)
     check.argerror(n, fname, ("%s must be a %s, got %s"):format(key,
                    flag and "boolean" or "number, schedule or function", check.typename(value)))
   end
-  local s, msg = native.rule_set(r, key, value)
-  if s == nil then check.argerror(n, fname, msg) end
-  if s ~= true then
-    d.values[key] = s                -- the schedule (a function's is made natively)
+  if t == "function" then value = native.schedule_fn(value) end
+  local ok, msg = native.rule_set(r, key, value)
+  if not ok then check.argerror(n, fname, msg) end
+  if t ~= "number" and t ~= "boolean" then
+    d.values[key] = value            -- the schedule
   elseif flag then
     d.values[key] = value ~= false and value ~= 0
   else

@@ -137,25 +137,23 @@ local function status(st)
 end
 
 function P.rule_set(r, key, value)
-  local d = live(M.record(r) or error(argmsg(1, "rule_set", "momsandbox.rule expected"), 0))
+  local d = M.check(r, 1, "rule_set")
   if type(key) ~= "string" then error(argmsg(2, "rule_set", "string expected"), 0) end
-  local i = C.ms_rule_hyper_index(d.ptr, key)
-  if i < 0 then error(argmsg(2, "rule_set", "no such hyper-parameter"), 0) end
-  local flag, t, st, s = d.class.hyper[i + 1].flag, type(value)
-  if t == "number" or (t == "boolean" and flag) then
+  local t, sd = type(value), schedule.record(value)
+  local st
+  if t == "number" or t == "boolean" then
     st = C.ms_rule_set(d.ptr, key, t == "number" and value or (value and 1 or 0))
-  elseif not flag and (t == "function" or schedule.record(value)) then
-    s = schedule.toschedule(value)
-    st = C.ms_rule_set_schedule(d.ptr, key, schedule.record(s).ptr)
+  elseif sd then
+    st = C.ms_rule_set_schedule(d.ptr, key, sd.ptr)
   else
     error(argmsg(3, "rule_set", "number, boolean or schedule expected, got " ..
                  core.typename(value)), 0)
   end
   if st ~= 0 then return status(st) end
   retire(d, key)
-  d.sched[key] = s   -- the engine does not own it: the rule keeps it alive
+  d.sched[key] = sd and value   -- the engine does not own it: the rule keeps it alive
   sort_schedules(d)
-  return s or true
+  return true
 end
 
 ------------------------------------------------------------------ stepping

@@ -5,7 +5,7 @@
 -- A handle is a cdata `{ms_schedule *ptr}`; its record (engine pointer,
 -- purity, the Lua function of a function schedule, a sequence's parts)
 -- sits in a weak-keyed table, for ffi/rule.lua and ffi/trace.lua
--- (M.record, M.toschedule), whose loops evaluate a function schedule
+-- (M.record), whose loops evaluate a function schedule
 -- pull-style (M.supply) so that LuaJIT compiles it into the loop.
 local ffi = require "ffi"
 local core = require "momsandbox.ffi.core"
@@ -70,13 +70,6 @@ local function schedule_fn(f)
   local d = {fn = f, id = last_id}
   by_id[d.id] = d
   return own(C.ms_schedule_new(callback, ffi.cast("void *", d.id), nil, outbox), d)
-end
-
---- The schedule for value v: a schedule as it is, a Lua function wrapped
--- into one; nil for anything else.
-function M.toschedule(v)
-  if type(v) == "function" then return schedule_fn(v) end
-  return records[v] and v or nil
 end
 
 ------------------------------------------------------------ primitives
