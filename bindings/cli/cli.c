@@ -24,6 +24,7 @@
 #include "lua.h"
 #include "lualib.h"
 #include "momsandbox.h"
+#include "momsandbox_pull.h"
 
 #ifdef MS_CLI_LUAJIT
 #include "luajit_compat.h"
@@ -149,6 +150,7 @@ static sig_handler set_signal(int sig, sig_handler handler) {
 static void interrupt_hook(lua_State *L, lua_Debug *ar) {
   (void)ar;
   lua_sethook(L, NULL, 0, 0);
+  ms_interrupt_clear();   /* served: the error stops the Lua code */
   luaL_error(L, "interrupted!");
 }
 
@@ -212,6 +214,7 @@ static int docall(lua_State *L, int narg, int nres) {
   /* A Ctrl-C that came as the call returned must not hit later code; a
    * hook the user set with debug.sethook stays. */
   if (lua_gethook(L) == interrupt_hook) lua_sethook(L, NULL, 0, 0);
+  ms_interrupt_clear();
   lua_remove(L, base);
   return status;
 }

@@ -62,8 +62,9 @@ const char *ms_strerror(ms_status status);
 const char *ms_last_error(void);          /* detail of the last failure */
 
 /* Ask running loops to stop with MS_EINTR at their next check (safe to
- * call from a signal handler); the flag clears when a loop starts.
- * (Hosts: ms_sigint_begin in momsandbox_host.h calls it on Ctrl-C.) */
+ * call from a signal handler).  The request stands until
+ * ms_interrupt_clear (momsandbox_pull.h), which ms_sigint_end calls
+ * (hosts: ms_sigint_begin in momsandbox_host.h calls it on Ctrl-C). */
 void ms_interrupt(void);
 
 /* ------------------------------------------------------------- vectors

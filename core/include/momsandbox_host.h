@@ -26,8 +26,9 @@
  * handler may cause, as lua_pcall does); when the call ends, and with ours
  * in place from the start, when it is 1 (LuaJIT: an FFI callback must
  * never raise).  A second SIGINT before then ends the process; an ignored
- * SIGINT stays ignored.  Pairs nest; process-wide, so call them from one
- * thread. */
+ * SIGINT stays ignored.  The outermost end clears ms_interrupt's request,
+ * served by then; begin keeps one made before it, which stops the call.
+ * Pairs nest; process-wide, so call them from one thread. */
 void ms_sigint_begin(int defer_host);
 void ms_sigint_end(void);
 

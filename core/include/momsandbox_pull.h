@@ -20,9 +20,10 @@
 #include "momsandbox.h"
 
 /* ------------------------------------------------------------- interrupts
- * As the engine's loops do: clear the flag when the loop starts, and poll
- * every few thousand steps (MS_EINTR with the detail "interrupted" once
- * ms_interrupt was called).                                               */
+ * As the engine's loops do: poll every few thousand steps (MS_EINTR with
+ * the detail "interrupted" once ms_interrupt was called).  Clear the flag
+ * when the request has been served, never when a loop starts: a request
+ * made just before must stop it.                                          */
 
 void ms_interrupt_clear(void);
 ms_status ms_interrupted(void);

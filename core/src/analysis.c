@@ -184,8 +184,7 @@ static ms_status jacobi(double *A, double *V, size_t n) {
 
 ms_status ms_eigen_symmetric(const double *Q, size_t n, double *values,
                              double *vectors) {
-  ms_interrupt_clear();   /* before anything long: no Ctrl-C goes unseen, */
-  ms_interrupted();       /* with the handler in place from here on */
+  ms_interrupted();   /* before anything long: the handler in place */
   MS_NEED(values);
   ms_status st = ms_check_symmetric(Q, n);
   if (st != MS_OK) return st;
@@ -270,8 +269,7 @@ static ms_status not_definite(const double *Q, size_t n) {
 
 ms_status ms_quadratic_minimize(const double *Q, const double *c, double b,
                                 size_t n, double *x, double *hmin) {
-  ms_interrupt_clear();   /* before anything long: no Ctrl-C goes unseen, */
-  ms_interrupted();       /* with the handler in place from here on */
+  ms_interrupted();   /* before anything long: the handler in place */
   MS_NEED(x);
   ms_status st = ms_check_symmetric(Q, n);
   if (st != MS_OK) return st;

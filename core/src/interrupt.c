@@ -2,8 +2,12 @@
  * interrupt.c -- the flag that asks running loops to stop (MS_EINTR).
  *
  * One flag for the process, set by ms_interrupt from anywhere (a signal
- * handler too: a sig_atomic_t store is all it does), cleared when a loop
- * starts and polled by the loops every few thousand coordinate updates.
+ * handler too: a sig_atomic_t store is all it does) and polled by the
+ * loops every few thousand coordinate updates.  The loops never clear it:
+ * a Ctrl-C that comes while a binding still checks its arguments must
+ * stop the call it leads to.  Whoever asked clears it once the request
+ * has been served: the outermost ms_sigint_end, a host's own handler
+ * (the momsandbox CLI's, when its hook has stopped the Lua code).
  * Polling also lets sigint.c put its SIGINT handler in place for a host
  * that asked for it, at the first poll of a call rather than at every
  * call (see sigint.c).

@@ -152,7 +152,6 @@ ms_status ms_objective_numgrad(ms_objective *obj, const double *x,
   MS_NEED(obj);
   MS_NEED(x);
   MS_NEED(grad);
-  ms_interrupt_clear();
   return numgrad(obj, x, grad);
 }
 
@@ -168,7 +167,6 @@ ms_status ms_objective_gradcheck(ms_objective *obj, const double *x,
     return ms_fail(MS_ERANGE, "gradcheck: dimension %zu is too large", n);
   double *a = ms_calloc(two_n, sizeof *a), *num = a + n;
   if (a == NULL) return ms_fail(MS_ENOMEM, "out of memory");
-  ms_interrupt_clear();
   ms_status st = ms_objective_eval(obj, x, NULL, a);
   if (st == MS_OK) st = numgrad(obj, x, num);
   *max_error = 0;

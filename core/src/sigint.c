@@ -77,6 +77,7 @@ void ms_sigint_begin(int defer_host) {
 
 void ms_sigint_end(void) {
   if (depth == 0 || --depth > 0) return;
+  ms_interrupt_clear();   /* served: the call stopped, or ended first */
   if (atomic_exchange(&state, IDLE) != ARMED) return;
   if (owed) {   /* the host's turn, now that no callback can see it */
     owed = 0;

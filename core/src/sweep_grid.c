@@ -370,7 +370,6 @@ ms_status ms_sweep_write_csv(const ms_sweep *s, const char *path,
     fprintf(file.fp, "loss%s%s,diverged\n", rate ? ",rate" : "",
             steps ? ",steps" : "");
   }
-  ms_interrupt_clear();
   for (int64_t k = 0; k < s->count && st == MS_OK; k++) {
     if (k % 4096 == 4095 && (st = ms_interrupted()) != MS_OK) break;
     const ms_sweep_result *r = &s->res[k];

@@ -135,7 +135,6 @@ int ms_pool_threads(int wanted) {
 
 int ms_pool_run(ms_pool *p, int threads, ms_pool_work_fn work, void *ctx) {
   worker_arg w = {.pool = p, .work = work, .ctx = ctx};
-  ms_interrupt_clear();
   p->start = p->reported = ms_now();
   int ran = threads > 1 ? run_threads(&w, threads) : 0;
   if (ran == 0) {

@@ -293,7 +293,6 @@ ms_status ms_objective_rotated_quadratic(double kappa, size_t dim,
   if (R == NULL) return ms_fail(MS_ENOMEM, "out of memory");
   double *Q = R + dim * dim, *lambda = Q + dim * dim, *tau = lambda + dim;
   ms_status st = MS_OK;
-  ms_interrupt_clear();
   if (dim == 2) {
     R[0] = cos(angle), R[1] = -sin(angle), R[2] = sin(angle), R[3] = cos(angle);
   } else {

@@ -227,7 +227,6 @@ ms_status ms_trace_run(ms_objective *obj, ms_rule *rule, const double *x0,
   if (work == NULL) return ms_fail(MS_ENOMEM, "out of memory");
   double *x = work, *g = work + n, *y = work + 2 * n;
   ms_vec_copy(x, x0, n);
-  ms_interrupt_clear();
 
   double f0;
   int have_g = ms_rule_class_of(rule)->lookahead == NULL && o.steps > 0;

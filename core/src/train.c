@@ -309,7 +309,6 @@ ms_status ms_train_run(const ms_model *model, const ms_data *data,
   r.g = work + np;
   r.y = work + 2 * np;
   r.prev = work + 3 * np;
-  ms_interrupt_clear();
   if ((st = result_new(np, ms_model_features(model), cap, &r.res)) == MS_OK)
     st = loop(&r);
   free(work);

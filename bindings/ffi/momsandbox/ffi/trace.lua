@@ -134,7 +134,6 @@ function M.trace_run(f, r, x0, steps, every, info)
   local x, g, y = work, work + n, work + 2 * n
   C.ms_vec_copy(x, x0.x, n)
   local step, lookahead = rule.stepper(d)
-  C.ms_interrupt_clear()
   -- the engine may call back: see core.call_long
   ok, err = core.with_sigint(1, rule.run_busy, d, run_unyielding, tr.ptr, o.evaluate, step,
                              lookahead, x, g, y, n, tonumber(copts.steps), tonumber(copts.every))
