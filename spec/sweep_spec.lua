@@ -393,21 +393,31 @@ describe("ms.sweep's messages, the same under both interpreters", function()
     local values = {nil, 1, "x", {}, true, print, io.stdout, 0 / 0, ms.vec{1}}
     for i = 1, 9 do
       local v = values[i]
-      pcall(native.sweep_names, v)
-      pcall(native.sweep_data, v, true)
+      pcall(native.sweep_data, v, v)
       pcall(native.write_csv, v, "x.csv")
-      pcall(native.sweep_run, f, "gd", x0, v, {}, nil)
-      pcall(native.sweep_run, f, "gd", x0, {axes = {v}}, {}, nil)
-      pcall(native.sweep_run, f, "gd", x0, {axes = {{name = "lr", values = v}}}, {}, nil)
-      pcall(native.sweep_run, f, "gd", x0, {names = {"lr"}, values = v, count = 2}, {}, nil)
-      pcall(native.sweep_run, f, "gd", x0, {axes = {{name = "lr", values = {0.1}}}}, {steps = v}, v)
-      pcall(native.sweep_run, v, v, v, v, v, v)
+      pcall(native.sweep_new, v, v, v, v, v)
+      pcall(native.sweep_new, f, native.rule_new("gd"), ms.vec(x0), v, v)
+      local sw = native.sweep_new(f, native.rule_new("gd"), ms.vec(x0))
+      pcall(native.sweep_grid, sw, v, v, v, v, v)
+      pcall(native.sweep_grid, sw, "lr", v, v, v, v)
+      pcall(native.sweep_grid, sw, {"lr", v}, ms.vec{0.1, 0.2}, 1)
+      pcall(native.sweep_grid, v, "lr", ms.vec{0.1})
+      pcall(native.sweep_run, sw, v, v, v, v, v, v, v, v)
+      pcall(native.sweep_run, sw, 10, 1, nil, 1, 0, 1, true, v)
+      pcall(native.sweep_run, v, v, v, v, v, v, v, v, v)
+      pcall(native.sweep_data, sw, v)
     end
     -- a count that does not match the values, however large
     for _, count in ipairs{3, 2^31, 2^62, -1} do
-      assert.is_false(pcall(native.sweep_run, f, "gd", x0,
-                            {names = {"lr"}, values = {0.1, 0.2}, count = count}, {}, nil))
+      local sw = native.sweep_new(f, native.rule_new("gd"), ms.vec(x0))
+      assert.is_false(pcall(native.sweep_grid, sw, {"lr"}, ms.vec{0.1, 0.2}, count))
     end
+    -- a closed objective is refused by the run
+    local g = ms.objective.quadratic{1, 2}
+    local sw = native.sweep_new(g, native.rule_new("gd"), ms.vec(x0))
+    assert.is_true(native.sweep_grid(sw, "lr", ms.vec{0.1}))
+    native.close(g)
+    assert.is_false(pcall(native.sweep_run, sw, 10, 1, nil, 1, 0, 1, true))
   end)
 end)
 

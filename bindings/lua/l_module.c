@@ -295,47 +295,6 @@ int ms_lua_defer_close(ms_lua_use *u) {
   return 1;
 }
 
-lua_Integer ms_lua_optintfield(lua_State *L, int arg, const char *key,
-                               lua_Integer def) {
-  lua_Integer v = def;
-  if (lua_getfield(L, arg, key) != LUA_TNIL) {
-    int isint;
-    v = lua_tointegerx(L, -1, &isint);
-    if (!isint) {
-      const char *msg = lua_pushfstring(L, "option '%s' must be an integer, got %s",
-                                        key, lua_type(L, -1) == LUA_TNUMBER
-                                                 ? lua_tostring(L, -1)
-                                                 : luaL_typename(L, -1));
-      luaL_argerror(L, arg, msg);
-    }
-  }
-  lua_pop(L, 1);
-  return v;
-}
-
-lua_Number ms_lua_optnumfield(lua_State *L, int arg, const char *key,
-                              lua_Number def) {
-  lua_Number v = def;
-  int t = lua_getfield(L, arg, key);
-  if (t == LUA_TNUMBER) v = lua_tonumber(L, -1);
-  else if (t != LUA_TNIL)
-    luaL_argerror(L, arg, lua_pushfstring(L, "option '%s' must be a number, got %s",
-                                          key, luaL_typename(L, -1)));
-  lua_pop(L, 1);
-  return v;
-}
-
-int ms_lua_optboolfield(lua_State *L, int arg, const char *key, int def) {
-  int v = def;
-  int t = lua_getfield(L, arg, key);
-  if (t == LUA_TBOOLEAN) v = lua_toboolean(L, -1);
-  else if (t != LUA_TNIL)
-    luaL_argerror(L, arg, lua_pushfstring(L, "option '%s' must be a boolean, got %s",
-                                          key, luaL_typename(L, -1)));
-  lua_pop(L, 1);
-  return v;
-}
-
 /* ------------------------------------------------- embedded Lua parts */
 
 static int l_load_part(lua_State *L) {

@@ -53,7 +53,11 @@ static int l_train_run(lua_State *L) {
   r->res = NULL;
   ms_lua_setclass(L, MS_LUA_TRAIN);
   ms_status st = ms_train_check(model, data, &o);
-  if (st != MS_OK) return ms_lua_setup_failed(L, st, "");
+  if (st != MS_OK) {   /* nothing ran: nil, message, code, true */
+    ms_lua_failure(L, st);
+    lua_pushboolean(L, 1);
+    return 4;
+  }
   lua_State *prev = ms_lua_enter(L);
   for (int i = 1; i <= 3; i++) ms_lua_hold(L, i);   /* closed during the run: freed after it */
   ms_sigint_begin(0);   /* Ctrl-C reaches the C loop too */

@@ -98,9 +98,6 @@ int ms_lua_fail(lua_State *L, ms_status st);
 /* An ms_progress_fn calling the Lua function at stack index ctx (cast to
  * intptr_t) of the current state with (done, total, seconds). */
 ms_status ms_lua_progress(void *ctx, int64_t done, int64_t total, double seconds);
-/* A primitive's failure before its run: nil, prefix .. message, code,
- * true (l_sweep.c). */
-int ms_lua_setup_failed(lua_State *L, ms_status st, const char *prefix);
 /* Register the native.write_csv of a kind: writer(h, path, header) ->
  * true, or nil, message, code. */
 void ms_lua_csvwriter(lua_State *L, const char *kind, lua_CFunction writer);
@@ -150,14 +147,6 @@ void ms_lua_pushschedules(lua_State *L, int idx);
 void ms_lua_release_all(lua_State *L, int idx);
 /* The rule at idx has no users left (called by ms_lua_release). */
 void ms_lua_rule_idle(lua_State *L, int idx);
-
-/* Integer option: field of the table at arg, def when absent. */
-lua_Integer ms_lua_optintfield(lua_State *L, int arg, const char *key,
-                               lua_Integer def);
-/* Number and boolean options, the same way. */
-lua_Number ms_lua_optnumfield(lua_State *L, int arg, const char *key,
-                              lua_Number def);
-int ms_lua_optboolfield(lua_State *L, int arg, const char *key, int def);
 
 /* Create the metatable named tname with methods (for __index) and
  * metamethods, leaving it on the stack. */

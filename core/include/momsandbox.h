@@ -736,6 +736,11 @@ int ms_sweep_axis_log(const ms_sweep *s, size_t axis);  /* a log range */
 double ms_sweep_value(const ms_sweep *s, int64_t i, size_t axis);
 /* Results of the last run, ms_sweep_count() of them (NULL before). */
 const ms_sweep_result *ms_sweep_results(const ms_sweep *s);
+/* Column c of the last run's results, ms_sweep_count() numbers into out:
+ * for c < ms_sweep_naxes() the values of axis c at the points, then the
+ * loss, rate, steps and diverged (as doubles) columns; MS_EINVAL for
+ * another c or before the sweep has run. */
+ms_status ms_sweep_column(const ms_sweep *s, size_t c, double *out);
 int ms_sweep_measures(const ms_sweep *s);      /* of the last run */
 int ms_sweep_was_fast(const ms_sweep *s);      /* 1: the vectorised loop */
 int ms_sweep_threads(const ms_sweep *s);       /* threads it used */

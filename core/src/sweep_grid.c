@@ -294,6 +294,22 @@ int ms_sweep_was_fast(const ms_sweep *s) { return s ? s->fast : 0; }
 int ms_sweep_threads(const ms_sweep *s) { return s ? s->threads : 0; }
 double ms_sweep_seconds(const ms_sweep *s) { return s ? s->seconds : NAN; }
 
+ms_status ms_sweep_column(const ms_sweep *s, size_t c, double *out) {
+  MS_NEED(s);
+  MS_NEED(out);
+  if (s->res == NULL) return ms_fail(MS_EINVAL, "the sweep has not run");
+  if (c >= s->naxes + 4)
+    return ms_fail(MS_EINVAL, "no column %zu (%zu axes, then 4 results)", c,
+                   s->naxes);
+  for (int64_t k = 0; k < s->count; k++) {
+    const ms_sweep_result *r = &s->res[k];
+    double results[4] = {r->loss, r->rate, r->steps, (double)r->diverged};
+    out[k] = c < s->naxes ? ms_sweep_value(s, s->first + k, c)
+                          : results[c - s->naxes];
+  }
+  return MS_OK;
+}
+
 const char *ms_sweep_axis_name(const ms_sweep *s, size_t a) {
   return s != NULL && a < s->naxes ? s->axes[a].name : NULL;
 }

@@ -272,6 +272,14 @@ static void test_threads_shards_csv(void) {
     CHECK(ms_sweep_first(part) == next && ms_sweep_count(part) == (k ? 123 : 124));
     CHECK(memcmp(one + next, ms_sweep_results(part),
                  (size_t)ms_sweep_count(part) * sizeof *one) == 0);
+    double col[124];   /* the columns of this shard: axes, then results */
+    CHECK_OK(ms_sweep_column(part, 1, col));
+    CHECK_EQ(col[0], ms_sweep_value(part, next, 1));
+    CHECK_OK(ms_sweep_column(part, 2, col));
+    CHECK_EQ(col[1], one[next + 1].loss);
+    CHECK_OK(ms_sweep_column(part, 5, col));
+    CHECK_EQ(col[2], (double)one[next + 2].diverged);
+    CHECK_STATUS(ms_sweep_column(part, 6, col), MS_EINVAL);
     next += ms_sweep_count(part);
     char name[64];
     snprintf(name, sizeof name, "%s/part%d.csv", dir, k);

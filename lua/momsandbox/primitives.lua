@@ -122,18 +122,17 @@ return {
                "params, init, w (new vecs), b, diverged (step or 0), reason, curve = {examples, " ..
                "epoch, loss}}, new on every call; nil once closed",
 
-  sweep_names = "(rule or built-in class name) -> class name, {hyper-parameters in class " ..
-                "order..., \"scale\"}: the axes a sweep of it takes; nil for other values",
-  sweep_run = "(obj, rule or class name, x0 vec|table, grid, opts, progress|nil) -> sweep, " ..
-              "or nil, msg, code, setup (true: nothing ran). grid = {axes = {{name, values " ..
-              "= vec|table} or {name, from, to, n, log}...}} or {names, values (count x " ..
-              "#names, row-major), count}; opts = {steps, measures (MS_MEASURE_* bits), tol, " ..
-              "threads, shard (0-based), shards, fast, xstar, fstar}; progress(done, total, " ..
-              "seconds) on the calling thread. Keeps obj and the rule's schedules with the sweep",
-  sweep_data = "(sw [, columns]) -> {total, first (1-based), count, fast, threads, seconds}, " ..
-               "with columns also axes = {values of axis 1 at each point, ...}, loss, " ..
-               "rate|nil, steps|nil (as measured), diverged (step or 0) per point; made once, " ..
-               "not to be changed; nil once closed",
+  sweep_new = "(obj, rule, x0 vec, xstar vec of x0's size|nil, fstar|nil) -> sweep of copies " ..
+              "of rule, or nil, msg, code; keeps obj and the rule's schedules with the sweep",
+  sweep_grid = "(sw, name, values vec) | (sw, name, from, to, n integer, log) | (sw, names " ..
+               "{strings}, values vec of count x #names, row-major, count integer in [1, 2^30]) " ..
+               "-> true: ms_sweep_axis, _range, _points; or nil, msg, code",
+  sweep_run = "(sw, steps|nil, measures (MS_MEASURE_* bits), tol|nil, threads, shard (0-based), " ..
+              "shards integers, fast, progress|nil) -> true, or nil, msg, code; " ..
+              "progress(done, total, seconds) on the calling thread; Ctrl-C stops it",
+  sweep_data = "(sw [, c integer]) -> total, first (1-based), count, fast, threads, seconds; " ..
+               "with c the new vec of ms_sweep_column(c - 1) (axes, then loss, rate, steps, " ..
+               "diverged), nothing for another c; nothing once closed",
 
   -- native methods of the kinds: "kind:method" = contract
   ["rng:seed"] = "(seed integer) -> self",

@@ -66,7 +66,8 @@ local function axis(name, v)
     bad("grid.%s must be a number, a list of numbers or {from =, to =, n =}, got %s", name,
         check.typename(v))
   end
-  local values = t == "number" and {v} or check.vector(v, 1, FNAME, "grid." .. name)
+  local values = check.vec(t == "number" and {v} or check.vector(v, 1, FNAME, "grid." .. name), 1,
+                           FNAME)
   return {name = name, values = values, n = #values, log = false}
 end
 
@@ -78,7 +79,7 @@ local function grid_of(g, class, names)
   for _, name in ipairs(names) do
     if rawget(g, name) ~= nil then axes[#axes + 1] = axis(name, rawget(g, name)) end
   end
-  return {axes = axes}, axes
+  return axes
 end
 
 --- points = {{lr = .., beta = ..}, ...}: every point names the same
@@ -109,7 +110,7 @@ local function points_of(pts, class, names)
     for _ in next, p do keys = keys + 1 end
     if keys ~= #used then bad("points[%d] names other parameters than points[1]", k) end
   end
-  return {names = used, values = values, count = count}, axes
+  return axes, used, check.vec(values, 1, FNAME), count
 end
 
 --- measure = "rate" or {"loss", "rate", ...}: the list (the first is the
@@ -156,6 +157,35 @@ local function draw(bar, done, total, seconds)
   bar.drawn = true
 end
 
+--- The class name and the axes a sweep of rule takes (its
+-- hyper-parameters in class order, then "scale"), or nil when rule is no
+-- rule nor the name of a built-in class.
+local builtins
+local function class_of(rule)
+  local c
+  if type(rule) == "string" then
+    if builtins == nil then
+      builtins = {}
+      for _, b in ipairs(native.rule_classes()) do builtins[b.name] = b end
+    end
+    c = builtins[rule]
+  elseif native.kind(rule) == "rule" then
+    c = native.rule_op(rule, "info").class
+  end
+  if c == nil then return nil end
+  local names = {}
+  for i, h in ipairs(c.hyper) do names[i] = h.name end
+  names[#names + 1] = "scale"
+  return c.name, names
+end
+
+--- The sweep of the engine for these options, its grid set, or the
+-- engine's complaint as an argument error; prefix says where.
+local function setup(prefix, sw, msg)
+  if sw then return sw end
+  bad("%s%s", prefix, msg)
+end
+
 local function required(opts, key, what)
   if opts[key] == nil then bad("option '%s' (%s) is required", key, what) end
   return opts[key]
@@ -168,46 +198,70 @@ local function run(opts)
     bad("objective must be a momsandbox.objective, got %s", check.typename(obj))
   end
   local rule = required(opts, "rule", "a rule, or the name of a built-in one")
-  local class, names = native.sweep_names(rule)
+  local class, names = class_of(rule)
   if class == nil and type(rule) == "string" then bad("no built-in rule '%s'", rule) end
   if class == nil then
     bad("rule must be a momsandbox.rule or the name of a built-in one, got %s", check.typename(rule))
   end
-  local x0 = check.vector(required(opts, "x0", "the starting point"), 1, FNAME, "x0")
+  local x0 = check.vec(check.vector(required(opts, "x0", "the starting point"), 1, FNAME, "x0"), 1,
+                       FNAME)
   if (opts.grid ~= nil) == (opts.points ~= nil) then
     bad(opts.grid ~= nil and "give grid or points, not both" or "option 'grid' (or 'points') is required")
   end
-  local grid, axes
-  if opts.grid ~= nil then grid, axes = grid_of(opts.grid, class, names)
-  else grid, axes = points_of(opts.points, class, names) end
+  local axes, used, values, count
+  if opts.grid ~= nil then axes = grid_of(opts.grid, class, names)
+  else axes, used, values, count = points_of(opts.points, class, names) end
   local list, bits = measures_of(opts.measure or "loss")
-  local o = {steps = check.optint(opts, 1, FNAME, "steps"), measures = bits,
-             tol = check.optnum(opts, 1, FNAME, "tol"), threads = check.optint(opts, 1, FNAME, "threads", 0),
-             fast = check.optbool(opts, 1, FNAME, "fast", true), fstar = check.optnum(opts, 1, FNAME, "fstar"),
-             xstar = opts.xstar ~= nil and check.vector(opts.xstar, 1, FNAME, "xstar") or nil}
-  if o.threads < 0 or o.threads > 1024 then bad("threads must be in [0, 1024]") end
-  o.shard, o.shards = shard_of(opts.shard)
+  local steps, tol = check.optint(opts, 1, FNAME, "steps"), check.optnum(opts, 1, FNAME, "tol")
+  local threads = check.optint(opts, 1, FNAME, "threads", 0)
+  local fast, fstar = check.optbool(opts, 1, FNAME, "fast", true), check.optnum(opts, 1, FNAME, "fstar")
+  local xstar = opts.xstar ~= nil and check.vec(check.vector(opts.xstar, 1, FNAME, "xstar"), 1, FNAME)
+  if threads < 0 or threads > 1024 then bad("threads must be in [0, 1024]") end
+  if xstar and #xstar ~= #x0 then bad("xstar must have as many entries as x0") end
+  local shard, shards = shard_of(opts.shard)
   local show, bar = check.optbool(opts, 1, FNAME, "progress"), {drawn = false}
   if show == nil then show = require("momsandbox.api").util.isatty(2) end
   local label = type(rule) == "string" and rule or tostring(rule)   -- before the run changes it
-  local ok, sw, msg, _, setup = pcall(native.sweep_run, obj, rule, x0, grid, o,
+  local sw = setup("", native.sweep_new(obj, type(rule) == "string" and native.rule_new(rule) or rule,
+                                        x0, xstar or nil, fstar))
+  if used then setup("points: ", native.sweep_grid(sw, used, values, count)) end
+  for _, a in ipairs(used and {} or axes) do
+    if a.values then setup("grid: ", native.sweep_grid(sw, a.name, a.values))
+    else setup("grid: ", native.sweep_grid(sw, a.name, a.from, a.to, a.n, a.log)) end
+  end
+  local ok, done, msg = pcall(native.sweep_run, sw, steps, bits, tol, threads, shard, shards, fast,
     show and function(...) draw(bar, ...) end or nil)
-  if bar.drawn and not (ok and sw) then io.stderr:write("\n") end
-  if not ok then error(sw, 0) end   -- a callback's error, or Ctrl-C
-  if sw == nil and setup then bad("%s", msg) end
-  about[check.ok(sw, msg)] = {objective = obj, rule = rule, label = label, measures = list, axes = axes}
+  if bar.drawn and not (ok and done) then io.stderr:write("\n") end
+  if not ok then error(done, 0) end   -- a callback's error, or Ctrl-C
+  check.ok(done, msg)
+  about[sw] = {objective = obj, rule = rule, label = label, measures = list, axes = axes, cols = {}}
   return sw
 end
 
 ----------------------------------------------------------------- results
 
---- The data of sw for method fname (the per-point columns too when
--- asked: the native layer keeps them once made), and what it remembers.
+--- The data of sw for method fname: {total, first, count, fast, threads,
+-- seconds}, with columns the values at each point too (axes = {values of
+-- axis 1, ...}, loss, rate and steps when measured, diverged: step or 0),
+-- made once; and what it remembers.
 local function data(sw, fname, columns)
   if native.kind(sw) ~= "sweep" then check.selferror(fname, "momsandbox.sweep", sw) end
-  local d = native.sweep_data(sw, columns)
-  if d == nil then check.fail(("calling '%s' on bad self (sweep has been closed)"):format(fname)) end
-  return d, about[sw] or {measures = {"loss"}, axes = {}}
+  local total, first, count, fast, threads, seconds = native.sweep_data(sw)
+  if total == nil then check.fail(("calling '%s' on bad self (sweep has been closed)"):format(fname)) end
+  local info = about[sw] or {measures = {"loss"}, axes = {}, cols = {}}
+  local d, naxes = info.cols, #info.axes
+  d.total, d.first, d.count, d.fast, d.threads, d.seconds = total, first, count, fast, threads, seconds
+  if columns and not d.axes then   -- ms_sweep_column's order: the axes, then these
+    local want = {loss = true, diverged = true}
+    for _, m in ipairs(info.measures) do want[m] = true end
+    for i, name in ipairs{"loss", "rate", "steps", "diverged"} do
+      if want[name] then d[name] = native.sweep_data(sw, naxes + i):totable() end
+    end
+    for k = 1, count do d.diverged[k] = tointeger(d.diverged[k]) end
+    d.axes = {}
+    for a = 1, naxes do d.axes[a] = native.sweep_data(sw, a):totable() end
+  end
+  return d, info
 end
 
 --- The measure m (default: the first measured), for argument n of fname.

@@ -354,35 +354,6 @@ function M.seed(x)
   return ffi.cast("uint64_t", ffi.cast("int64_t", x))
 end
 
---- Integer, number and boolean options: field key of opts, def when absent.
-function M.optint(opts, arg, fname, key, def)
-  local v = opts[key]
-  if v == nil then return def end
-  if type(v) ~= "number" or not is_integer(v) then
-    M.argerror(arg, fname, ("option '%s' must be an integer, got %s"):format(
-               key, type(v) == "number" and tostring(v) or type(v)))
-  end
-  return v
-end
-
-function M.optnum(opts, arg, fname, key, def)
-  local v = opts[key]
-  if v == nil then return def end
-  if type(v) ~= "number" then
-    M.argerror(arg, fname, ("option '%s' must be a number, got %s"):format(key, type(v)))
-  end
-  return v
-end
-
-function M.optbool(opts, arg, fname, key, def)
-  local v = opts[key]
-  if v == nil then return def end
-  if type(v) ~= "boolean" then
-    M.argerror(arg, fname, ("option '%s' must be a boolean, got %s"):format(key, type(v)))
-  end
-  return v
-end
-
 -------------------------------------------------------------- ownership
 
 -- Core objects alive, by kind: specs check that errors release them.
