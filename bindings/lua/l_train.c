@@ -39,7 +39,7 @@ static int l_train_run(lua_State *L) {
   o.shuffle = lua_toboolean(L, 8);
   o.drop_last = lua_toboolean(L, 9);
   if (!lua_isnil(L, 10)) {
-    ms_lua_vec *init = ms_lua_checkvector(L, 10);   /* kept on the stack */
+    ms_lua_vec *init = ms_lua_checkvec(L, 10);
     if (init->n != ms_model_nparams(model))
       return ms_lua_argerror(L, 10, FNAME, "init must hold the model's parameters");
     o.init = init->x;
@@ -70,57 +70,29 @@ static int l_train_run(lua_State *L) {
   return 1;
 }
 
-static void setnumber(lua_State *L, const char *key, double v) {
-  lua_pushnumber(L, v);
-  lua_setfield(L, -2, key);
-}
-
-static void setinteger(lua_State *L, const char *key, int64_t v) {
-  lua_pushinteger(L, (lua_Integer)v);
-  lua_setfield(L, -2, key);
-}
-
-static void setvec(lua_State *L, const char *key, const double *x, size_t n) {
-  ms_lua_pushcopy(L, x, n);
-  lua_setfield(L, -2, key);
-}
-
-/* native.train_data(res) -> {loss, initial_loss, seconds, wall,
- * sec_per_epoch, epochs, steps, params, init, w (vecs), b, diverged (step
- * or 0), reason, curve = {examples, epoch, loss}}, new on every call; nil
- * once closed. */
+/* native.train_data(res) -> loss, initial_loss, seconds, wall,
+ * sec_per_epoch, epochs, steps, diverged (step or 0), reason, params and
+ * init (new vecs), curve (a new vec: examples, epoch and loss of each
+ * point in turn); nothing once closed. */
 static int l_train_data(lua_State *L) {
-  const ms_train_result *res = checkresult(L, "train_data");
-  if (res == NULL) return 0;
-  size_t np = ms_train_nparams(res), len = ms_train_len(res);
-  lua_createtable(L, 0, 14);
-  setnumber(L, "loss", ms_train_final_loss(res));
-  setnumber(L, "initial_loss", ms_train_initial_loss(res));
-  setnumber(L, "seconds", ms_train_seconds(res));
-  setnumber(L, "wall", ms_train_wall(res));
-  setnumber(L, "sec_per_epoch", ms_train_sec_per_epoch(res));
-  setnumber(L, "epochs", ms_train_epochs_done(res));
-  setinteger(L, "steps", ms_train_steps(res));
-  setvec(L, "params", ms_train_params(res), np);
-  setvec(L, "init", ms_train_init(res), np);
-  setvec(L, "w", ms_train_params(res), np - 1);
-  setnumber(L, "b", ms_train_params(res)[np - 1]);
-  setinteger(L, "diverged", ms_train_diverged(res));
-  lua_pushstring(L, ms_train_reason(res));
-  lua_setfield(L, -2, "reason");
-  lua_createtable(L, 0, 3);
-  static const char *const names[] = {"examples", "epoch", "loss"};
-  for (int c = 0; c < 3; c++) {
-    lua_createtable(L, (int)len, 0);
-    for (size_t i = 0; i < len; i++) {
-      if (c == 0) lua_pushinteger(L, (lua_Integer)ms_train_examples(res, i));
-      else lua_pushnumber(L, c == 1 ? ms_train_epoch(res, i) : ms_train_loss(res, i));
-      lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-    lua_setfield(L, -2, names[c]);
+  const ms_train_result *r = checkresult(L, "train_data");
+  if (r == NULL) return 0;
+  const double figures[] = {ms_train_final_loss(r), ms_train_initial_loss(r), ms_train_seconds(r),
+                            ms_train_wall(r),       ms_train_sec_per_epoch(r),
+                            ms_train_epochs_done(r), (double)ms_train_steps(r),
+                            (double)ms_train_diverged(r)};
+  for (int i = 0; i < 8; i++) lua_pushnumber(L, figures[i]);
+  lua_pushstring(L, ms_train_reason(r));
+  ms_lua_pushcopy(L, ms_train_params(r), ms_train_nparams(r));
+  ms_lua_pushcopy(L, ms_train_init(r), ms_train_nparams(r));
+  size_t len = ms_train_len(r);
+  double *curve = ms_lua_newvec(L, 3 * len)->x;
+  for (size_t i = 0; i < len; i++) {
+    curve[3 * i] = (double)ms_train_examples(r, i);
+    curve[3 * i + 1] = ms_train_epoch(r, i);
+    curve[3 * i + 2] = ms_train_loss(r, i);
   }
-  lua_setfield(L, -2, "curve");
-  return 1;
+  return 12;
 }
 
 /* native.write_csv for a result: (res, path) */

@@ -115,12 +115,12 @@ return {
               "code: the engine's CSV of h, whole or not at all (Ctrl-C stops it)",
 
   train_run = "(model, data, rule (idle), batch, epochs, seed, eval_every integers, shuffle, " ..
-              "drop_last, init vec|table|nil, progress|nil) -> result, or nil, msg, code, setup " ..
+              "drop_last, init vec|nil, progress|nil) -> result, or nil, msg, code, setup " ..
               "(true: ms_train_check refused, nothing ran). progress(step, steps, seconds) about " ..
               "every 0.1 s; the rule is busy during the run",
-  train_data = "(res) -> {loss, initial_loss, seconds, wall, sec_per_epoch, epochs, steps, " ..
-               "params, init, w (new vecs), b, diverged (step or 0), reason, curve = {examples, " ..
-               "epoch, loss}}, new on every call; nil once closed",
+  train_data = "(res) -> loss, initial_loss, seconds, wall, sec_per_epoch, epochs, steps, " ..
+               "diverged (step or 0), reason|nil, params, init (new vecs), curve (a new vec: " ..
+               "examples, epoch, loss of each point in turn); nothing once closed",
 
   sweep_new = "(obj, rule, x0 vec, xstar vec of x0's size|nil, fstar|nil) -> sweep of copies " ..
               "of rule, or nil, msg, code; keeps obj and the rule's schedules with the sweep",

@@ -48,7 +48,7 @@ local function run(opts)
   local data = object(opts, "data", "momsandbox.data", "from ms.data.load")
   local rule = object(opts, "rule", "momsandbox.rule", "ms.momentum{...}")
   local batch, seed = check.optint(opts, 1, FNAME, "batch", 10), check.optint(opts, 1, FNAME, "seed", 1)
-  local init = opts.init ~= nil and check.vector(opts.init, 1, FNAME, "init") or nil
+  local init = opts.init ~= nil and check.vec(check.vector(opts.init, 1, FNAME, "init"), 1, FNAME) or nil
   if init and #init ~= model.nparams then
     check.argerror(1, FNAME, ("init has %d entries, expected %d (weights, then the bias)"):format(
                    #init, model.nparams))
@@ -78,10 +78,26 @@ end
 
 ------------------------------------------------------------------ result
 
+local tointeger = math.tointeger or function(x) return x end
+local FIGURES = {"loss", "initial_loss", "seconds", "wall", "sec_per_epoch", "epochs", "steps",
+                 "diverged", "reason", "params", "init"}   -- train_data's results, in order
+
+--- The result res, the self of method fname, as a new table: the figures,
+-- w and b, and the curve {examples, epoch, loss}.
 local function data(res, fname)
   if native.kind(res) ~= "train" then check.selferror(fname, "momsandbox.train", res) end
-  local d = native.train_data(res)
-  if d == nil then check.fail(("calling '%s' on bad self (result has been closed)"):format(fname)) end
+  local t = {native.train_data(res)}
+  if t[1] == nil then check.fail(("calling '%s' on bad self (result has been closed)"):format(fname)) end
+  local d, np = {}, #t[10]
+  for i, key in ipairs(FIGURES) do d[key] = t[i] end
+  d.steps, d.diverged, d.b = tointeger(d.steps), tointeger(d.diverged), d.params[np]
+  d.w = native.vec_new(np - 1)
+  for i = 1, np - 1 do d.w[i] = d.params[i] end
+  local flat, c = t[12]:totable(), {examples = {}, epoch = {}, loss = {}}
+  for i = 1, #flat / 3 do
+    c.examples[i], c.epoch[i], c.loss[i] = tointeger(flat[3 * i - 2]), flat[3 * i - 1], flat[3 * i]
+  end
+  d.curve = c
   return d
 end
 

@@ -49,7 +49,7 @@ local function train_run(m, d, r, batch, epochs, seed, eval_every, shuffle, drop
   o.eval_every = core.checkinteger(eval_every, 7, FNAME)
   o.shuffle, o.drop_last = shuffle and 1 or 0, drop_last and 1 or 0
   if init ~= nil then
-    init = vec.tovec(init, 10, FNAME)
+    init = vec.checkvec(init, 10, FNAME)
     if init.n ~= C.ms_model_nparams(mp) then
       core.argerror(10, FNAME, "init must hold the model's parameters")
     end
@@ -77,29 +77,23 @@ end
 -- only an interpreted frame keeps the vector alive that long.
 jit.off(train_run)
 
-local function column(n, get)
-  local t = {}
-  for i = 0, n - 1 do t[i + 1] = get(i) end
-  return t
-end
-
 --- native.train_data: see l_train.c.
 local function train_data(res)
   local p = checkresult(res, "train_data")
   if p == nil then return nil end
-  local np, params = tonumber(C.ms_train_nparams(p)), C.ms_train_params(p)
-  local diverged = tonumber(C.ms_train_diverged(p))
-  local n = tonumber(C.ms_train_len(p))
-  return {loss = C.ms_train_final_loss(p), initial_loss = C.ms_train_initial_loss(p),
-          seconds = C.ms_train_seconds(p), wall = C.ms_train_wall(p),
-          sec_per_epoch = C.ms_train_sec_per_epoch(p), epochs = C.ms_train_epochs_done(p),
-          steps = tonumber(C.ms_train_steps(p)), params = vec.copy_of(params, np),
-          init = vec.copy_of(C.ms_train_init(p), np), w = vec.copy_of(params, np - 1),
-          b = params[np - 1], diverged = diverged,
-          reason = diverged ~= 0 and ffi.string(C.ms_train_reason(p)) or nil,
-          curve = {examples = column(n, function(i) return tonumber(C.ms_train_examples(p, i)) end),
-                   epoch = column(n, function(i) return C.ms_train_epoch(p, i) end),
-                   loss = column(n, function(i) return C.ms_train_loss(p, i) end)}}
+  local np, n = tonumber(C.ms_train_nparams(p)), tonumber(C.ms_train_len(p))
+  local curve = vec.alloc(3 * n)
+  for i = 0, n - 1 do
+    curve.x[3 * i] = tonumber(C.ms_train_examples(p, i))
+    curve.x[3 * i + 1] = C.ms_train_epoch(p, i)
+    curve.x[3 * i + 2] = C.ms_train_loss(p, i)
+  end
+  local reason = C.ms_train_reason(p)
+  return C.ms_train_final_loss(p), C.ms_train_initial_loss(p), C.ms_train_seconds(p),
+         C.ms_train_wall(p), C.ms_train_sec_per_epoch(p), C.ms_train_epochs_done(p),
+         tonumber(C.ms_train_steps(p)), tonumber(C.ms_train_diverged(p)),
+         reason ~= nil and ffi.string(reason) or nil, vec.copy_of(C.ms_train_params(p), np),
+         vec.copy_of(C.ms_train_init(p), np), curve
 end
 
 core.kind("train", Result.ctype, nil, close)
