@@ -17,21 +17,17 @@ typedef struct l_data {
 
 /* The data set at arg of fname, or NULL when it has been closed. */
 static ms_data *todata(lua_State *L, int arg, const char *fname) {
-  l_data *b = ms_lua_testudata(L, arg, MS_LUA_DATA);
-  if (b == NULL) ms_lua_argtypeerror(L, arg, arg, fname, MS_LUA_DATA);
+  l_data *b = ms_lua_checkkind(L, arg, MS_LUA_DATA, fname);
   return b->closed || b->use.closed ? NULL : b->data;
 }
 
 ms_data *ms_lua_checkdata(lua_State *L, int arg) {
   ms_data *data = todata(L, arg, "data");
-  if (data == NULL) luaL_argerror(L, arg, "data set has been closed");
+  if (data == NULL) {
+    lua_pushliteral(L, "data set has been closed");   /* no position: as LuaJIT's */
+    lua_error(L);
+  }
   return data;
-}
-
-static int closed(lua_State *L) {
-  lua_pushnil(L);
-  lua_pushliteral(L, "data set has been closed");
-  return 2;
 }
 
 /* data_new("load", path, header, label, standardize, rows, max_bytes),
@@ -77,7 +73,7 @@ static int l_data_new(lua_State *L) {
  * its column j; nothing out of range. */
 static int l_data_get(lua_State *L) {
   ms_data *data = todata(L, 1, "data_get");
-  if (data == NULL) return closed(L);
+  if (data == NULL) return ms_lua_closed(L, "data set");
   lua_Integer i = ms_lua_checkint(L, 2, 2, "data_get");
   size_t d = ms_data_features(data);
   if (i < 1 || (size_t)i > ms_data_len(data)) return 0;
@@ -98,7 +94,7 @@ static int l_data_get(lua_State *L) {
  * the d + 1 columns' values, or nothing */
 static int l_data_info(lua_State *L) {
   ms_data *data = todata(L, 1, "data_info");
-  if (data == NULL) return closed(L);
+  if (data == NULL) return ms_lua_closed(L, "data set");
   size_t d = ms_data_features(data);
   const char *what = lua_tostring(L, 2);
   double m, s;

@@ -16,14 +16,16 @@ typedef struct l_model {
 
 /* The model at arg of fname, or NULL when it has been closed. */
 static ms_model *tomodel(lua_State *L, int arg, const char *fname) {
-  l_model *b = ms_lua_testudata(L, arg, MS_LUA_MODEL);
-  if (b == NULL) ms_lua_argtypeerror(L, arg, arg, fname, MS_LUA_MODEL);
+  l_model *b = ms_lua_checkkind(L, arg, MS_LUA_MODEL, fname);
   return b->closed || b->use.closed ? NULL : b->model;
 }
 
 ms_model *ms_lua_checkmodel(lua_State *L, int arg) {
   ms_model *m = tomodel(L, arg, "model");
-  if (m == NULL) luaL_argerror(L, arg, "model has been closed");
+  if (m == NULL) {
+    lua_pushliteral(L, "model has been closed");   /* no position: as LuaJIT's */
+    lua_error(L);
+  }
   return m;
 }
 
@@ -79,11 +81,7 @@ static int l_model_call(lua_State *L) {
   int k = 0;
   while (ops[k] != NULL && (op == NULL || strcmp(op, ops[k]) != 0)) k++;
   if (ops[k] == NULL) return ms_lua_argerror(L, 2, "model_call", "no such operation");
-  if (m == NULL) {
-    lua_pushnil(L);
-    lua_pushliteral(L, "model has been closed");
-    return 2;
-  }
+  if (m == NULL) return ms_lua_closed(L, "model");
   size_t np = ms_model_nparams(m), count = 0;
   ms_model_opts o;
   ms_status st = MS_OK;

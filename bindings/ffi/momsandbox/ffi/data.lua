@@ -35,8 +35,7 @@ function M.int(v, n, fname)
 end
 
 local function todata(d, fname)
-  if not ffi.istype(Data, d) then M.bad(1, fname, "momsandbox.data expected, got " .. core.typename(d)) end
-  return d.closed == 0 and d.ptr or nil
+  return core.checkkind(d, "data", 1, fname).closed == 0 and d.ptr or nil
 end
 
 local outbox = ffi.new("ms_data *[1]")
@@ -82,7 +81,7 @@ end
 
 function P.data_get(d, i, j)
   local p = todata(d, "data_get")
-  if p == nil then return nil, "data set has been closed" end
+  if p == nil then return core.closed("data set") end
   i = M.int(i, 2, "data_get")
   local nf = tonumber(C.ms_data_features(p))
   if i < 1 or i > tonumber(C.ms_data_len(p)) then return end
@@ -97,7 +96,7 @@ local mean, std = ffi.new("double[1]"), ffi.new("double[1]")
 
 function P.data_info(d, what)
   local p = todata(d, "data_info")
-  if p == nil then return nil, "data set has been closed" end
+  if p == nil then return core.closed("data set") end
   local nf = tonumber(C.ms_data_features(p))
   if what == nil then return tonumber(C.ms_data_len(p)), nf end
   if what ~= "mean" and what ~= "std" and what ~= "names" then
@@ -122,9 +121,8 @@ end
 -- set at argument arg of fname.
 function M.is(v) return ffi.istype(Data, v) end
 
-function M.check(d, arg, fname, present)
-  if not M.is(d) then core.typeerror(arg, fname, "momsandbox.data", d, present) end
-  if d.closed ~= 0 then core.argerror(arg, fname, "data set has been closed") end
+function M.check(d, arg, fname)
+  if core.checkkind(d, "data", arg, fname).closed ~= 0 then error("data set has been closed", 0) end
   return d.ptr
 end
 

@@ -93,11 +93,9 @@ function ops.init(p, _, seed)
 end
 
 function P.model_call(m, op, ...)
-  if not ffi.istype(Model, m) then
-    data.bad(1, "model_call", "momsandbox.model expected, got " .. core.typename(m))
-  end
+  core.checkkind(m, "model", 1, "model_call")
   if type(op) ~= "string" or ops[op] == nil then data.bad(2, "model_call", "no such operation") end
-  if m.closed ~= 0 then return nil, "model has been closed" end
+  if m.closed ~= 0 then return core.closed("model") end
   return ops[op](m.ptr, m, ...)
 end
 
@@ -107,9 +105,8 @@ function M.record(m)
   return ffi.istype(Model, m) and m or nil
 end
 
-function M.check(m, arg, fname, present)
-  if not M.record(m) then core.typeerror(arg, fname, "momsandbox.model", m, present) end
-  if m.closed ~= 0 then core.argerror(arg, fname, "model has been closed") end
+function M.check(m, arg, fname)
+  if core.checkkind(m, "model", arg, fname).closed ~= 0 then error("model has been closed", 0) end
   return m.ptr
 end
 
