@@ -34,7 +34,7 @@ end
 --- ms.analysis.eigenvalues(beta, eta, lambda): the two eigenvalues of R,
 -- each {re =, im =, abs =}, the larger modulus first.
 function M.eigenvalues(beta, ...)
-  local re1, im1, re2, im2 = scalar("eigenvalues", "eigenvalues", BEL, beta, ...)
+  local re1, re2, im1, im2 = scalar("eigenvalues", "eigenvalues", BEL, beta, ...)
   local root = math.sqrt(tonumber(beta))
   return {re = re1, im = im1, abs = im1 ~= 0 and root or math.abs(re1)},
          {re = re2, im = im2, abs = im2 ~= 0 and root or math.abs(re2)}
@@ -111,7 +111,15 @@ end
 -- table of the unit eigenvectors (vecs), vectors[k] for values[k].
 function M.eigen(q)
   local Q, n = quadratic(q, "eigen")
-  return linalg("eigen", native.analysis("eigen", Q, n, true))
+  local values, flat = linalg("eigen", native.analysis("eigen", Q, n, true))
+  local vectors = {}
+  flat = flat:totable()
+  for k = 1, n do
+    local row = {}
+    for i = 1, n do row[i] = flat[(k - 1) * n + i] end
+    vectors[k] = check.vec(row, 1, "eigen")
+  end
+  return values, vectors
 end
 
 --- ms.analysis.optimal(mu, L), or optimal(Q or f) for the extreme

@@ -39,11 +39,12 @@ return {
                  "hyper = {{name, def (NaN: required), lo, hi, lo_open, hi_open, flag}, ...}}",
   analysis = "(op string, ...) -> the theory of d2l 11.6.3; failures nil, msg, code: " ..
              "R(beta, eta, lambda) -> r11, r12, r21, r22; eigenvalues(beta, eta, lambda) " ..
-             "-> re1, im1, re2, im2; radius(...) -> number; converges(...) -> boolean; " ..
+             "-> re1, re2, im1, im2; radius(...) -> number; converges(...) -> boolean; " ..
              "gd_rate(eta, lambda); gd_optimal(mu, L) -> lr, rate; momentum_optimal(mu, L) " ..
              "-> lr, beta, rate; parts(v [, want_c]) -> false (v not an objective), or Q vec " ..
              "of n x n, n, c vec|nil, b of a quadratic objective, or nil, msg; eigen(Q vec, " ..
-             "n in [1, 2^15], vectors boolean) -> values vec [, table of n vecs]; " ..
+             "n in [1, 2^15], vectors boolean) -> values vec [, vec of n x n: row k for " ..
+             "values[k]]; " ..
              "minimize(Q vec, n, c vec of n|nil, b number) -> x vec, min.  Ctrl-C stops " ..
              "eigen and minimize",
   sys = "(op string, ...) -> system services (core/src/system.c), strings without zero " ..
