@@ -68,8 +68,8 @@ M.sweep_grid = core.protect(function(sw, name, a, b, n, log)
   elseif type(name) ~= "string" then
     core.typeerror(2, "sweep_grid", "string", name)
   elseif type(a) == "number" then
-    st = C.ms_sweep_range(s, name, a, core.checknumber(b, 4, "sweep_grid"),
-                          core.checkinteger(n, 5, "sweep_grid"), log and 1 or 0)
+    if type(b) ~= "number" then core.typeerror(4, "sweep_grid", "number", b) end
+    st = C.ms_sweep_range(s, name, a, b, core.checkinteger(n, 5, "sweep_grid"), log and 1 or 0)
   else
     local values = vec.checkvec(a, 3, "sweep_grid")
     st = C.ms_sweep_axis(s, name, values.x, values.n)
@@ -95,7 +95,8 @@ M.sweep_run = core.protect(function(sw, steps, measures, tol, threads, shard, sh
   C.ms_sweep_opts_init(o)
   if steps ~= nil then o.steps = core.checkinteger(steps, 2, F) end
   o.measures = core.checkinteger(measures, 3, F)
-  if tol ~= nil then o.tol = core.checknumber(tol, 4, F) end
+  if type(tol) == "number" then o.tol = tol
+  elseif tol ~= nil then core.typeerror(4, F, "number", tol) end
   o.threads = core.checkinteger(threads, 5, F)
   o.shard, o.shards = core.checkinteger(shard, 6, F), core.checkinteger(shards, 7, F)
   o.fast = fast and 1 or 0
