@@ -5,6 +5,7 @@
  * lua/momsandbox/analysis.lua (ms.analysis), which reads matrices, checks
  * and words the messages.
  */
+#include <math.h>
 #include <string.h>
 
 #include "momsandbox_host.h"
@@ -71,33 +72,20 @@ static int parts(lua_State *L) {
   return 4;
 }
 
-/* native.analysis(op, ...): see lua/momsandbox/primitives.lua */
+/* native.analysis(op, ...): see lua/momsandbox/primitives.lua; the scalar
+ * formulas by ms_theory (a missing input is NaN, which it refuses). */
 static int l_analysis(lua_State *L) {
-  static const char *const ops[] = {"R",       "eigenvalues", "radius", "converges",
-                                    "gd_rate", "gd_optimal",  "momentum_optimal",
-                                    "parts",   "eigen",       "minimize", NULL};
-  static const int nres[] = {4, 4, 1, 1, 1, 2, 3};
   const char *op = lua_tostring(L, 1);
-  int k = 0, yes = 0;
-  while (ops[k] != NULL && (op == NULL || strcmp(op, ops[k]) != 0)) k++;
-  if (ops[k] == NULL) return ms_lua_argerror(L, 1, "analysis", "unknown operation");
-  if (k == 7) return parts(L);
-  if (k > 7) return linalg(L, k == 9);
-  double a = num(L, 2), b = num(L, 3), r[4];
-  ms_status st;
-  switch (k) {
-    case 0: st = ms_momentum_matrix(a, b, num(L, 4), r); break;
-    case 1: st = ms_momentum_eigenvalues(a, b, num(L, 4), r, r + 2); break;
-    case 2: st = ms_momentum_radius(a, b, num(L, 4), r); break;
-    case 3: st = ms_momentum_converges(a, b, num(L, 4), &yes); break;
-    case 4: st = ms_gd_rate(a, b, r); break;
-    case 5: st = ms_gd_optimal(a, b, r, r + 1); break;
-    default: st = ms_momentum_optimal(a, b, r, r + 1, r + 2);
-  }
+  if (op != NULL && strcmp(op, "parts") == 0) return parts(L);
+  if (op != NULL && (strcmp(op, "eigen") == 0 || strcmp(op, "minimize") == 0))
+    return linalg(L, op[0] == 'm');
+  double in[3], r[4];
+  int nres = 0;
+  for (int i = 0; i < 3; i++) in[i] = lua_isnoneornil(L, i + 2) ? NAN : num(L, i + 2);
+  ms_status st = ms_theory(op, in, r, &nres);
   if (st != MS_OK) return ms_lua_failure(L, st);
-  if (k == 3) lua_pushboolean(L, yes);
-  for (int i = 0; k != 3 && i < nres[k]; i++) lua_pushnumber(L, r[i]);
-  return nres[k];
+  for (int i = 0; i < nres; i++) lua_pushnumber(L, r[i]);
+  return nres;
 }
 
 void ms_lua_open_analysis(lua_State *L) {

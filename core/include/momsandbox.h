@@ -613,6 +613,13 @@ ms_status ms_gd_rate(double eta, double lambda, double *rate);
 ms_status ms_gd_optimal(double mu, double L, double *eta, double *rate);
 ms_status ms_momentum_optimal(double mu, double L, double *eta, double *beta,
                               double *rate);
+/* The formulas above by name, for bindings and tools: "R", "eigenvalues"
+ * (re[0], re[1], im[0], im[1]), "radius", "converges" (1 or 0) of in[0..2]
+ * = beta, eta, lambda; "gd_rate" of eta, lambda; "gd_optimal" (eta, rate)
+ * and "momentum_optimal" (eta, beta, rate) of mu, L (in[2] unread).  *nout
+ * results into out; MS_EINVAL for another name. */
+ms_status ms_theory(const char *name, const double in[3], double out[4],
+                    int *nout);
 /* Eigenvalues (ascending) and, when vectors is not NULL, unit eigenvectors
  * of a symmetric n x n Q (row-major) by cyclic Jacobi rotations: row k of
  * vectors (n x n) belongs to values[k], its largest entry positive.

@@ -8,6 +8,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -135,8 +136,36 @@ ms_status ms_momentum_optimal(double mu, double L, double *eta, double *beta,
   return MS_OK;
 }
 
-/* ------------------------------------------------------- linear algebra */
+ms_status ms_theory(const char *name, const double in[3], double out[4],
+                    int *nout) {
+  static const char *const names[] = {"R",         "eigenvalues", "radius",
+                                      "converges", "gd_rate",     "gd_optimal",
+                                      "momentum_optimal"};
+  static const int counts[] = {4, 4, 1, 1, 1, 2, 3};
+  MS_NEED(name);
+  MS_NEED(in);
+  MS_NEED(out);
+  MS_NEED(nout);
+  int k = 0, yes = 0;
+  while (k < 7 && strcmp(name, names[k]) != 0) k++;
+  if (k == 7) return ms_fail(MS_EINVAL, "no formula '%s'", name);
+  *nout = counts[k];
+  ms_status st;
+  switch (k) {
+    case 0: return ms_momentum_matrix(in[0], in[1], in[2], out);
+    case 1: return ms_momentum_eigenvalues(in[0], in[1], in[2], out, out + 2);
+    case 2: return ms_momentum_radius(in[0], in[1], in[2], out);
+    case 3:
+      st = ms_momentum_converges(in[0], in[1], in[2], &yes);
+      out[0] = yes;
+      return st;
+    case 4: return ms_gd_rate(in[0], in[1], out);
+    case 5: return ms_gd_optimal(in[0], in[1], out, out + 1);
+    default: return ms_momentum_optimal(in[0], in[1], out, out + 1, out + 2);
+  }
+}
 
+/* ------------------------------------------------------- linear algebra */
 
 /* A <- J'AJ and V <- VJ for the rotation J in the plane (p, q) that zeroes
  * A[p][q] (Golub and Van Loan, Matrix Computations, section 8.5). */

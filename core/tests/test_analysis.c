@@ -123,6 +123,28 @@ static void test_bad_scalars(void) {
   CHECK_ERROR_HAS("L must be finite and >= mu = 2, got 1");
 }
 
+/* ms_theory gives each formula by name, as its own function does. */
+static void test_by_name(void) {
+  const double in[3] = {0.5, 0.1, 4}, spectrum[3] = {0.2, 4, NAN};
+  const double bad[3] = {NAN, 1, 1};
+  double out[4], re[2], im[2], x[3];
+  int n, yes;
+  CHECK_OK(ms_theory("eigenvalues", in, out, &n));
+  CHECK_OK(ms_momentum_eigenvalues(0.5, 0.1, 4, re, im));
+  CHECK(n == 4 && out[0] == re[0] && out[1] == re[1]);
+  CHECK(out[2] == im[0] && out[3] == im[1]);
+  CHECK_OK(ms_theory("converges", in, out, &n));
+  CHECK_OK(ms_momentum_converges(0.5, 0.1, 4, &yes));
+  CHECK(n == 1 && out[0] == yes);
+  CHECK_OK(ms_theory("momentum_optimal", spectrum, out, &n));
+  CHECK_OK(ms_momentum_optimal(0.2, 4, &x[0], &x[1], &x[2]));
+  CHECK(n == 3 && out[0] == x[0] && out[1] == x[1] && out[2] == x[2]);
+  CHECK_STATUS(ms_theory("gd_rate", bad, out, &n), MS_EINVAL);
+  CHECK_ERROR_HAS("eta must be > 0, got nan");
+  CHECK_STATUS(ms_theory("speed", in, out, &n), MS_EINVAL);
+  CHECK_ERROR_HAS("no formula 'speed'");
+}
+
 /* The worst radius over eigenvalues in [mu, L], densely sampled. */
 static double worst_radius(double beta, double eta, double mu, double L) {
   double worst = 0, rho;
@@ -337,6 +359,7 @@ int main(void) {
   test_radius_is_power_iteration();
   test_convergence_region();
   test_bad_scalars();
+  test_by_name();
   test_optimal();
   test_jacobi();
   test_minimize();

@@ -47,7 +47,7 @@ end
 
 --- ms.analysis.converges(beta, eta, lambda): 0 < eta lambda < 2 + 2 beta
 function M.converges(...)
-  return (scalar("converges", "converges", BEL, ...))
+  return scalar("converges", "converges", BEL, ...) == 1
 end
 
 --- ms.analysis.gd_rate(eta, lambda): |1 - eta lambda|

@@ -38,10 +38,9 @@ return {
                  "equations (ms_rule_doc) or nil, lookahead = boolean, state = {names}, " ..
                  "hyper = {{name, def (NaN: required), lo, hi, lo_open, hi_open, flag}, ...}}",
   analysis = "(op string, ...) -> the theory of d2l 11.6.3; failures nil, msg, code: " ..
-             "R(beta, eta, lambda) -> r11, r12, r21, r22; eigenvalues(beta, eta, lambda) " ..
-             "-> re1, re2, im1, im2; radius(...) -> number; converges(...) -> boolean; " ..
-             "gd_rate(eta, lambda); gd_optimal(mu, L) -> lr, rate; momentum_optimal(mu, L) " ..
-             "-> lr, beta, rate; parts(v [, want_c]) -> false (v not an objective), or Q vec " ..
+             "the formulas of ms_theory (R, eigenvalues, radius, converges (1 or 0), " ..
+             "gd_rate, gd_optimal, momentum_optimal) of up to 3 numbers (nil: NaN) -> its " ..
+             "results; parts(v [, want_c]) -> false (v not an objective), or Q vec " ..
              "of n x n, n, c vec|nil, b of a quadratic objective, or nil, msg; eigen(Q vec, " ..
              "n in [1, 2^15], vectors boolean) -> values vec [, vec of n x n: row k for " ..
              "values[k]]; " ..

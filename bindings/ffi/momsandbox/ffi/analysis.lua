@@ -9,13 +9,13 @@ local objective = require "momsandbox.ffi.objective"
 
 local C = core.C
 local out = ffi.new("double[4]")
-local flag = ffi.new("int[1]")
 
 local function bad(n, msg)
   error(core.argmsg(n, "analysis", msg), 0)
 end
 
 local function num(x, n)
+  if x == nil then return 0 / 0 end
   if type(x) ~= "number" then bad(n, "number expected, got " .. core.typename(x)) end
   return x
 end
@@ -46,12 +46,8 @@ local function linalg(minimize, Q, n, c, b)
   return x, vectors
 end
 
-local ops = {   -- op -> the engine's function, number of inputs
-  R = {C.ms_momentum_matrix, 3}, eigenvalues = {C.ms_momentum_eigenvalues, 3},
-  radius = {C.ms_momentum_radius, 3}, converges = {C.ms_momentum_converges, 3},
-  gd_rate = {C.ms_gd_rate, 2}, gd_optimal = {C.ms_gd_optimal, 2},
-  momentum_optimal = {C.ms_momentum_optimal, 2},
-}
+local inputs = ffi.new("double[3]")
+local count = ffi.new("int[1]")
 
 return {
   analysis = function(op, a, b, c, d)
@@ -67,18 +63,11 @@ return {
       end
       return Q, n, cv, out[0]
     end
-    if type(op) ~= "string" or not ops[op] then bad(1, "unknown operation") end
-    local fn, st = ops[op][1]
-    a, b = num(a, 2), num(b, 3)
-    if op == "converges" then st = fn(a, b, num(c, 4), flag)
-    elseif op == "eigenvalues" then st = fn(a, b, num(c, 4), out, out + 2)
-    elseif op == "momentum_optimal" then st = fn(a, b, out, out + 1, out + 2)
-    elseif op == "gd_optimal" then st = fn(a, b, out, out + 1)
-    elseif ops[op][2] == 3 then st = fn(a, b, num(c, 4), out)
-    else st = fn(a, b, out) end
+    -- the scalar formulas by ms_theory (a missing input is NaN, which it refuses)
+    if type(op) ~= "string" then bad(1, "string expected, got " .. core.typename(op)) end
+    inputs[0], inputs[1], inputs[2] = num(a, 2), num(b, 3), num(c, 4)
+    local st = C.ms_theory(op, inputs, out, count)
     if st ~= 0 then return core.failed(st) end
-    if op == "converges" then return flag[0] ~= 0 end
-    local n = ({R = 4, eigenvalues = 4, gd_optimal = 2, momentum_optimal = 3})[op] or 1
-    return unpack({out[0], out[1], out[2], out[3]}, 1, n)
+    return unpack({out[0], out[1], out[2], out[3]}, 1, count[0])
   end,
 }
