@@ -554,6 +554,16 @@ describe("ms.plot", function()
       assert.equal("lr=0.1235", fig.layers[2].label)
     end)
 
+    it("dash a curve that asks, and check the option", function()
+      local fig = ms.plot.figure.lines{series = {{y = {1, 2}}, {y = {1, 2}, dashed = true}}}
+      assert.same({nil, true}, {fig.layers[1].dashed, fig.layers[2].dashed})
+      local script = require("momsandbox.gnuplot").script(fig)
+      assert.equal(1, select(2, script:gsub(" dt 2", "")))   -- the second curve only
+      assert.error_matches(function()
+        ms.plot.figure.lines{series = {{y = {1}, dashed = "yes"}}}
+      end, "series%[1%]%.dashed must be a boolean")
+    end)
+
     it("give a run one colour in every figure, the one its label got first", function()
       local a, b = "run a " .. os.time(), "run b " .. os.time()   -- labels no figure had yet
       local one = ms.plot.figure.lines{series = {{y = {1, 2}, label = a}, {y = {2, 1}, label = b}}}

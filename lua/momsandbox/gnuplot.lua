@@ -142,6 +142,7 @@ function layers.curve(l, i, body)
   local style = STYLES[l.style or "lines"]
   if l.style ~= "points" then style = style .. string.format(" lw %g", l.width or 2) end
   if l.style ~= "lines" then style = style .. string.format(" ps %g", l.marker or 0.6) end
+  if l.dashed then style = style .. " dt 2" end
   return string.format("$curve%d using 1:2 %s lc rgb '%s' %s", i, style, l.color,
                        l.label and "title " .. quote(l.label) or "notitle")
 end

@@ -22,7 +22,7 @@
 --       {kind = "image", x = {…}, y = {…}, z = {{…}, …}, palette = "viridis"},
 --       {kind = "curve", x = {…}, y = {…}, label = "…",
 --        style = "lines" | "linespoints" | "points", color = "#rrggbb",
---        width = 2, marker = 0.6},
+--        width = 2, marker = 0.6, dashed = true},
 --     },
 --     gnuplot = {…},   -- raw commands for what the rest cannot say
 --   }
@@ -544,7 +544,11 @@ end
 -- A series {x =, y =, label =} as a curve layer of style and colour.
 local function curve(x, s, style, color)
   return {kind = "curve", x = x, y = s.y, label = legend(s.label), style = style, color = color,
-          width = STYLES[style].width, marker = STYLES[style].marker}
+          width = STYLES[style].width, marker = STYLES[style].marker, dashed = s.dashed}
+end
+
+local function check_boolean(v, what)
+  if v ~= nil and type(v) ~= "boolean" then fail("%s must be a boolean", what) end
 end
 
 local function check_series(series, what)
@@ -558,6 +562,7 @@ local function check_series(series, what)
     end
     check_string(s.label, name .. ".label")
     check_style(s.style, name .. ".style")
+    check_boolean(s.dashed, name .. ".dashed")
   end
   return series
 end
@@ -588,7 +593,8 @@ end
 
 --- ms.plot.lines{...}: curves y(x), such as loss curves or beta^t.
 --   series    list of {y = {...}, x = {...} (default 0, 1, ...),
---             label = "...", style = ...}
+--             label = "...", style = ..., dashed = true (for a curve
+--             that would hide one drawn before it)}
 --   xlabel, ylabel, xrange = {min, max}, yrange = {min, max}
 --   logy      true for a logarithmic y axis
 --   style     "lines" (default), "linespoints" or "points"
@@ -716,7 +722,7 @@ end
 local LAYER_FIELDS = {
   contour = {"kind", "x", "y", "z", "levels", "color", "width"},
   image = {"kind", "x", "y", "z", "palette"},
-  curve = {"kind", "x", "y", "label", "style", "color", "width", "marker"},
+  curve = {"kind", "x", "y", "label", "style", "color", "width", "marker", "dashed"},
 }
 
 local function check_color(v, what)
@@ -743,6 +749,7 @@ local function check_layer(l, what)
     check_string(l.label, what .. ".label")
     check_style(l.style, what .. ".style")
     check_positive(l.marker, what .. ".marker")
+    check_boolean(l.dashed, what .. ".dashed")
   else
     check_matrix(l.z, #l.y, #l.x)
   end
@@ -762,7 +769,7 @@ local function check_figure(fig)
   for _, k in ipairs{"xrange", "yrange", "zrange"} do
     if fig[k] ~= nil then check_ranges(fig[k], k, 1) end
   end
-  if fig.logy ~= nil and type(fig.logy) ~= "boolean" then fail("logy must be a boolean") end
+  check_boolean(fig.logy, "logy")
   check_key(fig.key)
   if type(fig.layers) ~= "table" then fail("layers must be a table of layers") end
   for i, l in ipairs(fig.layers) do check_layer(l, string.format("layers[%d]", i)) end

@@ -62,7 +62,13 @@ for _, m in ipairs(methods) do
       ms.util.format(lambda[i]), predicted, measured, below or ("> " .. opts.steps)))
     csv[#csv + 1] = ("%s,%d,%s,%s,%s,%s"):format(m.name, i, ms.util.format(lambda[i]),
       ms.util.format(predicted), ms.util.format(measured), below or "")
-    series[i] = {x = ts, y = ys, label = ("x_%d, lambda = 2^-%d"):format(i, i)}
+    -- a coordinate that shrinks as fast as an earlier one would hide its
+    -- line (gd: |1 - eta lambda| is the same at both ends): dashed
+    local dashed = false
+    for j = 1, i - 1 do
+      dashed = dashed or math.abs(m.predict(lambda[j]) - predicted) < 0.01 * predicted
+    end
+    series[i] = {x = ts, y = ys, label = ("x_%d, lambda = 2^-%d"):format(i, i), dashed = dashed}
   end
   if m.beta > 0 then
     print("  (at lambda = mu and L, R has a double eigenvalue: the error shrinks as t rho^t there,")

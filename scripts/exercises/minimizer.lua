@@ -66,10 +66,14 @@ for _, run in ipairs(runs) do
   local dx = (x - xstar):norm() / xstar:norm()
   print(("%-8s %s: after %d steps |x - x*| / |x*| = %.1e, h(x) - h(x*) = %.1e")
     :format(name, tostring(rule), tr.steps, dx, tr:value(-1) - hstar))
-  local t, gap = {}, {}
+  -- The gap goes down to round-off of h (a few ulps of h(x*)), then is
+  -- noise, 0 at times, which a log axis cannot show: the curve ends there.
+  local t, gap, floor, ended = {}, {}, 8 * 2^-52 * math.max(1, math.abs(hstar)), false
   for k = 1, #tr do
-    t[k], gap[k] = tr:step(k), math.max(tr:value(k) - hstar, 0)
-    csv[#csv + 1] = ("%s,%d,%s"):format(name, t[k], ms.util.format(gap[k]))
+    local g = math.max(tr:value(k) - hstar, 0)
+    csv[#csv + 1] = ("%s,%d,%s"):format(name, tr:step(k), ms.util.format(g))
+    if not ended and g > 0 then t[#t + 1], gap[#gap + 1] = tr:step(k), g end
+    ended = ended or g <= floor
   end
   series[#series + 1] = {x = t, y = gap, label = name}
 end
