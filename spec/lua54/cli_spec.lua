@@ -403,6 +403,17 @@ for _, cmd in ipairs(COMMANDS) do
         assert.matches("> ms.plot.trace2d == nil\nfalse\n", out, 1, true)
       end)
 
+      it("shows help and values for a person to read", function()
+        local out, code = pty([[printf 'help(ms.momentum)\nms.momentum{lr = 0.1}:hyper()\n]] ..
+                              [[ms.vec.linspace(1, 1e6, 1e6)\n\004']],
+                              {MOMSANDBOX_HISTORY = tmpdir .. "/h"})
+        assert.are.equal(0, code)
+        assert.matches("> help(ms.momentum)\nms.momentum{lr, beta = 0.9}\n\n" ..
+                       "Heavy-ball momentum in d2l's form", out, 1, true)
+        assert.matches("> ms.momentum{lr = 0.1}:hyper()\n{beta = 0.9, lr = 0.1}\n", out, 1, true)
+        assert.matches("\nvec{1, 2, 3, …, 1000000} (1000000)\n", out, 1, true)
+      end)
+
       it("drops the input on Ctrl-C and goes on", function()
         local out, code = pty([[sleep 1; printf 'for i = 1, 3 do\n'; sleep 1; printf '\003';
                                 sleep 1; printf 'print(\047still here\047)\n\004']],
