@@ -572,6 +572,12 @@ describe("ms.plot", function()
       assert.equal(one.layers[1].color, two.layers[3].color)
       assert.equal(one.layers[2].color, two.layers[1].color)
       assert.are_not.equal(one.layers[1].color, one.layers[2].color)
+      -- a new label never takes a colour its figure shows already, even
+      -- when the palette's ten have all been given out before
+      for k = 1, 12 do ms.plot.figure.lines{series = {{y = {1}, label = a .. k}}} end
+      local three = ms.plot.figure.lines{series = {{y = {1, 2}, label = a},
+                                                   {y = {2, 1}, label = "new " .. os.time()}}}
+      assert.are_not.equal(three.layers[1].color, three.layers[2].color)
       local f, tr = quadratic_trace()
       local contour = ms.plot.figure.trace2d{f = f, traces = {tr}, grid = 5}
       local loss = ms.plot.figure.lines{series = {{y = tr:values(), label = tostring(tr.rule)}}}

@@ -58,17 +58,21 @@ local PALETTE = {"#ff7f0e", "#1f77b4", "#2ca02c", "#d62728", "#9467bd",
 local CONTOUR_COLOUR = "#9fb6cd"   -- calm, behind the trajectories
 
 -- One colour per run across the figures a script draws: a label keeps
--- the colour it was given first, the next of the palette; a curve without
--- a label takes the colour of its place.
+-- the colour it was given first; a new label takes the next colour of the
+-- palette that no curve of its figure has (taken: the figure's colours so
+-- far), a curve without a label the first such colour.
 local colours, used = {}, 0
 
-local function colour_of(label, i)
-  if label == nil then return PALETTE[(i - 1) % #PALETTE + 1] end
-  if colours[label] == nil then
-    used = used + 1
-    colours[label] = PALETTE[(used - 1) % #PALETTE + 1]
+local function colour_of(label, taken)
+  local colour = label and colours[label]
+  for k = 1, colour and 0 or #PALETTE do
+    if label then used = used + 1 end
+    colour = PALETTE[((label and used or k) - 1) % #PALETTE + 1]
+    if not taken[colour] then break end
   end
-  return colours[label]
+  if label then colours[label] = colour end
+  taken[colour] = true
+  return colour
 end
 
 ---------------------------------------------------------------- errors
@@ -499,12 +503,12 @@ local function trace2d(opts)
   local key = check_key(opts.key)
 
   local fig = new_figure(opts, "x1", "x2")
-  local xs, ys, titles, curves = {}, {}, {}, {}
+  local xs, ys, titles, curves, taken = {}, {}, {}, {}, {}
   for i, tr in ipairs(traces) do
     xs[i], ys[i] = tr:column(1), tr:column(2)
     titles[i] = legend(labels[i] or trace_label(tr, i))
     curves[i] = {kind = "curve", x = xs[i], y = ys[i], label = titles[i], style = "linespoints",
-                 color = colour_of(titles[i], i), width = 1.5, marker = marker_size(#xs[i])}
+                 color = colour_of(titles[i], taken), width = 1.5, marker = marker_size(#xs[i])}
   end
   if not opts.window then window = grow(window, traces, xs, ys) end
 
@@ -610,12 +614,12 @@ local function lines(opts)
   local key = check_key(opts.key)
 
   local fig = new_figure(opts, check_string(opts.xlabel, "xlabel"), check_string(opts.ylabel, "ylabel"))
-  local xs, ys, titles = {}, {}, {}
+  local xs, ys, titles, taken = {}, {}, {}, {}
   for i, s in ipairs(series) do
     xs[i] = s.x or counting(#s.y)
     ys[i] = opts.logy and log10s(s.y) or s.y
     if s.label then titles[#titles + 1] = legend(s.label) end
-    fig.layers[i] = curve(xs[i], s, s.style or style, colour_of(legend(s.label), i))
+    fig.layers[i] = curve(xs[i], s, s.style or style, colour_of(legend(s.label), taken))
   end
   fig.xrange, fig.yrange, fig.logy = xrange, yrange, opts.logy and true or nil
   local box = data_box(xs, ys, xrange, yrange and (opts.logy and log10s(yrange) or yrange))
@@ -688,13 +692,13 @@ local function heatmap(opts)
   local fig = new_figure(opts, check_string(opts.xlabel, "xlabel"), check_string(opts.ylabel, "ylabel"))
   fig.cblabel = check_string(opts.cblabel, "cblabel")
   fig.layers[1] = {kind = "image", x = x, y = y, z = z, palette = "viridis"}
-  local xs, ys, titles = {}, {}, {}
+  local xs, ys, titles, taken = {}, {}, {}, {}
   for i, l in ipairs(overlay) do
     xs[i], ys[i] = l.x or counting(#l.y), l.y
     if l.label then titles[#titles + 1] = legend(l.label) end
     -- the first in black, which stands out on every colour of viridis
     fig.layers[i + 1] = curve(xs[i], l, l.style or "lines",
-                              i == 1 and "#000000" or colour_of(legend(l.label), i))
+                              i == 1 and "#000000" or colour_of(legend(l.label), taken))
   end
   local x0, x1 = image_range(x)
   local y0, y1 = image_range(y)
