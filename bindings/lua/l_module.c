@@ -31,17 +31,8 @@ void ms_lua_leave(lua_State *prev) { current = prev; }
 
 lua_State *ms_lua_current(void) { return current; }
 
-const char MS_LUA_VEC[] = "momsandbox.vec";
-const char MS_LUA_OBJECTIVE[] = "momsandbox.objective";
-const char MS_LUA_RULE[] = "momsandbox.rule";
-const char MS_LUA_RULECLASS[] = "momsandbox.ruleclass";
-const char MS_LUA_TRACE[] = "momsandbox.trace";
-const char MS_LUA_SCHEDULE[] = "momsandbox.schedule";
-const char MS_LUA_DATA[] = "momsandbox.data";
-const char MS_LUA_MODEL[] = "momsandbox.model";
-const char MS_LUA_TRAIN[] = "momsandbox.train";
-const char MS_LUA_RNG[] = "momsandbox.rng";
-const char MS_LUA_SWEEP[] = "momsandbox.sweep";
+#define DEFINE_KIND(K, name) const char MS_LUA_##K[] = "momsandbox." name;
+MS_LUA_KINDS(DEFINE_KIND)
 
 void *ms_lua_testudata(lua_State *L, int idx, const char *tname) {
   void *p = lua_touserdata(L, idx);
@@ -455,19 +446,8 @@ int luaopen_momsandbox(lua_State *L) {
   lua_newtable(L);
   lua_rawsetp(L, LUA_REGISTRYINDEX, kinds_key);
   open_native(L);
-  ms_lua_open_vec(L);
-  ms_lua_open_rng(L);
-  ms_lua_open_schedule(L);
-  ms_lua_open_help(L);
-  ms_lua_open_sweep(L);
-  ms_lua_open_train(L);
-  ms_lua_open_objective(L);
-  ms_lua_open_rule(L);
-  ms_lua_open_trace(L);
-  ms_lua_open_util(L);
-  ms_lua_open_analysis(L);
-  ms_lua_open_data(L);
-  ms_lua_open_model(L);
+#define OPEN(part) ms_lua_open_##part(L);
+  MS_LUA_PARTS(OPEN)
   open_extras(L);
   luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
   lua_pushvalue(L, -2);

@@ -14,20 +14,17 @@
 #include "lua.h"
 #include "momsandbox.h"
 
-/* Metatable names.  Each array's address is also the registry key of its
- * metatable (lua_rawgetp), a faster check than luaL_checkudata's string
- * lookup -- vector methods are called millions of times. */
-extern const char MS_LUA_VEC[];
-extern const char MS_LUA_OBJECTIVE[];
-extern const char MS_LUA_RULE[];
-extern const char MS_LUA_RULECLASS[];
-extern const char MS_LUA_TRACE[];
-extern const char MS_LUA_SCHEDULE[];
-extern const char MS_LUA_DATA[];
-extern const char MS_LUA_MODEL[];
-extern const char MS_LUA_TRAIN[];
-extern const char MS_LUA_RNG[];
-extern const char MS_LUA_SWEEP[];
+/* Metatable names: MS_LUA_VEC is "momsandbox.vec", and so on for each
+ * kind.  Each array's address is also the registry key of its metatable
+ * (lua_rawgetp), a faster check than luaL_checkudata's string lookup --
+ * vector methods are called millions of times. */
+#define MS_LUA_KINDS(X)                                                      \
+  X(VEC, "vec") X(OBJECTIVE, "objective") X(RULE, "rule")                    \
+  X(RULECLASS, "ruleclass") X(TRACE, "trace") X(SCHEDULE, "schedule")        \
+  X(DATA, "data") X(MODEL, "model") X(TRAIN, "train") X(RNG, "rng")          \
+  X(SWEEP, "sweep")
+#define MS_LUA_DECLARE_KIND(K, name) extern const char MS_LUA_##K[];
+MS_LUA_KINDS(MS_LUA_DECLARE_KIND)
 
 /* luaL_testudata, luaL_checkudata and luaL_setmetatable for the classes
  * made by ms_lua_newclass. */
@@ -154,19 +151,13 @@ void ms_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *methods,
                      const luaL_Reg *metamethods);
 
 /* ------------------------------------------------------ module parts */
-void ms_lua_open_vec(lua_State *L);        /* each sets fields of the */
-void ms_lua_open_objective(lua_State *L);  /* module table on the top */
-void ms_lua_open_rule(lua_State *L);
-void ms_lua_open_trace(lua_State *L);
-void ms_lua_open_schedule(lua_State *L);
-void ms_lua_open_util(lua_State *L);
-void ms_lua_open_rng(lua_State *L);
-void ms_lua_open_help(lua_State *L);
-void ms_lua_open_data(lua_State *L);
-void ms_lua_open_model(lua_State *L);
-void ms_lua_open_train(lua_State *L);
-void ms_lua_open_analysis(lua_State *L);
-void ms_lua_open_sweep(lua_State *L);
+/* ms_lua_open_vec and the others, in the order luaopen_momsandbox calls
+ * them: each sets fields of the module table on the top. */
+#define MS_LUA_PARTS(X)                                                      \
+  X(vec) X(rng) X(schedule) X(help) X(sweep) X(train) X(objective) X(rule)  \
+  X(trace) X(util) X(analysis) X(data) X(model)
+#define MS_LUA_DECLARE_OPEN(part) void ms_lua_open_##part(lua_State *L);
+MS_LUA_PARTS(MS_LUA_DECLARE_OPEN)
 
 /* The data set and model at arg (l_data.c, l_model.c): live, else an
  * argument error. */
