@@ -46,7 +46,7 @@ local function fields(v)
   return ffi.cast(writable_ptr, v)
 end
 
-local M = {Vec = Vec}
+local M = {}
 
 local DEAD = "vector is no longer valid (a view kept after the callback " ..
              "that received it returned)"
@@ -144,7 +144,8 @@ for name, f in pairs{fill = C.ms_vec_fill, scale = C.ms_vec_scale} do
     return y
   end
 end
-for name, f in pairs{sqrt = C.ms_vec_sqrt, abs = C.ms_vec_abs, sign = C.ms_vec_sign} do
+local function neg(p, n) C.ms_vec_scale(p, -1, n) end
+for name, f in pairs{sqrt = C.ms_vec_sqrt, abs = C.ms_vec_abs, sign = C.ms_vec_sign, neg = neg} do
   methods[name] = function(y)
     f(writable(y, name).x, y.n)
     return y
@@ -223,11 +224,6 @@ function methods.div(y, x)
   else
     C.ms_vec_div(y.x, sized(x, 1, y, "div").x, y.n)
   end
-  return y
-end
-
-function methods.neg(y)
-  C.ms_vec_scale(writable(y, "neg").x, -1, y.n)
   return y
 end
 
