@@ -325,11 +325,6 @@ function M.typeerror(arg, fname, expected, v, present)
              present == false and "no value" or M.typename(v)))
 end
 
-function M.checktable(v, arg, fname, present)
-  if type(v) ~= "table" then M.typeerror(arg, fname, "table", v, present) end
-  return v
-end
-
 --- Is x an integer a C int64_t can hold?  (LuaJIT's numbers are doubles.)
 local function is_integer(x)
   return x == math.floor(x) and x >= -2^63 and x < 2^63
