@@ -331,14 +331,19 @@ local function is_integer(x)
 end
 M.is_integer = is_integer
 
---- luaL_checkinteger: an integer, or a string that converts to one.
-function M.checkinteger(v, arg, fname)
-  local x = tonumber(v)
+--- luaL_checkinteger: an integer, or a string that converts to one.  Its
+-- error is a Failure, or with level a plain error at that level (counted
+-- from the caller of checkinteger), for the hot methods.
+function M.checkinteger(v, arg, fname, level)
+  local x, why = tonumber(v), nil
   if not (type(v) == "number" or (type(v) == "string" and x)) then
-    M.typeerror(arg, fname, "number", v)
+    why = "number expected, got " .. M.typename(v)
+  elseif not is_integer(x) then
+    why = "number has no integer representation"
   end
-  if not is_integer(x) then M.argerror(arg, fname, "number has no integer representation") end
-  return x
+  if why == nil then return x end
+  if level then error(argmsg(arg, fname, why), level + 1) end
+  M.argerror(arg, fname, why)
 end
 
 --- A seed for the engine's uint64_t: the integer's 64-bit two's

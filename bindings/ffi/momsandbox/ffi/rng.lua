@@ -16,22 +16,10 @@ local function check(rng, fname)
   return rng
 end
 
---- Argument n of fname: an integer, or a string that converts to one.
-local function integer(v, n, fname)
-  local x = tonumber(v)
-  if type(v) ~= "number" and not (type(v) == "string" and x) then
-    error(core.argmsg(n, fname, "number expected, got " .. core.typename(v)), 3)
-  end
-  if not core.is_integer(x) then
-    error(core.argmsg(n, fname, "number has no integer representation"), 3)
-  end
-  return x
-end
-
 local methods = {}
 
 function methods.seed(rng, seed)
-  C.ms_rng_seed(check(rng, "seed"), core.seed(integer(seed, 1, "seed")))
+  C.ms_rng_seed(check(rng, "seed"), core.seed(core.checkinteger(seed, 1, "seed", 2)))
   return rng
 end
 
@@ -51,7 +39,7 @@ end
 
 function methods.below(rng, n)
   check(rng, "below")
-  n = integer(n, 1, "below")
+  n = core.checkinteger(n, 1, "below", 2)
   if n < 1 then error(core.argmsg(1, "below", "n must be >= 1"), 2) end
   return tonumber(C.ms_rng_below(rng, n))
 end
@@ -61,7 +49,7 @@ core.kind("rng", Rng, methods)
 return {
   rng_new = function(seed)
     local rng = Rng()
-    C.ms_rng_seed(rng, core.seed(integer(seed, 1, "rng")))
+    C.ms_rng_seed(rng, core.seed(core.checkinteger(seed, 1, "rng", 2)))
     return rng
   end,
 }
