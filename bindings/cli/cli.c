@@ -442,8 +442,9 @@ static void cdata_methods(lua_State *L) {
 
 /* The completions of text: walk its dotted (or colon) prefix from _G,
  * then list the matching names of the last table and of the tables
- * reachable through __index, a table or the methods table of the
- * module's objects (readline drops the duplicates). */
+ * reachable through its metatable: `methods`, the table of methods the
+ * module's classes declare, else __index, a table or the methods table a
+ * native __index reads (readline drops the duplicates). */
 static int l_completions(lua_State *L) {
   const char *text = luaL_checkstring(L, 1);
   const char *word = text, *sep;
@@ -461,6 +462,11 @@ static int l_completions(lua_State *L) {
 #endif
   for (int depth = 0; depth < 8; depth++) {   /* bound __index cycles */
     if (lua_istable(L, 3)) add_matches(L, text, word);
+    if (luaL_getmetafield(L, 3, "methods") && lua_istable(L, -1)) {
+      lua_replace(L, 3);
+      continue;
+    }
+    lua_settop(L, 3);
     if (!luaL_getmetafield(L, 3, "__index")) break;
     if (lua_type(L, -1) == LUA_TFUNCTION) methods_of_index(L);
     if (!lua_istable(L, -1)) break;

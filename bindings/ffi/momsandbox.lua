@@ -85,10 +85,9 @@ local native = require "momsandbox.ffi.native"
 -- for the REPL's completion: getmetatable gives "ffi" for every cdata.
 local function methods(obj)
   local k = core.kinds[native.kind(obj)]
-  local index = k and k.mt and k.mt.__index
-  if type(index) == "function" then   -- vec's native one, or the shared Lua's
-    index = k.methods or select(2, debug.getupvalue(index, 1))
-  end
+  local mt = k and k.mt or {}
+  local index = type(mt.methods) == "table" and mt.methods or mt.__index
+  if type(index) == "function" then index = k.methods end   -- vec's native __index
   return type(index) == "table" and index or nil
 end
 

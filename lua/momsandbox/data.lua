@@ -227,6 +227,7 @@ local fields = {
 }
 
 native.class("data", {
+  methods = methods,   -- what the REPL completes after obj:
   __index = check.protect(function(d, key)
     if type(key) == "number" then   -- data[i]: {x = features, y = label}
       local x, y = native.data_get(d, example(d, key, "__index"))

@@ -154,6 +154,7 @@ for name, fn in pairs(methods) do methods[name] = check.protect(fn) end
 local fields = {name = 1, features = 2, nparams = 3}
 
 native.class("model", {
+  methods = methods,   -- what the REPL completes after obj:
   __index = check.protect(function(m, key)
     if methods[key] then return methods[key] end
     return fields[key] and (select(fields[key], info(m, "__index")))

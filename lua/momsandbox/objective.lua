@@ -175,6 +175,7 @@ local field = check.protect(function(o, key)
 end)
 
 native.class("objective", {
+  methods = methods,   -- what the REPL completes after obj:
   __index = function(o, key) return methods[key] or field(o, key) end,
   --- f{x1, x2}, f(v) or f(x1, x2, ...): the value.
   __call = function(o, ...)

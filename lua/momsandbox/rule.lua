@@ -194,6 +194,7 @@ end
 for name, fn in pairs(methods) do methods[name] = check.protect(fn) end
 
 native.class("rule", {
+  methods = methods,   -- what the REPL completes after obj:
   __index = check.protect(function(r, key)
     local d = record(r, "__index")
     if methods[key] then return methods[key] end

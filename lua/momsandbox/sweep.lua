@@ -402,6 +402,7 @@ for _, key in ipairs{"objective", "rule", "label"} do
 end
 
 native.class("sweep", {
+  methods = methods,   -- what the REPL completes after obj:
   __index = check.protect(function(sw, key)
     if methods[key] then return methods[key] end
     local d, info = data(sw, "__index", type(key) == "number")

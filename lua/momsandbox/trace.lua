@@ -86,6 +86,7 @@ end
 for name, fn in pairs(methods) do methods[name] = check.protect(fn) end
 
 native.class("trace", {
+  methods = methods,   -- what the REPL completes after obj:
   __index = check.protect(function(tr, key)
     checktrace(tr, "__index")
     if type(key) == "number" then return select(3, get(tr, key, "index")) end

@@ -125,6 +125,7 @@ local function number(x, fixed)
 end
 
 native.class("train", {
+  methods = methods,   -- what the REPL completes after obj:
   __index = check.protect(function(res, key)
     if type(key) == "number" then   -- res[i]: {examples =, epoch =, loss =}, negative from the end
       local c = data(res, "__index").curve

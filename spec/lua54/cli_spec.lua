@@ -403,6 +403,18 @@ for _, cmd in ipairs(COMMANDS) do
         assert.matches("> ms.plot.trace2d == nil\nfalse\n", out, 1, true)
       end)
 
+      it("completes the methods of every kind of object", function()
+        local out = pty([[printf 'zz_t = ms.trace(ms.objective.quadratic{1}, ms.gd{lr = 0.5}, ]] ..
+                        [[{x0 = {1}, steps = 2})\nzz_t:colu\t(1)\nzz_r = ms.gd{lr = 0.1}\n]] ..
+                        [[zz_r:hyp\t()\nzz_s = ms.schedule.step{lr = 1, step_size = 1}\n]] ..
+                        [[zz_s:valu\t(2)\nzz_m = ms.model.linreg(2)\nzz_m.predic\t ~= nil\n\004']],
+                        {MOMSANDBOX_HISTORY = tmpdir .. "/h"})
+        assert.matches("> zz_t:column(1)\n{1", out, 1, true)
+        assert.matches("> zz_r:hyper()\n{lr = 0.1}\n", out, 1, true)
+        assert.matches("> zz_s:values(2)\n", out, 1, true)
+        assert.matches("> zz_m.predict ~= nil\ntrue\n", out, 1, true)
+      end)
+
       it("shows help and values for a person to read", function()
         local out, code = pty([[printf 'help(ms.momentum)\nms.momentum{lr = 0.1}:hyper()\n]] ..
                               [[ms.vec.linspace(1, 1e6, 1e6)\n\004']],
