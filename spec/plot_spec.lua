@@ -562,6 +562,13 @@ describe("ms.plot", function()
       assert.error_matches(function()
         ms.plot.figure.lines{series = {{y = {1}, dashed = "yes"}}}
       end, "series%[1%]%.dashed must be a boolean")
+      -- a curve that repeats an earlier one point for point is dashed
+      local repeats = ms.plot.figure.lines{series = {{y = {1, 2}}, {y = {1, 2}}, {y = {1, 3}}}}
+      assert.same({nil, true, nil}, {repeats.layers[1].dashed, repeats.layers[2].dashed,
+                                     repeats.layers[3].dashed})
+      local f, tr = quadratic_trace()
+      local twins = ms.plot.figure.trace2d{f = f, traces = {tr, tr}, grid = 5}
+      assert.same({nil, true}, {twins.layers[2].dashed, twins.layers[3].dashed})
     end)
 
     it("give a run one colour in every figure, the one its label got first", function()

@@ -275,6 +275,28 @@ local function key_place(key, points, labels)
   return key or best_key(points, labels)
 end
 
+------------------------------------------------------------ overlaps
+
+local function same_points(a, b)
+  if #a.x ~= #b.x then return false end
+  for k = 1, #a.x do
+    if a.x[k] ~= b.x[k] or a.y[k] ~= b.y[k] then return false end
+  end
+  return true
+end
+
+-- A curve that repeats an earlier one point for point (a rule written in
+-- Lua and its built-in twin) would hide it: it is dashed, so that both show.
+local function dash_repeats(layers)
+  for i, l in ipairs(layers) do
+    for j = 1, i - 1 do
+      if l.kind == "curve" and layers[j].kind == "curve" and same_points(l, layers[j]) then
+        l.dashed = true
+      end
+    end
+  end
+end
+
 -------------------------------------------------------------- output
 
 local function check_size(v)
@@ -517,6 +539,7 @@ local function trace2d(opts)
   fig.layers[1] = {kind = "contour", x = gx, y = gy, z = gz, levels = levels,
                    color = CONTOUR_COLOUR, width = 1}
   for _, c in ipairs(curves) do fig.layers[#fig.layers + 1] = c end
+  dash_repeats(fig.layers)
   fig.xrange, fig.yrange = {window[1], window[2]}, {window[3], window[4]}
   fig.key = key_place(key, scaled_points(xs, ys, window), titles)
   return fig
@@ -622,6 +645,7 @@ local function lines(opts)
     fig.layers[i] = curve(xs[i], s, s.style or style, colour_of(legend(s.label), taken))
   end
   fig.xrange, fig.yrange, fig.logy = xrange, yrange, opts.logy and true or nil
+  dash_repeats(fig.layers)
   local box = data_box(xs, ys, xrange, yrange and (opts.logy and log10s(yrange) or yrange))
   fig.key = key_place(key, scaled_points(xs, ys, box), titles)
   return fig
@@ -700,6 +724,7 @@ local function heatmap(opts)
     fig.layers[i + 1] = curve(xs[i], l, l.style or "lines",
                               i == 1 and "#000000" or colour_of(legend(l.label), taken))
   end
+  dash_repeats(fig.layers)
   local x0, x1 = image_range(x)
   local y0, y1 = image_range(y)
   fig.xrange, fig.yrange, fig.zrange = {x0, x1}, {y0, y1}, zrange
