@@ -173,8 +173,12 @@ function M.script(figure)
     if r then body[#body + 1] = range(axis == "z" and "cb" or axis, r) end
   end
   -- an autoscaled y leaves a margin, so that no curve (a constant one,
-  -- say) lies on the frame, hidden
-  if not figure.yrange then body[#body + 1] = "set offsets 0, 0, graph 0.05, graph 0.05" end
+  -- say) lies on the frame, hidden; that margin only (yfix), not one
+  -- grown to the next tick (beta^t drawn down to -0.2)
+  if not figure.yrange then
+    body[#body + 1] = "set autoscale yfix"
+    body[#body + 1] = "set offsets 0, 0, graph 0.05, graph 0.05"
+  end
   if figure.logy then
     -- ticks labelled 0.001, 1e-05 (not 0.000010), without the minor
     -- ticks that turn dozens of decades into a black comb
