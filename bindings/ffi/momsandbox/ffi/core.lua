@@ -377,35 +377,19 @@ function M.release(obj, free, kind)
 end
 
 --- A cdata type `struct name { engine_type *ptr; }` for the engine objects
--- that results are (traces, sweeps, ...), so that they can have methods;
--- class names it in messages, free is the engine's free function and kind
--- counts it in M.live.  Returns the type with is(v), own(ptr) (a new
--- owned handle), release(handle) (free it now) and check_methods(methods).
-function M.handle_type(name, engine_type, class, free, kind)
+-- that results are (traces, sweeps, ...), so that they can be a kind;
+-- free is the engine's free function and kind counts it in M.live (the
+-- class name is the kind's, momsandbox.K).  Returns the type with is(v),
+-- own(ptr) (a new owned handle) and release(handle) (free it now).
+function M.handle_type(name, engine_type, _class, free, kind)
   ffi.cdef(("typedef struct %s { %s *ptr; } %s;"):format(name, engine_type, name))
   local T = ffi.typeof(name)
   local function free_handle(h) free(h.ptr) end
-  --- Make each method check its self, as luaL_checkudata does: called as
-  -- tr.column(other, ...), it would hand the engine other.ptr -- nil, a
-  -- NULL pointer -- or another object's.  (The check tail-calls the method,
-  -- so errors it raises at level 2 still name the caller's line.)
-  local function check_methods(methods)
-    for mname, f in pairs(methods) do
-      methods[mname] = function(h, ...)
-        if not ffi.istype(T, h) then
-          error(M.argmsg(1, mname, class .. " expected, got " .. M.typename(h)), 2)
-        end
-        return f(h, ...)
-      end
-    end
-    return methods
-  end
   return {
     ctype = T,
     is = function(v) return ffi.istype(T, v) end,
     own = function(ptr) return M.own(T(ptr), free_handle, kind) end,
     release = function(h) M.release(h, free_handle, kind) end,
-    check_methods = check_methods,
   }
 end
 
