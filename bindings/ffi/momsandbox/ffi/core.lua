@@ -369,13 +369,6 @@ function M.own(obj, free, kind)
   end)
 end
 
---- Free an owned object now rather than when it is collected.
-function M.release(obj, free, kind)
-  ffi.gc(obj, nil)
-  live[kind] = live[kind] - 1
-  free(obj)
-end
-
 --- A cdata type `struct name { engine_type *ptr; }` for the engine objects
 -- that results are (traces, sweeps, ...), so that they can be a kind;
 -- free is the engine's free function and kind counts it in M.live (the
@@ -389,7 +382,11 @@ function M.handle_type(name, engine_type, _class, free, kind)
     ctype = T,
     is = function(v) return ffi.istype(T, v) end,
     own = function(ptr) return M.own(T(ptr), free_handle, kind) end,
-    release = function(h) M.release(h, free_handle, kind) end,
+    release = function(h)   -- now rather than when it is collected
+      ffi.gc(h, nil)
+      live[kind] = live[kind] - 1
+      free_handle(h)
+    end,
   }
 end
 
