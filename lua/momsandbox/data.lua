@@ -103,10 +103,10 @@ local function vec(t) return require("momsandbox.api").vec(t) end
 --- The numbers of v -- a ms.vec, or a table of numbers read raw -- stored
 -- into out from out[at + 1]; what names v in messages.  Returns how many.
 local function numbers(v, what, out, at, fname)
-  if type(v) ~= "table" then
-    -- a vec knows its numbers (the LuaJIT layer gives vecs no kind yet)
-    local ok, t = pcall(function() return v:totable() end)
-    if (type(v) ~= "userdata" and type(v) ~= "cdata") or not ok or type(t) ~= "table" then
+  if type(v) ~= "table" then   -- a live vec knows its numbers
+    local ok, t = false, nil
+    if native.kind(v) == "vec" then ok, t = pcall(v.totable, v) end
+    if not ok then
       check.argerror(1, fname, ("%s must be a ms.vec or a table of numbers, got %s"):format(
                      what, check.typename(v)))
     end
