@@ -191,6 +191,20 @@ static void rotate(double *A, double *V, size_t n, size_t p, size_t q) {
   A[p * n + q] = A[q * n + p] = 0;
 }
 
+/* An even power of two 2^-2k with 2^2k near the largest |entry| of the
+ * nn numbers of Q (1 for a zero Q).  Multiplying by it is exact, its
+ * square root too, so a matrix scaled by it gives the same rotations and
+ * the same Cholesky factor (scaled) bit for bit -- while the sums of
+ * squares and products that the algorithms form can no longer overflow
+ * or underflow, as they did for entries above ~1e154 or below ~1e-162. */
+static double matrix_scale(const double *Q, size_t nn) {
+  double big = 0;
+  for (size_t i = 0; i < nn; i++) big = fmax(big, fabs(Q[i]));
+  if (big == 0) return 1;
+  int e = ilogb(big);
+  return ldexp(1, -(e - (e & 1)));   /* e rounded down to even */
+}
+
 /* Diagonalise A in place, accumulating the rotations in V (columns). */
 static ms_status jacobi(double *A, double *V, size_t n) {
   double norm = 0;
@@ -227,7 +241,9 @@ ms_status ms_eigen_symmetric(const double *Q, size_t n, double *values,
     free(order);
     return ms_fail(MS_ENOMEM, "out of memory for a %zu x %zu matrix", n, n);
   }
-  ms_vec_copy(A, Q, n * n);
+  double scale = matrix_scale(Q, nn);
+  ms_vec_copy(A, Q, nn);
+  ms_vec_scale(A, scale, nn);
   if ((st = jacobi(A, V, n)) == MS_OK) {
     for (size_t i = 0; i < n; i++) order[i] = i;
     for (size_t i = 1; i < n; i++)     /* insertion sort by eigenvalue */
@@ -239,7 +255,7 @@ ms_status ms_eigen_symmetric(const double *Q, size_t n, double *values,
       }
     for (size_t k = 0; k < n; k++) {
       size_t col = order[k];
-      values[k] = A[col * (n + 1)];
+      values[k] = A[col * (n + 1)] / scale;
       if (vectors == NULL) continue;
       size_t big = 0;
       for (size_t i = 1; i < n; i++)
@@ -302,30 +318,39 @@ ms_status ms_quadratic_minimize(const double *Q, const double *c, double b,
   MS_NEED(x);
   ms_status st = ms_check_symmetric(Q, n);
   if (st != MS_OK) return st;
-  size_t nn;
-  if (!ms_size_mul(n, n, &nn) || nn > SIZE_MAX - n)
+  size_t nn, size;   /* L, the scaled Q and c, a residual */
+  if (!ms_size_mul(n, n, &nn) || !ms_size_mul(nn, 2, &size) || size > SIZE_MAX - 2 * n)
     return ms_fail(MS_ERANGE, "a %zu x %zu matrix is too large", n, n);
   for (size_t i = 0; c != NULL && i < n; i++)
     if (!isfinite(c[i]))
       return ms_fail(MS_EINVAL, "c[%zu] is not finite", i + 1);
   if (!isfinite(b)) return ms_fail(MS_EINVAL, "b is not finite");
-  double *L = ms_calloc(nn + n, sizeof *L), *r = L + nn;
+  /* Solved as (sQ) x = -(s c), s = matrix_scale(Q): the same x */
+  double *L = ms_calloc(2 * nn + 2 * n, sizeof *L), *S = L + nn, *cs = S + nn,
+         *r = cs + n;
   if (L == NULL)
     return ms_fail(MS_ENOMEM, "out of memory for a %zu x %zu matrix", n, n);
-  int ok = cholesky(Q, L, n);
+  double scale = matrix_scale(Q, nn);
+  ms_vec_copy(S, Q, nn);
+  ms_vec_scale(S, scale, nn);
+  for (size_t i = 0; i < n; i++) cs[i] = c != NULL ? scale * c[i] : 0;
+  int ok = cholesky(S, L, n);
   if (ok <= 0) {
     free(L);
     return ok < 0 ? MS_EINTR : not_definite(Q, n);
   }
-  for (size_t i = 0; i < n; i++) x[i] = c != NULL ? -c[i] : 0;
+  for (size_t i = 0; i < n; i++) x[i] = -cs[i];
   cholesky_solve(L, x, n);
   /* Two rounds of refinement bring the residual Qx + c down to rounding
    * level even when Q is not well conditioned. */
   for (int round = 0; round < 2; round++) {
-    for (size_t i = 0; i < n; i++)
-      r[i] = -(c != NULL ? c[i] : 0) - ms_vec_dot(Q + i * n, x, n);
+    for (size_t i = 0; i < n; i++) r[i] = -cs[i] - ms_vec_dot(S + i * n, x, n);
     cholesky_solve(L, r, n);
     ms_vec_add(x, r, n);
+  }
+  if (!ms_vec_isfinite(x, n)) {
+    free(L);
+    return ms_fail(MS_ERANGE, "the minimiser of h is too large for a double");
   }
   /* h at the minimiser: x'Qx / 2 + c'x + b with Qx = -c */
   if (hmin != NULL) *hmin = b + (c != NULL ? ms_vec_dot(c, x, n) / 2 : 0);

@@ -254,6 +254,19 @@ static void test_jacobi(void) {
   CHECK_NEAR(values[1], 3, 1e-15);
   CHECK_NEAR(vectors[2], sqrt(0.5), 1e-15);
   CHECK_NEAR(vectors[3], sqrt(0.5), 1e-15);
+  /* {{2a, a}, {a, 2a}} has eigenvalues a and 3a at every scale: entries
+   * whose squares overflow or underflow are scaled first */
+  for (int e = -1000; e <= 1000; e += 50) {
+    double a = ldexp(1, e), big[4] = {2 * a, a, a, 2 * a};
+    CHECK_OK(ms_eigen_symmetric(big, 2, values, vectors));
+    CHECK_NEAR(values[0] / a, 1, 1e-15);
+    CHECK_NEAR(values[1] / a, 3, 1e-15);
+    CHECK_NEAR(vectors[0], sqrt(0.5), 1e-15);
+  }
+  double huge[4] = {2e160, 1e160, 1e160, 2e160};
+  CHECK_OK(ms_eigen_symmetric(huge, 2, values, NULL));
+  CHECK_NEAR(values[0] / 1e160, 1, 1e-15);
+  CHECK_NEAR(values[1] / 1e160, 3, 1e-15);
   /* bad matrices */
   double skew[4] = {1, 2, 0, 1};
   CHECK_STATUS(ms_eigen_symmetric(skew, 2, values, NULL), MS_EINVAL);
@@ -315,6 +328,22 @@ static void test_minimize(void) {
   double spd[4] = {2, 1, 1, 2};
   CHECK_STATUS(ms_quadratic_minimize(spd, two, 0, 2, x, NULL), MS_EINVAL);
   CHECK_ERROR_HAS("c[2] is not finite");
+  /* at any scale: Q = a {{2, 1}, {1, 2}}, c = -a (1, 1) gives x = (1/3,
+   * 1/3), h = -a/3; a {{1, 2}, {2, 1}} (eigenvalues 3a, -a) is refused */
+  for (int e = -1000; e <= 1000; e += 50) {
+    double a = ldexp(1, e), q[4] = {2 * a, a, a, 2 * a}, cc[2] = {-a, -a}, h;
+    CHECK_OK(ms_quadratic_minimize(q, cc, 0, 2, x, &h));
+    CHECK_NEAR(x[0], 1.0 / 3, 1e-15);
+    CHECK_NEAR(x[1], 1.0 / 3, 1e-15);
+    CHECK_NEAR(h / a, -1.0 / 3, 1e-15);
+    double ind[4] = {a, 2 * a, 2 * a, a};
+    CHECK_STATUS(ms_quadratic_minimize(ind, cc, 0, 2, x, NULL), MS_EINVAL);
+    CHECK_ERROR_HAS("not positive definite");
+  }
+  /* a minimiser beyond the doubles: refused, not infinite */
+  double tiny[4] = {1e-300, 0, 0, 1e-300}, far[2] = {-1e300, 0};
+  CHECK_STATUS(ms_quadratic_minimize(tiny, far, 0, 2, x, NULL), MS_ERANGE);
+  CHECK_ERROR_HAS("too large for a double");
 }
 
 static ms_status plain(void *ctx, const double *x, size_t n, double *f,
