@@ -33,20 +33,19 @@ local function sum(t)
 end
 
 ms.util.mkdir(opts.out)
-local series, csv = {}, {"beta,t,weight"}
+local series, csv = {}, {{"beta", "t", "weight"}}
 for _, beta in ipairs(opts.betas) do
   local ts, ws = weights(beta, opts.steps)
   series[#series + 1] = {x = ts, y = ws, label = ("beta = %.2f"):format(beta)}
   for i = 1, #ts do
-    csv[#csv + 1] = ("%s,%d,%s"):format(ms.util.format(beta), ts[i], ms.util.format(ws[i]))
+    csv[#csv + 1] = {beta, ts[i], ws[i]}
   end
   -- the weights sum to (1 - beta^steps) / (1 - beta), close to 1 / (1 - beta)
   print(("beta = %.2f: weight %d steps back %.6f, sum of weights %.6f (1/(1-beta) = %.6f)"):format(
     beta, #ws - 1, ws[#ws], sum(ws), 1 / (1 - beta)))
 end
 
-ms.util.write(opts.out .. "/effective_weight.csv", table.concat(csv, "\n") .. "\n")
-ms.args.wrote(opts.out .. "/effective_weight.csv")
+ms.args.wrote(ms.util.csv(opts.out .. "/effective_weight.csv", csv))
 if ms.plot.available() then
   ms.args.wrote(ms.plot.lines{series = series, file = opts.out .. "/effective_weight." .. opts.format,
                               title = "Effective weight of a gradient t steps back",

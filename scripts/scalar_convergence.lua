@@ -17,22 +17,21 @@ local opts = ms.args.parse(arg, {
 })
 
 ms.util.mkdir(opts.out)
-local series, csv = {}, {"lambda,t,x"}
+local series, csv = {}, {{"lambda", "t", "x"}}
 for _, lambda in ipairs(opts.lambdas) do
   local f = ms.objective.quadratic{lambda}
   local tr = ms.trace(f, ms.gd{lr = opts.eta}, {x0 = {1}, steps = opts.steps - 1})
   local ts, xs = {}, tr:column(1)
   for i = 1, #tr do
     ts[i] = tr:step(i)
-    csv[#csv + 1] = ("%s,%d,%s"):format(ms.util.format(lambda), ts[i], ms.util.format(xs[i]))
+    csv[#csv + 1] = {lambda, ts[i], xs[i]}
   end
   series[#series + 1] = {x = ts, y = xs, label = ("lambda = %.2f"):format(lambda)}
   print(("lambda = %5.2f: 1 - eta*lambda = %6.2f, x_%d = %.6g"):format(
     lambda, 1 - opts.eta * lambda, ts[#ts], xs[#xs]))
 end
 
-ms.util.write(opts.out .. "/scalar_convergence.csv", table.concat(csv, "\n") .. "\n")
-ms.args.wrote(opts.out .. "/scalar_convergence.csv")
+ms.args.wrote(ms.util.csv(opts.out .. "/scalar_convergence.csv", csv))
 if ms.plot.available() then
   ms.args.wrote(ms.plot.lines{series = series, file = opts.out .. "/scalar_convergence." .. opts.format,
                               title = ("Gradient descent on lambda/2 x^2, eta = %g"):format(opts.eta),

@@ -28,17 +28,16 @@ local schedules = {
 }
 
 ms.util.mkdir(opts.out)
-local series, csv = {}, {"schedule,t,value"}
+local series, csv = {}, {{"schedule", "t", "value"}}
 for _, s in ipairs(schedules) do
   local values, ts = s:values(n), {}
   for t = 1, n do
     ts[t] = t
-    csv[#csv + 1] = ('"%s",%d,%s'):format(tostring(s), t, ms.util.format(values[t]))
+    csv[#csv + 1] = {tostring(s), t, values[t]}
   end
   series[#series + 1] = {x = ts, y = values, label = tostring(s)}
 end
-ms.util.write(opts.out .. "/schedules.csv", table.concat(csv, "\n") .. "\n")
-ms.args.wrote(opts.out .. "/schedules.csv")
+ms.args.wrote(ms.util.csv(opts.out .. "/schedules.csv", csv))
 
 local f = ms.objective.quadratic{0.2, 4}
 local runs = {

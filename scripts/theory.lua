@@ -28,7 +28,6 @@ local opts = ms.args.parse(arg, {
 local nx, ny = opts.grid[1], opts.grid[2]
 
 local A = ms.analysis
-local fmt = ms.util.format
 ms.util.mkdir(opts.out)
 local function figure(name) return opts.out .. "/theory-" .. name .. "." .. opts.format end
 local plots = ms.plot.available()
@@ -51,7 +50,7 @@ local region = ms.sweep{objective = unit, rule = "momentum", x0 = {1}, steps = o
   grid = {lr = {from = 5 / nx, to = 5, n = nx}, beta = {from = 0, to = 0.99, n = ny}},
   measure = "rate"}
 local x, y, measured = region:matrix("rate")
-local radius, rows = {}, {"etalambda,beta,radius,rate,converges"}
+local radius, rows = {}, {{"etalambda", "beta", "radius", "rate", "converges"}}
 local agree, inside, edge_points, edge_error = 0, 0, 0, 0
 local worst, at = 0, nil
 for i = 1, ny do
@@ -68,12 +67,10 @@ for i = 1, ny do
     if converges then inside = inside + 1 end
     local rate = measured[i][j]
     if rho < 1 and math.abs(rate - rho) > worst then worst, at = math.abs(rate - rho), {x[j], y[i]} end
-    rows[#rows + 1] = table.concat({fmt(x[j]), fmt(y[i]), fmt(rho), fmt(rate),
-                                    tostring(converges)}, ",")
+    rows[#rows + 1] = {x[j], y[i], rho, rate, tostring(converges)}
   end
 end
-ms.util.write(opts.out .. "/theory-region.csv", table.concat(rows, "\n") .. "\n")
-ms.args.wrote(opts.out .. "/theory-region.csv")
+ms.args.wrote(ms.util.csv(opts.out .. "/theory-region.csv", rows))
 print(("region map: %d x %d (eta lambda, beta), %d inside 0 < eta lambda < 2 + 2 beta"):format(nx, ny, inside))
 print(("region map: radius < 1 exactly inside: %d of %d points agree; on the boundary (%d points) |radius - 1| <= %.0e")
   :format(agree, nx * ny - edge_points, edge_points, edge_error))
@@ -119,13 +116,9 @@ local random = ms.sweep{objective = unit, rule = "momentum", x0 = {1}, points = 
                         steps = opts.steps, measure = "rate"}
 local rates = random:column("rate")
 local rworst, rmean = compare(rates, predicted)
-rows = {"eta,beta,lambda,radius,rate"}
-for k, p in ipairs(points) do
-  rows[#rows + 1] = table.concat({fmt(p.lr), fmt(p.beta), fmt(p.scale), fmt(predicted[k]),
-                                  fmt(rates[k])}, ",")
-end
-ms.util.write(opts.out .. "/theory-random.csv", table.concat(rows, "\n") .. "\n")
-ms.args.wrote(opts.out .. "/theory-random.csv")
+rows = {{"eta", "beta", "lambda", "radius", "rate"}}
+for k, p in ipairs(points) do rows[#rows + 1] = {p.lr, p.beta, p.scale, predicted[k], rates[k]} end
+ms.args.wrote(ms.util.csv(opts.out .. "/theory-random.csv", rows))
 print(("random: %d (eta, beta, lambda), %d-step runs: max |rate - radius| = %.1e, mean %.1e")
   :format(opts.samples, opts.steps, rworst, rmean))
 if plots then
@@ -164,7 +157,7 @@ local measured3 = ms.sweep{objective = f, rule = "momentum", x0 = {-5, -2}, poin
                            steps = opts.steps, measure = {"rate", "steps"}, tol = 1e-6}
 print(("%-18s %7s %7s %9s %9s %11s %11s %9s"):format("run", "eta", "beta", "predicted",
   "measured", "f(x_20)", "f(x_100)", "f <= 1e-6"))
-rows = {"run,eta,beta,predicted,measured,f20,f100,steps"}
+rows = {{"run", "eta", "beta", "predicted", "measured", "f20", "f100", "steps"}}
 local series, traces, labels = {}, {}, {}
 for i, run in ipairs(runs) do
   local rule = run.beta == 0 and ms.gd{lr = run.lr} or ms.momentum{lr = run.lr, beta = run.beta}
@@ -175,8 +168,8 @@ for i, run in ipairs(runs) do
   local steps = p.diverged and "diverges" or p.steps == p.steps and tostring(p.steps) or "never"
   print(("%-18s %7.4f %7.4f %9.4f %9.4f %11.4g %11.4g %9s"):format(run.name, run.lr, run.beta,
     predicted_rate(run), p.rate, tr:value(21), tr:value(101), steps))
-  rows[#rows + 1] = table.concat({run.name, fmt(run.lr), fmt(run.beta), fmt(predicted_rate(run)),
-                                  fmt(p.rate), fmt(tr:value(21)), fmt(tr:value(101)), steps}, ",")
+  rows[#rows + 1] = {run.name, run.lr, run.beta, predicted_rate(run), p.rate, tr:value(21),
+                     tr:value(101), steps}
   if predicted_rate(run) < 1 then
     local t, v = {}, {}
     for k = 1, #tr do t[k], v[k] = tr:step(k), tr:value(k) end
@@ -194,8 +187,7 @@ local ahead = #best
 while ahead > 1 and best:value(ahead - 1) < chapter:value(ahead - 1) do ahead = ahead - 1 end
 print(("optimal momentum: a double eigenvalue at mu and L, so its error shrinks as t rho^t; " ..
        "f(x_t) is below that of (0.6, 0.5) from step %d on"):format(best:step(ahead)))
-ms.util.write(opts.out .. "/theory-kappa20.csv", table.concat(rows, "\n") .. "\n")
-ms.args.wrote(opts.out .. "/theory-kappa20.csv")
+ms.args.wrote(ms.util.csv(opts.out .. "/theory-kappa20.csv", rows))
 if plots then
   ms.args.wrote(ms.plot.lines{
     series = series, logy = true, file = figure("kappa20-loss"),

@@ -148,6 +148,19 @@ describe("ms.util", function()
     assert.has_error(function() util.isatty(-1) end)
     assert.has_error(function() util.isatty("x") end)
   end)
+
+  it("csv writes RFC 4180: fields quoted where they must be, numbers exact", function()
+    local path = dir .. "/runs.csv"
+    assert.equal(path, util.csv(path, {{"run", "rate"}, {"gd, chapter", 0.1 + 0.2},
+                                       {'say "hi"', 1 / 3}, {"two\nlines", 2}, {"plain", 1e-300}}))
+    assert.equal('run,rate\n"gd, chapter",0.30000000000000004\n"say ""hi""",0.3333333333333333\n' ..
+                 '"two\nlines",2\nplain,1e-300\n', h.read(path))
+    assert.error_matches(function() util.csv(path, {{"a", true}}) end,
+                         "rows%[1%]%[2%] must be a number or a string, got boolean")
+    assert.error_matches(function() util.csv(path, {"a,b"}) end,
+                         "bad argument #2 to 'csv' %(rows%[1%] must be a table%)")
+    assert.equal("plain", h.read(path):match("\n(plain)"))   -- a refused call left the file
+  end)
 end)
 
 describe("ms.plot", function()

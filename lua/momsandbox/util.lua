@@ -75,6 +75,34 @@ function M.format(x)
   return native.format(check.number(x, 1, "format"))
 end
 
+--- A CSV field (RFC 4180): a number as its shortest decimal; a string
+-- quoted, its quotes doubled, when it holds a comma, a quote or a line end.
+local function field(v, where)
+  if type(v) == "number" then return native.format(v) end
+  if type(v) ~= "string" then check.fail(where .. " must be a number or a string, got " .. type(v)) end
+  if not v:find('[,"\r\n]') then return v end
+  return '"' .. v:gsub('"', '""') .. '"'
+end
+
+--- ms.util.csv(path, rows): write rows (a header, then the data: each a
+-- list of numbers and strings) as a CSV file, as ms.util.write writes.
+function M.csv(path, rows)
+  path = check.path(path, 1, "csv")
+  check.table(rows, 2, "csv")
+  local lines = {}
+  for i = 1, check.rawlen(rows) do
+    local row = rawget(rows, i)
+    if type(row) ~= "table" then check.argerror(2, "csv", ("rows[%d] must be a table"):format(i)) end
+    local fields = {}
+    for j = 1, check.rawlen(row) do
+      fields[j] = field(rawget(row, j), ("rows[%d][%d]"):format(i, j))
+    end
+    lines[i] = table.concat(fields, ",") .. "\n"
+  end
+  check.ok(native.sys("write", path, table.concat(lines)))
+  return path
+end
+
 for name, fn in pairs(M) do
   if name ~= "clock" then M[name] = check.protect(fn) end
 end

@@ -38,7 +38,7 @@ print(("gd: eta = %.4f (rate %.4f); momentum: eta = %.4f, beta = %.4f (rate %.4f
   :format(opt.gd.lr, opt.gd_rate, opt.momentum.lr, opt.momentum.beta, opt.momentum_rate))
 
 ms.util.mkdir(opts.out)
-local csv = {"method,i,lambda,predicted,measured,steps_to_1e-3"}
+local csv = {{"method", "i", "lambda", "predicted", "measured", "steps_to_1e-3"}}
 local unit = ms.objective.quadratic{1}
 for _, m in ipairs(methods) do
   local tr = ms.trace(f, m.rule, {x0 = x0, steps = opts.steps})
@@ -60,8 +60,7 @@ for _, m in ipairs(methods) do
     -- lambda exactly (2^-i): %.4g rounds its ties differently under LuaJIT
     print(("%s  %-4d %-10s %-10.4f %-10.4f %s"):format((" "):rep(#m.name), i,
       ms.util.format(lambda[i]), predicted, measured, below or ("> " .. opts.steps)))
-    csv[#csv + 1] = ("%s,%d,%s,%s,%s,%s"):format(m.name, i, ms.util.format(lambda[i]),
-      ms.util.format(predicted), ms.util.format(measured), below or "")
+    csv[#csv + 1] = {m.name, i, lambda[i], predicted, measured, below or ""}
     -- a coordinate that shrinks as fast as an earlier one would hide its
     -- line (gd: |1 - eta lambda| is the same at both ends): dashed
     local dashed = false
@@ -82,6 +81,5 @@ for _, m in ipairs(methods) do
       xlabel = "step", ylabel = "|x_i|", key = "outside right"})
   end
 end
-ms.util.write(opts.out .. "/eigenvalues.csv", table.concat(csv, "\n") .. "\n")
-ms.args.wrote(opts.out .. "/eigenvalues.csv")
+ms.args.wrote(ms.util.csv(opts.out .. "/eigenvalues.csv", csv))
 if not ms.plot.available() then ms.plot.notice() end

@@ -57,7 +57,7 @@ print(("closed form: x* = -Q^-1 c, h(x*) = b + c'x*/2 = %.15g, max |Qx* + c| = %
 ms.util.mkdir(opts.out)
 local x0 = ms.vec(n)
 local runs = {{"gd", ms.gd(opt.gd)}, {"momentum", ms.momentum(opt.momentum)}}
-local csv, series, answers = {"method,step,gap"}, {}, {}
+local csv, series, answers = {{"method", "step", "gap"}}, {}, {}
 for _, run in ipairs(runs) do
   local name, rule = run[1], run[2]
   local tr = ms.trace(h, rule, {x0 = x0, steps = opts.steps})
@@ -71,7 +71,7 @@ for _, run in ipairs(runs) do
   local t, gap, floor, ended = {}, {}, 8 * 2^-52 * math.max(1, math.abs(hstar)), false
   for k = 1, #tr do
     local g = math.max(tr:value(k) - hstar, 0)
-    csv[#csv + 1] = ("%s,%d,%s"):format(name, tr:step(k), ms.util.format(g))
+    csv[#csv + 1] = {name, tr:step(k), g}
     if not ended and g > 0 then t[#t + 1], gap[#gap + 1] = tr:step(k), g end
     ended = ended or g <= floor
   end
@@ -79,8 +79,7 @@ for _, run in ipairs(runs) do
 end
 print(("%-20s %s"):format("x* (closed form):", xstar))
 for _, a in ipairs(answers) do print(("%-20s %s"):format("x_T (" .. a[1] .. "):", a[2])) end
-ms.util.write(opts.out .. "/minimizer.csv", table.concat(csv, "\n") .. "\n")
-ms.args.wrote(opts.out .. "/minimizer.csv")
+ms.args.wrote(ms.util.csv(opts.out .. "/minimizer.csv", csv))
 if ms.plot.available() then
   ms.args.wrote(ms.plot.lines{series = series, logy = true, yrange = {1e-16, 1e3},
     file = opts.out .. "/minimizer." .. opts.format,

@@ -26,7 +26,6 @@ local opts = ms.args.parse(arg, {
   ms.args.OUT, ms.args.FORMAT,
 })
 ms.util.mkdir(opts.out)
-local fmt = ms.util.format
 local plots = ms.plot.available()
 if not plots then ms.plot.notice() end
 
@@ -53,7 +52,7 @@ end
 print(("1. SGD with momentum on 0.1 x1^2 + 2 x2^2 with gradient noise sigma, eta = %g, %d steps")
   :format(opts.eta, opts.steps))
 print(("%6s %6s %14s %14s %7s"):format("sigma", "beta", "mean f (run)", "theory", "ratio"))
-local csv, series = {"sigma,beta,mean_f,theory"}, {}
+local csv, series = {{"sigma", "beta", "mean_f", "theory"}}, {}
 for _, sigma in ipairs{0.1, 1} do
   for _, beta in ipairs{0, 0.5, 0.9} do
     local tr = ms.trace(noisy(sigma, opts.seed), ms.momentum{lr = opts.eta, beta = beta},
@@ -62,7 +61,7 @@ for _, sigma in ipairs{0.1, 1} do
     for k = math.floor(#values / 2), #values do sum, count = sum + values[k], count + 1 end
     local mean, theory = sum / count, floor_theory(opts.eta, beta, sigma)
     print(("%6g %6g %14.4g %14.4g %7.3f"):format(sigma, beta, mean, theory, mean / theory))
-    csv[#csv + 1] = table.concat({fmt(sigma), fmt(beta), fmt(mean), fmt(theory)}, ",")
+    csv[#csv + 1] = {sigma, beta, mean, theory}
     if sigma == 1 then   -- f averaged over the last 500 steps, and the floor
       local t, v, window = {}, {}, 0
       for k = 1, math.min(#values, 20001) do
@@ -76,8 +75,7 @@ for _, sigma in ipairs{0.1, 1} do
   end
 end
 print("   (both sigmas draw the same noise, so the floors differ by exactly sigma^2)")
-ms.util.write(opts.out .. "/sgd-noisy.csv", table.concat(csv, "\n") .. "\n")
-ms.args.wrote(opts.out .. "/sgd-noisy.csv")
+ms.args.wrote(ms.util.csv(opts.out .. "/sgd-noisy.csv", csv))
 if plots then
   ms.args.wrote(ms.plot.lines{series = series, logy = true, file = opts.out .. "/sgd-noisy." .. opts.format,
     title = ("SGD with momentum, sigma = 1, eta = %g: f over the last 500 steps"):format(opts.eta),
@@ -96,7 +94,7 @@ local betas = {0, 0.5, 0.9}
 io.write(("%10s"):format("batch"))
 for _, beta in ipairs(betas) do io.write(("%14s"):format("beta = " .. beta)) end
 io.write("\n")
-csv = {"batch,beta,loss,excess"}
+csv = {{"batch", "beta", "loss", "excess"}}
 for _, batch in ipairs{1, 10, 100, 1000} do
   io.write(("%10d"):format(batch))
   for _, beta in ipairs(betas) do
@@ -105,9 +103,8 @@ for _, batch in ipairs{1, 10, 100, 1000} do
                          progress = false}
     local excess = res.loss - best   -- below 1e-15: rounding, either side of 0
     io.write(excess < 1e-15 and ("%14s"):format("< 1e-15") or ("%14.3e"):format(excess))
-    csv[#csv + 1] = table.concat({batch, fmt(beta), fmt(res.loss), fmt(res.loss - best)}, ",")
+    csv[#csv + 1] = {batch, beta, res.loss, res.loss - best}
   end
   io.write("\n")
 end
-ms.util.write(opts.out .. "/sgd-minibatch.csv", table.concat(csv, "\n") .. "\n")
-ms.args.wrote(opts.out .. "/sgd-minibatch.csv")
+ms.args.wrote(ms.util.csv(opts.out .. "/sgd-minibatch.csv", csv))
