@@ -78,6 +78,15 @@ describe("ms.sweep", function()
     assert(worst <= 1e-3, ("worst |rate - radius| = %g"):format(worst))
   end)
 
+  it("gives an exact convergence the rate 0, the best there is", function()
+    -- gd with eta lambda = 1 lands on x* in one step; 0.5 halves the error
+    local res = ms.sweep{objective = ms.objective.quadratic{1}, rule = "gd", x0 = {1},
+                         grid = {lr = {0.5, 1}}, steps = 100, measure = "rate"}
+    assert.equal(0, res[2].rate)
+    assert(math.abs(res[1].rate - 0.5) < 1e-12)
+    assert.equal(1, res:best("rate").lr)
+  end)
+
   it("separates converging from diverging runs at eta lambda = 2 + 2 beta", function()
     local points = {}
     for beta = 0, 0.9, 0.1 do

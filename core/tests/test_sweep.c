@@ -158,6 +158,30 @@ static void test_rate_is_radius(void) {
   ms_objective_free(f);
 }
 
+/* gd with eta lambda = 1 reaches x* = 0 in one step: its rate is 0 (not
+ * NaN, which best("rate") would pass over); eta lambda = 0.5 halves. */
+static void test_exact_convergence_rate(void) {
+  ms_objective *f = quadratic(1, 0, 1);
+  ms_rule *r = rule("momentum");
+  const double x0[1] = {1};
+  static const char *const names[] = {"lr", "beta"};
+  const double pts[] = {1, 0, 0.5, 0};
+  for (int fast = 0; fast <= 1; fast++) {
+    ms_sweep *s;
+    CHECK_OK(ms_sweep_new(f, r, x0, 1, &s));
+    CHECK_OK(ms_sweep_points(s, names, 2, pts, 2));
+    ms_sweep_opts o = opts(200, MS_MEASURE_RATE);
+    o.fast = fast;
+    CHECK_OK(ms_sweep_run(s, &o));
+    const ms_sweep_result *res = ms_sweep_results(s);
+    CHECK(res[0].rate == 0 && res[0].diverged == 0);
+    CHECK_NEAR(res[1].rate, 0.5, 1e-12);
+    ms_sweep_free(s);
+  }
+  ms_rule_free(r);
+  ms_objective_free(f);
+}
+
 /* gd with eta lambda = 2.4: x_t = (-1.4)^t until x or g = 4x overflows. */
 static void test_divergence_step(void) {
   ms_objective *f = quadratic(4, 0, 1);
@@ -518,6 +542,7 @@ static void test_bad_grids(void) {
 int main(void) {
   test_fast_is_general();
   test_rate_is_radius();
+  test_exact_convergence_rate();
   test_divergence_step();
   test_steps();
   test_threads_shards_csv();
