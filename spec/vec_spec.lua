@@ -20,6 +20,15 @@ describe("ms.vec", function()
     assert.are.equal("vec{0.1, 0.30000000000000004, -2}", tostring(ms.vec{0.1, 0.1 + 0.2, -2}))
   end)
 
+  it("prints a vector of more than 1000 entries elided, all of up to 1000", function()
+    local long = ms.vec.linspace(1, 1001, 1001)
+    long[1001] = 0.1 + 0.2
+    assert.are.equal("vec{1, 2, 3, …, 0.30000000000000004} (1001)", tostring(long))
+    -- 1000 zeros, 999 ", " between them
+    assert.are.equal(#"vec{}" + 1000 + 2 * 999, #tostring(ms.vec(1000)))
+    assert.are.equal("vec{0, 0, 0, …, 0} (1000000)", tostring(ms.vec(1e6)))
+  end)
+
   it("rejects bad sizes, entries and indices with clear errors", function()
     assert.matches("size must be >= 0", h.error_of(ms.vec, -1))
     assert.matches("entry 2 is a string, not a number", h.error_of(ms.vec, {1, "x"}))

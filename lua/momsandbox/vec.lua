@@ -5,12 +5,21 @@
 local native = require "momsandbox.native"
 local check = require "momsandbox.check"
 
+-- A vector of more entries prints elided, as NumPy prints one: print(v)
+-- of a million entries would fill the terminal (v:totable() has them all).
+local LONG = 1000
+
 native.class("vec", {
   __tostring = check.protect(function(v)
     if native.kind(v) ~= "vec" then check.selferror("__tostring", "momsandbox.vec", v) end
-    local ok, t = pcall(v.totable, v)
+    local ok, n = pcall(function() return #v end)
     if not ok then return "vec(dead view)" end
-    for i = 1, #t do t[i] = native.format(t[i]) end
+    if n > LONG then
+      return ("vec{%s, %s, %s, …, %s} (%d)"):format(native.format(v[1]), native.format(v[2]),
+                                                   native.format(v[3]), native.format(v[n]), n)
+    end
+    local t = v:totable()
+    for i = 1, n do t[i] = native.format(t[i]) end
     return "vec{" .. table.concat(t, ", ") .. "}"
   end),
 })
