@@ -241,10 +241,13 @@ static void setup_lua_rule(lua_State *L, int box, int ctx) {
   ms_rule_set_context(r->rule, r);
 }
 
-/* A new rule userdata of class cls (lc: its Lua class, at index cidx, or
- * NULL), around a new engine rule or a clone of src. */
-static l_rule *newbox(lua_State *L, const ms_rule_class *cls, const l_class *lc,
-                      int cidx, const ms_rule *src, int info) {
+/* native.rule_new(class, ctx, info): class a built-in's name or a
+ * ruleclass; info, any value, is rule_op(r, "info")'s. */
+static int l_rule_new(lua_State *L) {
+  l_class *lc = ms_lua_testudata(L, 1, MS_LUA_RULECLASS);
+  const ms_rule_class *cls = lc ? lc->cls : ms_rule_class_find(luaL_checkstring(L, 1));
+  if (cls == NULL) return ms_lua_argerror(L, 1, "rule_new", "no such rule class");
+  lua_settop(L, 3);
   int nstate = lc != NULL ? cls->nstate : 0;
   l_rule *r = lua_newuserdatauv(L, sizeof *r + (size_t)nstate * sizeof r->s[0], 1);
   memset(r, 0, sizeof *r);
@@ -257,26 +260,17 @@ static l_rule *newbox(lua_State *L, const ms_rule_class *cls, const l_class *lc,
   lua_setfield(L, -2, "sched");
   lua_newtable(L);
   lua_setfield(L, -2, "retired");
-  lua_pushvalue(L, cidx);
+  lua_pushvalue(L, 1);
   lua_setfield(L, -2, "class");
-  lua_pushvalue(L, info);
+  lua_pushvalue(L, 3);
   lua_setfield(L, -2, "info");
   lua_setiuservalue(L, -2, 1);
-  ms_status st = src ? ms_rule_clone(src, &r->rule) : ms_rule_new(cls, &r->rule);
+  ms_status st = ms_rule_new(cls, &r->rule);
   if (st != MS_OK) ms_lua_fail(L, st);
-  if (lc != NULL) ms_lua_hold(L, cidx);   /* released by the rule's __gc */
-  return r;
-}
-
-/* native.rule_new(class, ctx, info): class a built-in's name or a
- * ruleclass; info, any value, is rule_op(r, "info")'s. */
-static int l_rule_new(lua_State *L) {
-  l_class *lc = ms_lua_testudata(L, 1, MS_LUA_RULECLASS);
-  const ms_rule_class *cls = lc ? lc->cls : ms_rule_class_find(luaL_checkstring(L, 1));
-  if (cls == NULL) return ms_lua_argerror(L, 1, "rule_new", "no such rule class");
-  lua_settop(L, 3);
-  newbox(L, cls, lc, 1, NULL, 3);
-  if (lc != NULL) setup_lua_rule(L, lua_gettop(L), 2);
+  if (lc != NULL) {
+    ms_lua_hold(L, 1);   /* the class: released by the rule's __gc */
+    setup_lua_rule(L, 4, 2);
+  }
   return 1;
 }
 
@@ -386,25 +380,8 @@ static int state(lua_State *L, ms_rule *rule) {
   return 1;
 }
 
-/* A new rule of the same class, hyper-parameters and schedules, whose
- * Lua context (for a Lua class) is at index 3, its info at 4. */
-static int clone(lua_State *L, l_rule *src) {
-  lua_settop(L, 4);
-  lua_getiuservalue(L, 1, 1);
-  lua_getfield(L, -1, "class");
-  l_rule *r = newbox(L, ms_rule_class_of(src->rule), src->lc, lua_gettop(L), src->rule, 4);
-  int box = lua_gettop(L);
-  lua_getiuservalue(L, box, 1);
-  ms_lua_pushschedules(L, 1);   /* the clone uses them too */
-  lua_setfield(L, -2, "sched");
-  lua_pop(L, 1);
-  if (r->lc != NULL) setup_lua_rule(L, box, 3);
-  lua_settop(L, box);
-  return 1;
-}
-
 /* native.rule_op(rule, op, ...): info, check, reset, steps, state,
- * clone(ctx, info), step(x, g).  Engine failures (and a busy rule) -> nil, message. */
+ * step(x, g).  Engine failures (and a busy rule) -> nil, message. */
 static int l_rule_op(lua_State *L) {
   l_rule *r = checkbox(L, 1, "rule_op");
   const char *op = luaL_checkstring(L, 2);
@@ -420,7 +397,6 @@ static int l_rule_op(lua_State *L) {
     return 1;
   }
   if (strcmp(op, "state") == 0) return state(L, r->rule);
-  if (strcmp(op, "clone") == 0) return clone(L, r);
   if (strcmp(op, "check") == 0) {
     st = ms_rule_check(r->rule);
   } else if (strcmp(op, "step") == 0 || strcmp(op, "reset") == 0) {

@@ -82,7 +82,7 @@ return {
   rule_set = "(rule, name, number|boolean|schedule) -> true, or nil, message when the " ..
              "engine refuses it (ms_rule_set, ms_rule_set_schedule)",
   rule_op = "(rule, op, ...): check -> true|nil, msg; reset -> true|nil, msg; steps -> " ..
-            "integer; state -> {name = vec copy}; clone(ctx) -> rule; step(x live vec, g " ..
+            "integer; state -> {name = vec copy}; step(x live vec, g " ..
             "live vec of x's size >= 1) -> x|nil, msg; info -> rule_new's info.  A busy " ..
             "rule (reset, step): nil, \"rule is in use by a running step\"",
   trace_run = "(obj objective, rule, x0 vec or table of numbers, steps integer, every " ..

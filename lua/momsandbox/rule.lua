@@ -11,7 +11,8 @@ local fmt = native.format
 local M = {}
 
 -- What this side knows of a rule is its info (rule_op "info"): {class,
--- values = {name = number, boolean or schedule}, label = cached or nil}.
+-- native = its class for rule_new, values = {name = number, boolean or
+-- schedule}, label = cached or nil}.
 -- Every value is set through sethyper, so values mirrors the engine's.
 -- (Kept by the native handle: a weak table costs more than the run.)
 local function about(r)
@@ -114,7 +115,7 @@ end
 -- hyper-parameters of opts, set in class order.
 local function make(c, native_class, opts, fname)
   if opts ~= nil then check.table(opts, 1, fname) end
-  local d = {class = c, values = {}}
+  local d = {class = c, native = native_class, values = {}}
   local r = native.rule_new(native_class, c.lua and context(c.name), d)
   for _, h in ipairs(c.hyper) do
     if h.flag then d.values[h.name] = h.def ~= 0 else d.values[h.name] = h.def end
@@ -185,10 +186,8 @@ end
 --- rule:clone(): the same class and hyper-parameters, a fresh state.
 function methods.clone(r)
   local d = record(r, "clone")
-  local values = {}
-  for k, v in pairs(d.values) do values[k] = v end
-  return native.rule_op(r, "clone", d.class.lua and context(d.class.name),
-                        {class = d.class, values = values, label = d.label})
+  native.rule_op(r, "steps")   -- (refuses a closed rule)
+  return make(d.class, d.native, d.values, "clone")
 end
 
 for name, fn in pairs(methods) do methods[name] = check.protect(fn) end

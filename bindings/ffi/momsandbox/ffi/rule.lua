@@ -76,10 +76,9 @@ local function proxy(mt)
 end
 
 --- A new rule handle of class c (handle ch for a Lua class: the rule
--- keeps it) around a new (or cloned: src) engine rule; a Lua class's rule
--- gets its views and the proxies of ctx.
-local function new_rule(c, ch, src, ctx, info)
-  core.check(src and C.ms_rule_clone(src.ptr, outbox) or C.ms_rule_new(c.cptr, outbox))
+-- keeps it); a Lua class's rule gets its views and the proxies of ctx.
+local function new_rule(c, ch, ctx, info)
+  core.check(C.ms_rule_new(c.cptr, outbox))
   local r = Rule.own(outbox[0])
   local d = {ptr = r.ptr, class = c, sched = {}, pulled = {}, calls_back = false,
              scheduled = false, version = 0, info = info, classh = ch}
@@ -352,11 +351,6 @@ function M.schedules(d)
   return copy
 end
 
---- The label of rule d: the shared Lua's tostring.
-function M.label(d)
-  return tostring(handles[d])
-end
-
 ---------------------------------------------------------------- rule_op
 
 --- One step on x (a writable vec) with gradient g (a vec of its size:
@@ -393,13 +387,6 @@ function ops.state(d)
   return t
 end
 
-function ops.clone(d, ctx, info)
-  local r, copy = new_rule(d.class, d.classh, d, ctx, info)
-  for k, s in pairs(d.sched) do copy.sched[k] = s end
-  sort_schedules(copy)
-  return r
-end
-
 function ops.step(d, x, g)
   if d.busy then return nil, "rule is in use by a running step" end
   return step(d, x, g)
@@ -425,7 +412,7 @@ function P.rule_new(class, ctx, info)
                 type(ctx.h) ~= "table" or type(ctx.s) ~= "table") then
     error(argmsg(2, "rule_new", "context tables expected"), 0)
   end
-  return (new_rule(c, c.lua and class, nil, ctx, info))
+  return (new_rule(c, c.lua and class, ctx, info))
 end
 
 ---------------------------------------------------------- rules in Lua
