@@ -37,8 +37,7 @@ typedef struct l_rule {
 
 /* The rule at arg; a closed one is an error of its own. */
 static l_rule *checkbox(lua_State *L, int arg, const char *fname) {
-  l_rule *r = ms_lua_testudata(L, arg, MS_LUA_RULE);
-  if (r == NULL) ms_lua_argtypeerror(L, arg, arg, fname, MS_LUA_RULE);
+  l_rule *r = ms_lua_checkkind(L, arg, MS_LUA_RULE, fname);
   if (r->rule == NULL || r->use.closed) {
     lua_pushliteral(L, "rule has been closed");   /* no position: as LuaJIT's */
     lua_error(L);

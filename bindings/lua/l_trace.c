@@ -12,8 +12,7 @@ typedef struct l_trace {
 } l_trace;
 
 static ms_trace *checktrace(lua_State *L, const char *fname) {
-  l_trace *t = ms_lua_testudata(L, 1, MS_LUA_TRACE);
-  if (t == NULL) ms_lua_argtypeerror(L, 1, 1, fname, MS_LUA_TRACE);
+  l_trace *t = ms_lua_checkkind(L, 1, MS_LUA_TRACE, fname);
   if (t->tr == NULL) {
     lua_pushliteral(L, "trace has been closed");   /* no position: as LuaJIT's */
     lua_error(L);

@@ -399,8 +399,7 @@ function ops.reset(d)
 end
 
 function P.rule_op(r, op, a, b)
-  local d = live(M.record(r) or error(argmsg(1, "rule_op", "momsandbox.rule expected, got " ..
-                                                core.typename(r)), 0))
+  local d = M.check(r, 1, "rule_op")
   local fn = ops[op] or error(argmsg(2, "rule_op", "no such operation"), 0)
   return fn(d, a, b)
 end

@@ -16,7 +16,6 @@ local objective = require "momsandbox.ffi.objective"
 local rule = require "momsandbox.ffi.rule"
 
 local C = core.C
-local argmsg = core.argmsg
 local M = {}
 
 -- The loop's vectors come from malloc, as ms_trace_run's do: ffi.new would
@@ -149,9 +148,7 @@ end
 ------------------------------------------------------------ the object
 
 local function checktrace(tr, fname)
-  if not Trace.is(tr) then
-    error(argmsg(1, fname, "momsandbox.trace expected, got " .. core.typename(tr)), 0)
-  end
+  core.checkkind(tr, "trace", 1, fname)
   if tr.ptr == nil then error("trace has been closed", 0) end
   return tr.ptr
 end
