@@ -85,20 +85,12 @@ static int l_objective_builtin(lua_State *L) {
 /* ------------------------------------------------------ Lua-defined */
 
 /* Bit pattern written into grad before calling the Lua grad function: any
- * entry still holding it afterwards was not set. */
-static const uint64_t unset_bits = 0x7ff80000deadbeefULL;
-
-static double unset_value(void) {
-  double d;
-  memcpy(&d, &unset_bits, sizeof d);
-  return d;
-}
-
-static int is_unset(double d) {
+ * entry still holding it afterwards was not set (compared as bits: it is a
+ * NaN). */
+static const union {
   uint64_t bits;
-  memcpy(&bits, &d, sizeof bits);
-  return bits == unset_bits;
-}
+  double d;
+} unset = {0x7ff80000deadbeefULL};
 
 /* Push the view stored at ref pointing at x, saving what it pointed at:
  * a nested call (grad calling f) reuses the view and restores it after,
@@ -132,7 +124,7 @@ static ms_status call_f(lua_State *L, l_objective *o, const double *x, size_t n,
 static ms_status call_grad(lua_State *L, l_objective *o, const double *x, size_t n,
                            double *grad) {
   ms_lua_vec xsaved, gsaved;
-  ms_vec_fill(grad, unset_value(), n);
+  ms_vec_fill(grad, unset.d, n);
   int h = ms_lua_pushhandler(L);
   lua_rawgeti(L, LUA_REGISTRYINDEX, o->gref);
   ms_lua_vec *xv = pushview(L, o->xref, x, n, &xsaved);
@@ -142,7 +134,7 @@ static ms_status call_grad(lua_State *L, l_objective *o, const double *x, size_t
   *xv = xsaved;
   *gv = gsaved;
   for (size_t i = 0; st == MS_OK && i < n; i++)
-    if (is_unset(grad[i]))
+    if (memcmp(&grad[i], &unset.d, sizeof unset.d) == 0)
       st = ms_lua_pending(L, "gradient function grad did not set out[%I]", (lua_Integer)i + 1);
   return st;
 }
