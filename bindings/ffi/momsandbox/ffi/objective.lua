@@ -12,8 +12,7 @@
 local ffi = require "ffi"
 local core = require "momsandbox.ffi.core"
 local vec = require "momsandbox.ffi.vec"
-local data = require "momsandbox.ffi.data"
-local model = require "momsandbox.ffi.model"
+require "momsandbox.ffi.model"   -- the kinds model and data, which objectives take
 
 local C = core.C
 local argmsg = core.argmsg
@@ -74,10 +73,8 @@ local function objective_builtin(name, a, b)
     -- handler may run at once
     return own(core.with_sigint(0, C.ms_objective_builtin, name, a.x, a.n, outbox), {})
   end
-  if not model.record(a) then
-    error(argmsg(2, BUILTIN, "momsandbox.model expected, got " .. core.typename(a)), 2)
-  end
-  if not data.is(b) then error(argmsg(3, BUILTIN, "momsandbox.data expected, got " .. core.typename(b)), 2) end
+  core.checkkind(a, "model", 2, BUILTIN)
+  core.checkkind(b, "data", 3, BUILTIN)
   if a.closed ~= 0 then error(argmsg(2, BUILTIN, "model has been closed"), 2) end
   if b.closed ~= 0 then error(argmsg(3, BUILTIN, "data set has been closed"), 2) end
   return own(C.ms_model_objective(a.ptr, b.ptr, outbox), {keep = {a, b}})

@@ -123,9 +123,9 @@ function M.trace_run(f, r, x0, steps, every, info)
     infos[tr] = info
     return tr
   end
-  local ok, err = pcall(core.check, C.ms_rule_reset(d.ptr, n))
-  if ok then ok, err = pcall(core.check, C.ms_trace_new(n, copts, outbox)) end
-  if not ok then return failed(err) end
+  if C.ms_rule_reset(d.ptr, n) ~= 0 or C.ms_trace_new(n, copts, outbox) ~= 0 then
+    return nil, core.last_error()   -- (neither calls back)
+  end
   local tr = Trace.own(outbox[0])
   local work = ffi.cast("double *", ffi.C.malloc(3 * n * ffi.sizeof("double")))
   if work == nil then return nil, "out of memory" end
@@ -134,7 +134,7 @@ function M.trace_run(f, r, x0, steps, every, info)
   C.ms_vec_copy(x, x0.x, n)
   local step, lookahead = rule.stepper(d)
   -- the engine may call back: see core.call_long
-  ok, err = core.with_sigint(1, rule.run_busy, d, run_unyielding, tr.ptr, o.evaluate, step,
+  local ok, err = core.with_sigint(1, rule.run_busy, d, run_unyielding, tr.ptr, o.evaluate, step,
                              lookahead, x, g, y, n, tonumber(copts.steps), tonumber(copts.every))
   ffi.C.free(ffi.gc(work, nil))
   if not ok then               -- a failed run leaves nothing behind
