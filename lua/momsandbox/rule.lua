@@ -32,6 +32,8 @@ local function describe(c)
   return c
 end
 
+--- The info of rule r (rule_op refuses a closed rule: "rule has been
+-- closed"), else the self error of the method fname.
 local function record(r, fname)
   return about(r) or check.selferror(fname, "momsandbox.rule", r)
 end
@@ -177,7 +179,6 @@ end
 
 function methods.hyper(r)
   local d = record(r, "hyper")
-  native.rule_op(r, "steps")   -- (refuses a closed rule)
   local t = {}
   for k, v in pairs(d.values) do t[k] = v end
   return t
@@ -186,7 +187,6 @@ end
 --- rule:clone(): the same class and hyper-parameters, a fresh state.
 function methods.clone(r)
   local d = record(r, "clone")
-  native.rule_op(r, "steps")   -- (refuses a closed rule)
   return make(d.class, d.native, d.values, "clone")
 end
 
@@ -199,11 +199,8 @@ native.class("rule", {
     if methods[key] then return methods[key] end
     if key == "name" then return d.class.name end
     if key == "label" then return label(d) end
-    if key == "steps" or d.class.index[key] then
-      local steps = native.rule_op(r, "steps")   -- (refuses a closed rule)
-      if key == "steps" then return steps end
-      return d.values[key]
-    end
+    if key == "steps" then return native.rule_op(r, "steps") end
+    if d.class.index[key] then return d.values[key] end
     return nil
   end),
 
