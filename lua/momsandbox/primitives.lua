@@ -76,22 +76,23 @@ return {
   ruleclass_new = "(name, names table: the hyper-parameters' then the state vectors', " ..
                   "desc vec: six numbers per hyper-parameter (ms_rule_class_new), step " ..
                   "function, lookahead function|nil) -> ruleclass, or nil, msg, code",
-  rule_new = "(class: a built-in's name or a ruleclass, ctx) -> rule; for a Lua class, ctx = " ..
-             "{h = mt, hv = {}, s = mt, sv = {}}: the step gets proxies with metatables h " ..
-             "and s, sv[name] the state views, hv the values in effect",
+  rule_new = "(class: a built-in's name or a ruleclass, ctx, info any value) -> rule; for " ..
+             "a Lua class, ctx = {h = mt, hv = {}, s = mt, sv = {}}: the step gets proxies " ..
+             "with metatables h and s, sv[name] the state views, hv the values in effect",
   rule_set = "(rule, name, number|boolean|schedule) -> true, or nil, message when the " ..
              "engine refuses it (ms_rule_set, ms_rule_set_schedule)",
-  rule_op = "(rule, op, ...): check -> true|nil, msg; reset -> true|nil, msg; steps -> " ..
-            "integer; state -> {name = vec copy}; step(x live vec, g " ..
-            "live vec of x's size >= 1) -> x|nil, msg; info -> rule_new's info.  A busy " ..
-            "rule (reset, step): nil, \"rule is in use by a running step\"",
+  rule_op = "(rule, op, ...), a closed rule raising \"rule has been closed\": check -> " ..
+            "true|nil, msg; reset -> true|nil, msg; steps -> integer; state -> {name = vec " ..
+            "copy}; step(x live vec, g live vec of x's size >= 1) -> x|nil, msg; info -> " ..
+            "rule_new's info.  A busy rule (reset, step): nil, \"rule is in use by a " ..
+            "running step\"",
   trace_run = "(obj objective, rule, x0 vec or table of numbers, steps integer, every " ..
               "integer, info) -> trace; nil, msg, 3: ms_trace_check's complaint (argument " ..
               "3 of ms.trace); nil, msg: the rule is busy or the run failed.  Holds obj and " ..
               "rule for the run; Ctrl-C stops it",
   trace_get = "(tr, i integer (negative: from the end) [, j integer]) -> step, f, point i " ..
               "(a vec copy; j = 0: no point; j >= 1: its coordinate j), nothing out of range",
-  trace_info = "(tr) -> len, dim, diverged step (0: none), reason|nil",
+  trace_info = "(tr) -> len, dim, diverged step (0: none), reason|nil, trace_run's info",
   data_new = "(how, ...) -> data, or nil, message, code: \"load\" (path, header, label " ..
              "(integer or column name), standardize, rows, max_bytes; nil: the engine's " ..
              "default), \"from\" (X vec, y vec, n, d: X row-major), \"synthetic\" (w vec, " ..
