@@ -185,7 +185,7 @@ static ms_status general_run(ms_objective *obj, ms_rule *rule,
   if (st == MS_OK && !r->diverged) st = ms_objective_eval(obj, x, &f, NULL);
   if (st != MS_OK) return st;
   r->loss = r->diverged ? INFINITY : f;
-  r->rate = plan->measures & MS_MEASURE_RATE ? ms_rate_value(&rate) : NAN;
+  r->rate = plan->measures & MS_MEASURE_RATE ? ms_rate_value(&rate, p.dprev) : NAN;
   r->steps = p.hit;
   return MS_OK;
 }

@@ -224,7 +224,7 @@ ms_status ms_fast_run(const ms_fast_setup *fs, ms_fast_work *w,
   for (size_t p = 0; p < count; p++) {
     res[p].loss = res[p].diverged ? INFINITY : loss(fs, w, p);
     res[p].rate = plan->measures & MS_MEASURE_RATE
-                      ? ms_rate_value(&w->rate[p]) : NAN;
+                      ? ms_rate_value(&w->rate[p], w->probe[p].dprev) : NAN;
     res[p].steps = w->probe[p].hit;
   }
   return MS_OK;
