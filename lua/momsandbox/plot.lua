@@ -568,9 +568,10 @@ local function counting(n)
   return x
 end
 
--- A series {x =, y =, label =} as a curve layer of style and colour.
-local function curve(x, s, style, color)
-  return {kind = "curve", x = x, y = s.y, label = legend(s.label), style = style, color = color,
+-- A series {x =, y =} as a curve layer with its legend entry (legend's),
+-- style and colour.
+local function curve(x, s, label, style, color)
+  return {kind = "curve", x = x, y = s.y, label = label, style = style, color = color,
           width = STYLES[style].width, marker = STYLES[style].marker, dashed = s.dashed}
 end
 
@@ -641,8 +642,9 @@ local function lines(opts)
   for i, s in ipairs(series) do
     xs[i] = s.x or counting(#s.y)
     ys[i] = opts.logy and log10s(s.y) or s.y
-    if s.label then titles[#titles + 1] = legend(s.label) end
-    fig.layers[i] = curve(xs[i], s, s.style or style, colour_of(legend(s.label), taken))
+    local label = legend(s.label)
+    if label then titles[#titles + 1] = label end
+    fig.layers[i] = curve(xs[i], s, label, s.style or style, colour_of(label, taken))
   end
   fig.xrange, fig.yrange, fig.logy = xrange, yrange, opts.logy and true or nil
   dash_repeats(fig.layers)
@@ -719,10 +721,11 @@ local function heatmap(opts)
   local xs, ys, titles, taken = {}, {}, {}, {}
   for i, l in ipairs(overlay) do
     xs[i], ys[i] = l.x or counting(#l.y), l.y
-    if l.label then titles[#titles + 1] = legend(l.label) end
+    local label = legend(l.label)
+    if label then titles[#titles + 1] = label end
     -- the first in black, which stands out on every colour of viridis
-    fig.layers[i + 1] = curve(xs[i], l, l.style or "lines",
-                              i == 1 and "#000000" or colour_of(legend(l.label), taken))
+    fig.layers[i + 1] = curve(xs[i], l, label, l.style or "lines",
+                              i == 1 and "#000000" or colour_of(label, taken))
   end
   dash_repeats(fig.layers)
   local x0, x1 = image_range(x)
