@@ -306,9 +306,10 @@ local function check_size(v)
 end
 
 -- The format a file name asks for: its extension in lower case ("" when
--- it has none); without a file, the screen's ("txt" or "sixel").
+-- it has none); without a file, the screen's ("txt" or "sixel"; nil and
+-- why for a bad MOMSANDBOX_TERM).
 local function format_of(file)
-  if file == nil then return backend.screen() or "txt" end
+  if file == nil then return backend.screen() end
   return (tostring(file):match("%.(%w+)$") or ""):lower()
 end
 
@@ -318,11 +319,8 @@ end
 local function check_target(opts)
   local file = check_string(opts.file, "file")
   if file and file:find("\0", 1, true) then fail("file must not contain a zero byte") end
-  if file == nil then
-    local screen, err = backend.screen()
-    if not screen then fail("%s", err) end
-  end
-  local format = format_of(file)
+  local format, err = format_of(file)
+  if not format then fail("%s", err) end
   if not backend.formats[format] then
     fail("cannot tell the format of %s: use a name ending in .svg, .png, .txt or .sixel", file)
   end
@@ -331,7 +329,7 @@ end
 
 -- Text plots draw each contour with a row of characters: fewer levels.
 local function is_text(opts)
-  return format_of(opts.file) == "txt"
+  return (format_of(opts.file) or "txt") == "txt"
 end
 
 -- Draw the figure for the target; returns the file's name, or nothing
