@@ -7,12 +7,7 @@ local ms = require "momsandbox"
 local native = require "momsandbox.native"
 local helpers = require "spec.helpers"
 
-local function slurp(path)
-  local f = assert(io.open(path, "rb"))
-  local s = f:read("*a")
-  f:close()
-  return s
-end
+local function slurp(path) return assert(helpers.read(path)) end
 
 -- The sections of docs/api.md, read here on their own: name -> {title, body}.
 local sections, order, current = {}, {}, nil
