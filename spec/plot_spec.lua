@@ -156,7 +156,7 @@ describe("ms.util", function()
     assert.equal('run,rate\n"gd, chapter",0.30000000000000004\n"say ""hi""",0.3333333333333333\n' ..
                  '"two\nlines",2\nplain,1e-300\n', h.read(path))
     assert.error_matches(function() util.csv(path, {{"a", true}}) end,
-                         "rows%[1%]%[2%] must be a number or a string, got boolean")
+                         "bad argument #2 to 'csv' %(rows%[1%]%[2%] must be a number or a string, got boolean%)")
     assert.error_matches(function() util.csv(path, {"a,b"}) end,
                          "bad argument #2 to 'csv' %(rows%[1%] must be a table%)")
     assert.equal("plain", h.read(path):match("\n(plain)"))   -- a refused call left the file

@@ -79,7 +79,9 @@ end
 -- quoted, its quotes doubled, when it holds a comma, a quote or a line end.
 local function field(v, where)
   if type(v) == "number" then return native.format(v) end
-  if type(v) ~= "string" then check.fail(where .. " must be a number or a string, got " .. type(v)) end
+  if type(v) ~= "string" then
+    check.argerror(2, "csv", where .. " must be a number or a string, got " .. type(v))
+  end
   if not v:find('[,"\r\n]') then return v end
   return '"' .. v:gsub('"', '""') .. '"'
 end
