@@ -277,22 +277,27 @@ end
 
 ------------------------------------------------------------ overlaps
 
-local function same_points(a, b)
-  if #a.x ~= #b.x then return false end
-  for k = 1, #a.x do
-    if a.x[k] ~= b.x[k] or a.y[k] ~= b.y[k] then return false end
+-- Do curves a and b (points x, y) lie within dx, dy of each other at
+-- every point?
+local function close(ax, ay, bx, by, dx, dy)
+  if #ax ~= #bx then return false end
+  for k = 1, #ax do
+    if not (math.abs(ax[k] - bx[k]) <= dx and math.abs(ay[k] - by[k]) <= dy) then return false end
   end
   return true
 end
 
--- A curve that repeats an earlier one point for point (a rule written in
--- Lua and its built-in twin) would hide it: it is dashed, so that both show.
-local function dash_repeats(layers)
-  for i, l in ipairs(layers) do
+-- A curve that follows an earlier one to within 0.5 % of the plot at
+-- every point (a rule written in Lua and its built-in twin, a schedule
+-- that barely changes a run) would hide it: it is dashed, so that both
+-- show.  xs, ys: the curves' points as plotted (log10 y on a log axis),
+-- in box {x0, x1, y0, y1}; curve k is layers[first + k - 1].
+local function dash_repeats(layers, first, xs, ys, box)
+  local dx, dy = 0.005 * (box[2] - box[1]), 0.005 * (box[4] - box[3])
+  if not (finite(dx) and finite(dy)) then dx, dy = 0, 0 end   -- no finite point
+  for i = 2, #xs do
     for j = 1, i - 1 do
-      if l.kind == "curve" and layers[j].kind == "curve" and same_points(l, layers[j]) then
-        l.dashed = true
-      end
+      if close(xs[i], ys[i], xs[j], ys[j], dx, dy) then layers[first + i - 1].dashed = true end
     end
   end
 end
@@ -537,7 +542,7 @@ local function trace2d(opts)
   fig.layers[1] = {kind = "contour", x = gx, y = gy, z = gz, levels = levels,
                    color = CONTOUR_COLOUR, width = 1}
   for _, c in ipairs(curves) do fig.layers[#fig.layers + 1] = c end
-  dash_repeats(fig.layers)
+  dash_repeats(fig.layers, 2, xs, ys, window)
   fig.xrange, fig.yrange = {window[1], window[2]}, {window[3], window[4]}
   fig.key = key_place(key, scaled_points(xs, ys, window), titles)
   return fig
@@ -645,8 +650,8 @@ local function lines(opts)
     fig.layers[i] = curve(xs[i], s, label, s.style or style, colour_of(label, taken))
   end
   fig.xrange, fig.yrange, fig.logy = xrange, yrange, opts.logy and true or nil
-  dash_repeats(fig.layers)
   local box = data_box(xs, ys, xrange, yrange and (opts.logy and log10s(yrange) or yrange))
+  dash_repeats(fig.layers, 1, xs, ys, box)
   fig.key = key_place(key, scaled_points(xs, ys, box), titles)
   return fig
 end
@@ -725,9 +730,9 @@ local function heatmap(opts)
     fig.layers[i + 1] = curve(xs[i], l, label, l.style or "lines",
                               i == 1 and "#000000" or colour_of(label, taken))
   end
-  dash_repeats(fig.layers)
   local x0, x1 = image_range(x)
   local y0, y1 = image_range(y)
+  dash_repeats(fig.layers, 2, xs, ys, {x0, x1, y0, y1})
   fig.xrange, fig.yrange, fig.zrange = {x0, x1}, {y0, y1}, zrange
   fig.key = key_place(key, scaled_points(xs, ys, {x0, x1, y0, y1}), titles)
   return fig

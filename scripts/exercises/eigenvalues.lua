@@ -61,11 +61,14 @@ for _, m in ipairs(methods) do
     print(("%s  %-4d %-10s %-10.4f %-10.4f %s"):format((" "):rep(#m.name), i,
       ms.util.format(lambda[i]), predicted, measured, below or ("> " .. opts.steps)))
     csv[#csv + 1] = {m.name, i, lambda[i], predicted, measured, below or ""}
-    -- a coordinate that shrinks as fast as an earlier one would hide its
-    -- line (gd: |1 - eta lambda| is the same at both ends): dashed
+    -- under gd |x_i| = |1 - eta lambda_i|^t: a coordinate as fast as an
+    -- earlier one (at the other end of the spectrum) would hide its line,
+    -- so it is dashed.  (Momentum's coordinates oscillate, each its own
+    -- way, at the same rate: they do not hide one another.)
     local dashed = false
     for j = 1, i - 1 do
-      dashed = dashed or math.abs(m.predict(lambda[j]) - predicted) < 0.01 * predicted
+      dashed = dashed or
+               m.beta == 0 and math.abs(m.predict(lambda[j]) - predicted) < 0.01 * predicted
     end
     series[i] = {x = ts, y = ys, label = ("x_%d, lambda = 2^-%d"):format(i, i), dashed = dashed}
   end
