@@ -2,7 +2,9 @@
 # Installs what momsandbox needs on Debian 12 (compiler and CMake included;
 # with sudo when not root), builds it, and runs the chapter's main
 # experiment, scripts/trace2d.lua.  Safe to run again: it installs only
-# what is missing.
+# what is missing.  `./setup.sh --bench` also installs the peers the
+# benchmarks measure beside the engine (NumPy and PyTorch, for Debian's
+# python3), and builds without running the experiment.
 set -eu
 cd "$(dirname "$0")"
 
@@ -14,6 +16,12 @@ cd "$(dirname "$0")"
 # lua-check: luacheck, the lint test of every Lua file
 PACKAGES="build-essential cmake lua5.4 liblua5.4-dev lua-busted libluajit-5.1-dev
 luajit gnuplot-nox libreadline-dev clang libclang-rt-dev lua-check"
+# python3-numpy, python3-torch: the benchmarks' NumPy and PyTorch columns
+case "${1:-}" in
+  --bench) PACKAGES="$PACKAGES python3-numpy python3-torch"; target=build ;;
+  "") target=run ;;
+  *) echo "usage: ./setup.sh [--bench]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $PACKAGES; do
@@ -36,4 +44,4 @@ if [ -n "$missing" ]; then
     apt-get install -y -q --no-install-recommends $missing
 fi
 
-make run
+make "$target"
