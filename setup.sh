@@ -14,8 +14,10 @@ cd "$(dirname "$0")"
 # libreadline-dev: line editing in the REPL
 # clang, libclang-rt-dev: libFuzzer, for the fuzz test of the data parser
 # lua-check: luacheck, the lint test of every Lua file
+# libmicrohttpd-dev: the HTTP server of ms.explore's page (core/src/server.c)
 PACKAGES="build-essential cmake lua5.4 liblua5.4-dev lua-busted libluajit-5.1-dev
-luajit gnuplot-nox libreadline-dev clang libclang-rt-dev lua-check"
+luajit gnuplot-nox libreadline-dev clang libclang-rt-dev lua-check
+libmicrohttpd-dev"
 # python3-numpy, python3-torch: the benchmarks' NumPy and PyTorch columns
 case "${1:-}" in
   --bench) PACKAGES="$PACKAGES python3-numpy python3-torch"; target=build ;;

@@ -3,8 +3,9 @@
  * bindings, the momsandbox CLI) need from the system and their language's
  * standard library lacks: running a program without a shell, writing a
  * file whole or not at all, folders, program lookup, terminals, a clock,
- * and Ctrl-C for the engine's long calls.  POSIX (core/src/system.c,
- * file.c, clock.c, sigint.c).
+ * Ctrl-C for the engine's long calls, and a local HTTP server for
+ * interactive pages.  POSIX (core/src/system.c, file.c, clock.c, sigint.c,
+ * server.c).
  *
  * The rules of momsandbox.h hold here too: plain C declarations that
  * LuaJIT's ffi.cdef accepts once the '#' lines are removed (declared
@@ -74,5 +75,47 @@ typedef struct ms_process {
 ms_status ms_run(const char *const *argv, const char *input, size_t len,
                  ms_process *p);
 void ms_process_free(ms_process *p);
+
+/* ------------------------------------------------------------ HTTP server
+ * A small HTTP server for a host's interactive pages (ms.explore), on
+ * libmicrohttpd, pulled by the host so that no thread of the engine ever
+ * runs the host's code: ms_server_next runs the server on the calling
+ * thread until a request has come and hands it over; ms_server_reply
+ * answers it.  It listens on 127.0.0.1 only, on a port the system chose,
+ * and answers itself, without handing them over, the requests that are
+ * not the page's: 403 without the token as the path's first segment
+ * ("/<token>/..."), or with a Host header other than 127.0.0.1:<port> or
+ * localhost:<port> (a name that resolves here elsewhere: DNS rebinding);
+ * 405 for a method other than GET and POST; 413 for a body over the
+ * limit; 400 for what is no HTTP (libmicrohttpd). */
+typedef struct ms_server ms_server;
+/* A request handed over: its fields live until it is answered or the
+ * server is freed. */
+typedef struct ms_request {
+  unsigned id;          /* what ms_server_reply answers; 0: no request */
+  const char *method;   /* "GET" or "POST" */
+  const char *path;     /* after the token: "/" or "/name..." */
+  const char *body;     /* POST: the body (zero-terminated too), else "" */
+  size_t body_len;
+} ms_request;
+
+/* Start a server whose requests carry a new random token (16 bytes from
+ * the system's generator, 32 hex digits) and bodies of at most max_body
+ * bytes. */
+ms_status ms_server_new(size_t max_body, ms_server **out);
+unsigned ms_server_port(const ms_server *s);        /* 0 for NULL */
+const char *ms_server_token(const ms_server *s);    /* NULL for NULL */
+/* Serve until a request is there (it is in *req) or timeout_ms
+ * milliseconds have passed (req->id is 0; a negative timeout waits as long
+ * as it takes).  MS_EINTR when ms_interrupt() asked to stop. */
+ms_status ms_server_next(ms_server *s, int timeout_ms, ms_request *req);
+/* Answer request id with status, content type and len bytes of body
+ * (copied); MS_EINVAL when no request id awaits an answer. */
+ms_status ms_server_reply(ms_server *s, unsigned id, int status,
+                          const char *content_type, const void *body,
+                          size_t len);
+/* Answer what is still open (replies being sent get up to a second, the
+ * requests not answered 503), close every connection and the port. */
+void ms_server_free(ms_server *s);
 
 #endif

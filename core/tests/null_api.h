@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "momsandbox.h"
+#include "momsandbox_host.h"
 
 /* What a call returned. */
 typedef struct ms_api_out {
@@ -62,6 +63,9 @@ typedef struct ms_fixtures {
   ms_sweep_opts *ms_sweep_opts_p;
   ms_data_opts *ms_data_opts_p;
   ms_model_opts *ms_model_opts_p;
+  ms_server *ms_server_p;
+  ms_server **ms_server_pp;
+  ms_request *ms_request_p;
   ms_objective_fn ms_objective_fn;
   ms_schedule_fn ms_schedule_fn;
   ms_free_fn ms_free_fn;

@@ -137,6 +137,8 @@ static struct {
   ms_sweep_opts sweep_opts;
   ms_data_opts data_opts;
   ms_model_opts model_opts;
+  ms_server *server_out;
+  ms_request request;
 } room;
 
 /* Small valid objects of every kind, dimension 2 (the sizes the generated
@@ -184,6 +186,8 @@ static int fixtures_make(ms_fixtures *f) {
   f->ms_sweep_opts_p = &room.sweep_opts;
   f->ms_data_opts_p = &room.data_opts;
   f->ms_model_opts_p = &room.model_opts;
+  f->ms_server_pp = &room.server_out;
+  f->ms_request_p = &room.request;
   f->ms_objective_fn = fx_objective;
   f->ms_schedule_fn = fx_schedule;
   f->ms_free_fn = fx_free;
@@ -208,12 +212,14 @@ static int fixtures_make(ms_fixtures *f) {
     st = ms_sweep_new(f->ms_objective_p, f->ms_rule_p, x0, 2, &f->ms_sweep_p);
   if (st == MS_OK) st = ms_sweep_axis(f->ms_sweep_p, "lr", lr, 2);
   if (st == MS_OK) st = ms_sweep_run(f->ms_sweep_p, &room.sweep_opts);
+  if (st == MS_OK) st = ms_server_new(64, &f->ms_server_p);
   if (st != MS_OK)
     fprintf(stderr, "fixtures: %s (%s)\n", ms_strerror(st), ms_last_error());
   return st == MS_OK;
 }
 
 static void fixtures_free(ms_fixtures *f) {
+  ms_server_free(f->ms_server_p);
   ms_sweep_free(f->ms_sweep_p);
   ms_train_free(f->ms_train_result_p);
   ms_model_free(f->ms_model_p);
