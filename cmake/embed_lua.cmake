@@ -1,6 +1,7 @@
 # Turns the pure-Lua parts of the module into a C source: an array of
 # {module name, chunk name, source} that luaopen_momsandbox registers in
-# package.preload; a Markdown file becomes a chunk returning its text.
+# package.preload; a Markdown file or a page becomes a chunk returning
+# its text.
 # Run as: cmake -DOUT=file.c -DFILES=a.lua|b.lua -P this
 string(REPLACE "|" ";" FILES "${FILES}")
 set(body "")
@@ -9,7 +10,9 @@ foreach(file IN LISTS FILES)
   get_filename_component(stem ${file} NAME_WE)
   get_filename_component(ext ${file} LAST_EXT)
   file(READ ${file} hex HEX)
-  if(ext STREQUAL ".md")   # a text: a chunk returning it, "momsandbox.<stem>_md"
+  # a text (Markdown, a page): a chunk returning it, "momsandbox.<stem>_md"
+  # or "momsandbox.<stem>_html"
+  if(ext STREQUAL ".md" OR ext STREQUAL ".html")
     file(READ ${file} text)
     if(text MATCHES "]==]")
       message(FATAL_ERROR "${file} must not contain ]==]")
@@ -17,7 +20,8 @@ foreach(file IN LISTS FILES)
     string(HEX "return [==[\n" open)
     string(HEX "]==]\n" close)
     set(hex "${open}${hex}${close}")
-    set(stem "${stem}_md")
+    string(SUBSTRING "${ext}" 1 -1 kind)
+    set(stem "${stem}_${kind}")
   endif()
   string(LENGTH "${hex}" hexlen)
   math(EXPR bytes "${hexlen} / 2")

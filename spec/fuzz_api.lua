@@ -238,10 +238,11 @@ function gen(depth)
 end
 
 ------------------------------------------------------------- targets
--- Never run: what starts programs, writes or reads files by name, or loads
+-- Never run: what starts programs or servers, writes or reads files by name, or loads
 -- the REPL's modules.
 local skip = {util = true, plot = true, args = true, load = true, csv = true, write = true,
-              mkdir = true, run = true, which = true, save = true}
+              mkdir = true, run = true, which = true, save = true,
+              explore = true}   -- serves a page until closed; writes its file
 
 local functions = {}
 local function collect_functions(t, prefix, depth)

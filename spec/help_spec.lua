@@ -191,6 +191,7 @@ Topics (help "topic"):
   rules           Update rules: gradient descent, momentum and its variants, PyTorch's optimisers, your own.
   schedules       Values that change with the step t: PyTorch's learning-rate schedules, for any hyper-parameter.
   traces          Full-batch runs of a rule on an objective, recorded step by step (d2l's train_2d).
+  explorer        Distill's "Why Momentum Really Works" figure for any rule on any objective, in the browser.
   sweeps          Grids of hyper-parameters, run on every core, with their loss, rate or steps to a tolerance.
   training        Minibatch training of linear and logistic regression (d2l's train_ch11).
   data            Data sets: the airfoil set the project ships, text files, tables, synthetic data.

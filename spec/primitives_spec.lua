@@ -11,6 +11,7 @@ local examples = {
   vec = function() return native.vec_new(1) end,
   data = function() return native.data_new("synthetic", require("momsandbox").vec{1}, 0, 0, 2, 1) end,
   model = function() return native.model_new("linreg", 1, 0, 0.01, 0) end,
+  server = function() return (native.server_new(0)) end,
 }
 
 describe("the native layer", function()
@@ -106,5 +107,30 @@ describe("the rule and trace primitives", function()
     native.close(r)
     assert.has_error(function() native.rule_op(r, "check") end, "rule has been closed")
     assert.has_error(function() native.trace_run(f, r, {1, 1}, 3, 1) end, "rule has been closed")
+  end)
+end)
+
+describe("the server primitives", function()
+  it("let no value crash them, and refuse a closed server", function()
+    local values = {1, "x", {}, print, true, 0 / 0, -2, 2^53, native.rng_new(1)}
+    local srv, port, token = native.server_new(16)
+    assert.is_true(port > 0 and #token == 32)
+    for _, v in ipairs(values) do
+      pcall(native.server_new, v)
+      pcall(native.server_next, v, 0)
+      pcall(native.server_next, srv, v)
+      pcall(native.server_reply, v, 1, 200, "text/plain", "")
+      pcall(native.server_reply, srv, v, v, v, v)
+      pcall(native.server_reply, srv, 1, v, "text/plain", "")
+    end
+    assert.is_false(native.server_next(srv, 0))
+    local ok, msg = native.server_reply(srv, 1, 200, "text/plain", "x")
+    assert.is_nil(ok)
+    assert.equal("ms_server_reply: no request 1 awaits an answer", msg)
+    native.close(srv)
+    native.close(srv)
+    assert.same({nil, "server has been closed", "EINVAL"}, {native.server_next(srv, 0)})
+    assert.same({nil, "server has been closed", "EINVAL"},
+                {native.server_reply(srv, 1, 200, "text/plain", "")})
   end)
 end)

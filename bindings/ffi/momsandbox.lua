@@ -54,6 +54,15 @@ package.preload["momsandbox.api_md"] = function()
   return text
 end
 
+-- The page of ms.explore, lua/momsandbox/explore.html (installed: beside
+-- the shared parts too).
+package.preload["momsandbox.explore_html"] = function()
+  local f = assert(io.open(shared .. "explore.html", "rb"))
+  local text = f:read("*a")
+  f:close()
+  return text
+end
+
 local ffi = require "ffi"
 local core = require("momsandbox.ffi.core").open(here)
 local objective = require "momsandbox.ffi.objective"

@@ -22,7 +22,7 @@
   X(VEC, "vec") X(OBJECTIVE, "objective") X(RULE, "rule")                    \
   X(RULECLASS, "ruleclass") X(TRACE, "trace") X(SCHEDULE, "schedule")        \
   X(DATA, "data") X(MODEL, "model") X(TRAIN, "train") X(RNG, "rng")          \
-  X(SWEEP, "sweep")
+  X(SWEEP, "sweep") X(SERVER, "server")
 #define MS_LUA_DECLARE_KIND(K, name) extern const char MS_LUA_##K[];
 MS_LUA_KINDS(MS_LUA_DECLARE_KIND)
 
@@ -155,7 +155,7 @@ void ms_lua_newclass(lua_State *L, const char *tname, const luaL_Reg *methods,
  * them: each sets fields of the module table on the top. */
 #define MS_LUA_PARTS(X)                                                      \
   X(vec) X(rng) X(schedule) X(help) X(sweep) X(train) X(objective) X(rule)  \
-  X(trace) X(util) X(analysis) X(data) X(model)
+  X(trace) X(util) X(analysis) X(data) X(model) X(server)
 #define MS_LUA_DECLARE_OPEN(part) void ms_lua_open_##part(lua_State *L);
 MS_LUA_PARTS(MS_LUA_DECLARE_OPEN)
 

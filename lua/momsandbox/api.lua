@@ -23,6 +23,7 @@ ms.trace = require "momsandbox.trace"
 ms.analysis = require "momsandbox.analysis"
 ms.data = require "momsandbox.data"
 ms.model = require "momsandbox.model"
+ms.explore = require "momsandbox.explore"
 
 -- Parts loaded on first use: ms.plot, ms.args, ms.help, ...
 local lazy = {plot = true, gnuplot = true, args = true, show = true, help = true}

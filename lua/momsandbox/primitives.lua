@@ -135,6 +135,16 @@ return {
                "with c the new vec of ms_sweep_column(c - 1) (axes, then loss, rate, steps, " ..
                "diverged), nothing for another c; nothing once closed",
 
+  server_new = "(max_body integer in [0, 2^30]) -> server, port, token: an HTTP server on " ..
+               "127.0.0.1 (ms_server_new) whose requests must carry the token and bodies of " ..
+               "at most max_body bytes, or nil, msg, code",
+  server_next = "(srv, timeout_ms integer in [-1, 2^31 - 1], -1: no limit) -> id, method, " ..
+                "path (after the token), body of the next request; false when the time is " ..
+                "up; nil, msg, code when closed.  The server runs only in this call; Ctrl-C " ..
+                "ends it",
+  server_reply = "(srv, id, status integers, content_type string, body string) -> true, or " ..
+                 "nil, msg, code (no request id awaits an answer, closed)",
+
   -- native methods of the kinds: "kind:method" = contract
   ["rng:seed"] = "(seed integer) -> self",
   ["rng:next"] = "() -> the next 64 raw bits: integer (5.4), int64_t cdata (LuaJIT)",

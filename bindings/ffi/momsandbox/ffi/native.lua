@@ -84,7 +84,7 @@ function native.write_csv(h, path, header)
 end
 
 for _, part in ipairs{"rng", "vec", "schedule", "help", "sweep", "train", "objective", "rule",
-                      "trace", "util", "analysis", "data", "model"} do
+                      "trace", "util", "analysis", "data", "model", "server"} do
   local m = require("momsandbox.ffi." .. part)
   for name, fn in pairs(m.primitives or m) do native[name] = fn end
 end

@@ -1,0 +1,467 @@
+--- momsandbox.explore: ms.explore{objective =, rule =, x0 =, steps =, ...},
+-- Distill's "Why Momentum Really Works" figure for any rule on any
+-- objective: a page on 127.0.0.1 with a slider for each hyper-parameter of
+-- the rule, the trajectory over the contours, the loss, and for quadratics
+-- the error along the Hessian's eigenvectors and the spectral radius map.
+-- Every redraw is an ms.trace of the user's own objects, run here, on the
+-- thread that called ms.explore: the page (explore.html) only asks.  The
+-- server is the engine's (server_* in primitives.lua), pulled from here.
+local native = require "momsandbox.native"
+local check = require "momsandbox.check"
+local rule = require "momsandbox.rule"
+local trace = require "momsandbox.trace"
+local json = require "momsandbox.json"
+
+local F = "explore"
+local MAX_BODY = 65536       -- a request's body: a few numbers
+local MAX_STEPS = 100000
+local GRID = 60              -- contour grid: GRID x GRID values of f
+local MAP = 48               -- spectral radius map: MAP x MAP settings
+local known = {"axes", "compare", "file", "grid", "objective", "open", "ranges", "rule", "serve",
+               "steps", "window", "x0"}
+
+---------------------------------------------------------------- the setup
+
+--- The sliders of rule r: one per hyper-parameter that holds a number or a
+-- flag (a scheduled one keeps its schedule), with the rule's own range and
+-- its value; rates (lr, and any whose name ends in lr or rate) and other
+-- positive values without an upper bound on a log scale.  ranges[name] =
+-- {lo, hi} replaces the range.
+local function sliders(r, ranges, fname)
+  local d = native.rule_op(r, "info")
+  local list = {}
+  for _, h in ipairs(d.class.hyper) do
+    local v = d.values[h.name]
+    local s = {name = h.name, value = v}
+    if type(v) == "boolean" then
+      s.flag = true
+    elseif type(v) == "number" then
+      local lo, hi = h.lo, h.hi
+      local rate = h.name:match("lr$") or h.name:match("rate$") or h.name == "eta"
+      s.log = (rate or (lo >= 0 and hi == math.huge)) and v > 0
+      if s.log then
+        lo, hi = math.max(lo, v / 100), math.min(hi, v * 100)
+      elseif lo == -math.huge or hi == math.huge then
+        local w = math.max(math.abs(v), 1)
+        lo, hi = math.max(lo, v - 10 * w), math.min(hi, v + 10 * w)
+      end
+      -- an open bound is not a value: the slider stops a thousandth short
+      if h.lo_open and lo == h.lo then lo = lo + (hi - lo) / 1000 end
+      if h.hi_open and hi == h.hi then hi = hi - (hi - lo) / 1000 end
+      local given = ranges and rawget(ranges, h.name)
+      if given ~= nil then
+        if type(given) ~= "table" or type(rawget(given, 1)) ~= "number" or
+           type(rawget(given, 2)) ~= "number" or not (given[1] < given[2]) then
+          check.argerror(1, fname, ("ranges.%s must be {lo, hi} with lo < hi"):format(h.name))
+        end
+        lo, hi = given[1], given[2]
+        s.log = s.log and lo > 0
+      end
+      s.lo, s.hi = lo, hi
+    end
+    if s.flag or s.lo then list[#list + 1] = s end
+  end
+  return list
+end
+
+--- A rule option: its label, name and sliders.
+local function describe_rule(r, ranges, fname)
+  return {label = tostring(r), name = r.name, params = sliders(r, ranges, fname)}
+end
+
+--- The numbers of table t (n of them when n is given), as a plain table.
+local function numbers(t, n, fname, what)
+  local v = check.vector(t, 1, fname, what)
+  local copy = {}
+  for i = 1, #v do copy[i] = v[i] end
+  if n and #copy ~= n then
+    check.argerror(1, fname, ("%s must have %d entries, got %d"):format(what, n, #copy))
+  end
+  return copy
+end
+
+--- The eigen-decomposition and minimiser of a quadratic objective, or nil.
+local function quadratic(f)
+  if native.analysis("parts", f) == false then return nil end
+  local analysis = require "momsandbox.analysis"
+  local ok, values, vectors = pcall(analysis.eigen, f)
+  if not ok then return nil end
+  local okm, xstar = pcall(analysis.minimize, f)
+  if not okm then return nil end
+  local q = {values = {}, vectors = vectors, xstar = {}}
+  for i = 1, #values do q.values[i] = values[i] end
+  for i = 1, #xstar do q.xstar[i] = xstar[i] end
+  return q
+end
+
+--- The plot window of axes {i, j}: the option, the objective's own (2-D),
+-- or a box around x0 and the minimiser (or the origin).
+local function window(s)
+  if s.window then return s.window end
+  local w = s.objective.window
+  if w and s.dim == 2 and s.axes[1] == 1 and s.axes[2] == 2 then return w end
+  -- centred on the minimiser: momentum swings as far past it as x0 is
+  local c = s.center
+  local box = {}
+  for k, a in ipairs(s.axes) do
+    local half = math.max(1.25 * math.abs(s.x0[a] - c[a]), 0.5)
+    box[2 * k - 1], box[2 * k] = c[a] - half, c[a] + half
+  end
+  return box
+end
+
+--- f over a GRID x GRID grid of the window in the plane of the axes
+-- through the centre (rows along the second axis).
+local function contours(s)
+  local w = window(s)
+  local x = {}
+  for i = 1, s.dim do x[i] = s.center[i] end
+  local values = {}
+  for r = 0, GRID - 1 do
+    x[s.axes[2]] = w[3] + (w[4] - w[3]) * r / (GRID - 1)
+    for c = 0, GRID - 1 do
+      x[s.axes[1]] = w[1] + (w[2] - w[1]) * c / (GRID - 1)
+      local ok, v = pcall(s.objective.value, s.objective, x)
+      values[#values + 1] = ok and v or 0 / 0
+    end
+  end
+  return {window = w, n = GRID, values = values, axes = s.axes}
+end
+
+--- Is r heavy ball in d2l's form (v = beta v + g; x -= lr v), whose
+-- spectral radius is ms.analysis.radius's: ms.momentum, or ms.gd (beta 0)?
+local function heavy_ball(r)
+  return r.name == "momentum" or r.name == "gd"
+end
+
+--- The predicted rate of heavy ball with (lr, beta) on the quadratic q:
+-- the largest spectral radius of R(beta, lr, lambda) over its eigenvalues.
+local function predicted(q, lr, beta)
+  local rho = 0
+  for _, lambda in ipairs(q.values) do
+    local x = native.analysis("radius", beta, lr, lambda)
+    if x == nil or x ~= x then return nil end
+    rho = math.max(rho, x)
+  end
+  return rho
+end
+
+--- The map of the spectral radius over lr (log) and beta for the first
+-- rule, when it is heavy ball and the objective quadratic.
+local function radius_map(s)
+  local q, lr = s.quadratic, nil
+  if not q or not heavy_ball(s.rule) then return nil end
+  for _, p in ipairs(s.a.params) do if p.name == "lr" then lr = p end end
+  if not lr then return nil end
+  local lo, hi = math.log(lr.lo), math.log(lr.hi)
+  local values = {}
+  for r = 0, MAP - 1 do
+    local beta = 0.999 * r / (MAP - 1)
+    for c = 0, MAP - 1 do
+      values[#values + 1] = predicted(q, math.exp(lo + (hi - lo) * c / (MAP - 1)), beta) or 0 / 0
+    end
+  end
+  return {n = MAP, lr = {lr.lo, lr.hi}, beta = {0, 0.999}, values = values}
+end
+
+--- What the page needs besides runs: the rules' sliders, the problem, the
+-- contours, the theory's panes.
+local function config(s)
+  local q = s.quadratic
+  return {
+    a = s.a, b = s.b or json.null, x0 = s.x0, steps = s.steps, dim = s.dim,
+    objective = s.objective.label, contours = contours(s),
+    eigenvalues = q and q.values or json.null,
+    fstar = q and s.objective:value(q.xstar) or json.null,
+    map = radius_map(s) or json.null,
+  }
+end
+
+------------------------------------------------------------------ the runs
+
+--- A copy of rule r with the values of the table v (the page's sliders),
+-- each checked as rule.name = value is.
+local function with_values(r, v)
+  local copy = r:clone()
+  if v == nil then return copy end
+  if type(v) ~= "table" then check.fail("the values must be an object") end
+  for name, x in pairs(v) do
+    if type(name) ~= "string" or (type(x) ~= "number" and type(x) ~= "boolean") then
+      check.fail("values must be numbers or booleans")
+    end
+    local ok, err = pcall(function() copy[name] = x end)
+    -- the check's own words, without the call it was made for
+    if not ok then check.fail(tostring(err):match("%((.*)%)$") or tostring(err)) end
+  end
+  return copy
+end
+
+--- The distance of x (a table) to the minimiser, for the measured rate.
+local function distance(x, xstar)
+  local sum = 0
+  for i = 1, #xstar do sum = sum + (x[i] - xstar[i])^2 end
+  return math.sqrt(sum)
+end
+
+--- One run for the page: the trace of f with r from x0, its two plotted
+-- coordinates and losses, and for quadratics the error along each
+-- eigenvector (Distill's decomposition) and the rates.
+local function run(s, r, values, x0, steps, axes)
+  local copy = with_values(r, values)
+  local tr = trace(s.objective, copy, {x0 = x0, steps = steps})
+  local out = {label = tostring(copy), step = {}, f = {}, x = {}, y = {},
+               diverged = tr.diverged or false, reason = tr.reason or json.null}
+  local q = s.quadratic
+  local comp = q and {} or nil
+  if comp then for k = 1, #q.values do comp[k] = {} end end
+  local first, last, mid
+  for i = 1, #tr do
+    local step, f, x = native.trace_get(tr, i)
+    out.step[i], out.f[i] = step, f
+    out.x[i], out.y[i] = x[axes[1]], x[axes[2]]
+    if comp then
+      -- the error's component along eigenvector k, and its part of the loss
+      local e = {}
+      for j = 1, #q.xstar do e[j] = x[j] - q.xstar[j] end
+      for k, v in ipairs(q.vectors) do
+        local c = 0
+        for j = 1, #e do c = c + v[j] * e[j] end
+        comp[k][i] = c
+      end
+      local dist = distance(x, q.xstar)
+      if i == 1 then first = dist end
+      if i == math.floor(#tr / 2) + 1 then mid = {step, dist} end
+      last = {step, dist}
+    end
+  end
+  if comp then
+    out.components = comp
+    -- measured: the rate over the second half of the run, e_T = rate^T e_T/2
+    if mid and last[1] > mid[1] and mid[2] > 0 then
+      out.measured = (last[2] / mid[2]) ^ (1 / (last[1] - mid[1]))
+    end
+    if heavy_ball(copy) then
+      out.predicted = predicted(q, copy.lr, copy.name == "gd" and 0 or copy.beta)
+    end
+  end
+  out.start = first
+  native.close(tr)
+  return out
+end
+
+--- The request "trace": {a = values, b = values, x0 = [...], steps = n,
+-- axes = [i, j]} -> {a = run, b = run}.
+local function compute(s, body)
+  local req, why = json.decode(body)
+  if type(req) ~= "table" or req[1] ~= nil then
+    check.fail("bad JSON: " .. tostring(why or "not an object"))
+  end
+  local x0, steps, axes = s.x0, s.steps, s.axes
+  if req.x0 ~= nil then
+    if type(req.x0) ~= "table" or #req.x0 ~= s.dim then check.fail("x0 must have " .. s.dim .. " numbers") end
+    for i = 1, s.dim do
+      if type(req.x0[i]) ~= "number" then check.fail("x0 must have " .. s.dim .. " numbers") end
+    end
+    x0 = req.x0
+  end
+  if req.steps ~= nil then
+    if not check.is_integer(req.steps) or req.steps < 1 or req.steps > MAX_STEPS then
+      check.fail("steps must be an integer in [1, " .. MAX_STEPS .. "]")
+    end
+    steps = req.steps
+  end
+  if req.axes ~= nil then
+    local a = req.axes
+    if type(a) ~= "table" or #a ~= 2 then check.fail("axes must be two coordinates") end
+    for k = 1, 2 do
+      if not check.is_integer(a[k]) or a[k] < 1 or a[k] > s.dim then
+        check.fail("axes must be two coordinates")
+      end
+    end
+    axes = a
+  end
+  local res = {a = run(s, s.rule, req.a, x0, steps, axes)}
+  if s.compare then res.b = run(s, s.compare, req.b, x0, steps, axes) end
+  return res
+end
+
+--- The answer to one request: status, content type, body, and whether
+-- the server stops after it.
+local function answer(s, method, path, body)
+  if method == "GET" and path == "/" then
+    return 200, "text/html; charset=utf-8", s.page
+  elseif method == "GET" and path == "/config" then
+    return 200, "application/json", json.encode(config(s))
+  elseif method == "POST" and path == "/trace" then
+    return 200, "application/json", json.encode(compute(s, body))
+  elseif method == "POST" and path == "/contours" then
+    local req = json.decode(body)
+    local a = type(req) == "table" and req.axes
+    if type(a) ~= "table" or not (check.is_integer(a[1]) and check.is_integer(a[2])) or
+       a[1] < 1 or a[2] < 1 or a[1] > s.dim or a[2] > s.dim or a[1] == a[2] then
+      check.fail("axes must be two different coordinates")
+    end
+    local saved = s.axes
+    s.axes = a
+    local ok, c = pcall(contours, s)
+    s.axes = saved
+    if not ok then error(c, 0) end
+    return 200, "application/json", json.encode(c)
+  elseif method == "POST" and path == "/close" then
+    return 200, "application/json", '{"closed":true}', true
+  end
+  return 404, "text/plain; charset=utf-8", "not found\n"
+end
+
+--- Ctrl-C raised inside a run (the interpreter's "interrupted!").
+local function interrupted(err)
+  return type(err) == "string" and err:find("interrupted!?$") ~= nil
+end
+
+--- Serve until the page closes it or Ctrl-C.
+local function loop(s, srv)
+  while true do
+    local id, method, path, body = native.server_next(srv, -1)
+    if id == nil then check.fail(method) end
+    if id then
+      local ok, status, ctype, text, stop = pcall(answer, s, method, path, body)
+      if not ok then
+        if interrupted(status) then error(status, 0) end
+        -- a Failure of the checks here, or the error of a run (the
+        -- engine's refusal, the user's rule): the page shows it
+        local msg = type(status) == "table" and rawget(status, "msg") or tostring(status)
+        status, ctype = 400, "application/json"
+        text = json.encode({error = msg})
+      end
+      native.server_reply(srv, id, status, ctype, text)
+      if stop then return end
+    end
+  end
+end
+
+--- Open url in the browser named by $BROWSER, if any (a program, run
+-- without a shell).
+local function open_browser(url)
+  local browser = os.getenv("BROWSER")
+  if browser == nil or browser == "" then return false end
+  local ok = native.sys("run", {browser, url}, "")
+  return ok
+end
+
+local function serve(s)
+  local srv, port, token = native.server_new(MAX_BODY)
+  if srv == nil then check.fail(port) end
+  local url = ("http://127.0.0.1:%d/%s/"):format(port, token)
+  local ok, err = pcall(function()
+    io.write(("ms.explore: %s (Ctrl-C or the page's close button stops it)\n"):format(url))
+    io.flush()
+    if s.open then open_browser(url) end
+    loop(s, srv)
+  end)
+  native.close(srv)
+  if not ok then error(err, 0) end
+  return url
+end
+
+-------------------------------------------------------- the standalone page
+
+--- The page with its data: the config, and the runs for a grid of slider
+-- values (grid values per real slider, the flags as set), keyed by the
+-- values' indices.
+local function standalone(s, n)
+  local data = {config = config(s), runs = {}, grid = {}}
+  local params = {}
+  for _, p in ipairs(s.a.params) do
+    if not p.flag then
+      local g = {}
+      for k = 0, n - 1 do
+        local t = k / (n - 1)
+        g[k + 1] = p.log and math.exp(math.log(p.lo) + (math.log(p.hi) - math.log(p.lo)) * t)
+                   or p.lo + (p.hi - p.lo) * t
+      end
+      data.grid[p.name] = g
+      params[#params + 1] = p.name
+    end
+  end
+  local count = n ^ #params
+  if count > 4096 then
+    check.argerror(1, F, ("grid: %d runs for %d sliders; give fewer values (grid = n)"):format(
+                   count, #params))
+  end
+  for index = 0, count - 1 do
+    local values, key, rest = {}, {}, index
+    for i, name in ipairs(params) do
+      local k = rest % n
+      rest = (rest - k) / n
+      values[name], key[i] = data.grid[name][k + 1], ("%d"):format(k)
+    end
+    local ok, res = pcall(run, s, s.rule, values, s.x0, s.steps, s.axes)
+    if not ok and interrupted(res) then error(res, 0) end
+    data.runs[table.concat(key, ",")] = ok and res or {error = tostring(res)}
+  end
+  data.params = params
+  local text = json.encode(data):gsub("</", "<\\/")
+  local page = s.page:gsub("/%*MS_DATA%*/null", function() return text end)
+  return page
+end
+
+------------------------------------------------------------------ options
+
+local function explore(opts)
+  check.options(opts, 1, F, known)
+  local f, r, b = rawget(opts, "objective"), rawget(opts, "rule"), rawget(opts, "compare")
+  if native.kind(f) ~= "objective" then
+    check.argerror(1, F, "option 'objective' must be a momsandbox.objective, got " .. check.typename(f))
+  end
+  if not rule.is(r) then
+    check.argerror(1, F, "option 'rule' must be a momsandbox.rule, got " .. check.typename(r))
+  end
+  if b ~= nil and not rule.is(b) then
+    check.argerror(1, F, "option 'compare' must be a momsandbox.rule, got " .. check.typename(b))
+  end
+  local dim = f.dim
+  if dim < 2 then check.argerror(1, F, "the objective must have at least 2 coordinates") end
+  if rawget(opts, "x0") == nil then check.argerror(1, F, "option 'x0' (the starting point) is required") end
+  local s = {objective = f, rule = r, compare = b, dim = dim,
+             x0 = numbers(rawget(opts, "x0"), dim, F, "x0")}
+  s.steps = check.optint(opts, 1, F, "steps", 100)
+  if s.steps < 1 or s.steps > MAX_STEPS then
+    check.argerror(1, F, ("option 'steps' must be in [1, %d], got %d"):format(MAX_STEPS, s.steps))
+  end
+  local axes = rawget(opts, "axes")
+  s.axes = axes == nil and {1, 2} or numbers(axes, 2, F, "axes")
+  for _, a in ipairs(s.axes) do
+    if not check.is_integer(a) or a < 1 or a > dim then
+      check.argerror(1, F, ("axes must be two coordinates in [1, %d]"):format(dim))
+    end
+  end
+  if s.axes[1] == s.axes[2] then check.argerror(1, F, "axes must be two different coordinates") end
+  if rawget(opts, "window") ~= nil then
+    s.window = numbers(rawget(opts, "window"), 4, F, "window")
+    if not (s.window[1] < s.window[2] and s.window[3] < s.window[4]) then
+      check.argerror(1, F, "window must be {xmin, xmax, ymin, ymax} with xmin < xmax, ymin < ymax")
+    end
+  end
+  local ranges = rawget(opts, "ranges")
+  if ranges ~= nil then check.table(ranges, 1, F) end
+  s.open = check.optbool(opts, 1, F, "open", true)
+  local serve_it = check.optbool(opts, 1, F, "serve", true)
+  local file = rawget(opts, "file")
+  if file ~= nil then file = check.path(file, 1, F) end
+  local n = check.optint(opts, 1, F, "grid", 9)
+  if n < 2 or n > 64 then check.argerror(1, F, "option 'grid' must be in [2, 64]") end
+  s.quadratic = quadratic(f)
+  s.center = s.quadratic and s.quadratic.xstar or (f.minimizer and numbers(f.minimizer, dim, F,
+             "minimizer")) or {}
+  for i = 1, dim do s.center[i] = s.center[i] or 0 end
+  s.a = describe_rule(r, ranges, F)
+  s.b = b and describe_rule(b, ranges, F)
+  s.page = require "momsandbox.explore_html"
+  if file then
+    check.ok(native.sys("write", file, standalone(s, n)))
+  end
+  if serve_it then return serve(s) end
+  return file
+end
+
+return check.protect(explore)

@@ -1,0 +1,266 @@
+-- ms.explore: the page's server, run by the interpreter under test in a
+-- process of its own, asked over HTTP (luasocket) as the page asks.  Every
+-- run it returns is ms.trace's, bit for bit, for a rule written in Lua and
+-- a built-in one; what is not the page's is refused and never stops it;
+-- the page's close and Ctrl-C stop it with its port closed.
+local ms = require "momsandbox"
+local h = require "spec.helpers"
+local cjson = require "cjson"
+local socket = require "socket"
+
+-- The objects of the runs, made the same way here and in the server.
+local SETUP = [[
+local ms = ...
+local f = ms.objective.quadratic{0.2, 4}
+local hb = ms.rule{name = "hb", hyper = {lr = {default = 0.4, min = 0}, beta = {default = 0.5, min = 0, max = 1}},
+  state = {"v"}, step = function(p, g, s, h)
+    s.v:scale(h.beta):add(g)
+    p:axpy(-h.lr, s.v)
+  end}
+return f, hb{lr = 0.4, beta = 0.5}, ms.momentum{lr = 0.3, beta = 0.25}
+]]
+local f, rule_a, rule_b = load(SETUP)(ms)
+
+--- Start the script (after SETUP's objects as f, a, b) in dir; returns the
+-- pid and the address it printed.
+local function start(dir, script)
+  h.write(dir .. "/setup.lua", SETUP)
+  h.write(dir .. "/run.lua", "local f, a, b = loadfile('setup.lua')(ms)\n" .. script)
+  local p = io.popen(("cd %s && { %s run.lua >out 2>err & echo $!; }"):format(h.shquote(dir),
+                     h.shquote(h.abs(h.bin))))
+  local pid = p:read("l")
+  p:close()
+  for _ = 1, 500 do
+    local url = (h.read(dir .. "/out") or ""):match("(http://%S+)")
+    if url then return pid, url end
+    socket.sleep(0.02)
+  end
+  error("no address printed: " .. tostring(h.read(dir .. "/err")))
+end
+
+local function alive(pid)
+  return h.run("kill -0 " .. pid) == 0
+end
+
+local function wait_gone(pid)
+  for _ = 1, 500 do
+    if not alive(pid) then return true end
+    socket.sleep(0.02)
+  end
+  h.run("kill -KILL " .. pid)
+  return false
+end
+
+--- One HTTP exchange of the raw request text: status, body.
+local function exchange(port, text)
+  local c = assert(socket.tcp())
+  c:settimeout(10)
+  assert(c:connect("127.0.0.1", port))
+  assert(c:send(text))
+  local got = {}
+  while true do
+    local chunk, err, partial = c:receive(4096)
+    got[#got + 1] = chunk or partial
+    if not chunk then assert(err == "closed", err) break end
+  end
+  c:close()
+  local reply = table.concat(got)
+  return tonumber(reply:match("^HTTP/1%.%d (%d+)")), reply:match("\r\n\r\n(.*)$")
+end
+
+local function request(url, method, path, body, host)
+  local port, token = url:match("^http://127%.0%.0%.1:(%d+)/(%x+)/$")
+  local text = ("%s /%s/%s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"):format(method, token,
+               path, host or ("127.0.0.1:" .. port))
+  if body then text = text .. ("Content-Length: %d\r\n\r\n%s"):format(#body, body)
+  else text = text .. "\r\n" end
+  return exchange(tonumber(port), text)
+end
+
+--- ms.trace of rule r with the values of the table v.
+local function expected(r, v, x0, steps)
+  local copy = r:clone()
+  for name, x in pairs(v) do copy[name] = x end
+  return ms.trace(f, copy, {x0 = x0, steps = steps})
+end
+
+local function same_run(run, tr)
+  assert.equal(#tr, #run.x)
+  local x, y, fv = {}, {}, {}
+  for i = 1, #tr do
+    local p = tr:point(i)
+    x[i], y[i], fv[i] = p[1], p[2], tr:value(i)
+  end
+  assert.is_true(h.same_bits(x, run.x), "x")
+  assert.is_true(h.same_bits(y, run.y), "y")
+  assert.is_true(h.same_bits(fv, run.f), "f")
+  assert.equal(tostring(tr.rule), run.label)
+end
+
+local function port_closed(url)
+  local port = tonumber(url:match(":(%d+)/"))
+  local c = socket.tcp()
+  c:settimeout(2)
+  local ok, err = c:connect("127.0.0.1", port)
+  c:close()
+  return ok == nil and err == "connection refused"
+end
+
+describe("ms.explore's server", function()
+  local dir, pid, url
+  setup(function()
+    dir = h.tmpdir()
+    pid, url = start(dir, [[
+      ms.explore{objective = f, rule = a, compare = b, x0 = {-5, -2}, steps = 40, open = false}
+      io.open("done", "w"):close()]])
+  end)
+  teardown(function()
+    if alive(pid) then h.run("kill -KILL " .. pid) end
+    h.rmtree(dir)
+  end)
+
+  it("serves the page and its setup", function()
+    local status, body = request(url, "GET", "")
+    assert.equal(200, status)
+    assert.truthy(body:find("momsandbox explorer", 1, true))
+    local cfg
+    status, body = request(url, "GET", "config")
+    assert.equal(200, status)
+    cfg = cjson.decode(body)
+    assert.equal("hb", cfg.a.name)
+    assert.equal("momentum", cfg.b.name)
+    assert.same({"lr", "beta"}, {cfg.a.params[1].name, cfg.a.params[2].name})
+    assert.equal(0.4, cfg.a.params[1].value)
+    assert.is_true(cfg.a.params[1].log)
+    assert.same({-5, -2}, cfg.x0)
+    assert.same({0.2, 4}, cfg.eigenvalues)
+    assert.equal(60 * 60, #cfg.contours.values)
+  end)
+
+  it("answers every slider setting with ms.trace's runs, bit for bit", function()
+    local settings = {
+      {a = {lr = 0.4, beta = 0.5}, b = {lr = 0.3, beta = 0.25}},
+      {a = {lr = 0.123456789, beta = 0.9}, b = {lr = 0.05, beta = 0.99}, steps = 100},
+      {a = {lr = 1e-3, beta = 0}, x0 = {3.25, -0.1}, steps = 7},
+      {a = {lr = 0.61, beta = 0.5}, b = {lr = 0.6, beta = 0.5}, steps = 25},
+    }
+    for _, s in ipairs(settings) do
+      local body = cjson.encode(s)
+      local status, text = request(url, "POST", "trace", body)
+      assert.equal(200, status, text)
+      local res = cjson.decode(text)
+      local x0, steps = s.x0 or {-5, -2}, s.steps or 40
+      same_run(res.a, expected(rule_a, s.a, x0, steps))
+      same_run(res.b, expected(rule_b, s.b or {}, x0, steps))
+    end
+  end)
+
+  it("refuses requests without the token, from another Host, and malformed ones", function()
+    local port = tonumber(url:match(":(%d+)/"))
+    assert.equal(403, (exchange(port, "GET / HTTP/1.1\r\nHost: 127.0.0.1:" .. port ..
+                                      "\r\nConnection: close\r\n\r\n")))
+    local token = url:match("/(%x+)/$")
+    local wrong = (token:sub(1, 1) == "a" and "b" or "a") .. token:sub(2)
+    assert.equal(403, (exchange(port, "GET /" .. wrong .. "/ HTTP/1.1\r\nHost: 127.0.0.1:" ..
+                                      port .. "\r\nConnection: close\r\n\r\n")))
+    assert.equal(403, (request(url, "GET", "", nil, "attacker.example:" .. port)))
+    assert.equal(403, (request(url, "GET", "", nil, "127.0.0.1:1")))
+    assert.equal(405, (request(url, "PUT", "trace", "{}")))
+    assert.equal(413, (request(url, "POST", "trace", ("x"):rep(70000))))
+    assert.equal(404, (request(url, "GET", "nothing")))
+    local status, text = exchange(port, "\1\2 nonsense\r\n\r\n")
+    assert.equal(400, status, text)
+    for _, bad in ipairs{"{", "[1, 2]", '{"a": {"lr": "x"}}', '{"a": {"lr": -1}}',
+                         '{"a": {"nu": 1}}', '{"x0": [1]}', '{"steps": 0}', '{"steps": 1.5}',
+                         '{"axes": [1, 9]}', ('['):rep(100) .. (']'):rep(100)} do
+      status, text = request(url, "POST", "trace", bad)
+      assert.equal(400, status, bad)
+      assert.is_string(cjson.decode(text).error, bad)
+    end
+    assert.matches("lr must be in", cjson.decode(select(2, request(url, "POST", "trace",
+                                                  '{"a": {"lr": -1}}'))).error)
+    -- and it still serves
+    status = request(url, "POST", "trace", '{"a": {"lr": 0.2, "beta": 0.1}}')
+    assert.equal(200, status)
+  end)
+
+  it("stops when the page closes it, its port closed", function()
+    assert.equal(200, (request(url, "POST", "close", "")))
+    assert.is_true(wait_gone(pid))
+    assert.truthy(h.read(dir .. "/done"))
+    assert.is_true(port_closed(url))
+  end)
+end)
+
+describe("ms.explore after Ctrl-C", function()
+  it("returns to the caller with the server gone", function()
+    local dir = h.tmpdir()
+    local pid, url = start(dir, [[
+      local ok, err = pcall(ms.explore, {objective = f, rule = a, x0 = {1, 1}, open = false})
+      print("returned", ok, err)
+      io.stdout:flush()
+      while not io.open("finish") do os.execute("sleep 0.05") end]])
+    h.run("kill -INT " .. pid)
+    local out
+    for _ = 1, 500 do
+      out = h.read(dir .. "/out")
+      if out:find("returned", 1, true) then break end
+      socket.sleep(0.02)
+    end
+    -- the process lives on, and nothing answers on the port
+    assert.matches("returned\tfalse\t.*interrupted", out)
+    assert.is_true(alive(pid))
+    assert.is_true(port_closed(url))
+    h.write(dir .. "/finish", "")
+    assert.is_true(wait_gone(pid))
+    h.rmtree(dir)
+  end)
+end)
+
+describe("ms.explore's options", function()
+  it("are checked before anything is served", function()
+    local x0 = {1, 1}
+    local cases = {
+      {{objective = f, rule = rule_a, x0 = x0, bogus = 1}, "unknown option 'bogus'"},
+      {{rule = rule_a, x0 = x0}, "option 'objective' must be a momsandbox.objective, got nil"},
+      {{objective = f, rule = 1, x0 = x0}, "option 'rule' must be a momsandbox.rule, got number"},
+      {{objective = f, rule = rule_a, x0 = x0, compare = {}}, "option 'compare' must be a momsandbox.rule"},
+      {{objective = f, rule = rule_a}, "option 'x0' (the starting point) is required"},
+      {{objective = f, rule = rule_a, x0 = {1, 2, 3}}, "x0 must have 2 entries, got 3"},
+      {{objective = f, rule = rule_a, x0 = x0, steps = 0}, "option 'steps' must be in [1, 100000], got 0"},
+      {{objective = f, rule = rule_a, x0 = x0, axes = {1, 1}}, "axes must be two different coordinates"},
+      {{objective = f, rule = rule_a, x0 = x0, window = {1, 0, 0, 1}}, "window must be {xmin, xmax"},
+      {{objective = f, rule = rule_a, x0 = x0, ranges = {lr = {1, 0}}}, "ranges.lr must be {lo, hi}"},
+      {{objective = f, rule = rule_a, x0 = x0, open = 1}, "option 'open' must be a boolean"},
+      {{objective = f, rule = rule_a, x0 = x0, grid = 1}, "option 'grid' must be in [2, 64]"},
+      {{objective = ms.objective.quadratic{1}, rule = rule_a, x0 = {1}}, "at least 2 coordinates"},
+    }
+    for _, c in ipairs(cases) do
+      local err = h.error_of(ms.explore, c[1])
+      assert.truthy(err:find("bad argument #1 to 'explore' (", 1, true), err)
+      assert.truthy(err:find(c[2], 1, true), err)
+    end
+    assert.matches("table expected, got nil", h.error_of(ms.explore))
+  end)
+end)
+
+describe("ms.explore's standalone page", function()
+  it("holds ms.trace's runs for a grid of slider values", function()
+    local dir = h.tmpdir()
+    local path = dir .. "/explore.html"
+    local r = ms.momentum{lr = 0.4, beta = 0.5}
+    assert.equal(path, ms.explore{objective = f, rule = r, x0 = {-5, -2}, steps = 30, grid = 3,
+                                  file = path, serve = false})
+    local page = h.read(path)
+    h.rmtree(dir)
+    local data = cjson.decode(page:match("const MS_DATA = (.-);\n"))
+    assert.same({"lr", "beta"}, data.params)
+    assert.equal(9, (function() local n = 0 for _ in pairs(data.runs) do n = n + 1 end return n end)())
+    for key, run in pairs(data.runs) do
+      local i, j = key:match("^(%d+),(%d+)$")
+      local v = {lr = data.grid.lr[i + 1], beta = data.grid.beta[j + 1]}
+      same_run(run, expected(r, v, {-5, -2}, 30))
+    end
+    assert.falsy(page:find("/*MS_DATA*/", 1, true))
+  end)
+end)
