@@ -357,8 +357,9 @@ ms_status ms_rule_step(ms_rule *rule, double *x, const double *g, size_t n);
 /* ----------------------------------------------------------------- traces
  * The full-batch loop of d2l's train_2d: x_0 = x0, then steps updates,
  * recording x_t and f(x_t).  A run whose parameters, value or gradient
- * become NaN or Inf stops there: the trace keeps the finite points and
- * records the step at which it diverged.                                 */
+ * become NaN or Inf stops there (f is checked at every step, recorded or
+ * not, as in sweeps): the trace keeps the finite points and records the
+ * step at which it diverged.                                             */
 
 typedef struct ms_trace ms_trace;
 
@@ -651,8 +652,8 @@ int ms_objective_is_pure(const ms_objective *obj);
  * of its axes, the first varying fastest, or an explicit list of points.
  * An axis is a hyper-parameter of the rule, or "scale", a factor on the
  * objective (with f = lambda x^2 / 2 and lambda = 1 it is lambda).
- * Runs stop early when the iterate or gradient becomes NaN or Inf (they
- * diverged) or, when the minimiser x* is known, once
+ * Runs stop early when the gradient, the iterate or f becomes NaN or Inf
+ * (they diverged, at the step a trace of the run gives) or, when the minimiser x* is known, once
  * |x_t - x*|^2 + |x_{t-1} - x*|^2 < 1e-280 at a step t divisible by 16:
  * then x_T = x* (the rest would be rounding noise).
  *
@@ -699,8 +700,8 @@ typedef struct ms_sweep_result {
   double loss;       /* f(x_T), Inf if the run diverged */
   double rate;       /* NaN when not measured or the run was too short */
   double steps;      /* NaN when not measured or never reached */
-  int64_t diverged;  /* step at which x or the gradient became NaN or Inf;
-                        0 if they did not */
+  int64_t diverged;  /* step at which the gradient, x or f became NaN or
+                        Inf; 0 if they did not */
 } ms_sweep_result;
 
 void ms_sweep_opts_init(ms_sweep_opts *opts);

@@ -148,14 +148,10 @@ static ms_status general_run(ms_objective *obj, ms_rule *rule,
   double *x = w->x, *g = w->g;
   int lookahead = ms_rule_class_of(rule)->lookahead != NULL;
   int want_f = plan->measures & MS_MEASURE_STEPS;
-  int have_g = 0;
+  int have_g = !lookahead && plan->steps > 0;
   double f = NAN;
-  ms_status st = MS_OK;
   ms_vec_copy(x, x0, n);
-  if (want_f) {
-    have_g = !lookahead && plan->steps > 0;
-    st = ms_objective_eval(obj, x, &f, have_g ? g : NULL);
-  }
+  ms_status st = ms_objective_eval(obj, x, &f, have_g ? g : NULL);
   ms_probe p;
   ms_rate_acc rate;
   ms_probe_start(&p, &rate, plan, plan->xstar ? dist2(x, plan->xstar, n) : NAN,
@@ -170,11 +166,15 @@ static ms_status general_run(ms_objective *obj, ms_rule *rule,
       r->diverged = t;
       break;
     }
-    have_g = 0;
-    if (want_f) {
-      have_g = !lookahead && t < plan->steps;
-      if ((st = ms_objective_eval(obj, x, &f, have_g ? g : NULL)) != MS_OK)
-        break;
+    /* f at every step, with the next gradient where the rule allows: a
+     * run diverges at the first step whose gradient, x or f is not
+     * finite, as a trace does (f overflows long before x on a quadratic) */
+    have_g = !lookahead && t < plan->steps;
+    if ((st = ms_objective_eval(obj, x, &f, have_g ? g : NULL)) != MS_OK)
+      break;
+    if (!isfinite(f)) {
+      r->diverged = t;
+      break;
     }
     double d = ms_probe_wants_d(plan, t) ? dist2(x, plan->xstar, n) : NAN;
     if (ms_probe_step(&p, &rate, plan, t, d, want_f ? f : NAN)) {

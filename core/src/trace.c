@@ -192,15 +192,16 @@ static ms_status run(ms_trace *tr, ms_objective *obj, ms_rule *rule,
       ms_trace_diverge(tr, t, bad == x ? "x" : "gradient", bad, n);
       return MS_OK;
     }
-    have_g = 0;
+    /* f at every step, recorded or not: a run diverges at the first step
+     * whose gradient, x or f is not finite, as in a sweep */
+    double f;
+    have_g = !lookahead && t < tr->steps;
+    if ((st = value(obj, x, &f, g, have_g)) != MS_OK) return st;
+    if (!isfinite(f)) {
+      ms_trace_diverge(tr, t, "f", &f, 1);
+      return MS_OK;
+    }
     if (t == next_record) {
-      double f;
-      have_g = !lookahead && t < tr->steps;
-      if ((st = value(obj, x, &f, g, have_g)) != MS_OK) return st;
-      if (!isfinite(f)) {
-        ms_trace_diverge(tr, t, "f", &f, 1);
-        return MS_OK;
-      }
       append(tr, x, f);   /* run records no more than the trace holds */
       next_record = tr->steps - t > tr->every ? t + tr->every : tr->steps;
     }

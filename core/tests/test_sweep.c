@@ -189,10 +189,11 @@ static void test_divergence_step(void) {
   const double x0[1] = {1};
   double x = 1, lr = 0.6;
   int64_t expect = 0;
-  for (int64_t t = 1; !expect; t++) {
+  for (int64_t t = 1; !expect; t++) {   /* x_t = (-1.4)^t, f = 2 x^2 */
     double g = 4 * x;
     x += -lr * g;
-    if (!isfinite(g) || !isfinite(x)) expect = t;
+    if (!isfinite(g) || !isfinite(x) || !isfinite(0.0 + 0.5 * 4 * x * x))
+      expect = t;
   }
   ms_sweep *s;
   CHECK_OK(ms_sweep_new(f, r, x0, 1, &s));
@@ -202,7 +203,7 @@ static void test_divergence_step(void) {
     o.fast = fast;
     CHECK_OK(ms_sweep_run(s, &o));
     const ms_sweep_result *res = ms_sweep_results(s);
-    CHECK(res[0].diverged == expect && expect > 2000);
+    CHECK(res[0].diverged == expect && expect > 1000);   /* f: ~1e308 */
     CHECK(res[0].loss == INFINITY);
     CHECK_NEAR(res[0].rate, 1.4, 1e-6);   /* measured until it overflowed */
   }

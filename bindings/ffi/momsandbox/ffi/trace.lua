@@ -64,15 +64,14 @@ local function run(tr, evaluate, step, lookahead, x, g, y, n, steps, every)
       C.ms_trace_diverge(tr, t, "x", x, n)
       return
     end
-    have_g = false
+    have_g = lookahead == nil and t < steps   -- f at every step, as trace.c
+    evaluate(x, fbox, have_g and g or nil)
+    local f = fbox[0]
+    if f ~= f or f == inf or f == -inf then
+      C.ms_trace_diverge(tr, t, "f", fbox, 1)
+      return
+    end
     if t == next_record then
-      have_g = lookahead == nil and t < steps
-      evaluate(x, fbox, have_g and g or nil)
-      local f = fbox[0]
-      if f ~= f or f == inf or f == -inf then
-        C.ms_trace_diverge(tr, t, "f", fbox, 1)
-        return
-      end
       core.check(C.ms_trace_record(tr, x, f))
       next_record = steps - t > every and t + every or steps
     end
