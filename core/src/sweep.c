@@ -328,8 +328,7 @@ static double thread_bytes(const job *j) {
   double n = (double)s->n, unit = (double)j->unit;
   const ms_rule_class *cls = ms_rule_class_of(s->rule);
   if (j->fast)
-    return 8 * unit * n * sizeof(double) +
-           unit * (sizeof(ms_probe) + sizeof(ms_rate_acc) + 1) +
+    return (double)ms_fast_work_bytes(j->s->n, (size_t)j->unit) +
            (3 * unit + cls->nhyper) * sizeof(double);
   return (3 + (double)cls->nstate) * n * sizeof(double) +
          2 * (double)cls->nhyper * sizeof(double);
@@ -428,7 +427,8 @@ static ms_status setup_fast(ms_sweep *s, const ms_sweep_opts *o, job *j) {
   j->fs = (ms_fast_setup){.obj = s->obj, .n = s->n, .lambda = j->lambda,
                           .x0 = s->x0,
                           .nesterov = nesterov, .scaled = j->scaled,
-                          .plan = &j->plan};
+                          .plan = &j->plan,
+                          .kernel = ms_kernel_get(ms_kernel_level())};
   return MS_OK;
 }
 

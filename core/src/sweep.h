@@ -211,6 +211,54 @@ void ms_pool_fail(ms_pool *p, ms_status st);
 int ms_pool_stop_worker(void *pool);
 int ms_pool_stop_caller(void *pool);
 
+/* ------------------------------------- the SIMD kernels (sweep_kernel.c) */
+
+/* The lanes of a work unit, structure of arrays, 64-byte aligned, their
+ * count a multiple of MS_KERNEL_PAD (a lane past the last point is all
+ * zeros, with thr = Inf, as a retired one). */
+enum { MS_KERNEL_PAD = 64 };
+typedef struct ms_lanes {
+  double *x, *v;                      /* the state */
+  double *lam, *beta, *neta, *scale;  /* a step's constants */
+  double *thr;     /* |x| and |v| above it: watch the point; Inf: retired */
+  double *x0, *v0; /* the state at the start of the block */
+  double *xmark;   /* x after step mark */
+} ms_lanes;
+
+/* Flags of a tile after a block: some lane has |x| or |v| above thr (or a
+ * NaN); some group of live lanes (see ms_kernel_fn) has |x| <=
+ * MS_KERNEL_TINY after step mark and after the last step in every lane
+ * (its run may have converged: |x_t|^2 + |x_{t-1}|^2 < 1e-280 needs both
+ * in every coordinate, with room for rounding). */
+enum { MS_KERNEL_OUT = 1, MS_KERNEL_SMALL = 2 };
+#define MS_KERNEL_TINY 1.000001e-140
+
+/* Advance lanes [0, m) (m a multiple of the tile) by steps steps, tile by
+ * tile; store x after step mark (1 .. steps; 0: none) in xmark, and, when
+ * save, x and v before the first step in x0 and v0.  The flags of tile j
+ * go to flags[j]; returns them or'ed together.  group, a power of 2,
+ * divides the lanes of a point: the lanes of group k ... k + group - 1
+ * (k a multiple of group) belong to one point. */
+typedef unsigned (*ms_kernel_fn)(const ms_lanes *L, size_t m, int steps,
+                                 int mark, int save, int group,
+                                 unsigned char *flags);
+
+enum { MS_KERNEL_SSE2, MS_KERNEL_AVX2, MS_KERNEL_AVX512 };
+typedef struct ms_kernel {
+  const char *name;    /* "sse2", "avx2", "avx512" */
+  size_t tile;         /* lanes in a tile: divides MS_KERNEL_PAD */
+  ms_kernel_fn run[4]; /* [2 scaled + nesterov] */
+} ms_kernel;
+
+/* The level the sweeps use: the widest this machine runs, or a narrower
+ * one forced by ms_kernel_force (tests; -1 lifts it) or named by the
+ * environment variable MOMSANDBOX_SWEEP_ISA (sse2, avx2, avx512). */
+int ms_kernel_level(void);
+void ms_kernel_force(int level);
+/* The kernel of a level, or of the widest this machine runs when it runs
+ * no wider. */
+const ms_kernel *ms_kernel_get(int level);
+
 /* ------------------------------------------------- the vectorised loop */
 
 /* A run of the vectorised loop: v <- beta v + g, then x <- x - eta v
@@ -223,12 +271,14 @@ typedef struct ms_fast_setup {
   int nesterov;
   int scaled;      /* 0: every scale is 1 (no multiplication at all) */
   const ms_sweep_plan *plan;
+  const ms_kernel *kernel;
 } ms_fast_setup;
 
 typedef struct ms_fast_work ms_fast_work;
 
-/* Workspace for up to points runs at once. */
+/* Workspace for up to points runs at once (of ms_fast_work_bytes). */
 ms_fast_work *ms_fast_work_new(const ms_fast_setup *fs, size_t points);
+size_t ms_fast_work_bytes(size_t n, size_t points);
 void ms_fast_work_free(ms_fast_work *w);
 /* Run count points, point k with beta[k], eta[k] and scale[k] (NULL when
  * not scaled), into res[0 .. count). */
