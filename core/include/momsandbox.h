@@ -190,6 +190,48 @@ ms_status ms_objective_rotated_quadratic(double kappa, size_t dim,
 ms_status ms_objective_builtin(const char *name, const double *args,
                                size_t nargs, ms_objective **out);
 
+/* Objectives compiled from an expression graph (expr.c): a flat array of
+ * nodes in topological order, each an operation on earlier nodes (a and b
+ * index nodes before it) or a leaf, the last node being f.  The engine
+ * evaluates f and its reverse-mode gradient in one pass, the exact
+ * Hessian by forward-over-reverse passes, and runs no user code: the
+ * objective is built-in as far as threads are concerned.  Operations on
+ * equal values follow Lua: min and max keep a on ties and when b is NaN;
+ * the derivative of |a| at 0, of min and max at ties, is that of the
+ * branch taken. */
+typedef enum ms_expr_op {
+  MS_EXPR_CONST,                  /* c */
+  MS_EXPR_VAR,                    /* x[a], 0-based */
+  MS_EXPR_ADD, MS_EXPR_SUB, MS_EXPR_MUL, MS_EXPR_DIV,   /* a op b */
+  MS_EXPR_POW,                    /* a^b */
+  MS_EXPR_NEG,                    /* -a */
+  MS_EXPR_SQR,                    /* a*a */
+  MS_EXPR_POWC,                   /* a^c, c a constant */
+  MS_EXPR_SIN, MS_EXPR_COS, MS_EXPR_TAN, MS_EXPR_EXP, MS_EXPR_LOG,
+  MS_EXPR_SQRT, MS_EXPR_ABS, MS_EXPR_TANH, MS_EXPR_ATAN,  /* of a */
+  MS_EXPR_ATAN2,                  /* atan2(a, b) */
+  MS_EXPR_MIN, MS_EXPR_MAX,       /* of a and b */
+  MS_EXPR_NOPS
+} ms_expr_op;
+
+typedef struct ms_expr_node {
+  int op;            /* an ms_expr_op */
+  uint32_t a, b;     /* operands (earlier nodes), or VAR's index */
+  double c;          /* CONST's value, POWC's exponent */
+} ms_expr_node;
+
+/* The most nodes a graph may have. */
+enum { MS_EXPR_NODES_MAX = 1000000 };
+
+/* The objective f of dim variables the n nodes compute (copied). */
+ms_status ms_objective_expr(size_t dim, const ms_expr_node *nodes, size_t n,
+                            ms_objective **out);
+/* The exact Hessian of f at x into H (dim x dim, row-major), for an
+ * objective compiled from an expression or a quadratic built-in; other
+ * objectives are MS_EINVAL.  It takes dim passes over the graph, which
+ * poll ms_interrupted (MS_EINTR). */
+ms_status ms_objective_hessian(ms_objective *obj, const double *x, double *H);
+
 /* ------------------------------------------------------------ schedules
  * A schedule gives a hyper-parameter's value at step t (t = 1, 2, ...).
  * The built-ins follow PyTorch's lr_scheduler, with k = t - 1 steps

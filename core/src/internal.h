@@ -80,6 +80,10 @@ int ms_cond_wait_for(pthread_cond_t *cond, pthread_mutex_t *lock,
 void ms_objective_describe(ms_objective *obj, const char *name,
                            const double *window, const double *minimizer);
 
+/* The context of obj if its function is fn, else NULL: how an engine
+ * file recognises the objectives it made (expr.c). */
+void *ms_objective_context(const ms_objective *obj, ms_objective_fn fn);
+
 /* Q (n x n, row-major) is a symmetric matrix of finite numbers, neither
  * empty nor too large to index; else an error saying what is wrong. */
 ms_status ms_check_symmetric(const double *Q, size_t n);

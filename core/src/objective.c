@@ -74,6 +74,10 @@ int ms_objective_minimizer(const ms_objective *obj, double *x) {
   return obj->minimizer != NULL;
 }
 
+void *ms_objective_context(const ms_objective *obj, ms_objective_fn fn) {
+  return obj != NULL && obj->fn == fn ? obj->ctx : NULL;
+}
+
 /* A NULL objective reads as none: dimension 0, no name, no gradient. */
 size_t ms_objective_dim(const ms_objective *obj) {
   return obj != NULL ? obj->dim : 0;

@@ -66,6 +66,7 @@ typedef struct ms_fixtures {
   ms_server *ms_server_p;
   ms_server **ms_server_pp;
   ms_request *ms_request_p;
+  ms_expr_node *ms_expr_node_p;
   ms_objective_fn ms_objective_fn;
   ms_schedule_fn ms_schedule_fn;
   ms_free_fn ms_free_fn;

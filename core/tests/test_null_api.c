@@ -188,6 +188,9 @@ static int fixtures_make(ms_fixtures *f) {
   f->ms_model_opts_p = &room.model_opts;
   f->ms_server_pp = &room.server_out;
   f->ms_request_p = &room.request;
+  static ms_expr_node nodes[2] = {{.op = MS_EXPR_VAR, .a = 1},
+                                  {.op = MS_EXPR_SQR, .a = 0}};
+  f->ms_expr_node_p = nodes;
   f->ms_objective_fn = fx_objective;
   f->ms_schedule_fn = fx_schedule;
   f->ms_free_fn = fx_free;

@@ -1,0 +1,283 @@
+/*
+ * test_expr.c -- objectives compiled from expression graphs: every
+ * operation's value, gradient and Hessian against closed forms worked out
+ * by hand, Rosenbrock against the built-in, malformed graphs, and
+ * evaluation from several threads at once.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "momsandbox.h"
+
+/* A graph being written: nodes appended, each returning its index. */
+typedef struct {
+  ms_expr_node n[256];
+  uint32_t len;
+} graph;
+
+static uint32_t node(graph *g, int op, uint32_t a, uint32_t b, double c) {
+  g->n[g->len] = (ms_expr_node){.op = op, .a = a, .b = b, .c = c};
+  return g->len++;
+}
+static uint32_t var(graph *g, uint32_t i) { return node(g, MS_EXPR_VAR, i, 0, 0); }
+static uint32_t cst(graph *g, double c) { return node(g, MS_EXPR_CONST, 0, 0, c); }
+static uint32_t op2(graph *g, int op, uint32_t a, uint32_t b) { return node(g, op, a, b, 0); }
+static uint32_t op1(graph *g, int op, uint32_t a) { return node(g, op, a, 0, 0); }
+
+static ms_objective *compile(graph *g, size_t dim) {
+  ms_objective *f = NULL;
+  CHECK_OK(ms_objective_expr(dim, g->n, g->len, &f));
+  return f;
+}
+
+static void check_rel(double got, double want, double tol, const char *what) {
+  double scale = fmax(fabs(want), 1e-300);
+  if (!(fabs(got - want) <= tol * scale)) {
+    fprintf(stderr, "%s: got %.17g, expected %.17g\n", what, got, want);
+    check_failures++;
+  }
+}
+
+/* sum_i b (x_{i+1} - x_i^2)^2 + (a - x_i)^2, written as a user would. */
+static ms_objective *rosenbrock_graph(size_t dim, double a, double b) {
+  graph g = {.len = 0};
+  uint32_t sum = cst(&g, 0), ca = cst(&g, a), cb = cst(&g, b);
+  for (uint32_t i = 0; i + 1 < dim; i++) {
+    uint32_t xi = var(&g, i), xj = var(&g, i + 1);
+    uint32_t u = op2(&g, MS_EXPR_SUB, xj, op1(&g, MS_EXPR_SQR, xi));
+    uint32_t t = op2(&g, MS_EXPR_MUL, cb, op1(&g, MS_EXPR_SQR, u));
+    uint32_t v = node(&g, MS_EXPR_POWC, op2(&g, MS_EXPR_SUB, ca, xi), 0, 2);
+    sum = op2(&g, MS_EXPR_ADD, sum, op2(&g, MS_EXPR_ADD, t, v));
+  }
+  return compile(&g, dim);
+}
+
+static void test_rosenbrock(void) {
+  enum { D = 5 };
+  ms_objective *c = rosenbrock_graph(D, 1, 100), *r = NULL;
+  CHECK_OK(ms_objective_rosenbrock(1, 100, D, &r));
+  CHECK(ms_objective_is_pure(c) && ms_objective_has_grad(c));
+  const double x[D] = {-1.2, 1, 0.3, -0.7, 2.5};
+  double fc, fr, gc[D], gr[D];
+  CHECK_OK(ms_objective_eval(c, x, &fc, gc));
+  CHECK_OK(ms_objective_eval(r, x, &fr, gr));
+  check_rel(fc, fr, 1e-14, "rosenbrock f");
+  for (int i = 0; i < D; i++) check_rel(gc[i], gr[i], 1e-14, "rosenbrock grad");
+  double fv;   /* value alone */
+  CHECK_OK(ms_objective_eval(c, x, &fv, NULL));
+  CHECK_EQ(fv, fc);
+  /* the Hessian by hand: tridiagonal */
+  double H[D * D], want[D * D] = {0};
+  CHECK_OK(ms_objective_hessian(c, x, H));
+  for (int i = 0; i + 1 < D; i++) {
+    want[i * D + i] += 1200 * x[i] * x[i] - 400 * x[i + 1] + 2;
+    want[(i + 1) * D + i + 1] += 200;
+    want[i * D + i + 1] += -400 * x[i];
+    want[(i + 1) * D + i] += -400 * x[i];
+  }
+  for (int i = 0; i < D * D; i++) CHECK_NEAR(H[i], want[i], 1e-11 * fabs(want[i]));
+  ms_objective_free(c);
+  ms_objective_free(r);
+}
+
+/* One operation of x1 (and x2) at x, against its value, gradient and
+ * Hessian by hand. */
+typedef struct {
+  int op;
+  int binary;
+  double c;
+  double x[2];
+  double f, g[2], h[3];   /* h: d11, d12, d22 */
+} case_t;
+
+static void test_operations(void) {
+  const double a = 0.7, b = 1.3;
+  const double r = a * a + b * b;
+  const case_t cases[] = {
+      {MS_EXPR_ADD, 1, 0, {a, b}, a + b, {1, 1}, {0, 0, 0}},
+      {MS_EXPR_SUB, 1, 0, {a, b}, a - b, {1, -1}, {0, 0, 0}},
+      {MS_EXPR_MUL, 1, 0, {a, b}, a * b, {b, a}, {0, 1, 0}},
+      {MS_EXPR_DIV, 1, 0, {a, b}, a / b, {1 / b, -a / (b * b)},
+       {0, -1 / (b * b), 2 * a / (b * b * b)}},
+      {MS_EXPR_POW, 1, 0, {a, b}, pow(a, b), {b * pow(a, b - 1), pow(a, b) * log(a)},
+       {b * (b - 1) * pow(a, b - 2), pow(a, b - 1) * (1 + b * log(a)),
+        pow(a, b) * log(a) * log(a)}},
+      {MS_EXPR_NEG, 0, 0, {a, b}, -a, {-1, 0}, {0, 0, 0}},
+      {MS_EXPR_SQR, 0, 0, {a, b}, a * a, {2 * a, 0}, {2, 0, 0}},
+      {MS_EXPR_POWC, 0, 3.5, {a, b}, pow(a, 3.5), {3.5 * pow(a, 2.5), 0},
+       {3.5 * 2.5 * pow(a, 1.5), 0, 0}},
+      {MS_EXPR_SIN, 0, 0, {a, b}, sin(a), {cos(a), 0}, {-sin(a), 0, 0}},
+      {MS_EXPR_COS, 0, 0, {a, b}, cos(a), {-sin(a), 0}, {-cos(a), 0, 0}},
+      {MS_EXPR_TAN, 0, 0, {a, b}, tan(a), {1 / (cos(a) * cos(a)), 0},
+       {2 * sin(a) / pow(cos(a), 3), 0, 0}},
+      {MS_EXPR_EXP, 0, 0, {a, b}, exp(a), {exp(a), 0}, {exp(a), 0, 0}},
+      {MS_EXPR_LOG, 0, 0, {a, b}, log(a), {1 / a, 0}, {-1 / (a * a), 0, 0}},
+      {MS_EXPR_SQRT, 0, 0, {a, b}, sqrt(a), {0.5 / sqrt(a), 0},
+       {-0.25 / (a * sqrt(a)), 0, 0}},
+      {MS_EXPR_ABS, 0, 0, {-a, b}, a, {-1, 0}, {0, 0, 0}},
+      {MS_EXPR_ABS, 0, 0, {0, b}, 0, {0, 0}, {0, 0, 0}},
+      {MS_EXPR_TANH, 0, 0, {a, b}, tanh(a), {1 / (cosh(a) * cosh(a)), 0},
+       {-2 * tanh(a) / (cosh(a) * cosh(a)), 0, 0}},
+      {MS_EXPR_ATAN, 0, 0, {a, b}, atan(a), {1 / (1 + a * a), 0},
+       {-2 * a / ((1 + a * a) * (1 + a * a)), 0, 0}},
+      {MS_EXPR_ATAN2, 1, 0, {a, b}, atan2(a, b), {b / r, -a / r},
+       {-2 * a * b / (r * r), (a * a - b * b) / (r * r), 2 * a * b / (r * r)}},
+      {MS_EXPR_MIN, 1, 0, {a, b}, a, {1, 0}, {0, 0, 0}},
+      {MS_EXPR_MIN, 1, 0, {b, a}, a, {0, 1}, {0, 0, 0}},
+      {MS_EXPR_MIN, 1, 0, {a, a}, a, {1, 0}, {0, 0, 0}},   /* ties: a, as Lua */
+      {MS_EXPR_MAX, 1, 0, {a, b}, b, {0, 1}, {0, 0, 0}},
+      {MS_EXPR_MAX, 1, 0, {b, a}, b, {1, 0}, {0, 0, 0}},
+      {MS_EXPR_MAX, 1, 0, {a, a}, a, {1, 0}, {0, 0, 0}},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    const case_t *t = &cases[k];
+    graph g = {.len = 0};
+    uint32_t x1 = var(&g, 0), x2 = var(&g, 1);
+    node(&g, t->op, x1, t->binary ? x2 : 0, t->c);
+    ms_objective *f = compile(&g, 2);
+    double fv, gv[2], H[4];
+    char what[64];
+    snprintf(what, sizeof what, "case %zu (op %d)", k + 1, t->op);
+    CHECK_OK(ms_objective_eval(f, t->x, &fv, gv));
+    CHECK_OK(ms_objective_hessian(f, t->x, H));
+    check_rel(fv, t->f, 1e-15, what);
+    for (int i = 0; i < 2; i++) CHECK_NEAR(gv[i], t->g[i], 1e-14 * fabs(t->g[i]));
+    CHECK_NEAR(H[0], t->h[0], 1e-13 * fabs(t->h[0]));
+    CHECK_NEAR(H[1], t->h[1], 1e-13 * fabs(t->h[1]));
+    CHECK_NEAR(H[2], t->h[1], 1e-13 * fabs(t->h[1]));
+    CHECK_NEAR(H[3], t->h[2], 1e-13 * fabs(t->h[2]));
+    if (check_failures) fprintf(stderr, "  after %s\n", what);
+    ms_objective_free(f);
+  }
+}
+
+/* Leaves as f, shared and unused nodes, a variable f does not read. */
+static void test_shapes(void) {
+  graph g = {.len = 0};
+  cst(&g, 4);
+  ms_objective *f = compile(&g, 3);
+  double x[3] = {1, 2, 3}, fv, gv[3], H[9];
+  CHECK_OK(ms_objective_eval(f, x, &fv, gv));
+  CHECK(fv == 4 && gv[0] == 0 && gv[1] == 0 && gv[2] == 0);
+  ms_objective_free(f);
+
+  g.len = 0;
+  var(&g, 1);
+  f = compile(&g, 3);
+  CHECK_OK(ms_objective_eval(f, x, &fv, gv));
+  CHECK(fv == 2 && gv[0] == 0 && gv[1] == 1 && gv[2] == 0);
+  ms_objective_free(f);
+
+  /* f = x3 * x3 + sin(x1) (dead), through one shared node used twice */
+  g.len = 0;
+  uint32_t x3 = var(&g, 2);
+  op1(&g, MS_EXPR_SIN, var(&g, 0));
+  op2(&g, MS_EXPR_MUL, x3, x3);
+  f = compile(&g, 3);
+  CHECK_OK(ms_objective_eval(f, x, &fv, gv));
+  CHECK(fv == 9 && gv[0] == 0 && gv[1] == 0 && gv[2] == 6);
+  CHECK_OK(ms_objective_hessian(f, x, H));
+  for (int i = 0; i < 9; i++) CHECK_EQ(H[i], i == 8 ? 2 : 0);
+  ms_objective_free(f);
+}
+
+static void test_errors(void) {
+  graph g = {.len = 0};
+  ms_objective *f = (ms_objective *)&g;
+  CHECK_STATUS(ms_objective_expr(2, g.n, 0, &f), MS_EINVAL);
+  CHECK(f == NULL);
+  CHECK_ERROR_HAS("at least one node");
+  var(&g, 2);
+  CHECK_STATUS(ms_objective_expr(2, g.n, 1, &f), MS_EINVAL);
+  CHECK_ERROR_HAS("node 1: variable 2 is not in [0, 2)");
+  CHECK_STATUS(ms_objective_expr(0, g.n, 1, &f), MS_EINVAL);
+  g.len = 0;
+  var(&g, 0);
+  op2(&g, MS_EXPR_ADD, 0, 1);
+  CHECK_STATUS(ms_objective_expr(2, g.n, 2, &f), MS_EINVAL);
+  CHECK_ERROR_HAS("node 2: an operand is not an earlier node");
+  g.n[1].op = MS_EXPR_NOPS;
+  CHECK_STATUS(ms_objective_expr(2, g.n, 2, &f), MS_EINVAL);
+  CHECK_ERROR_HAS("node 2: unknown operation");
+  g.n[1].op = -1;
+  CHECK_STATUS(ms_objective_expr(2, g.n, 2, &f), MS_EINVAL);
+  CHECK_STATUS(ms_objective_expr(2, g.n, (size_t)MS_EXPR_NODES_MAX + 1, &f), MS_ERANGE);
+  CHECK_ERROR_HAS("too large");
+  CHECK(f == NULL);
+
+  /* a Hessian only where it is exact */
+  ms_objective *q = NULL, *b = NULL;
+  const double lambda[2] = {1, 3}, x[2] = {5, 6};
+  double H[4];
+  CHECK_OK(ms_objective_quadratic(lambda, 2, &q));
+  CHECK_OK(ms_objective_hessian(q, x, H));
+  CHECK(H[0] == 1 && H[1] == 0 && H[2] == 0 && H[3] == 3);
+  CHECK_OK(ms_objective_booth(&b));
+  CHECK_STATUS(ms_objective_hessian(b, x, H), MS_EINVAL);
+  CHECK_ERROR_HAS("no exact Hessian");
+  ms_objective_free(q);
+  ms_objective_free(b);
+}
+
+/* The largest graph is taken and evaluated (a chain: no recursion). */
+static void test_largest(void) {
+  size_t n = MS_EXPR_NODES_MAX;
+  ms_expr_node *nodes = calloc(n, sizeof *nodes);
+  nodes[0] = (ms_expr_node){.op = MS_EXPR_VAR};
+  nodes[1] = (ms_expr_node){.op = MS_EXPR_CONST, .c = 1};
+  for (size_t i = 2; i < n; i++)   /* x + 1 + 1 + ... */
+    nodes[i] = (ms_expr_node){.op = MS_EXPR_ADD, .a = (uint32_t)(i == 2 ? 0 : i - 1), .b = 1};
+  ms_objective *f = NULL;
+  CHECK_OK(ms_objective_expr(1, nodes, n, &f));
+  double x = 0.5, fv, gv;
+  CHECK_OK(ms_objective_eval(f, &x, &fv, &gv));
+  CHECK_EQ(fv, 0.5 + (double)(n - 2));
+  CHECK_EQ(gv, 1);
+  ms_objective_free(f);
+  free(nodes);
+}
+
+/* Threads evaluating one objective at once get what one thread gets. */
+enum { THREADS = 4, CALLS = 20000, D = 8 };
+static ms_objective *shared;
+static double expected[D + 1];
+
+static void *evaluate_many(void *arg) {
+  long bad = 0;
+  double x[D], f, g[D];
+  for (int i = 0; i < D; i++) x[i] = 0.1 * i - 0.3;
+  for (int k = 0; k < CALLS; k++) {
+    ms_objective_eval(shared, x, &f, g);
+    bad += f != expected[0];
+    for (int i = 0; i < D; i++) bad += g[i] != expected[i + 1];
+  }
+  *(long *)arg = bad;
+  return NULL;
+}
+
+static void test_threads(void) {
+  shared = rosenbrock_graph(D, 1, 100);
+  double x[D];
+  for (int i = 0; i < D; i++) x[i] = 0.1 * i - 0.3;
+  CHECK_OK(ms_objective_eval(shared, x, &expected[0], &expected[1]));
+  pthread_t t[THREADS];
+  long bad[THREADS];
+  for (int i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, evaluate_many, &bad[i]);
+  for (int i = 0; i < THREADS; i++) {
+    pthread_join(t[i], NULL);
+    CHECK(bad[i] == 0);
+  }
+  ms_objective_free(shared);
+}
+
+int main(void) {
+  test_rosenbrock();
+  test_operations();
+  test_shapes();
+  test_errors();
+  test_largest();
+  test_threads();
+  return check_report("test_expr");
+}
