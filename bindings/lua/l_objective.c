@@ -1,7 +1,7 @@
 /*
  * l_objective.c -- objectives as the native kind "objective" for Lua 5.4:
- * the primitives objective_builtin, objective_new, objective_call and
- * objective_info.  Twin for LuaJIT: bindings/ffi/momsandbox/ffi/objective.lua;
+ * the primitives objective_builtin, objective_new, objective_compile,
+ * objective_call and objective_info.  Twin for LuaJIT: bindings/ffi/momsandbox/ffi/objective.lua;
  * user: lua/momsandbox/objective.lua (ms.objective, ms.gradcheck: options,
  * labels, fields).  Traces and sweeps take them by ms_lua_checkobjective.
  */
@@ -178,12 +178,46 @@ static int l_objective_new(lua_State *L) {
   return st == MS_OK ? 1 : ms_lua_failure(L, st);
 }
 
+/* ------------------------------------------------------------ compiled */
+
+/* A node's field from the code vector: an integer in [0, max]. */
+static int code_int(double v, double max, uint32_t *out) {
+  if (!(v >= 0 && v <= max) || v != (double)(uint32_t)v) return 0;
+  *out = (uint32_t)v;
+  return 1;
+}
+
+/* native.objective_compile(dim, code vec) */
+static int l_objective_compile(lua_State *L) {
+  static const char fname[] = "objective_compile";
+  size_t dim = checkdim(L, 1, fname);
+  ms_lua_vec *code = ms_lua_checkvec(L, 2);
+  if (code->n % 4 != 0) ms_lua_argerror(L, 2, fname, "code must hold 4 numbers a node");
+  size_t n = code->n / 4;
+  if (n > MS_EXPR_NODES_MAX) ms_lua_argerror(L, 2, fname, "too many nodes");
+  lua_settop(L, 2);
+  ms_expr_node *nodes = lua_newuserdatauv(L, (n ? n : 1) * sizeof *nodes, 0);
+  for (size_t i = 0; i < n; i++) {
+    const double *c = code->x + 4 * i;
+    uint32_t op;
+    if (!code_int(c[0], MS_EXPR_NOPS, &op) || !code_int(c[1], 4294967295.0, &nodes[i].a) ||
+        !code_int(c[2], 4294967295.0, &nodes[i].b))
+      ms_lua_argerror(L, 2, fname, "a node's op, a and b must be integers in range");
+    nodes[i].op = (int)op;
+    nodes[i].c = c[3];
+  }
+  l_objective *o = newbox(L);
+  ms_status st = ms_objective_expr(dim, nodes, n, &o->obj);
+  return st == MS_OK ? 1 : ms_lua_failure(L, st);
+}
+
 /* ------------------------------------------------------------ calls */
 
 /* native.objective_call(obj, op, x) */
 static int l_objective_call(lua_State *L) {
   static const char fname[] = "objective_call";
-  static const char *const ops[] = {"value", "grad", "numgrad", "eval", "gradcheck", NULL};
+  static const char *const ops[] = {"value", "grad",      "numgrad",
+                                    "eval",  "gradcheck", "hessian", NULL};
   const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "";
   int op = 0;
   while (ops[op] != NULL && strcmp(ops[op], name) != 0) op++;
@@ -193,21 +227,30 @@ static int l_objective_call(lua_State *L) {
   ms_lua_vec *x = ms_lua_checkvec(L, 3);
   if (x->n != ms_objective_dim(o->obj)) ms_lua_argerror(L, 3, fname, "vector of the wrong size");
   lua_settop(L, 3);
-  double *g = op == 0 || op == 4 ? NULL : ms_lua_newvec(L, x->n)->x;
+  double *g = NULL;
+  if (op == 5) {
+    if (x->n > MS_LUA_MAXLEN / x->n)
+      ms_lua_argerror(L, 3, fname, "dimension too large for a Hessian");
+    g = ms_lua_newvec(L, x->n * x->n)->x;
+  } else if (op != 0 && op != 4) {
+    g = ms_lua_newvec(L, x->n)->x;
+  }
   double f, err;
   size_t index;
   ms_status st;
   lua_State *prev = ms_lua_enter(L);
   ms_lua_hold(L, 1);   /* a callback may close it: freed after the call */
-  if (op == 2 || op == 4) ms_sigint_begin(0);  /* 4d evaluations of f */
+  int lengthy = op == 2 || op == 4 || op == 5;   /* 4d evaluations of f, d passes */
+  if (lengthy) ms_sigint_begin(0);
   if (op == 2) st = ms_objective_numgrad(o->obj, x->x, g);
+  else if (op == 5) st = ms_objective_hessian(o->obj, x->x, g);
   else if (op == 4) st = ms_objective_gradcheck(o->obj, x->x, &err, &index);
   else st = ms_objective_eval(o->obj, x->x, op == 1 ? NULL : &f, g);
-  if (op == 2 || op == 4) ms_sigint_end();
+  if (lengthy) ms_sigint_end();
   ms_lua_release(L, 1);
   ms_lua_leave(prev);
   if (st != MS_OK) return ms_lua_failure(L, st);
-  if (op == 1 || op == 2) return 1;
+  if (op == 1 || op == 2 || op == 5) return 1;
   lua_pushnumber(L, op == 4 ? err : f);
   if (op == 0) return 1;
   if (op == 3) {
@@ -259,6 +302,7 @@ void ms_lua_open_objective(lua_State *L) {
   static const luaL_Reg metamethods[] = {{"__gc", l_gc}, {NULL, NULL}};
   static const luaL_Reg fns[] = {{"objective_builtin", l_objective_builtin},
                                  {"objective_new", l_objective_new},
+                                 {"objective_compile", l_objective_compile},
                                  {"objective_call", l_objective_call},
                                  {"objective_info", l_objective_info},
                                  {NULL, NULL}};

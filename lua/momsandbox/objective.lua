@@ -4,6 +4,7 @@
 -- objective_new, objective_call, objective_info).
 local native = require "momsandbox.native"
 local check = require "momsandbox.check"
+local record = require "momsandbox.record"
 
 local fmt, argerror = native.format, check.argerror
 
@@ -119,20 +120,48 @@ end
 
 for name, fn in pairs(M) do M[name] = check.protect(fn) end
 
+--- f recorded and compiled by the engine: the objective and its graph,
+-- or nil and why not.
+local function compiled(f, dim)
+  local graph, why = record.record(f, dim)
+  if graph == nil then return nil, why end
+  local code = check.ok(native.vec_from(record.code(graph)))
+  local o, msg = native.objective_compile(dim, code)
+  if o == nil then return nil, msg end
+  return o, graph
+end
+
 --- ms.objective{dim = n, f = function(x) ... end,
---              grad = function(x, out) ... end, name = "...", window = {...}}
+--              grad = function(x, out) ... end, compile = nil|true|false,
+--              name = "...", window = {...}}
 local function define(_, opts)
   local fname = "objective"
-  check.options(opts, 1, fname, {"dim", "f", "grad", "name", "window"})
+  check.options(opts, 1, fname, {"compile", "dim", "f", "grad", "name", "window"})
   local dim = check.optint(opts, 1, fname, "dim", 0)
   if dim < 1 then argerror(1, fname, "dim must be an integer >= 1") end
   if dim > 2^30 then argerror(1, fname, "dim must be <= 1073741824") end
   if type(opts.f) ~= "function" then argerror(1, fname, "f must be a function") end
   if opts.grad ~= nil and type(opts.grad) ~= "function" then argerror(1, fname, "grad must be a function") end
   if opts.name ~= nil and type(opts.name) ~= "string" then argerror(1, fname, "name must be a string") end
-  local o = check.ok(native.objective_new(dim, opts.f, opts.grad))
+  local compile = opts.compile
+  if compile ~= nil and type(compile) ~= "boolean" then argerror(1, fname, "compile must be a boolean") end
+  if compile and opts.grad ~= nil then
+    argerror(1, fname, "compile = true with grad: the gradient is given, there is nothing to compile")
+  end
+  local o, graph, note
+  if opts.grad == nil and compile ~= false then
+    o, graph = compiled(opts.f, dim)
+    if o == nil then
+      if compile then argerror(1, fname, "f cannot be compiled: " .. graph) end
+      note = "not compiled, finite differences instead: " .. graph
+      graph = nil
+    end
+  end
+  o = o or check.ok(native.objective_new(dim, opts.f, opts.grad))
   local name = opts.name or "objective"
-  about[o] = {name = name, window = opts.window, label = ("%s(%d-dimensional)"):format(name, dim)}
+  about[o] = {name = name, window = opts.window, label = ("%s(%d-dimensional)"):format(name, dim),
+              graph = graph, note = note,
+              gradient = graph and "compiled" or opts.grad and "given" or "numeric"}
   return o
 end
 
@@ -162,12 +191,43 @@ end
 
 local value = methods.value
 
+--- f:hessian(x): the exact Hessian at x, a table of dim rows (compiled
+-- objectives and the quadratics).
+methods.hessian = check.protect(function(o, x)
+  if not is_objective(o) then check.selferror("hessian", "momsandbox.objective", o) end
+  local v = point(o, x, 1, "hessian")
+  local H, msg = native.objective_call(o, "hessian", v)
+  if H == nil then check.fail(msg) end
+  local n, rows = #v, {}
+  for i = 1, n do
+    local row = {}
+    for j = 1, n do row[j] = H[(i - 1) * n + j] end
+    rows[i] = row
+  end
+  return rows
+end)
+
+--- f:expression(): the expression a compiled objective computes, as text.
+methods.expression = check.protect(function(o)
+  if not is_objective(o) then check.selferror("expression", "momsandbox.objective", o) end
+  local a = about[o] or {}
+  if a.graph == nil then
+    check.fail(("expression: %s is not compiled (its gradient is %s)"):format(
+               label(o), a.gradient or "given"))
+  end
+  a.text = a.text or record.text(a.graph)
+  return a.text
+end)
+
 --- Fields: dim, name, label, window (for plots, when known), minimizer
--- (a vector, when known).
+-- (a vector, when known), gradient ("compiled", "given" or "numeric") and
+-- note (why f was not compiled, when it was not).
 local field = check.protect(function(o, key)
   if not is_objective(o) then check.selferror("__index", "momsandbox.objective", o) end
   local a = about[o] or {}
   if key == "label" then return label(o) end
+  if key == "gradient" then return a.gradient or "given" end
+  if key == "note" then return a.note end
   if a[key] ~= nil and (key == "name" or key == "window") then return a[key] end
   local i = info(o)
   if key == "window" and i.window then return {i.window[1], i.window[2], i.window[3], i.window[4]} end

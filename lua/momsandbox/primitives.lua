@@ -62,8 +62,12 @@ return {
   objective_new = "(dim integer in [1, 2^30], f function, grad function or nil) -> objective " ..
     "calling f(x) and grad(x, out) with views that die when they return; without grad the " ..
     "engine's finite differences",
+  objective_compile = "(dim integer in [1, 2^30], code vec of 4 numbers a node: op, a, b, c) " ..
+    "-> objective of ms_objective_expr (ms_expr_node's fields, op its ms_expr_op), or nil, " ..
+    "msg, code (a malformed graph: the engine's message)",
   objective_call = "(obj, op, x vec of obj's dim) -> value: f; grad, numgrad: vec; eval: f, " ..
-    "vec; gradcheck: largest error, 1-based index (numgrad and gradcheck stop at Ctrl-C); " ..
+    "vec; hessian: vec of dim x dim, row-major (ms_objective_hessian, Ctrl-C stops it); " ..
+    "gradcheck: largest error, 1-based index (numgrad and gradcheck stop at Ctrl-C); " ..
     "callback errors raised as they were; nil, msg, code when closed or the engine fails",
   objective_info = "(obj) -> dim, name, window (vec of 4)|nil, minimizer vec|nil; nil, " ..
     "msg, code when closed",

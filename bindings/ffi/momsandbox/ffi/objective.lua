@@ -1,6 +1,6 @@
 --- momsandbox.ffi.objective: objectives as the native kind "objective" for
--- LuaJIT: the primitives objective_builtin, objective_new, objective_call
--- and objective_info.  Twin of bindings/lua/l_objective.c; user:
+-- LuaJIT: the primitives objective_builtin, objective_new, objective_compile,
+-- objective_call and objective_info.  Twin of bindings/lua/l_objective.c; user:
 -- lua/momsandbox/objective.lua (ms.objective, ms.gradcheck).
 --
 -- A handle is a cdata `{ms_objective *ptr}`; its record (engine pointer,
@@ -181,6 +181,34 @@ local function objective_new(n, f, grad)
   return own(C.ms_objective_new(n, callback, grad and 1 or 0, ffi.cast("void *", d.id), nil, outbox), d)
 end
 
+------------------------------------------------------------ compiled
+
+--- A node's field from the code vector: an integer in [0, max], or nil.
+local function code_int(v, max)
+  if v >= 0 and v <= max and v == math.floor(v) then return v end
+end
+
+local function objective_compile(n, code)
+  if type(n) ~= "number" or not core.is_integer(n) or n < 1 or n > 2^30 then
+    error(argmsg(1, "objective_compile", "dim must be in [1, 2^30]"), 2)
+  end
+  code = vecarg(code, 2, "objective_compile")
+  if code.n % 4 ~= 0 then error(argmsg(2, "objective_compile", "code must hold 4 numbers a node"), 2) end
+  local count = code.n / 4
+  if count > C.MS_EXPR_NODES_MAX then error(argmsg(2, "objective_compile", "too many nodes"), 2) end
+  local nodes, x = ffi.new("ms_expr_node[?]", count > 0 and count or 1), code.x
+  for i = 0, count - 1 do
+    local op, a, b = code_int(x[4 * i], C.MS_EXPR_NOPS), code_int(x[4 * i + 1], 4294967295),
+                     code_int(x[4 * i + 2], 4294967295)
+    if not (op and a and b) then
+      error(argmsg(2, "objective_compile", "a node's op, a and b must be integers in range"), 2)
+    end
+    local e = nodes[i]
+    e.op, e.a, e.b, e.c = op, a, b, x[4 * i + 3]
+  end
+  return own(C.ms_objective_expr(n, nodes, count, outbox), {})
+end
+
 ------------------------------------------------------------ calls
 
 local errbox, indexbox = ffi.new("double[1]"), ffi.new("size_t[1]")
@@ -206,6 +234,12 @@ local ops = {
     local g = vec.alloc(d.dim)
     core.check(core.call_long(C.ms_objective_numgrad, d.ptr, x.x, g.x))
     return g
+  end,
+  hessian = function(d, x)
+    if d.dim > 2^30 / d.dim then error(argmsg(3, "objective_call", "dimension too large for a Hessian"), 0) end
+    local H = vec.alloc(d.dim * d.dim)
+    core.check(core.call_long(C.ms_objective_hessian, d.ptr, x.x, H.x))
+    return H
   end,
   gradcheck = function(d, x)
     core.check(core.call_long(C.ms_objective_gradcheck, d.ptr, x.x, errbox, indexbox))
@@ -241,5 +275,6 @@ core.kind("objective", H.ctype, nil, function(h) records[h].closed = true end)
 -- The primitives for native.lua (pairs sees them alone); the other FFI
 -- parts reach M's functions through the same table.
 return setmetatable({objective_builtin = objective_builtin, objective_new = objective_new,
+                     objective_compile = objective_compile,
                      objective_call = objective_call, objective_info = objective_info},
                     {__index = M})
