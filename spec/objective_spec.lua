@@ -159,7 +159,7 @@ describe("objective messages, the same under both interpreters", function()
       {"bad argument #1 to 'objective' (dim must be an integer >= 1)", O, {f = print}},
       {"bad argument #1 to 'objective' (f must be a function)", O, {dim = 1}},
       {"bad argument #1 to 'objective' (name must be a string)", O, {dim = 1, f = print, name = 1}},
-      {"bad argument #1 to 'objective' (unknown option 'fn' (expected one of: dim, f, grad, name, " ..
+      {"bad argument #1 to 'objective' (unknown option 'fn' (expected one of: compile, dim, f, grad, name, " ..
        "window))", O, {dim = 1, fn = print}},
     }
     for _, c in ipairs(cases) do

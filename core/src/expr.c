@@ -23,11 +23,14 @@
  * give column j, ad at the variables.
  *
  * Evaluation must be safe from several threads at once (sweeps): the
- * program is read-only, and a call takes the objective's scratch buffer
- * when no other call holds it, else allocates its own.
+ * program is read-only, and each thread has its own scratch buffer, kept
+ * between calls and grown as needed, freed when the thread ends.  (One
+ * buffer per objective, taken by whichever call came first, made a sweep
+ * on two threads slower than on one: the flag's cache line went back and
+ * forth, and the other thread allocated at every call.)
  */
+#include <pthread.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,8 +50,6 @@ typedef struct {
   uint32_t *var_index;           /* nvars: x index of each variable slot */
   double *consts;                /* nconsts */
   instr *code;                   /* nops */
-  atomic_flag busy;              /* scratch is in use */
-  double *scratch;               /* 3 nslots + 2 nops + 2 doubles */
 } program;
 
 static size_t scratch_count(const program *p) {
@@ -189,23 +190,59 @@ static void gather_grad(const program *p, const double *adj, double *grad) {
   for (size_t k = 0; k < p->nvars; k++) grad[p->var_index[k]] += adj[k];
 }
 
+/* The calling thread's scratch, of at least count doubles, or NULL. */
+typedef struct {
+  double *buf;
+  size_t count;
+} scratch_t;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_ok;
+
+static void scratch_free(void *s) {
+  if (s == NULL) return;
+  free(((scratch_t *)s)->buf);
+  free(s);
+}
+static void scratch_init(void) {
+  scratch_ok = pthread_key_create(&scratch_key, scratch_free) == 0;
+}
+
+static double *thread_scratch(size_t count) {
+  pthread_once(&scratch_once, scratch_init);
+  if (!scratch_ok) return NULL;
+  scratch_t *s = pthread_getspecific(scratch_key);
+  if (s == NULL) {
+    if ((s = ms_calloc(1, sizeof *s)) == NULL) return NULL;
+    if (pthread_setspecific(scratch_key, s) != 0) {
+      free(s);
+      return NULL;
+    }
+  }
+  if (s->count < count) {
+    double *buf = ms_calloc(count, sizeof *buf);
+    if (buf == NULL) return NULL;
+    free(s->buf);
+    s->buf = buf;
+    s->count = count;
+  }
+  return s->buf;
+}
+
 static ms_status program_fn(void *ctx, const double *x, size_t n, double *f,
                             double *grad) {
-  program *p = ctx;
+  const program *p = ctx;
   (void)n;
-  int own = !atomic_flag_test_and_set_explicit(&p->busy, memory_order_acquire);
-  double *s = own ? p->scratch : malloc(scratch_count(p) * sizeof *s);
-  if (s == NULL) return ms_fail(MS_ENOMEM, "out of memory");
-  double *v = s, *adj = v + p->nslots + 1, *da = adj + p->nslots + 1,
-         *db = da + p->nops;
+  double *v = thread_scratch(scratch_count(p));
+  if (v == NULL) return ms_fail(MS_ENOMEM, "out of memory");
+  double *adj = v + p->nslots + 1, *da = adj + p->nslots + 1, *db = da + p->nops;
   forward(p, x, v, grad ? da : NULL, db);
   if (f != NULL) *f = v[p->out];
   if (grad != NULL) {
     reverse(p, da, db, adj);
     gather_grad(p, adj, grad);
   }
-  if (own) atomic_flag_clear_explicit(&p->busy, memory_order_release);
-  else free(s);
   return MS_OK;
 }
 
@@ -217,7 +254,6 @@ static void program_free(void *ctx) {
   free(p->var_index);
   free(p->consts);
   free(p->code);
-  free(p->scratch);
   free(p);
 }
 
@@ -244,28 +280,13 @@ static ms_status check_node(const ms_expr_node *e, size_t i, size_t dim) {
   return MS_OK;
 }
 
-/* Operations sorted by depth (the longest path from a leaf), then by
- * operation: a pass then meets independent operations in a row, which the
- * processor overlaps, and runs of the same operation, which its branch
- * predictor follows.  Evaluated in the order recorded, a loop's terms form
- * chains through memory, one after another (Rosenbrock of dim 1000 took
- * five times longer). */
-typedef struct {
-  uint32_t depth, op;
-  size_t node;
-} order_key;
-
-static int order_cmp(const void *pa, const void *pb) {
-  const order_key *a = pa, *b = pb;
-  if (a->depth != b->depth) return a->depth < b->depth ? -1 : 1;
-  if (a->op != b->op) return a->op < b->op ? -1 : 1;
-  return (a->node > b->node) - (a->node < b->node);
-}
-
 /* Slots of the live nodes (those f depends on) into slot[], SIZE_MAX for
- * the dead, and their counts into p; depth[] is scratch (n numbers). */
-static ms_status number_slots(program *p, const ms_expr_node *nodes, size_t n,
-                              size_t *slot, uint32_t *depth) {
+ * the dead, and their counts into p.  The operations keep the caller's
+ * order: sorted by depth, so that a pass would meet independent ones in a
+ * row, Rosenbrock of dim 1000 ran slower (its values then spread over
+ * more cache lines). */
+static void number_slots(program *p, const ms_expr_node *nodes, size_t n,
+                         size_t *slot) {
   for (size_t i = 0; i < n; i++) slot[i] = 0;
   slot[n - 1] = 1;   /* live marks first, walking back from f */
   for (size_t i = n; i-- > 0;) {
@@ -276,31 +297,20 @@ static ms_status number_slots(program *p, const ms_expr_node *nodes, size_t n,
   }
   size_t nv = 0, nc = 0, no = 0;
   for (size_t i = 0; i < n; i++) {
-    depth[i] = 0;
     if (!slot[i]) continue;
     if (nodes[i].op == MS_EXPR_VAR) nv++;
     else if (nodes[i].op == MS_EXPR_CONST) nc++;
-    else {
-      no++;
-      uint32_t da = depth[nodes[i].a], db = unary(nodes[i].op) ? 0 : depth[nodes[i].b];
-      depth[i] = 1 + (da > db ? da : db);
-    }
+    else no++;
   }
   p->nvars = nv, p->nconsts = nc, p->nops = no;
   p->nslots = nv + nc + no;
-  order_key *keys = ms_calloc(no, sizeof *keys);
-  if (keys == NULL) return ms_fail(MS_ENOMEM, "out of memory");
-  size_t iv = 0, ic = nv, io = 0;
+  size_t iv = 0, ic = nv, io = nv + nc;
   for (size_t i = 0; i < n; i++) {
     if (!slot[i]) slot[i] = SIZE_MAX;
     else if (nodes[i].op == MS_EXPR_VAR) slot[i] = iv++;
     else if (nodes[i].op == MS_EXPR_CONST) slot[i] = ic++;
-    else keys[io++] = (order_key){depth[i], (uint32_t)nodes[i].op, i};
+    else slot[i] = io++;
   }
-  qsort(keys, no, sizeof *keys, order_cmp);
-  for (size_t k = 0; k < no; k++) slot[keys[k].node] = nv + nc + k;
-  free(keys);
-  return MS_OK;
 }
 
 static void fill_program(program *p, const ms_expr_node *nodes, size_t n,
@@ -336,24 +346,18 @@ ms_status ms_objective_expr(size_t dim, const ms_expr_node *nodes, size_t n,
   }
   program *p = ms_calloc(1, sizeof *p);
   size_t *slot = ms_calloc(n, sizeof *slot);
-  uint32_t *depth = ms_calloc(n, sizeof *depth);
-  ms_status st = p && slot && depth ? MS_OK : ms_fail(MS_ENOMEM, "out of memory");
-  if (st == MS_OK) {
-    p->dim = dim;
-    atomic_flag_clear(&p->busy);
-    st = number_slots(p, nodes, n, slot, depth);
-  }
-  free(depth);
-  if (st != MS_OK) {
+  if (p == NULL || slot == NULL) {
     free(p);
     free(slot);
-    return st;
+    return ms_fail(MS_ENOMEM, "out of memory");
   }
+  p->dim = dim;
+  number_slots(p, nodes, n, slot);
   p->var_index = ms_calloc(p->nvars, sizeof *p->var_index);
   p->consts = ms_calloc(p->nconsts, sizeof *p->consts);
   p->code = ms_calloc(p->nops, sizeof *p->code);
-  p->scratch = ms_calloc(scratch_count(p), sizeof *p->scratch);
-  if (!p->var_index || !p->consts || !p->code || !p->scratch)
+  ms_status st = MS_OK;
+  if (!p->var_index || !p->consts || !p->code)
     st = ms_fail(MS_ENOMEM, "out of memory");
   if (st == MS_OK) {
     fill_program(p, nodes, n, slot);

@@ -120,14 +120,42 @@ end
 
 for name, fn in pairs(M) do M[name] = check.protect(fn) end
 
+--- The point where a recording is checked against f: x_i in [0.5, 0.75),
+-- spread (no 0 or 1, where functions have their special cases).
+local function check_point(dim)
+  local t = {}
+  for i = 1, dim do t[i] = 0.5 + 0.25 * ((i * 0.6180339887498949) % 1) end
+  return check.ok(native.vec_from(t))
+end
+
+--- a and b agree: equal to 1e-9 (relative), or both NaN.
+local function agree(a, b)
+  if a ~= a or b ~= b then return a ~= a and b ~= b end
+  return a == b or math.abs(a - b) <= 1e-9 * math.max(math.abs(a), math.abs(b))
+end
+
 --- f recorded and compiled by the engine: the objective and its graph,
--- or nil and why not.
+-- or nil and why not.  The recording is checked against f called as
+-- usual, at one point: a test the recorder cannot see (a value of x
+-- compared with == to a number, or taken as a truth value) shows there.
+-- That call is also f's last: a view f keeps is then dead, as it would be.
 local function compiled(f, dim)
   local graph, why = record.record(f, dim)
   if graph == nil then return nil, why end
   local code = check.ok(native.vec_from(record.code(graph)))
   local o, msg = native.objective_compile(dim, code)
   if o == nil then return nil, msg end
+  local x = check_point(dim)
+  local probe = check.ok(native.objective_new(dim, f))
+  local ok, want = pcall(native.objective_call, probe, "value", x)
+  native.close(probe)
+  if not ok then return nil, "f failed when called to check its recording: " .. tostring(want) end
+  local got = native.objective_call(o, "value", x)
+  if type(want) ~= "number" or not agree(got, want) then
+    return nil, ("f gives %s at x = (%s%s), its recording %s: f tests a value of x in a way " ..
+                 "the recorder cannot see (== with a number, or as a truth value)"):format(
+                 fmt(want), fmt(x[1]), dim > 1 and ", ..." or "", fmt(got))
+  end
   return o, graph
 end
 

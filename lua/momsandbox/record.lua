@@ -60,14 +60,26 @@ local function where(level)
   end
 end
 
+--- The recording under way; a value kept from one that has ended is dead.
+local function state()
+  if rec == nil then
+    error("a value of x kept from the recording of an objective's f is no longer valid", 3)
+  end
+  return rec
+end
+
+--- Raise a refusal, and remember it: f may catch it with pcall, which
+-- does not make f recordable.
 local function refuse(cause)
-  error(setmetatable({cause = cause, where = where(3)}, Refusal), 0)
+  local r = setmetatable({cause = cause, where = where(3)}, Refusal)
+  state().refused = rec.refused or r
+  error(r, 0)
 end
 
 ------------------------------------------------------------ nodes
 
 local function add_node(op, a, b, c)
-  local n = rec.n + 1
+  local n = state().n + 1
   if n > M.LIMIT then
     refuse(("f has more than %d operations (the engine's limit)"):format(M.LIMIT))
   end
@@ -80,6 +92,7 @@ end
 
 --- The node of the constant v, one per value (0 and -0 apart).
 local function const(v)
+  state()
   local key = v
   if v ~= v then key = "nan" elseif v == 0 then key = 1 / v > 0 and "0" or "-0" end
   local s = rec.consts[key]
@@ -105,7 +118,7 @@ local function key(op, a, b) return (op * 2097152 + a) * 2097152 + b end
 -- equal one made before.
 local function make(op, a, b, c)
   local k = key(op, a, b)
-  local s = rec.memo[k]
+  local s = state().memo[k]
   if s == nil then
     s = add_node(op, a, b, c or 0)
     rec.memo[k] = s
@@ -118,7 +131,7 @@ end
 local function commutative(op, p, q, what)
   local a, b = id(p, what), id(q, what)
   local k = a < b and key(op, a, b) or key(op, b, a)
-  local s = rec.memo[k]
+  local s = state().memo[k]
   if s == nil then
     s = add_node(op, a, b, 0)
     rec.memo[k] = s
@@ -239,12 +252,13 @@ end
 local function symbolic_x(dim)
   local mt = {
     __len = function() return dim end,
-    __index = function(t, i)
+    __index = function(_, i)
+      state()
       if type(i) ~= "number" or i ~= math.floor(i) or i < 1 or i > dim then
         if type(i) == "string" then refuse(("f calls x:%s, which the recorder does not know"):format(i)) end
         refuse(("f reads x[%s], outside 1..%d"):format(tostring(i), dim))
       end
-      local s = rec.vars[i]
+      local s = state().vars[i]
       if s == nil then
         s = add_node(OP.var, i - 1, 0, 0)
         rec.vars[i] = s
@@ -297,6 +311,7 @@ function M.record(f, dim)
     return v
   end
   local ok, r = pcall(with_math, runner)
+  if ok and rec.refused then ok, r = false, rec.refused end
   rec = nil
   if ok then
     if type(r) == "number" then
