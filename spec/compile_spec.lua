@@ -168,6 +168,17 @@ describe("an objective written in Lua without grad", function()
     assert.matches("no exact Hessian", h.error_of(function() return O.booth():hessian{1, 1} end))
   end)
 
+  it("is a quadratic to the analysis when it is a polynomial of degree 2", function()
+    local q = ms.objective{dim = 2, f = function(x) return 0.1 * x[1]^2 + 2 * x[2] * x[2] end}
+    assert.are.same(ms.analysis.optimal(O.quadratic{0.2, 4}), ms.analysis.optimal(q))
+    local shifted = ms.objective{dim = 2, f = function(x) return (x[1] - 1)^2 + x[1] * x[2] + 3 end}
+    assert.are.same({{2, 1}, {1, 0}}, ms.analysis.eigen(shifted) and shifted:hessian{5, 5})
+    local r = ms.objective{dim = 2, f = function(x) return x[1]^2 * x[2] end}
+    assert.has_error(function() ms.analysis.optimal(r) end)
+    local e = ms.objective{dim = 1, f = function(x) return math.exp(x[1]) end}
+    assert.has_error(function() ms.analysis.optimal(e) end)
+  end)
+
   it("prints the expression it compiled", function()
     local f = ms.objective{dim = 2, f = function(x) return 100 * (x[2] - x[1]^2)^2 + (1 - x[1])^2 end}
     assert.are.equal("100*(x2 - x1^2)^2 + (1 - x1)^2", f:expression())
@@ -235,6 +246,19 @@ describe("a function that cannot be recorded", function()
     assert.matches("f returned nil, not a number", numeric(function() end))
     assert.matches("f uses a value of x as a string", numeric(function(x) return #(x[1] .. "") end))
     assert.matches("f failed on symbolic x: .*boom", numeric(function() error("boom") end))
+  end)
+
+  it("a test the recorder cannot see: found at the check point", function()
+    local calls = 0
+    local note = numeric(function(x) calls = calls + 1 return calls * x[1] end)
+    assert.are.equal(2, calls)   -- recorded, then checked
+    assert.matches("^not compiled, finite differences instead: f gives 1.309[%d]* at x = " ..
+                   "%(0.654[%d]*, ...%), its recording 0.654[%d]*: f tests a value of x in a way the " ..
+                   "recorder cannot see %(== with a number, or as a truth value%), or its result " ..
+                   "changes from call to call$", note)
+    if not jit then   -- // is Lua 5.4's
+      assert.matches("f uses // on a value of x", numeric(load("return function(x) return x[1] // 2 end")()))
+    end
   end)
 
   it("more than the engine's limit of operations: refused with a clear message", function()

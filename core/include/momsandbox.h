@@ -680,8 +680,9 @@ ms_status ms_quadratic_minimize(const double *Q, const double *c, double b,
  * quadratic form with diagonal Q, c = 0 and b = 0); fills lambda (dim
  * numbers) when it is not NULL. */
 int ms_objective_diagonal(const ms_objective *obj, double *lambda);
-/* 1 if obj is one of the quadratic built-ins, 1/2 x'Qx + c'x + b; fills
- * Q (dim x dim, row-major), c (dim) and b, each when not NULL. */
+/* 1 if obj is one of the quadratic built-ins, or compiled from an
+ * expression that is a polynomial of degree <= 2: 1/2 x'Qx + c'x + b;
+ * fills Q (dim x dim, row-major), c (dim) and b, each when not NULL. */
 int ms_objective_quadratic_parts(const ms_objective *obj, double *Q,
                                  double *c, double *b);
 /* 1 if evaluating obj runs no user callback, so any thread may: true of

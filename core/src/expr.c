@@ -47,6 +47,7 @@ typedef struct {
   size_t nvars, nconsts, nops;   /* slots: variables, constants, operations */
   size_t nslots;                 /* all three; the sink is slot nslots */
   size_t out;                    /* the slot of f */
+  int quadratic;                 /* f is a polynomial of degree <= 2 */
   uint32_t *var_index;           /* nvars: x index of each variable slot */
   double *consts;                /* nconsts */
   instr *code;                   /* nops */
@@ -313,6 +314,34 @@ static void number_slots(program *p, const ms_expr_node *nodes, size_t n,
   }
 }
 
+/* The degree of f as a polynomial in x, or 3 for "above 2 or none":
+ * whether the analysis may read it as 1/2 x'Qx + c'x + b. */
+static int degree_of(const program *p) {
+  size_t base = p->nvars + p->nconsts;
+  unsigned char *deg = ms_calloc(p->nslots + 1, 1);
+  if (deg == NULL) return 3;
+  for (size_t k = 0; k < p->nvars; k++) deg[k] = 1;
+  for (size_t k = 0; k < p->nops; k++) {
+    const instr *e = &p->code[k];
+    int a = deg[e->a], b = deg[e->b], d;   /* the sink has degree 0 */
+    switch (e->op) {
+    case MS_EXPR_ADD: case MS_EXPR_SUB: d = a > b ? a : b; break;
+    case MS_EXPR_MUL: d = a + b; break;
+    case MS_EXPR_DIV: d = b == 0 ? a : 3; break;
+    case MS_EXPR_NEG: d = a; break;
+    case MS_EXPR_SQR: d = 2 * a; break;
+    case MS_EXPR_POWC:
+      d = e->c == 0 ? 0 : e->c == 1 ? a : e->c == 2 ? 2 * a : a == 0 ? 0 : 3;
+      break;
+    default: d = a == 0 && b == 0 ? 0 : 3;   /* of constants only, a constant */
+    }
+    deg[base + k] = (unsigned char)(d > 3 ? 3 : d);
+  }
+  int d = deg[p->out];
+  free(deg);
+  return d;
+}
+
 static void fill_program(program *p, const ms_expr_node *nodes, size_t n,
                          const size_t *slot) {
   size_t sink = p->nslots, base = p->nvars + p->nconsts;
@@ -328,6 +357,7 @@ static void fill_program(program *p, const ms_expr_node *nodes, size_t n,
           .b = (uint32_t)(unary(e->op) ? sink : slot[e->b])};
   }
   p->out = slot[n - 1];
+  p->quadratic = degree_of(p) <= 2;
 }
 
 ms_status ms_objective_expr(size_t dim, const ms_expr_node *nodes, size_t n,
@@ -435,6 +465,28 @@ static ms_status program_hessian(const program *p, const double *x, double *H) {
   free(v);
   free(col);
   return st;
+}
+
+int ms_expr_quadratic_parts(const ms_objective *obj, double *Q, double *c,
+                            double *b) {
+  const program *p = ms_objective_context(obj, program_fn);
+  if (p == NULL || !p->quadratic) return 0;
+  size_t n = p->dim, nn;
+  if (!ms_size_mul(n, n, &nn)) return 0;
+  double *zero = ms_calloc(n, sizeof *zero), *Qbuf = Q;
+  if (zero == NULL) return 0;
+  if (Qbuf == NULL && (Qbuf = ms_calloc(nn, sizeof *Qbuf)) == NULL) {
+    free(zero);
+    return 0;
+  }
+  double f;
+  /* exact: the Hessian is constant, the gradient at 0 is c, f(0) is b */
+  int ok = program_hessian(p, zero, Qbuf) == MS_OK &&
+           program_fn((void *)p, zero, n, &f, c != NULL ? c : zero) == MS_OK;
+  if (b != NULL) *b = f;
+  if (Qbuf != Q) free(Qbuf);
+  free(zero);
+  return ok;
 }
 
 ms_status ms_objective_hessian(ms_objective *obj, const double *x, double *H) {

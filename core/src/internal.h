@@ -83,6 +83,10 @@ void ms_objective_describe(ms_objective *obj, const char *name,
 /* The context of obj if its function is fn, else NULL: how an engine
  * file recognises the objectives it made (expr.c). */
 void *ms_objective_context(const ms_objective *obj, ms_objective_fn fn);
+/* ms_objective_quadratic_parts of an objective compiled from an
+ * expression (expr.c): 1 when f is a polynomial of degree <= 2. */
+int ms_expr_quadratic_parts(const ms_objective *obj, double *Q, double *c,
+                            double *b);
 
 /* Q (n x n, row-major) is a symmetric matrix of finite numbers, neither
  * empty nor too large to index; else an error saying what is wrong. */

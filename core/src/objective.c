@@ -338,7 +338,7 @@ int ms_objective_quadratic_parts(const ms_objective *obj, double *Q,
     if (b != NULL) *b = 0;
     return 1;
   }
-  if (obj->fn != quadratic_form_fn) return 0;
+  if (obj->fn != quadratic_form_fn) return ms_expr_quadratic_parts(obj, Q, c, b);
   const quadratic_form *q = obj->ctx;
   if (Q != NULL) ms_vec_copy(Q, q->Q, n * n);
   if (c != NULL) ms_vec_copy(c, q->c, n);

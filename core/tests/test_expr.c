@@ -221,6 +221,36 @@ static void test_errors(void) {
   ms_objective_free(b);
 }
 
+/* A polynomial of degree 2 is a quadratic to the analysis; others not. */
+static void test_quadratic_parts(void) {
+  graph g = {.len = 0};   /* (x1 - 1)^2 + x1 x2 + 3 */
+  uint32_t x1 = var(&g, 0), x2 = var(&g, 1);
+  uint32_t u = op1(&g, MS_EXPR_SQR, op2(&g, MS_EXPR_SUB, x1, cst(&g, 1)));
+  op2(&g, MS_EXPR_ADD, op2(&g, MS_EXPR_ADD, u, op2(&g, MS_EXPR_MUL, x1, x2)), cst(&g, 3));
+  ms_objective *f = compile(&g, 2);
+  double Q[4], c[2], b;
+  CHECK(ms_objective_quadratic_parts(f, Q, c, &b) == 1);
+  CHECK(Q[0] == 2 && Q[1] == 1 && Q[2] == 1 && Q[3] == 0);
+  CHECK(c[0] == -2 && c[1] == 0 && b == 4);
+  CHECK(ms_objective_diagonal(f, NULL) == 0);   /* sweeps' fast loop: built-ins only */
+  ms_objective_free(f);
+  g.len = 0;   /* x1^2 x2, x1 / x2, exp(x1): not quadratics */
+  x1 = var(&g, 0), x2 = var(&g, 1);
+  op2(&g, MS_EXPR_MUL, op1(&g, MS_EXPR_SQR, x1), x2);
+  f = compile(&g, 2);
+  CHECK(ms_objective_quadratic_parts(f, Q, c, &b) == 0);
+  ms_objective_free(f);
+  g.n[2] = (ms_expr_node){.op = MS_EXPR_DIV, .a = 0, .b = 1};
+  g.len = 3;
+  f = compile(&g, 2);
+  CHECK(ms_objective_quadratic_parts(f, NULL, NULL, NULL) == 0);
+  ms_objective_free(f);
+  g.n[2] = (ms_expr_node){.op = MS_EXPR_EXP, .a = 0};
+  f = compile(&g, 2);
+  CHECK(ms_objective_quadratic_parts(f, NULL, NULL, NULL) == 0);
+  ms_objective_free(f);
+}
+
 /* The largest graph is taken and evaluated (a chain: no recursion). */
 static void test_largest(void) {
   size_t n = MS_EXPR_NODES_MAX;
@@ -277,6 +307,7 @@ int main(void) {
   test_operations();
   test_shapes();
   test_errors();
+  test_quadratic_parts();
   test_largest();
   test_threads();
   return check_report("test_expr");

@@ -153,7 +153,8 @@ local function compiled(f, dim)
   local got = native.objective_call(o, "value", x)
   if type(want) ~= "number" or not agree(got, want) then
     return nil, ("f gives %s at x = (%s%s), its recording %s: f tests a value of x in a way " ..
-                 "the recorder cannot see (== with a number, or as a truth value)"):format(
+                 "the recorder cannot see (== with a number, or as a truth value), or its " ..
+                 "result changes from call to call"):format(
                  fmt(want), fmt(x[1]), dim > 1 and ", ..." or "", fmt(got))
   end
   return o, graph
