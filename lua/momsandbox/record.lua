@@ -328,7 +328,7 @@ function M.record(f, dim)
   end
   -- the nodes after f's are not f's operands: they go
   local last = r[1]
-  for i = last + 1, graph.n do graph.op[i], graph.a[i], graph.b[i], graph.c[i] = nil end
+  for i = last + 1, graph.n do graph.op[i], graph.a[i], graph.b[i], graph.c[i] = nil, nil, nil, nil end
   graph.n = last
   graph.memo, graph.consts, graph.vars, graph.nodes = nil, nil, nil, nil
   return graph
@@ -399,7 +399,8 @@ function M.text(g)
     return s, p
   end
   for i = 1, g.n do
-    local o, s, p = op[i], nil, 5
+    local o, p = op[i], 5
+    local s
     if o == OP.var then
       s = "x" .. (a[i] + 1)
     elseif o == OP.const then

@@ -237,9 +237,9 @@ local ops = {
   end,
   hessian = function(d, x)
     if d.dim > 2^30 / d.dim then error(argmsg(3, "objective_call", "dimension too large for a Hessian"), 0) end
-    local H = vec.alloc(d.dim * d.dim)
-    core.check(core.call_long(C.ms_objective_hessian, d.ptr, x.x, H.x))
-    return H
+    local hess = vec.alloc(d.dim * d.dim)
+    core.check(core.call_long(C.ms_objective_hessian, d.ptr, x.x, hess.x))
+    return hess
   end,
   gradcheck = function(d, x)
     core.check(core.call_long(C.ms_objective_gradcheck, d.ptr, x.x, errbox, indexbox))
