@@ -7,7 +7,7 @@
 --
 -- The function is the chained Rosenbrock, sum_i 100 (x_{i+1} - x_i^2)^2 +
 -- (1 - x_i)^2, written as a user would (a loop over x), at d = 2 and
--- d = 1000, traced by heavy ball (momentum, lr = 1e-4, beta = 0.9) from
+-- d = 1000, traced by heavy ball (momentum, lr = 1e-5, beta = 0.9) from
 -- x_i = -1.2, 1, -1.2, ...  Only the first and last points are recorded,
 -- so the figures are those of the steps.  Finite differences take 4d calls
 -- of f a step: they are timed on fewer steps (--fd-steps, and 1/500 of
@@ -42,7 +42,7 @@ end
 
 --- Seconds a step of a heavy-ball trace of f, best of the rounds.
 local function per_step(f, x0, steps)
-  local rule = ms.momentum{lr = 1e-4, beta = 0.9}
+  local rule = ms.momentum{lr = 1e-5, beta = 0.9}
   local t, tr = measure(function()
     return ms.trace(f, rule, {x0 = x0, steps = steps, every = steps})
   end, opts["repeat"])
@@ -86,7 +86,7 @@ end
 -- A sweep over the compiled objective: every run is independent, so two
 -- threads should take half the time.  The built-in Rosenbrock's sweep,
 -- measured in turns with it, shows what the machine gives two threads.
-local grid = {lr = {from = 1e-5, to = 1e-4, n = 16}, beta = {from = 0, to = 0.9, n = 16}}
+local grid = {lr = {from = 1e-6, to = 1e-5, n = 16}, beta = {from = 0, to = 0.9, n = 16}}
 local sweep_steps = bench.quick(20000, 2000)
 local function sweep(f, threads)
   return measure(function()

@@ -38,8 +38,6 @@
 
 typedef struct {
   uint32_t a, b;   /* operand slots (b = the sink for unary operations) */
-  int op;
-  double c;
 } instr;
 
 typedef struct {
@@ -50,7 +48,9 @@ typedef struct {
   int quadratic;                 /* f is a polynomial of degree <= 2 */
   uint32_t *var_index;           /* nvars: x index of each variable slot */
   double *consts;                /* nconsts */
-  instr *code;                   /* nops */
+  instr *code;                   /* nops: operands, all the reverse pass reads */
+  unsigned char *ops;            /* nops: each operation */
+  double *cs;                    /* nops: each constant (POWC's exponent) */
 } program;
 
 static size_t scratch_count(const program *p) {
@@ -163,12 +163,14 @@ static void forward(const program *p, const double *x, double *v, double *da,
   v[p->nslots] = 0;
   double *res = v + p->nvars + p->nconsts, pa, pb;
   const instr *code = p->code;
+  const unsigned char *ops = p->ops;
+  const double *cs = p->cs;
   if (da == NULL) {
     for (size_t k = 0; k < p->nops; k++)
-      res[k] = apply(code[k].op, v[code[k].a], v[code[k].b], code[k].c, &pa, &pb);
+      res[k] = apply(ops[k], v[code[k].a], v[code[k].b], cs[k], &pa, &pb);
   } else {
     for (size_t k = 0; k < p->nops; k++)
-      res[k] = apply(code[k].op, v[code[k].a], v[code[k].b], code[k].c, &da[k], &db[k]);
+      res[k] = apply(ops[k], v[code[k].a], v[code[k].b], cs[k], &da[k], &db[k]);
   }
 }
 
@@ -255,6 +257,8 @@ static void program_free(void *ctx) {
   free(p->var_index);
   free(p->consts);
   free(p->code);
+  free(p->ops);
+  free(p->cs);
   free(p);
 }
 
@@ -324,14 +328,14 @@ static int degree_of(const program *p) {
   for (size_t k = 0; k < p->nops; k++) {
     const instr *e = &p->code[k];
     int a = deg[e->a], b = deg[e->b], d;   /* the sink has degree 0 */
-    switch (e->op) {
+    switch (p->ops[k]) {
     case MS_EXPR_ADD: case MS_EXPR_SUB: d = a > b ? a : b; break;
     case MS_EXPR_MUL: d = a + b; break;
     case MS_EXPR_DIV: d = b == 0 ? a : 3; break;
     case MS_EXPR_NEG: d = a; break;
     case MS_EXPR_SQR: d = 2 * a; break;
     case MS_EXPR_POWC:
-      d = e->c == 0 ? 0 : e->c == 1 ? a : e->c == 2 ? 2 * a : a == 0 ? 0 : 3;
+      d = p->cs[k] == 0 ? 0 : p->cs[k] == 1 ? a : p->cs[k] == 2 ? 2 * a : a == 0 ? 0 : 3;
       break;
     default: d = a == 0 && b == 0 ? 0 : 3;   /* of constants only, a constant */
     }
@@ -351,10 +355,13 @@ static void fill_program(program *p, const ms_expr_node *nodes, size_t n,
     const ms_expr_node *e = &nodes[i];
     if (e->op == MS_EXPR_VAR) p->var_index[s] = e->a;
     else if (e->op == MS_EXPR_CONST) p->consts[s - p->nvars] = e->c;
-    else
+    else {
       p->code[s - base] = (instr){
-          .op = e->op, .c = e->c, .a = (uint32_t)slot[e->a],
+          .a = (uint32_t)slot[e->a],
           .b = (uint32_t)(unary(e->op) ? sink : slot[e->b])};
+      p->ops[s - base] = (unsigned char)e->op;
+      p->cs[s - base] = e->c;
+    }
   }
   p->out = slot[n - 1];
   p->quadratic = degree_of(p) <= 2;
@@ -386,8 +393,10 @@ ms_status ms_objective_expr(size_t dim, const ms_expr_node *nodes, size_t n,
   p->var_index = ms_calloc(p->nvars, sizeof *p->var_index);
   p->consts = ms_calloc(p->nconsts, sizeof *p->consts);
   p->code = ms_calloc(p->nops, sizeof *p->code);
+  p->ops = ms_calloc(p->nops, sizeof *p->ops);
+  p->cs = ms_calloc(p->nops, sizeof *p->cs);
   ms_status st = MS_OK;
-  if (!p->var_index || !p->consts || !p->code)
+  if (!p->var_index || !p->consts || !p->code || !p->ops || !p->cs)
     st = ms_fail(MS_ENOMEM, "out of memory");
   if (st == MS_OK) {
     fill_program(p, nodes, n, slot);
@@ -449,7 +458,7 @@ static ms_status program_hessian(const program *p, const double *x, double *H) {
   size_t base = p->nvars + p->nconsts;
   for (size_t k = 0; k < p->nops; k++) {
     const instr *e = &p->code[k];
-    second(e->op, v[e->a], v[e->b], v[base + k], e->c, &dd[3 * k],
+    second(p->ops[k], v[e->a], v[e->b], v[base + k], p->cs[k], &dd[3 * k],
            &dd[3 * k + 1], &dd[3 * k + 2]);
   }
   ms_status st = MS_OK;
