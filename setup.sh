@@ -15,10 +15,11 @@ cd "$(dirname "$0")"
 # clang, libclang-rt-dev: libFuzzer, for the fuzz test of the data parser
 # lua-check: luacheck, the lint test of every Lua file
 # libmicrohttpd-dev: the HTTP server of ms.explore's page (core/src/server.c)
-# lua-cjson: ms.explore reads the page's requests   lua-socket: its spec's client
+# lua-cjson: ms.explore reads the page's requests   lua-socket: its specs' client
+# chromium, chromium-driver: the page's test in headless Chromium
 PACKAGES="build-essential cmake lua5.4 liblua5.4-dev lua-busted libluajit-5.1-dev
 luajit gnuplot-nox libreadline-dev clang libclang-rt-dev lua-check
-libmicrohttpd-dev lua-cjson lua-socket"
+libmicrohttpd-dev lua-cjson lua-socket chromium chromium-driver"
 # python3-numpy, python3-torch: the benchmarks' NumPy and PyTorch columns
 case "${1:-}" in
   --bench) PACKAGES="$PACKAGES python3-numpy python3-torch"; target=build ;;

@@ -5,77 +5,12 @@
 -- the page's close and Ctrl-C stop it with its port closed.
 local ms = require "momsandbox"
 local h = require "spec.helpers"
+local ex = require "spec.explore_helpers"
 local cjson = require "cjson"
-local socket = require "socket"
 
--- The objects of the runs, made the same way here and in the server.
-local SETUP = [[
-local ms = ...
-local f = ms.objective.quadratic{0.2, 4}
-local hb = ms.rule{name = "hb", hyper = {lr = {default = 0.4, min = 0}, beta = {default = 0.5, min = 0, max = 1}},
-  state = {"v"}, step = function(p, g, s, h)
-    s.v:scale(h.beta):add(g)
-    p:axpy(-h.lr, s.v)
-  end}
-return f, hb{lr = 0.4, beta = 0.5}, ms.momentum{lr = 0.3, beta = 0.25}
-]]
-local f, rule_a, rule_b = load(SETUP)(ms)
-
---- Start the script (after SETUP's objects as f, a, b) in dir; returns the
--- pid and the address it printed.
-local function start(dir, script)
-  h.write(dir .. "/setup.lua", SETUP)
-  h.write(dir .. "/run.lua", "local f, a, b = loadfile('setup.lua')(ms)\n" .. script)
-  local p = io.popen(("cd %s && { %s run.lua >out 2>err & echo $!; }"):format(h.shquote(dir),
-                     h.shquote(h.abs(h.bin))))
-  local pid = p:read("l")
-  p:close()
-  for _ = 1, 500 do
-    local url = (h.read(dir .. "/out") or ""):match("(http://%S+)")
-    if url then return pid, url end
-    socket.sleep(0.02)
-  end
-  error("no address printed: " .. tostring(h.read(dir .. "/err")))
-end
-
-local function alive(pid)
-  return h.run("kill -0 " .. pid) == 0
-end
-
-local function wait_gone(pid)
-  for _ = 1, 500 do
-    if not alive(pid) then return true end
-    socket.sleep(0.02)
-  end
-  h.run("kill -KILL " .. pid)
-  return false
-end
-
---- One HTTP exchange of the raw request text: status, body.
-local function exchange(port, text)
-  local c = assert(socket.tcp())
-  c:settimeout(10)
-  assert(c:connect("127.0.0.1", port))
-  assert(c:send(text))
-  local got = {}
-  while true do
-    local chunk, err, partial = c:receive(4096)
-    got[#got + 1] = chunk or partial
-    if not chunk then assert(err == "closed", err) break end
-  end
-  c:close()
-  local reply = table.concat(got)
-  return tonumber(reply:match("^HTTP/1%.%d (%d+)")), reply:match("\r\n\r\n(.*)$")
-end
-
-local function request(url, method, path, body, host)
-  local port, token = url:match("^http://127%.0%.0%.1:(%d+)/(%x+)/$")
-  local text = ("%s /%s/%s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n"):format(method, token,
-               path, host or ("127.0.0.1:" .. port))
-  if body then text = text .. ("Content-Length: %d\r\n\r\n%s"):format(#body, body)
-  else text = text .. "\r\n" end
-  return exchange(tonumber(port), text)
-end
+local f, rule_a, rule_b = load(ex.SETUP)(ms)
+local start, alive, wait_gone, exchange, request = ex.start, ex.alive, ex.wait_gone, ex.exchange, ex.request
+local port_closed = ex.port_closed
 
 --- ms.trace of rule r with the values of the table v.
 local function expected(r, v, x0, steps)
@@ -95,15 +30,6 @@ local function same_run(run, tr)
   assert.is_true(h.same_bits(y, run.y), "y")
   assert.is_true(h.same_bits(fv, run.f), "f")
   assert.equal(tostring(tr.rule), run.label)
-end
-
-local function port_closed(url)
-  local port = tonumber(url:match(":(%d+)/"))
-  local c = socket.tcp()
-  c:settimeout(2)
-  local ok, err = c:connect("127.0.0.1", port)
-  c:close()
-  return ok == nil and err == "connection refused"
 end
 
 describe("ms.explore's server", function()
@@ -205,7 +131,7 @@ describe("ms.explore after Ctrl-C", function()
     for _ = 1, 500 do
       out = h.read(dir .. "/out")
       if out:find("returned", 1, true) then break end
-      socket.sleep(0.02)
+      ex.sleep(0.02)
     end
     -- the process lives on, and nothing answers on the port
     assert.matches("returned\tfalse\t.*interrupted", out)
