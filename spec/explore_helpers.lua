@@ -20,13 +20,14 @@ return f, hb{lr = 0.4, beta = 0.5}, ms.momentum{lr = 0.3, beta = 0.25}
 
 M.sleep = socket.sleep
 
---- Start the script (after SETUP's objects as f, a, b) in dir; returns the
--- pid and the address it printed.
-function M.start(dir, script)
+--- Start the script (after SETUP's objects as f, a, b) in dir, with the
+-- environment's assignments env (quoted) if given; returns the pid and
+-- the address it printed.
+function M.start(dir, script, env)
   h.write(dir .. "/setup.lua", M.SETUP)
   h.write(dir .. "/run.lua", "local f, a, b = loadfile('setup.lua')(ms)\n" .. script)
-  local p = io.popen(("cd %s && { %s run.lua >out 2>err & echo $!; }"):format(h.shquote(dir),
-                     h.shquote(h.abs(h.bin))))
+  local p = io.popen(("cd %s && { %s %s run.lua >out 2>err & echo $!; }"):format(h.shquote(dir),
+                     env and "env " .. env or "", h.shquote(h.abs(h.bin))))
   local pid = p:read("*l")
   p:close()
   for _ = 1, 500 do

@@ -143,6 +143,48 @@ describe("ms.explore after Ctrl-C", function()
   end)
 end)
 
+describe("ms.explore with $BROWSER", function()
+  it("opens the page there, without waiting for the browser", function()
+    local dir = h.tmpdir()
+    -- a browser that keeps running, as one does, after it wrote down what
+    -- it was asked to open
+    h.write(dir .. "/browser", "#!/bin/sh\necho \"$$ $1 $2\" >opened.tmp && mv opened.tmp opened\n" ..
+            "exec sleep 30\n")
+    os.execute("chmod +x " .. h.shquote(dir .. "/browser"))
+    local pid, url = start(dir, [[
+      ms.explore{objective = f, rule = a, x0 = {1, 1}}]],
+      "BROWSER=" .. h.shquote(dir .. "/browser --new-window"))
+    local opened
+    for _ = 1, 500 do
+      opened = h.read(dir .. "/opened")
+      if opened then break end
+      ex.sleep(0.02)
+    end
+    assert.truthy(opened, "the browser was not started")
+    local browser, arg1, arg2 = opened:match("^(%d+) (%S+) (%S+)")
+    assert.equal("--new-window", arg1)
+    assert.equal(url, arg2)
+    -- the server serves while the browser runs, and stops without it
+    assert.equal(200, (request(url, "POST", "trace", "{}")))
+    assert.equal(200, (request(url, "POST", "close", "")))
+    assert.is_true(wait_gone(pid))
+    assert.is_true(alive(browser))
+    h.run("kill " .. browser)
+    h.rmtree(dir)
+  end)
+
+  it("says so when the browser cannot start, and serves all the same", function()
+    local dir = h.tmpdir()
+    local pid, url = start(dir, [[
+      ms.explore{objective = f, rule = a, x0 = {1, 1}}]], "BROWSER=no-such-browser-here")
+    assert.equal(200, (request(url, "POST", "close", "")))
+    assert.is_true(wait_gone(pid))
+    assert.matches("ms.explore: cannot open the page: no%-such%-browser%-here: not found",
+                   h.read(dir .. "/err"))
+    h.rmtree(dir)
+  end)
+end)
+
 describe("ms.explore's options", function()
   it("are checked before anything is served", function()
     local x0 = {1, 1}

@@ -1,8 +1,9 @@
 /*
  * l_util.c -- the primitive sys(op, ...) for Lua 5.4: the system services
  * of core/src/system.c (clock, isatty, mkdir, which, write, run).  Twin for
- * LuaJIT: bindings/ffi/momsandbox/ffi/util.lua; user: lua/momsandbox/util.lua
- * (ms.util).  No string reaches a shell: run takes an argv.
+ * LuaJIT: bindings/ffi/momsandbox/ffi/util.lua; users: lua/momsandbox/util.lua
+ * (ms.util), explore.lua (start: the browser).  No string reaches a shell:
+ * run and start take an argv.
  */
 #include <limits.h>
 #include <string.h>
@@ -84,6 +85,8 @@ static int l_sys(lua_State *L) {
     return 1;
   } else if (strcmp(op, "run") == 0) {
     return run(L);
+  } else if (strcmp(op, "start") == 0) {
+    st = ms_start(checkargv(L, 2));
   } else if (strcmp(op, "mkdir") == 0) {
     st = ms_mkdir(cstring(L, 2, 2));
   } else if (strcmp(op, "write") == 0) {

@@ -75,6 +75,11 @@ typedef struct ms_process {
 ms_status ms_run(const char *const *argv, const char *input, size_t len,
                  ms_process *p);
 void ms_process_free(ms_process *p);
+/* Start the program argv[0] (looked up in PATH) with the arguments
+ * argv[1..] directly, without a shell, and without waiting for it: in a
+ * session of its own, on /dev/null, never this process's child (a browser
+ * opening a page).  MS_EIO when it cannot be started ("NAME: not found"). */
+ms_status ms_start(const char *const *argv);
 
 /* ------------------------------------------------------------ HTTP server
  * A small HTTP server for a host's interactive pages (ms.explore), on

@@ -5,6 +5,7 @@
  * running a program without a shell.  Shared by the Lua 5.4 and LuaJIT
  * bindings; POSIX.
  */
+#define _GNU_SOURCE   /* POSIX_SPAWN_SETSID */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -318,6 +319,47 @@ ms_status ms_run(const char *const *argv, const char *input, size_t len,
   p->err = c.out[1];
   p->err_len = c.len[1];
   return MS_OK;
+}
+
+/* ------------------------------------------------------------- start */
+
+/* The intermediate child of ms_start: start the program in a session of
+ * its own on /dev/null and exit with 0, or with the errno value that
+ * stopped it; the program is then init's to reap, never ours. */
+static void start_orphan(char *const argv[]) {
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  sigset_t none;
+  sigemptyset(&none);
+  pid_t pid;
+  int err = posix_spawn_file_actions_init(&fa);
+  if (err == 0) err = posix_spawnattr_init(&attr);
+  for (int i = 0; i < 3 && err == 0; i++)
+    err = posix_spawn_file_actions_addopen(&fa, i, "/dev/null", i == 0 ? O_RDONLY : O_WRONLY, 0);
+  if (err == 0) err = posix_spawnattr_setsigmask(&attr, &none);
+  if (err == 0)
+    err = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
+  if (err == 0) err = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+  _exit(err > 0 && err < 256 ? err : err == 0 ? 0 : EIO);
+}
+
+ms_status ms_start(const char *const *argv) {
+  if (argv == NULL || argv[0] == NULL)
+    return ms_fail(MS_EINVAL, "argv must hold at least the program name");
+  pid_t pid = fork();
+  if (pid < 0) return ms_fail(MS_EIO, "%s: cannot start: %s", argv[0], strerror(errno));
+  if (pid == 0) start_orphan((char *const *)argv);
+  int status;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return ms_fail(MS_EIO, "%s: cannot start: %s", argv[0], strerror(errno));
+  }
+  int err = WIFEXITED(status) ? WEXITSTATUS(status) : EIO;
+  if (err == 0) return MS_OK;
+  char *found = err == ENOENT ? NULL : locate(argv[0]);
+  int missing = found == NULL;
+  free(found);
+  if (missing) return ms_fail(MS_EIO, "%s: not found", argv[0]);
+  return ms_fail(MS_EIO, "%s: cannot start: %s", argv[0], strerror(err));
 }
 
 void ms_process_free(ms_process *p) {

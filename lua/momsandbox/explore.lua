@@ -339,13 +339,20 @@ local function loop(s, srv)
   end
 end
 
---- Open url in the browser named by $BROWSER, if any (a program, run
--- without a shell).
+--- Open url with the browser $BROWSER names, if any: its first program
+-- (a colon-separated list), given the address as its argument (or in place
+-- of %s), started without a shell and not waited for.  A browser that
+-- cannot start is said, not raised: the address is printed.
 local function open_browser(url)
-  local browser = os.getenv("BROWSER")
-  if browser == nil or browser == "" then return false end
-  local ok = native.sys("run", {browser, url}, "")
-  return ok
+  local browser = (os.getenv("BROWSER") or ""):match("^[^:]*")
+  if browser == "" then return end
+  local argv = {}
+  for word in browser:gmatch("%S+") do
+    argv[#argv + 1] = word == "%s" and url or word
+  end
+  if not browser:find("%s", 1, true) then argv[#argv + 1] = url end
+  local ok, msg = native.sys("start", argv)
+  if not ok then io.stderr:write("ms.explore: cannot open the page: ", msg, "\n") end
 end
 
 local function serve(s)
@@ -379,6 +386,10 @@ local function standalone(s, n)
         g[k + 1] = p.log and math.exp(math.log(p.lo) + (math.log(p.hi) - math.log(p.lo)) * t)
                    or p.lo + (p.hi - p.lo) * t
       end
+      -- the rule's own value is one of them, exactly
+      local near = 1
+      for k = 2, n do if math.abs(g[k] - p.value) < math.abs(g[near] - p.value) then near = k end end
+      g[near] = p.value
       data.grid[p.name] = g
       params[#params + 1] = p.name
     end

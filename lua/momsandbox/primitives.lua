@@ -50,7 +50,7 @@ return {
         "bytes, no shell: clock() -> seconds; isatty(fd integer) -> boolean; which(name) " ..
         "-> path or nil; mkdir(path), write(path, text string) -> true or nil, msg, code; " ..
         "run(argv table of 1 .. 65535 strings, input string) -> ok, status, out, err or nil, " ..
-        "msg, code",
+        "msg, code; start(argv) -> true (started, not waited for) or nil, msg, code",
   vec_new = "(n integer in [0, 2^30] [, fill number]) -> vec of n entries, fill or 0 " ..
             "(the shared Lua checks n and fill: the errors here are short)",
   vec_from = "(t) -> t if a live vec, a new vec from a table (raw length <= 2^30, " ..

@@ -1,5 +1,6 @@
 --- momsandbox.ffi.util: the primitive sys(op, ...) for LuaJIT, the system
--- services of core/src/system.c (clock, isatty, mkdir, which, write, run).
+-- services of core/src/system.c (clock, isatty, mkdir, which, write, run,
+-- start).
 -- Twin of bindings/lua/l_util.c; user: lua/momsandbox/util.lua (ms.util).
 -- No string reaches a shell: run takes an argv.
 local ffi = require "ffi"
@@ -50,13 +51,25 @@ function ops.write(path, text)
   return status(C.ms_write_file(path, text, #text))
 end
 
-function ops.run(argv, input)
+--- argv (argument 2 of sys) as a NULL-terminated C array; argv keeps the
+-- strings alive.
+local function checkargv(argv)
   if type(argv) ~= "table" then bad(2, "table expected, got " .. core.typename(argv)) end
-  if type(input) ~= "string" then bad(3, "string expected, got " .. core.typename(input)) end
   local n = #argv   -- raw under LuaJIT
   if n < 1 or n >= 65536 then bad(2, "argv must hold 1 to 65535 strings") end
   local cargv = ffi.new("const char *[?]", n + 1)
-  for i = 1, n do cargv[i - 1] = cstring(rawget(argv, i), 2) end   -- argv keeps them alive
+  for i = 1, n do cargv[i - 1] = cstring(rawget(argv, i), 2) end
+  return cargv
+end
+
+function ops.start(argv)
+  return status(C.ms_start(checkargv(argv)))
+end
+
+function ops.run(argv, input)
+  if type(argv) ~= "table" then bad(2, "table expected, got " .. core.typename(argv)) end
+  if type(input) ~= "string" then bad(3, "string expected, got " .. core.typename(input)) end
+  local cargv = checkargv(argv)
   local p = ffi.gc(ffi.new("ms_process"), C.ms_process_free)
   local st = C.ms_run(cargv, input, #input, p)
   if st ~= 0 then return core.failed(st) end
