@@ -41,7 +41,7 @@ M.LIMIT = 1000000   -- MS_EXPR_NODES_MAX
 
 local Sym = {}      -- the metatable of symbolic values: {id}
 local Refusal = {}  -- the metatable of a refusal: {cause =, where =}
-local rec           -- the recording under way: {op, a, b, c, nodes, memo, consts, n}
+local rec           -- the recording under way: {op, a, b, c, n, memo, consts, vars}
 
 local function is_sym(v) return getmetatable(v) == Sym end
 
@@ -85,9 +85,7 @@ local function add_node(op, a, b, c)
   end
   rec.n = n
   rec.op[n], rec.a[n], rec.b[n], rec.c[n] = op, a, b, c
-  local s = setmetatable({n}, Sym)
-  rec.nodes[n] = s
-  return s
+  return setmetatable({n}, Sym)
 end
 
 --- The node of the constant v, one per value (0 and -0 apart).
@@ -297,7 +295,7 @@ end
 -- last node is f, or nil and why not.
 function M.record(f, dim)
   if rec ~= nil then return nil, "f was being recorded already (an objective defined inside f)" end
-  rec = {op = {}, a = {}, b = {}, c = {}, n = 0, memo = {}, consts = {}, vars = {}, nodes = {}}
+  rec = {op = {}, a = {}, b = {}, c = {}, n = 0, memo = {}, consts = {}, vars = {}}
   local graph = rec
   local err_where
   local function handler(e)
@@ -330,7 +328,7 @@ function M.record(f, dim)
   local last = r[1]
   for i = last + 1, graph.n do graph.op[i], graph.a[i], graph.b[i], graph.c[i] = nil, nil, nil, nil end
   graph.n = last
-  graph.memo, graph.consts, graph.vars, graph.nodes = nil, nil, nil, nil
+  graph.memo, graph.consts, graph.vars = nil, nil, nil
   return graph
 end
 
