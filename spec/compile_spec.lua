@@ -296,3 +296,38 @@ describe("a function that cannot be recorded", function()
     assert.are.equal("given", O.booth().gradient)
   end)
 end)
+
+describe("the primitive objective_compile", function()
+  local native = require "momsandbox.native"
+  local V = function(t) return native.vec_from(t) end
+
+  it("refuses malformed graphs with the engine's message, and no value crashes it", function()
+    local function engine_error(dim, code)
+      local o, msg, kind = native.objective_compile(dim, V(code))
+      assert.is_nil(o)
+      assert.are.equal("EINVAL", kind)
+      return msg
+    end
+    assert.are.equal("node 1: variable 3 is not in [0, 1)", engine_error(1, {1, 3, 0, 0}))
+    assert.are.equal("node 1: unknown operation 22", engine_error(1, {22, 0, 0, 0}))
+    assert.are.equal("node 1: an operand is not an earlier node", engine_error(1, {2, 0, 0, 0}))
+    assert.are.equal("an expression needs at least one node", engine_error(1, {}))
+    local function arg_error(dim, code)
+      local ok, err = pcall(native.objective_compile, dim, code)
+      assert.is_false(ok)
+      return err
+    end
+    assert.matches("a node's op, a and b must be integers in range", arg_error(1, V{0 / 0, 0, 0, 0}))
+    assert.matches("a node's op, a and b must be integers in range", arg_error(1, V{1, 2^40, 0, 0}))
+    assert.matches("a node's op, a and b must be integers in range", arg_error(1, V{-1, 0, 0, 0}))
+    assert.matches("code must hold 4 numbers a node", arg_error(1, V{1, 0, 0}))
+    assert.matches("dim must be in %[1, 2%^30%]", arg_error(0, V{1, 0, 0, 0}))
+    for _, v in ipairs{1, "x", {}, print, true, 0 / 0, -1, 2^53} do
+      pcall(native.objective_compile, v, V{1, 0, 0, 0})
+      pcall(native.objective_compile, 1, v)
+    end
+    local f = native.objective_compile(1, V{1, 0, 0, 0, 8, 0, 0, 0})   -- x1^2
+    assert.are.equal(9, native.objective_call(f, "value", V{3}))
+    assert.are.same({2}, native.objective_call(f, "hessian", V{3}):totable())
+  end)
+end)
