@@ -208,7 +208,9 @@ traces:
 ms.analysis: help "name" for one of
   ms.analysis.R(beta, eta, lambda)
   ms.analysis.eigenvalues(beta, eta, lambda)
+  ms.analysis.matrix(rule, lambda, opts)
   ms.analysis.radius(beta, eta, lambda)
+  ms.analysis.rate(rule, f, opts)
   ms.analysis.converges(beta, eta, lambda)
   ms.analysis.gd_rate(eta, lambda)
   ms.analysis.optimal(mu, L)

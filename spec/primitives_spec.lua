@@ -47,6 +47,24 @@ describe("the native layer", function()
     end
   end)
 
+  it("lets no value crash the theory of a rule", function()
+    local r, v = native.rule_new("gd"), native.vec_new(1)
+    assert.is_true(native.rule_set(r, "lr", 0.1))
+    local good = {rule_matrix = {r, 1, 2}, rule_spectrum = {r, 1, 2}, rule_radius = {r, v, 2},
+                  rule_region = {r, v, 2, "lr", v, "lr", v}}
+    for op, args in pairs(good) do
+      assert.is_truthy(native.analysis(op, table.unpack(args, 1, 8)), op)
+      for i = 1, #args do
+        for _, bad in ipairs{"x", {}, print, true, 0 / 0, -1, 2^70} do
+          local try = {table.unpack(args, 1, 8)}
+          try[i] = bad
+          pcall(native.analysis, op, table.unpack(try, 1, 8))
+        end
+      end
+    end
+    assert.has_error(function() native.analysis("rule_nothing", r, 1, 2) end)
+  end)
+
   it("lets no value crash close, class, format or kind", function()
     for _, v in ipairs{1, "x", {}, print, io.stdout, true, 0 / 0} do
       assert.has_error(function() native.close(v) end)

@@ -72,11 +72,67 @@ static int parts(lua_State *L) {
   return 4;
 }
 
+/* The theory of a rule (ms_rule_matrix and friends), which steps it and
+ * so may call back into Lua: "rule_matrix", r, lambda, t -> M (a vec of
+ * m x m), m; "rule_spectrum", r, lambda, t -> re, im (vecs of m), the
+ * count x sees (the first ones); "rule_radius",
+ * r, lambdas (vec), t -> radius; "rule_region", r, lambdas, t, xname, x
+ * (vec), yname, y (vec) -> radii (a vec of #x #y, y slowest). */
+static int rule_theory(lua_State *L, const char *op) {
+  const char *F = "analysis";
+  if (strcmp(op, "rule_matrix") != 0 && strcmp(op, "rule_spectrum") != 0 &&
+      strcmp(op, "rule_radius") != 0 && strcmp(op, "rule_region") != 0)
+    return ms_lua_argerror(L, 1, F, "unknown operation");
+  ms_rule *rule = ms_lua_checkrule(L, 2);
+  size_t m = 1 + (size_t)ms_rule_class_of(rule)->nstate;
+  int region = strcmp(op, "rule_region") == 0, radius = strcmp(op, "rule_radius") == 0;
+  lua_Integer t = ms_lua_checkint(L, 4, 4, F);
+  double lambda = 0, rho = 0;
+  ms_lua_vec *lams = NULL, *x = NULL, *y = NULL, *out = NULL, *im = NULL;
+  const char *xname = NULL, *yname = NULL;
+  if (region || radius) lams = ms_lua_checkvec(L, 3);
+  else lambda = ms_lua_checknum(L, 3, 3, F);
+  if (region) {
+    if (lua_type(L, 5) != LUA_TSTRING) return ms_lua_argtypeerror(L, 5, 5, F, "string");
+    if (lua_type(L, 7) != LUA_TSTRING) return ms_lua_argtypeerror(L, 7, 7, F, "string");
+    xname = lua_tostring(L, 5), yname = lua_tostring(L, 7);
+    x = ms_lua_checkvec(L, 6), y = ms_lua_checkvec(L, 8);
+    lua_settop(L, 8);
+    out = ms_lua_newvec(L, ms_lua_checkproduct(L, 6, x->n, y->n, "points"));
+  } else if (!radius) {
+    lua_settop(L, 4);
+    out = ms_lua_newvec(L, strcmp(op, "rule_matrix") == 0 ? m * m : m);
+    if (strcmp(op, "rule_spectrum") == 0) im = ms_lua_newvec(L, m);
+  }
+  size_t count = 0;
+  lua_State *prev = ms_lua_enter(L);
+  ms_lua_hold(L, 2);   /* closed during the call: freed after it */
+  ms_sigint_begin(0);
+  ms_status st;
+  if (region)
+    st = ms_rule_region(rule, lams->x, lams->n, t, xname, x->x, x->n, yname, y->x, y->n, out->x);
+  else if (radius)
+    st = ms_rule_radius(rule, lams->x, lams->n, t, &rho);
+  else if (im != NULL)
+    st = ms_rule_spectrum(rule, lambda, t, out->x, im->x, &count);
+  else
+    st = ms_rule_matrix(rule, lambda, t, out->x);
+  ms_sigint_end();
+  ms_lua_release(L, 2);
+  ms_lua_leave(prev);
+  if (st != MS_OK) return ms_lua_failure(L, st);
+  if (radius) return lua_pushnumber(L, rho), 1;
+  if (im != NULL) return lua_pushinteger(L, (lua_Integer)count), 3;
+  if (region) return 1;
+  return lua_pushinteger(L, (lua_Integer)m), 2;
+}
+
 /* native.analysis(op, ...): see lua/momsandbox/primitives.lua; the scalar
  * formulas by ms_theory (a missing input is NaN, which it refuses). */
 static int l_analysis(lua_State *L) {
   const char *op = lua_tostring(L, 1);
   if (op != NULL && strcmp(op, "parts") == 0) return parts(L);
+  if (op != NULL && strncmp(op, "rule_", 5) == 0) return rule_theory(L, op);
   if (op != NULL && (strcmp(op, "eigen") == 0 || strcmp(op, "minimize") == 0))
     return linalg(L, op[0] == 'm');
   double in[3], r[4];

@@ -675,6 +675,47 @@ ms_status ms_eigen_symmetric(const double *Q, size_t n, double *values,
 ms_status ms_quadratic_minimize(const double *Q, const double *c, double b,
                                 size_t n, double *x, double *hmin);
 
+/* ------------------------------------------ the theory of any linear rule
+ * On f(x) = lambda x^2 / 2 a rule whose step is linear in x, the gradient
+ * and its state is a linear map z_t = M z_{t-1} of z = (x, s_1, ..., s_m),
+ * x and its state vectors in the class's order.  The engine finds M from
+ * the rule's own step (a one-dimensional clone stepped from the unit
+ * vectors: works for rules written in a scripting language), and checks
+ * that the step is linear -- a zero input stays zero, three more inputs
+ * (a combination, scaled by 1000 and by 1/1000) give M's prediction to
+ * 1e-10 -- else MS_EINVAL with why (Adam, RMSProp, Adagrad).  Step t >= 1
+ * is step t of a run: scheduled values at t, t handed to the step, from
+ * the state the probe sets (the steps before are not replayed; sgd's and
+ * nesterov's first step, whose buffer starts as the gradient, has a
+ * matrix of its own).  Its spectral radius is the factor by which the
+ * error shrinks per step in the long run, on each eigenvalue lambda of a
+ * quadratic's Hessian.                                                   */
+
+/* M ((1 + nstate)^2 numbers, row-major) of step t; lambda finite. */
+ms_status ms_rule_matrix(const ms_rule *rule, double lambda, int64_t t,
+                         double *M);
+/* The eigenvalues re[k] + i im[k] of a real n x n matrix (row-major, 1 <=
+ * n <= 1024, finite), by balancing, Hessenberg reduction and shifted QR;
+ * the larger modulus first, a complex pair's positive part first. */
+ms_status ms_matrix_eigenvalues(const double *M, size_t n, double *re,
+                                double *im);
+/* The eigenvalues of M that x sees (1 + nstate room in re and im, their
+ * count into *count), the larger modulus first: the entries of z that x
+ * reaches and that reach x back (an entry that a step never writes, or
+ * that never feeds back into x, adds eigenvalues a run never shows). */
+ms_status ms_rule_spectrum(const ms_rule *rule, double lambda, int64_t t,
+                           double *re, double *im, size_t *count);
+/* The largest spectral radius of those over count values lambda. */
+ms_status ms_rule_radius(const ms_rule *rule, const double *lambda,
+                         size_t count, int64_t t, double *radius);
+/* ms_rule_radius at every point of a grid of two hyper-parameters (the
+ * rule's other values unchanged): radius[i nx + j] at xname = x[j],
+ * yname = y[i].  Polls ms_interrupted. */
+ms_status ms_rule_region(const ms_rule *rule, const double *lambda,
+                         size_t count, int64_t t, const char *xname,
+                         const double *x, size_t nx, const char *yname,
+                         const double *y, size_t ny, double *radius);
+
 /* What the analysis and sweeps need to know of an objective. */
 /* 1 if obj is f(x) = 1/2 sum_i lambda_i x_i^2 (a quadratic, or a
  * quadratic form with diagonal Q, c = 0 and b = 0); fills lambda (dim

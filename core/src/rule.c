@@ -283,6 +283,10 @@ ms_status ms_rule_reset(ms_rule *rule, size_t n) {
 size_t ms_rule_dim(const ms_rule *rule) { return rule ? rule->n : 0; }
 int64_t ms_rule_steps(const ms_rule *rule) { return rule ? rule->t : 0; }
 
+void ms_rule_seek(ms_rule *rule, int64_t t) {
+  rule->t = t - 1;
+}
+
 double *ms_rule_state(ms_rule *rule, int i) {
   if (rule == NULL || i < 0 || i >= rule->cls->nstate || rule->n == 0) return NULL;
   return rule->state[i];

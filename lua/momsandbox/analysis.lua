@@ -4,9 +4,11 @@
 -- quadratic objective, whose Q (and c, b) they stand for.
 local native = require "momsandbox.native"
 local check = require "momsandbox.check"
+local theory = require "momsandbox.theory"
 
 local unpack = table.unpack or unpack
 local M = {}
+local rate   -- the rate of a rule on a quadratic: below
 local BEL = {"beta", "eta", "lambda"}
 
 --- native.analysis(op, ...) on the numbers named names (argument 1 on) of
@@ -32,22 +34,36 @@ function M.R(...)
 end
 
 --- ms.analysis.eigenvalues(beta, eta, lambda): the two eigenvalues of R,
--- each {re =, im =, abs =}, the larger modulus first.
+-- each {re =, im =, abs =}, the larger modulus first; eigenvalues(rule,
+-- lambda [, {t =}]): those of the rule's matrix that x sees.
 function M.eigenvalues(beta, ...)
+  if theory.is_rule(beta) then
+    local lambda, opts = ...
+    lambda = theory.lambda(lambda, 2, "eigenvalues")
+    return unpack(theory.eigenvalues(beta, lambda, theory.step(opts, 3, "eigenvalues"), "eigenvalues"))
+  end
   local re1, re2, im1, im2 = scalar("eigenvalues", "eigenvalues", BEL, beta, ...)
   local root = math.sqrt(tonumber(beta))
   return {re = re1, im = im1, abs = im1 ~= 0 and root or math.abs(re1)},
          {re = re2, im = im2, abs = im2 ~= 0 and root or math.abs(re2)}
 end
 
---- ms.analysis.radius(beta, eta, lambda): the spectral radius of R
-function M.radius(...)
-  return (scalar("radius", "radius", BEL, ...))
+--- ms.analysis.radius(beta, eta, lambda): the spectral radius of R;
+-- radius(rule, lambda [, {t =}]): that of the rule's matrix (what x sees).
+function M.radius(r, ...)
+  if theory.is_rule(r) then
+    local lambda, opts = ...
+    lambda = theory.lambda(lambda, 2, "radius")
+    return theory.radius(r, {lambda}, theory.step(opts, 3, "radius"), "radius")
+  end
+  return (scalar("radius", "radius", BEL, r, ...))
 end
 
---- ms.analysis.converges(beta, eta, lambda): 0 < eta lambda < 2 + 2 beta
-function M.converges(...)
-  return scalar("converges", "converges", BEL, ...) == 1
+--- ms.analysis.converges(beta, eta, lambda): 0 < eta lambda < 2 + 2 beta;
+-- converges(rule, f [, {t =}]): rate(rule, f) < 1.
+function M.converges(r, ...)
+  if theory.is_rule(r) then return rate(r, select(1, ...), select(2, ...), "converges") < 1 end
+  return scalar("converges", "converges", BEL, r, ...) == 1
 end
 
 --- ms.analysis.gd_rate(eta, lambda): |1 - eta lambda|
@@ -59,50 +75,51 @@ end
 -- table of n rows of n numbers (read raw: a __len may say anything), a
 -- table {Q = rows, c = ..., b = ...}, or a quadratic objective; with
 -- want_cb, c (a vec or nil) and b too.
-local function quadratic(q, fname, want_cb)
+local function quadratic(q, fname, want_cb, arg)
+  arg = arg or 1
   local Q, n, c, b = native.analysis("parts", q, want_cb)
-  if Q == nil then check.argerror(1, fname, n) end
+  if Q == nil then check.argerror(arg, fname, n) end
   if Q then return Q, n, c, b end
-  check.table(q, 1, fname)
+  check.table(q, arg, fname)
   local rows
   rows, b = q, 0
   if q.Q ~= nil then
     rows = q.Q
-    if want_cb and q.c ~= nil then c = check.vec(q.c, 1, fname) end
+    if want_cb and q.c ~= nil then c = check.vec(q.c, arg, fname) end
     if want_cb and q.b ~= nil then
-      if type(q.b) ~= "number" then check.argerror(1, fname, "b must be a number") end
+      if type(q.b) ~= "number" then check.argerror(arg, fname, "b must be a number") end
       b = q.b
     end
   elseif want_cb then
-    check.argerror(1, fname, "expected a quadratic objective or {Q = ..., c = ..., b = ...}")
+    check.argerror(arg, fname, "expected a quadratic objective or {Q = ..., c = ..., b = ...}")
   end
-  if type(rows) ~= "table" then check.argerror(1, fname, "Q must be a table of rows") end
+  if type(rows) ~= "table" then check.argerror(arg, fname, "Q must be a table of rows") end
   n = check.rawlen(rows)
-  if n == 0 then check.argerror(1, fname, "Q must not be empty") end
-  if n > 2^15 then check.argerror(1, fname, ("Q is too large (%d x %d entries)"):format(n, n)) end
+  if n == 0 then check.argerror(arg, fname, "Q must not be empty") end
+  if n > 2^15 then check.argerror(arg, fname, ("Q is too large (%d x %d entries)"):format(n, n)) end
   local flat = {}
   for i = 1, n do
     local row = rawget(rows, i)
     if type(row) ~= "table" or check.rawlen(row) ~= n then
-      check.argerror(1, fname, ("Q must be square: row %d is not a table of %d numbers"):format(i, n))
+      check.argerror(arg, fname, ("Q must be square: row %d is not a table of %d numbers"):format(i, n))
     end
     for j = 1, n do
       local x = rawget(row, j)
       x = (type(x) == "number" or type(x) == "string") and tonumber(x)
-      if not x then check.argerror(1, fname, ("Q[%d][%d] is not a number"):format(i, j)) end
+      if not x then check.argerror(arg, fname, ("Q[%d][%d] is not a number"):format(i, j)) end
       flat[#flat + 1] = x
     end
   end
-  if c and #c ~= n then check.argerror(1, fname, ("c has %d entries, Q is %dx%d"):format(#c, n, n)) end
-  return check.vec(flat, 1, fname), n, c, b
+  if c and #c ~= n then check.argerror(arg, fname, ("c has %d entries, Q is %dx%d"):format(#c, n, n)) end
+  return check.vec(flat, arg, fname), n, c, b
 end
 
 --- The results of an O(n^3) primitive, or its failure as an error: a
--- failure but of memory is Q's (argument 1).
-local function linalg(fname, a, b, code)
+-- failure but of memory is Q's (argument arg, default 1).
+local function linalg(fname, a, b, code, arg)
   if a == nil then
     if code == "ENOMEM" then check.fail(b) end
-    check.argerror(1, fname, b)
+    check.argerror(arg or 1, fname, b)
   end
   return a, b
 end
@@ -152,6 +169,40 @@ end
 function M.minimize(q)
   local Q, n, c, b = quadratic(q, "minimize", true)
   return linalg("minimize", native.analysis("minimize", Q, n, c, b))
+end
+
+--- The eigenvalues of the Hessian of f (argument n of fname), ascending and
+-- distinct: the one place the theory of a rule asks an objective for them
+-- (a quadratic objective, Q as rows, or {Q = ...}).
+local function hessian_eigenvalues(f, n, fname)
+  local Q, size = quadratic(f, fname, false, n)
+  local values = linalg(fname, native.analysis("eigen", Q, size, false), nil, nil, n):totable()
+  local distinct = {}
+  for _, v in ipairs(values) do
+    if v ~= distinct[#distinct] then distinct[#distinct + 1] = v end
+  end
+  return distinct
+end
+
+--- ms.analysis.matrix(rule, lambda [, {t =}]): the iteration matrix of the
+-- rule on lambda x^2 / 2 (rows), and the names of z = (x, state...).
+function M.matrix(r, lambda, opts)
+  theory.rule(r, 1, "matrix")
+  lambda = theory.lambda(lambda, 2, "matrix")
+  return theory.matrix(r, lambda, theory.step(opts, 3, "matrix"), "matrix")
+end
+
+--- ms.analysis.rate(rule, f [, {t =}]): the largest radius over the
+-- eigenvalues of f's Hessian -- the factor by which the error shrinks per
+-- step in the long run.
+function rate(r, f, opts, fname)
+  theory.rule(r, 1, fname)
+  local values = hessian_eigenvalues(f, 2, fname)
+  return theory.radius(r, values, theory.step(opts, 3, fname), fname)
+end
+
+function M.rate(r, f, opts)
+  return rate(r, f, opts, "rate")
 end
 
 for name, fn in pairs(M) do M[name] = check.protect(fn) end

@@ -44,8 +44,13 @@ return {
              "of n x n, n, c vec|nil, b of a quadratic objective, or nil, msg; eigen(Q vec, " ..
              "n in [1, 2^15], vectors boolean) -> values vec [, vec of n x n: row k for " ..
              "values[k]]; " ..
-             "minimize(Q vec, n, c vec of n|nil, b number) -> x vec, min.  Ctrl-C stops " ..
-             "eigen and minimize",
+             "minimize(Q vec, n, c vec of n|nil, b number) -> x vec, min; the theory of a " ..
+             "rule (ms_rule_matrix..., stepping it: Lua rules call back), t an integer: " ..
+             "rule_matrix(r, lambda number, t) -> M vec of m x m (m = 1 + #state), m; " ..
+             "rule_spectrum(r, lambda, t) -> re vec, im vec (m each), the count x sees " ..
+             "(the first); rule_radius(r, lambdas vec, t) -> radius; rule_region(r, lambdas, " ..
+             "t, xname string, x vec, yname string, y vec) -> radii vec (#x #y, x fastest).  " ..
+             "Ctrl-C stops eigen, minimize and the rule_ ones",
   sys = "(op string, ...) -> system services (core/src/system.c), strings without zero " ..
         "bytes, no shell: clock() -> seconds; isatty(fd integer) -> boolean; which(name) " ..
         "-> path or nil; mkdir(path), write(path, text string) -> true or nil, msg, code; " ..

@@ -6,6 +6,7 @@ local ffi = require "ffi"
 local core = require "momsandbox.ffi.core"
 local vec = require "momsandbox.ffi.vec"
 local objective = require "momsandbox.ffi.objective"
+local rule = require "momsandbox.ffi.rule"
 
 local C = core.C
 local out = ffi.new("double[4]")
@@ -46,11 +47,58 @@ local function linalg(minimize, Q, n, c, b)
   return x, vectors
 end
 
+local rho, count_out = ffi.new("double[1]"), ffi.new("size_t[1]")
+
+--- The theory of a rule (ms_rule_matrix and friends), which steps it and
+-- so may call back into Lua: see l_analysis.c's rule_theory.
+local function rule_theory(op, r, lam, t, xname, x, yname, y)
+  local F = "analysis"
+  if op ~= "rule_matrix" and op ~= "rule_spectrum" and op ~= "rule_radius" and op ~= "rule_region" then
+    bad(1, "unknown operation")
+  end
+  local d = rule.check(r, 2, F)
+  local m = d.class.cptr.nstate + 1
+  local region, radius = op == "rule_region", op == "rule_radius"
+  t = core.checkinteger(t, 4, F)
+  local lams, out, im
+  if region or radius then lams = vec.checkvec(lam, 3, F)
+  elseif type(lam) ~= "number" then core.typeerror(3, F, "number", lam) end
+  if region then
+    if type(xname) ~= "string" then core.typeerror(5, F, "string", xname) end
+    if type(yname) ~= "string" then core.typeerror(7, F, "string", yname) end
+    x, y = vec.checkvec(x, 6, F), vec.checkvec(y, 8, F)
+    if x.n * y.n > 2 ^ 31 then core.argerror(6, F, "too many points") end
+    out = vec.alloc(x.n * y.n)
+  elseif not radius then
+    out = vec.alloc(op == "rule_matrix" and m * m or m)
+    if op == "rule_spectrum" then im = vec.alloc(m) end
+  end
+  local st
+  if region then
+    st = core.call_long(C.ms_rule_region, d.ptr, lams.x, lams.n, t, xname, x.x, x.n, yname, y.x,
+                        y.n, out.x)
+  elseif radius then
+    st = core.call_long(C.ms_rule_radius, d.ptr, lams.x, lams.n, t, rho)
+  elseif im then
+    st = core.call_long(C.ms_rule_spectrum, d.ptr, lam, t, out.x, im.x, count_out)
+  elseif op == "rule_matrix" then
+    st = core.call_long(C.ms_rule_matrix, d.ptr, lam, t, out.x)
+  else
+    bad(1, "unknown operation")
+  end
+  if st ~= 0 then return core.failed(st) end
+  if radius then return rho[0] end
+  if im then return out, im, tonumber(count_out[0]) end
+  if region then return out end
+  return out, m
+end
+
 local inputs = ffi.new("double[3]")
 local count = ffi.new("int[1]")
 
 return {
-  analysis = function(op, a, b, c, d)
+  analysis = function(op, a, b, c, d, ...)
+    if type(op) == "string" and op:sub(1, 5) == "rule_" then return rule_theory(op, a, b, c, d, ...) end
     if op == "eigen" or op == "minimize" then return linalg(op == "minimize", a, b, c, d) end
     if op == "parts" then
       local o = objective.record(a)

@@ -1,0 +1,250 @@
+-- The theory of any linear rule: iteration matrices probed from the
+-- rules' own steps, for the built-ins and for twins written in Lua; radii
+-- against heavy ball's closed forms, against the rates of long runs, and
+-- the known results (Polyak, Nesterov, QHM's and AggMo's reductions);
+-- non-linear rules refused.
+local ms = require "momsandbox"
+local h = require "spec.helpers"
+
+local A = ms.analysis
+
+-- Twins of the linear built-ins, written in Lua in their operation order
+-- (core/src/rules/*.c), so that their matrices agree bit for bit.
+local twins = {
+  gd = ms.rule{name = "gd_lua", hyper = {lr = {min = 0}}, state = {},
+    step = function(p, g, s, hv)
+      for i = 1, #p do p[i] = p[i] + -hv.lr * g[i] end
+    end},
+  momentum = ms.rule{name = "momentum_lua", hyper = {lr = {min = 0}, beta = 0.9}, state = {"v"},
+    step = function(p, g, s, hv)
+      local v = s.v
+      for i = 1, #p do
+        v[i] = hv.beta * v[i] + g[i]
+        p[i] = p[i] + -hv.lr * v[i]
+      end
+    end},
+  sgd = ms.rule{name = "sgd_lua", state = {"momentum_buffer"},
+    hyper = {lr = {min = 0}, momentum = 0, dampening = 0, nesterov = false, weight_decay = 0,
+             maximize = false},
+    step = function(p, g, s, hv, t)
+      local buf, mom, damp, wd = s.momentum_buffer, hv.momentum, 1 - hv.dampening, hv.weight_decay
+      for i = 1, #p do
+        local d = hv.maximize and -g[i] or g[i]
+        if wd ~= 0 then d = d + wd * p[i] end
+        if mom ~= 0 then
+          buf[i] = t == 1 and d or mom * buf[i] + damp * d
+          d = hv.nesterov and d + mom * buf[i] or buf[i]
+        end
+        p[i] = p[i] + -hv.lr * d
+      end
+    end},
+  nag = ms.rule{name = "nag_lua", hyper = {lr = {min = 0}, momentum = 0.9}, state = {"v"},
+    lookahead = function(p, y, s, hv)
+      for i = 1, #p do y[i] = p[i] + hv.momentum * s.v[i] end
+    end,
+    step = function(p, g, s, hv)
+      local v = s.v
+      for i = 1, #p do
+        v[i] = hv.momentum * v[i] - hv.lr * g[i]
+        p[i] = p[i] + v[i]
+      end
+    end},
+  nesterov = ms.rule{name = "nesterov_lua", hyper = {lr = {min = 0}, momentum = 0.9},
+    state = {"momentum_buffer"},
+    step = function(p, g, s, hv, t)
+      local buf, mom = s.momentum_buffer, hv.momentum
+      for i = 1, #p do
+        local d = g[i]
+        buf[i] = t == 1 and d or mom * buf[i] + d
+        d = d + mom * buf[i]
+        p[i] = p[i] + -hv.lr * d
+      end
+    end},
+  qhm = ms.rule{name = "qhm_lua", hyper = {lr = {min = 0}, beta = 0.999, nu = 0.7},
+    state = {"momentum_buffer"},
+    step = function(p, g, s, hv)
+      local cb, cg, cd = -hv.lr * hv.nu, -hv.lr * (1 - hv.nu), 1 - hv.beta
+      local buf = s.momentum_buffer
+      for i = 1, #p do
+        buf[i] = buf[i] * hv.beta + cd * g[i]
+        p[i] = p[i] + cb * buf[i]
+        p[i] = p[i] + cg * g[i]
+      end
+    end},
+  aggmo = ms.rule{name = "aggmo_lua", hyper = {lr = {min = 0}, beta1 = 0, beta2 = 0.9, beta3 = 0.99},
+    state = {"v1", "v2", "v3"},
+    step = function(p, g, s, hv)
+      local c, betas = hv.lr / 3, {hv.beta1, hv.beta2, hv.beta3}
+      for i = 1, #p do
+        for k = 1, 3 do
+          local v = s["v" .. k]
+          v[i] = betas[k] * v[i] - g[i]
+          p[i] = p[i] + c * v[i]
+        end
+      end
+    end},
+}
+
+-- Settings of each linear built-in whose eigenvalues on lambda = 1 are
+-- real and apart, so that a run's ratio |x_t / x_t-1| settles on the
+-- radius to rounding within a few hundred steps.
+local settings = {
+  {"gd", {lr = 0.3}},
+  {"momentum", {lr = 0.1, beta = 0.2}},
+  {"sgd", {lr = 0.1, momentum = 0.2, dampening = 0.3}},
+  {"sgd", {lr = 0.1, momentum = 0.2, nesterov = true, weight_decay = 0.1}},
+  {"sgd", {lr = 0.3}},
+  {"nag", {lr = 0.1, momentum = 0.2}},
+  {"nesterov", {lr = 0.1, momentum = 0.2}},
+  {"qhm", {lr = 0.2, beta = 0.3, nu = 0.7}},
+  {"aggmo", {lr = 0.1, beta1 = 0, beta2 = 0.2, beta3 = 0.4}},
+}
+
+local function rel(a, b) return math.abs(a - b) / math.max(math.abs(b), 1e-300) end
+
+describe("ms.analysis.matrix", function()
+  it("is the matrix of the rule's equations", function()
+    -- momentum on z = (x, v): v' = beta v + lambda x, x' = x - lr v'
+    local M, names = A.matrix(ms.momentum{lr = 0.3, beta = 0.6}, 0.7)
+    assert.same({"x", "v"}, names)
+    assert.is_true(h.near(M[1][1], 1 - 0.3 * 0.7, 1e-16))
+    assert.is_true(h.near(M[1][2], -0.3 * 0.6, 1e-16))
+    assert.same({0.7, 0.6}, M[2])
+    -- nesterov's first step starts its buffer: the buffer's column is zero
+    local N1 = A.matrix(ms.nesterov{lr = 0.1, momentum = 0.5}, 2, {t = 1})
+    assert.same({0, 0}, {N1[1][2], N1[2][2]})
+    local N2 = A.matrix(ms.nesterov{lr = 0.1, momentum = 0.5}, 2, {t = 2})
+    assert.is_true(h.near(N2[1][2], -0.1 * 0.25, 1e-16))
+  end)
+
+  it("is the same for every built-in and its twin written in Lua, bit for bit", function()
+    for _, s in ipairs(settings) do
+      local name, values = s[1], s[2]
+      for _, lambda in ipairs{0.01, 0.7, 3, 250} do
+        for _, t in ipairs{1, 2, 17} do
+          local a, b = A.matrix(ms[name](values), lambda, {t = t}), A.matrix(twins[name](values), lambda, {t = t})
+          assert.are.equal(#a, #b)
+          for i = 1, #a do
+            assert.is_true(h.same_bits(a[i], b[i]), ("%s at lambda %g, t %d, row %d"):format(name, lambda, t, i))
+          end
+        end
+      end
+    end
+  end)
+
+  it("follows a scheduled hyper-parameter to step t", function()
+    local r = ms.momentum{lr = ms.schedule.step{base = 0.4, step_size = 10, gamma = 0.5}, beta = 0.5}
+    assert.is_true(h.near(A.matrix(r, 1, {t = 5})[1][1], 1 - 0.4, 1e-16))
+    assert.is_true(h.near(A.matrix(r, 1, {t = 15})[1][1], 1 - 0.2, 1e-16))
+  end)
+end)
+
+describe("ms.analysis.radius of a rule", function()
+  it("agrees with heavy ball's closed form to 1e-12", function()
+    local rng, worst = ms.rng(7), 0
+    for _ = 1, 500 do
+      local beta, eta, lambda = rng:uniform(0, 0.999), rng:uniform(0.001, 4), rng:uniform(0.01, 2)
+      local rho = A.radius(beta, eta, lambda)
+      for _, r in ipairs{ms.momentum{lr = eta, beta = beta}, ms.sgd{lr = eta, momentum = beta},
+                         twins.momentum{lr = eta, beta = beta},
+                         ms.aggmo{lr = eta, beta1 = beta, beta2 = beta, beta3 = beta}} do
+        worst = math.max(worst, math.abs(A.radius(r, lambda) - rho))
+      end
+    end
+    assert.is_true(worst <= 1e-12, "worst " .. worst)
+  end)
+
+  it("is the rate a long run measures, to 1e-8, for every linear built-in and its twin", function()
+    local f = ms.objective.quadratic{1}
+    for _, s in ipairs(settings) do
+      for _, make in ipairs{ms[s[1]], twins[s[1]]} do
+        local r = make(s[2])
+        for _, e in ipairs{A.eigenvalues(r, 1)} do assert.are.equal(0, e.im) end
+        local rho = A.radius(r, 1)
+        local tr = ms.trace(f, r, {x0 = {1}, steps = 300})
+        local measured = math.abs(tr[301][1] / tr[300][1])
+        assert.is_true(rel(measured, rho) <= 1e-8,
+                       ("%s: radius %.17g, measured %.17g"):format(tostring(r), rho, measured))
+      end
+    end
+  end)
+
+  it("takes the largest over a quadratic's eigenvalues: rate and converges", function()
+    local f = ms.objective.quadratic{0.1, 2}
+    local r = ms.momentum{lr = 0.6, beta = 0.5}
+    assert.is_true(h.near(A.rate(r, f), math.max(A.radius(0.5, 0.6, 0.1), A.radius(0.5, 0.6, 2)), 1e-15))
+    assert.is_true(A.converges(r, f))
+    assert.is_false(A.converges(ms.gd{lr = 1.1}, f))
+    -- a quadratic form and rows of Q: the eigenvalues of Q
+    local Q = {{2, 1}, {1, 2}}   -- eigenvalues 1 and 3
+    assert.is_true(h.near(A.rate(ms.gd{lr = 0.4}, Q), 0.6, 1e-15))
+    assert.is_true(h.near(A.rate(ms.gd{lr = 0.4}, ms.objective.quadratic_form{Q = Q}), 0.6, 1e-15))
+  end)
+
+  it("reproduces the known results", function()
+    local mu, L = 0.1, 2
+    local f, kappa = ms.objective.quadratic{mu, 0.5, L}, L / mu
+    local sk = math.sqrt(kappa)
+    -- Polyak's heavy ball (double roots at mu and L: good to ~sqrt(eps))
+    local opt = A.optimal(mu, L)
+    assert.is_true(h.near(A.rate(ms.momentum(opt.momentum), f), (sk - 1) / (sk + 1), 1e-7))
+    -- Nesterov, look-ahead form: 1 - 1/sqrt(kappa) at lr = 1/L, momentum (sqrt k - 1)/(sqrt k + 1)
+    local nag = ms.nag{lr = 1 / L, momentum = (sk - 1) / (sk + 1)}
+    assert.is_true(h.near(A.rate(nag, f), 1 - 1 / sk, 1e-7))
+    -- PyTorch's form has the same spectrum
+    local nesterov = ms.nesterov{lr = 1 / L, momentum = (sk - 1) / (sk + 1)}
+    assert.is_true(h.near(A.rate(nesterov, f), 1 - 1 / sk, 1e-7))
+    -- QHM: heavy ball at nu = 1 (its buffer dampened: lr / (1 - beta)), gd at nu = 0
+    for _, lambda in ipairs{0.05, 0.3, 1, 1.9} do
+      assert.is_true(h.near(A.radius(ms.qhm{lr = 0.3 / (1 - 0.6), beta = 0.6, nu = 1}, lambda),
+                            A.radius(0.6, 0.3, lambda), 1e-12))
+      assert.are.equal(A.radius(ms.gd{lr = 0.3}, lambda), A.radius(ms.qhm{lr = 0.3, beta = 0.6, nu = 0}, lambda))
+      -- AggMo with its betas equal is heavy ball
+      assert.is_true(h.near(A.radius(ms.aggmo{lr = 0.3, beta1 = 0.6, beta2 = 0.6, beta3 = 0.6}, lambda),
+                            A.radius(0.6, 0.3, lambda), 1e-12))
+    end
+  end)
+end)
+
+describe("the theory of a rule refuses", function()
+  it("non-linear rules, naming them and why", function()
+    for _, name in ipairs{"adam", "adamw", "rmsprop", "adagrad"} do
+      local msg = h.error_of(A.matrix, ms[name]{lr = 0.01}, 1)
+      assert.is_truthy(msg:find("bad argument #1 to 'matrix' (" .. name .. " is not linear on lambda x^2 / 2", 1, true), msg)
+    end
+    local clip = ms.rule{name = "clipped", hyper = {lr = 0.1}, state = {},
+      step = function(p, g, s, hv) for i = 1, #p do p[i] = p[i] - hv.lr * math.max(-1, math.min(1, g[i])) end end}
+    assert.are.equal("bad argument #1 to 'radius' (clipped is not linear on lambda x^2 / 2 (lambda = 0.5, " ..
+                     "step 1048576): its step of inputs scaled by 1000 is not 1000 times its step, so it " ..
+                     "has no iteration matrix)", h.error_of(A.radius, clip{}, 0.5))
+    local drift = ms.rule{name = "drift", hyper = {lr = 0.1}, state = {},
+      step = function(p, g, s, hv) for i = 1, #p do p[i] = p[i] - hv.lr * g[i] + 1e-3 end end}
+    assert.are.equal("bad argument #1 to 'rate' (drift is not linear on lambda x^2 / 2 (lambda = 1, step 1048576): " ..
+                     "from x = 0 and a zero state its step gives x = 0.001, so it has no iteration matrix)",
+                     h.error_of(A.rate, drift{}, ms.objective.quadratic{1, 1}))
+  end)
+
+  it("bad arguments, naming them", function()
+    local r = ms.momentum{lr = 0.1}
+    assert.are.equal("bad argument #1 to 'matrix' (momsandbox.rule expected, got string)",
+                     h.error_of(A.matrix, "momentum", 1))
+    assert.are.equal("bad argument #2 to 'matrix' (number expected, got table)", h.error_of(A.matrix, r, {}))
+    assert.are.equal("bad argument #2 to 'radius' (lambda must be a finite number, got nan)",
+                     h.error_of(A.radius, r, 0 / 0))
+    assert.are.equal("bad argument #2 to 'eigenvalues' (lambda must be a finite number, got inf)",
+                     h.error_of(A.eigenvalues, r, math.huge))
+    assert.are.equal("bad argument #3 to 'matrix' (option 't' (the step) must be >= 1, got 0)",
+                     h.error_of(A.matrix, r, 1, {t = 0}))
+    assert.are.equal("bad argument #3 to 'matrix' (option 't' must be an integer, got 1.5)",
+                     h.error_of(A.matrix, r, 1, {t = 1.5}))
+    assert.are.equal("bad argument #3 to 'radius' (unknown option 'step' (expected one of: t))",
+                     h.error_of(A.radius, r, 1, {step = 3}))
+    assert.are.equal("bad argument #2 to 'rate' (rosenbrock is not a quadratic)",
+                     h.error_of(A.rate, r, ms.objective.rosenbrock()))
+    assert.are.equal("bad argument #2 to 'converges' (Q must not be empty)", h.error_of(A.converges, r, {}))
+    assert.are.equal("bad argument #2 to 'rate' (table expected, got number)", h.error_of(A.rate, r, 2))
+    -- a Lua rule's own error comes through unchanged
+    local boom = ms.rule{name = "boom", hyper = {}, state = {}, step = function() error("boom!", 0) end}
+    assert.are.equal("boom!", select(2, pcall(A.matrix, boom{}, 1)):match("boom!"))
+  end)
+end)
