@@ -248,3 +248,88 @@ describe("the theory of a rule refuses", function()
     assert.are.equal("boom!", select(2, pcall(A.matrix, boom{}, 1)):match("boom!"))
   end)
 end)
+
+describe("ms.analysis.optimal of a rule", function()
+  local mu, L = 0.1, 2
+  local f = ms.objective.quadratic{mu, 0.7, L}
+  local sk = math.sqrt(L / mu)
+
+  it("gives Polyak's heavy ball, in closed form and by search", function()
+    local polyak = A.optimal(mu, L)
+    local o = A.optimal(ms.momentum{lr = 0.1}, f, {tune = {"lr", "beta"}})
+    assert.are.equal("closed form: Polyak's heavy ball", o.method)
+    assert.are.equal(polyak.momentum.lr, o.values.lr)
+    assert.are.equal(polyak.momentum.beta, o.values.beta)
+    assert.is_true(h.near(o.rate, (sk - 1) / (sk + 1), 1e-7))   -- double roots: ~sqrt(eps)
+    assert.are.equal(o.values.lr, o.rule.lr)
+    local s = A.optimal(ms.momentum{lr = 0.1}, f, {tune = {"beta", "lr"}, method = "search"})
+    assert.are.equal("search", s.method)
+    assert.is_true(h.near(s.values.lr, polyak.momentum.lr, 1e-8 * polyak.momentum.lr))
+    assert.is_true(h.near(s.values.beta, polyak.momentum.beta, 1e-8))
+    assert.is_true(h.near(s.rate, (sk - 1) / (sk + 1), 1e-7))
+    -- PyTorch's sgd with momentum and the Lua twin, searched: the same optimum
+    for _, r in ipairs{ms.sgd{lr = 0.1, momentum = 0.5}, twins.momentum{lr = 0.1}} do
+      local b = r.momentum and "momentum" or "beta"
+      local t = A.optimal(r, f, {tune = {"lr", b}, method = "search", range = {lr = {1e-4, 10}, [b] = {0, 0.999}}})
+      assert.is_true(h.near(t.values.lr, polyak.momentum.lr, 1e-8 * polyak.momentum.lr), tostring(r))
+    end
+  end)
+
+  it("gives Nesterov's on quadratics, for both forms, and gradient descent's", function()
+    local s3 = math.sqrt(3 * L / mu + 1)
+    for _, r in ipairs{ms.nag{lr = 0.1}, ms.nesterov{lr = 0.1}, twins.nag{lr = 0.1}} do
+      local o = A.optimal(r, f, {tune = {"lr", "momentum"}, method = "search",
+                                 range = {lr = {1e-4, 10}, momentum = {0, 0.999}}})
+      assert.is_true(h.near(o.values.lr, 4 / (3 * L + mu), 1e-9), tostring(r))
+      assert.is_true(h.near(o.values.momentum, (s3 - 2) / (s3 + 2), 1e-9), tostring(r))
+      assert.is_true(h.near(o.rate, 1 - 2 / s3, 1e-9), tostring(r))
+    end
+    local c = A.optimal(ms.nesterov{lr = 0.1}, f, {tune = {"lr", "momentum"}})
+    assert.are.equal("closed form: Nesterov's on quadratics", c.method)
+    local g = A.optimal(ms.gd{lr = 1}, f, {tune = {"lr"}, method = "search"})
+    assert.is_true(h.near(g.values.lr, 2 / (mu + L), 1e-12))
+    assert.is_true(h.near(g.rate, (L - mu) / (L + mu), 1e-12))
+  end)
+
+  it("searches within the ranges given, and for rules it has no closed form of", function()
+    -- gradient descent's rate falls with lr up to 2 / (mu + L) = 0.95...
+    local o = A.optimal(ms.gd{lr = 0.1}, f, {tune = {"lr"}, range = {lr = {0.01, 0.5}}})
+    assert.are.equal("search", o.method)
+    assert.is_true(h.near(o.values.lr, 0.5, 1e-12))
+    assert.is_true(h.near(o.rate, 1 - 0.5 * mu, 1e-15))
+    local q = A.optimal(ms.qhm{lr = 0.1, nu = 1}, f, {tune = {"lr", "beta"}})
+    -- QHM at nu = 1 is heavy ball with lr / (1 - beta)
+    assert.is_true(h.near(q.rate, (sk - 1) / (sk + 1), 1e-7))
+  end)
+
+  it("refuses bad options, naming them", function()
+    local r = ms.momentum{lr = 0.1}
+    local function err(...) return h.error_of(A.optimal, ...) end
+    assert.are.equal("bad argument #3 to 'optimal' (options {tune = {names}} are required)", err(r, f))
+    assert.are.equal("bad argument #3 to 'optimal' (option 'tune' must not be empty)", err(r, f, {tune = {}}))
+    assert.are.equal("bad argument #3 to 'optimal' (tune: momentum has no hyper-parameter 'eta' " ..
+                     "(it takes: beta, lr))", err(r, f, {tune = {"lr", "eta"}}))
+    assert.are.equal("bad argument #3 to 'optimal' (tune: nesterov is a flag (0 or 1), not a number to tune)",
+                     err(ms.sgd{lr = 0.1}, f, {tune = {"nesterov"}}))
+    assert.are.equal("bad argument #3 to 'optimal' (tune names lr twice)", err(r, f, {tune = {"lr", "lr"}}))
+    assert.are.equal("bad argument #3 to 'optimal' (tune[1] must be a string, got number)", err(r, f, {tune = {1}}))
+    assert.are.equal("bad argument #3 to 'optimal' (range.lr must be finite with lo < hi, got {1, 0.5})",
+                     err(r, f, {tune = {"lr"}, range = {lr = {1, 0.5}}}))
+    assert.are.equal("bad argument #3 to 'optimal' (range.beta: beta is not tuned)",
+                     err(r, f, {tune = {"lr"}, range = {beta = {0, 0.5}}}))
+    assert.are.equal("bad argument #3 to 'optimal' (unknown option 'tunes' (expected one of: method, range, t, tune))",
+                     err(r, f, {tunes = {"lr"}}))
+    assert.are.equal("bad argument #3 to 'optimal' (option 'method' must be 'auto' or 'search', got best)",
+                     err(r, f, {tune = {"lr"}, method = "best"}))
+    assert.are.equal("bad argument #2 to 'optimal' (rosenbrock is not a quadratic)",
+                     err(r, ms.objective.rosenbrock(), {tune = {"lr"}}))
+    assert.are.equal("bad argument #2 to 'optimal' (Q is not positive definite (its smallest eigenvalue is " ..
+                     "-1): the rates need mu > 0)", err(r, {{-1, 0}, {0, 1}}, {tune = {"lr"}}))
+    local msg = err(ms.adam{lr = 0.1}, f, {tune = {"lr"}})
+    assert.is_truthy(msg:find("bad argument #1 to 'optimal' (adam is not linear", 1, true), msg)
+    local free = ms.rule{name = "free", hyper = {lr = {min = 0}, shift = 0}, state = {},
+      step = function(p, g, s, hv) p:axpy(-hv.lr, g) end}
+    assert.are.equal("bad argument #3 to 'optimal' (range.shift is needed: its values are unbounded below)",
+                     err(free{lr = 0.1}, f, {tune = {"shift"}}))
+  end)
+end)

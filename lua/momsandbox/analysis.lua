@@ -8,7 +8,7 @@ local theory = require "momsandbox.theory"
 
 local unpack = table.unpack or unpack
 local M = {}
-local rate   -- the rate of a rule on a quadratic: below
+local rate, rule_optimal   -- of a rule on a quadratic: below
 local BEL = {"beta", "eta", "lambda"}
 
 --- native.analysis(op, ...) on the numbers named names (argument 1 on) of
@@ -143,7 +143,8 @@ end
 -- eigenvalues of Q: {mu, L, kappa, gd = {lr}, gd_rate, momentum = {lr,
 -- beta}, momentum_rate}, so that ms.momentum(opt.momentum) is the best
 -- heavy ball.
-function M.optimal(a, b)
+function M.optimal(a, b, c)
+  if theory.is_rule(a) then return rule_optimal(a, b, c) end
   local mu, L
   if type(a) == "number" then
     mu, L = a, check.number(b, 2, "optimal")
@@ -203,6 +204,20 @@ end
 
 function M.rate(r, f, opts)
   return rate(r, f, opts, "rate")
+end
+
+--- ms.analysis.optimal(rule, f, {tune = {names}, range =, method =, t =}):
+-- the values of the tuned hyper-parameters minimising the rule's rate on f.
+function rule_optimal(r, f, opts)
+  local values = hessian_eigenvalues(f, 2, "optimal")
+  if not (values[1] > 0) then
+    check.argerror(2, "optimal", ("Q is not positive definite (its smallest eigenvalue is " ..
+                   "%s): the rates need mu > 0"):format(native.format(values[1])))
+  end
+  if opts == nil then check.argerror(3, "optimal", "options {tune = {names}} are required") end
+  local t = theory.step(check.table(opts, 3, "optimal"), 3, "optimal", {"method", "range", "tune"})
+  if rawget(opts, "tune") == nil then check.argerror(3, "optimal", "option 'tune' (the hyper-parameters to tune) is required") end
+  return require("momsandbox.optimal").optimal(r, values, opts, t)
 end
 
 for name, fn in pairs(M) do M[name] = check.protect(fn) end
