@@ -214,6 +214,7 @@ ms.analysis: help "name" for one of
   ms.analysis.converges(beta, eta, lambda)
   ms.analysis.gd_rate(eta, lambda)
   ms.analysis.optimal(mu, L)
+  ms.analysis.region(opts)
   ms.analysis.eigen(Q)
   ms.analysis.minimize(h)
 ]], ms.help.text(ms.analysis))

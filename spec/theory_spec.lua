@@ -210,7 +210,8 @@ describe("the theory of a rule refuses", function()
   it("non-linear rules, naming them and why", function()
     for _, name in ipairs{"adam", "adamw", "rmsprop", "adagrad"} do
       local msg = h.error_of(A.matrix, ms[name]{lr = 0.01}, 1)
-      assert.is_truthy(msg:find("bad argument #1 to 'matrix' (" .. name .. " is not linear on lambda x^2 / 2", 1, true), msg)
+      local want = "bad argument #1 to 'matrix' (" .. name .. " is not linear on lambda x^2 / 2"
+      assert.is_truthy(msg:find(want, 1, true), msg)
     end
     local clip = ms.rule{name = "clipped", hyper = {lr = 0.1}, state = {},
       step = function(p, g, s, hv) for i = 1, #p do p[i] = p[i] - hv.lr * math.max(-1, math.min(1, g[i])) end end}
@@ -331,5 +332,119 @@ describe("ms.analysis.optimal of a rule", function()
       step = function(p, g, s, hv) p:axpy(-hv.lr, g) end}
     assert.are.equal("bad argument #3 to 'optimal' (range.shift is needed: its values are unbounded below)",
                      err(free{lr = 0.1}, f, {tune = {"shift"}}))
+  end)
+end)
+
+describe("ms.analysis.region", function()
+  it("maps the radius over two hyper-parameters as sweep-like data", function()
+    local reg = A.region{rule = ms.momentum{lr = 0.1}, x = "lr", y = "beta", lambda = {0.5, 1},
+                         grid = {lr = {from = 0.5, to = 2.5, n = 5}, beta = {0, 0.25, 0.5}}}
+    assert.are.equal(15, #reg)
+    for k = 1, #reg do
+      local p = reg[k]
+      local want = math.max(A.radius(p.beta, p.lr, 0.5), A.radius(p.beta, p.lr, 1))
+      assert.is_true(h.near(p.radius, want, 1e-12), ("at lr %g beta %g"):format(p.lr, p.beta))
+    end
+    assert.are.equal(reg[2].lr, 1)
+    assert.are.equal(reg[6].beta, 0.25)
+    local x, y, z = reg:matrix()
+    assert.same({0.5, 1, 1.5, 2, 2.5}, x)
+    assert.same({0, 0.25, 0.5}, y)
+    assert.are.equal(reg[8].radius, z[2][3])
+    local best, k = reg:best()
+    assert.are.equal(best.radius, math.min(table.unpack(reg:column("radius"))))
+    assert.are.equal(reg[k].radius, best.radius)
+    assert.are.equal(5, #reg:column("lr") / 3)
+    local fig = ms.plot.figure.heatmap{x = x, y = y, z = z}
+    assert.are.equal("image", fig.layers[1].kind)
+    assert.are.equal("image", ms.plot.figure.heatmap{x = x, y = y, z = z}.layers[1].kind)
+    local dir = h.tmpdir()
+    reg:csv(dir .. "/region.csv")
+    local csv = h.read(dir .. "/region.csv")
+    h.rmtree(dir)
+    assert.are.equal("lr,beta,radius", csv:match("^[^\n]+"))
+    assert.are.equal(16, select(2, csv:gsub("\n", "")))
+    -- a Lua rule, and f for lambda: the same numbers
+    local twin = A.region{rule = twins.momentum{lr = 0.1}, x = "lr", y = "beta",
+                          f = ms.objective.quadratic{0.5, 1},
+                          grid = {lr = {from = 0.5, to = 2.5, n = 5}, beta = {0, 0.25, 0.5}}}
+    assert.same(reg:column("radius"), twin:column("radius"))
+  end)
+
+  it("refuses bad options, naming them", function()
+    local r = ms.momentum{lr = 0.1}
+    local function err(opts) return h.error_of(A.region, opts) end
+    local g = {lr = {0.1}, beta = {0.5}}
+    assert.are.equal("bad argument #1 to 'region' (option 'rule' (a linear rule) is required)",
+                     err{x = "lr", y = "beta", lambda = 1, grid = g})
+    assert.are.equal("bad argument #1 to 'region' (option 'y' must be the name of a hyper-parameter, got nil)",
+                     err{rule = r, x = "lr", lambda = 1, grid = g})
+    assert.are.equal("bad argument #1 to 'region' (grid.lr must not be empty)",
+                     err{rule = r, x = "lr", y = "beta", lambda = 1, grid = {lr = {}, beta = {0.5}}})
+    assert.are.equal("bad argument #1 to 'region' (momentum has no hyper-parameter 'nu')",
+                     err{rule = r, x = "lr", y = "nu", lambda = 1, grid = {lr = {0.1}, nu = {0.5}}})
+    assert.are.equal("bad argument #1 to 'region' (lambda must be a finite number, got nan)",
+                     err{rule = r, x = "lr", y = "beta", lambda = 0 / 0, grid = g})
+    assert.are.equal("bad argument #1 to 'region' (give lambda (a number or a list) or f (a quadratic), one of them)",
+                     err{rule = r, x = "lr", y = "beta", grid = g})
+    assert.are.equal("bad argument #1 to 'region' (at lr = -1, beta = 0.5: lr must be in [0, inf), got -1)",
+                     err{rule = r, x = "lr", y = "beta", lambda = 1, grid = {lr = {-1}, beta = {0.5}}})
+    local msg = err{rule = ms.adam{lr = 0.1}, x = "lr", y = "beta1", lambda = 1, grid = {lr = {0.1}, beta1 = {0.5}}}
+    assert.is_truthy(msg:find("adam is not linear", 1, true), msg)
+    assert.are.equal("bad argument #1 to 'region' (unknown option 'z' " ..
+                     "(expected one of: f, grid, lambda, rule, t, x, y))",
+                     err{rule = r, x = "lr", y = "beta", lambda = 1, grid = g, z = 1})
+  end)
+end)
+
+describe("tr:components and the theory's plots", function()
+  it("gives the error along each eigenvector, shrinking by the radius", function()
+    -- Q = {{2, 1}, {1, 2}}: eigenvalues 1 and 3, eigenvectors (1, -1) and (1, 1) / sqrt 2
+    local f = ms.objective.quadratic_form{Q = {{2, 1}, {1, 2}}, c = {1, 0}}
+    local xstar = A.minimize(f)
+    local tr = ms.trace(f, ms.gd{lr = 0.2}, {x0 = {0, 0}, steps = 30})
+    local c = tr:components()
+    assert.are.equal(2, #c)
+    assert.is_true(h.near(c[1].lambda, 1, 1e-15) and h.near(c[2].lambda, 3, 1e-15))
+    assert.are.equal(31, #c.steps)
+    local s = 1 / math.sqrt(2)
+    assert.is_true(h.near(c[2].error[1], s * (0 - xstar[1]) + s * (0 - xstar[2]), 1e-15))
+    for t = 2, 31 do   -- the second falls to rounding level (0.4^t of 0.24, x* near 0.7)
+      assert.is_true(h.near(c[1].error[t] / c[1].error[t - 1], 0.8, 1e-12))
+      if t <= 12 then assert.is_true(h.near(c[2].error[t] / c[2].error[t - 1], 0.4, 1e-9)) end
+    end
+    assert.are.equal("components needs a run on a quadratic objective (rosenbrock is not a quadratic)",
+                     h.error_of(function()
+                       local rosen = ms.objective.rosenbrock()
+                       return ms.trace(rosen, ms.gd{lr = 1e-3}, {x0 = {0, 0}, steps = 2}):components()
+                     end))
+  end)
+
+  it("draws the components and a rule's eigenvalues as figures", function()
+    local f, r = ms.objective.quadratic{0.1, 2}, ms.momentum{lr = 0.6, beta = 0.5}
+    local tr = ms.trace(f, r, {x0 = {-5, -2}, steps = 40})
+    local fig = ms.plot.figure.components{trace = tr, rule = r}
+    assert.are.equal(4, #fig.layers)   -- two components, each with its predicted decay
+    assert.is_true(fig.logy)
+    assert.is_true(fig.layers[2].dashed)
+    local eig = ms.plot.figure.eigenvalues{rule = r, lambda = {0.1, 2}}
+    assert.are.equal(3, #eig.layers)   -- the unit circle, then a set per lambda
+    local z1 = A.eigenvalues(r, 0.1)
+    assert.are.equal(z1.re, eig.layers[2].x[1])
+    assert.are.equal(z1.im, eig.layers[2].y[1])
+    assert.is_true(h.near(eig.layers[1].x[1] ^ 2 + eig.layers[1].y[1] ^ 2, 1, 1e-15))
+    assert.are.equal("ms.plot.eigenvalues: adam is not linear on lambda x^2 / 2 (lambda = 1, step 1048576): its " ..
+                     "step of a combination of inputs is not that combination of its steps, so it has no " ..
+                     "iteration matrix",
+                     (h.error_of(ms.plot.figure.eigenvalues, {rule = ms.adam{lr = 0.1}, lambda = 1})
+                       :gsub("figure%.", "")))
+    if ms.plot.available() then
+      local dir = h.tmpdir()
+      ms.plot.eigenvalues{rule = r, lambda = {0.1, 2}, file = dir .. "/e.svg"}
+      ms.plot.components{trace = tr, file = dir .. "/c.svg"}
+      assert.is_truthy(h.read(dir .. "/e.svg"):find("<svg", 1, true))
+      assert.is_truthy(h.read(dir .. "/c.svg"):find("<svg", 1, true))
+      h.rmtree(dir)
+    end
   end)
 end)

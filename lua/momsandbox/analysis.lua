@@ -8,7 +8,7 @@ local theory = require "momsandbox.theory"
 
 local unpack = table.unpack or unpack
 local M = {}
-local rate, rule_optimal   -- of a rule on a quadratic: below
+local rule_rate, rule_optimal   -- of a rule on a quadratic: below
 local BEL = {"beta", "eta", "lambda"}
 
 --- native.analysis(op, ...) on the numbers named names (argument 1 on) of
@@ -62,7 +62,7 @@ end
 --- ms.analysis.converges(beta, eta, lambda): 0 < eta lambda < 2 + 2 beta;
 -- converges(rule, f [, {t =}]): rate(rule, f) < 1.
 function M.converges(r, ...)
-  if theory.is_rule(r) then return rate(r, select(1, ...), select(2, ...), "converges") < 1 end
+  if theory.is_rule(r) then return rule_rate(r, select(1, ...), select(2, ...), "converges") < 1 end
   return scalar("converges", "converges", BEL, r, ...) == 1
 end
 
@@ -196,14 +196,14 @@ end
 --- ms.analysis.rate(rule, f [, {t =}]): the largest radius over the
 -- eigenvalues of f's Hessian -- the factor by which the error shrinks per
 -- step in the long run.
-function rate(r, f, opts, fname)
+function rule_rate(r, f, opts, fname)
   theory.rule(r, 1, fname)
   local values = hessian_eigenvalues(f, 2, fname)
   return theory.radius(r, values, theory.step(opts, 3, fname), fname)
 end
 
 function M.rate(r, f, opts)
-  return rate(r, f, opts, "rate")
+  return rule_rate(r, f, opts, "rate")
 end
 
 --- ms.analysis.optimal(rule, f, {tune = {names}, range =, method =, t =}):
@@ -216,8 +216,16 @@ function rule_optimal(r, f, opts)
   end
   if opts == nil then check.argerror(3, "optimal", "options {tune = {names}} are required") end
   local t = theory.step(check.table(opts, 3, "optimal"), 3, "optimal", {"method", "range", "tune"})
-  if rawget(opts, "tune") == nil then check.argerror(3, "optimal", "option 'tune' (the hyper-parameters to tune) is required") end
+  if rawget(opts, "tune") == nil then
+    check.argerror(3, "optimal", "option 'tune' (the hyper-parameters to tune) is required")
+  end
   return require("momsandbox.optimal").optimal(r, values, opts, t)
+end
+
+--- ms.analysis.region{rule =, x =, y =, grid =, lambda = or f =, t =}: the
+-- radius over two hyper-parameters, as sweep-like data (region.lua).
+function M.region(opts)
+  return require("momsandbox.region")(opts, hessian_eigenvalues)
 end
 
 for name, fn in pairs(M) do M[name] = check.protect(fn) end

@@ -230,7 +230,9 @@ function M.optimal(r, lambdas, opts, t)
     if not known then bad("range.%s: %s is not tuned", tostring(key), tostring(key)) end
   end
   local method = rawget(opts, "method") or "auto"
-  if method ~= "auto" and method ~= "search" then bad("option 'method' must be 'auto' or 'search', got %s", tostring(method)) end
+  if method ~= "auto" and method ~= "search" then
+    bad("option 'method' must be 'auto' or 'search', got %s", tostring(method))
+  end
   local boxes = {}
   for i, name in ipairs(names) do boxes[i] = interval(by[name], range and rawget(range, name), L) end
   local lvec = check.vec(lambdas, 2, FNAME)

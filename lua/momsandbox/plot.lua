@@ -738,7 +738,78 @@ local function heatmap(opts)
   return fig
 end
 
-local builders = {trace2d = trace2d, lines = lines, heatmap = heatmap}
+------------------------------------------------------------ the theory
+
+--- ms.plot.components{trace = tr, ...}: Distill's eigen view of a run on a
+-- quadratic: |error| along each eigenvector of its Hessian over the steps
+-- (tr:components()), on a log scale; with rule = (a linear rule, default
+-- none) the predicted decay radius(lambda_k)^t from the first point, dashed.
+--   trace     a trace on a quadratic objective
+--   rule      optional: the rule whose predicted decay to draw
+--   xlabel, ylabel; file, title, key, size, commands (see COMMON)
+local function components(opts)
+  options(opts, {"trace", "rule", "xlabel", "ylabel"})
+  if not is_trace(opts.trace) then fail("trace must be a trace (ms.trace) on a quadratic objective") end
+  local comps = opts.trace:components()
+  local series = {}
+  for k, comp in ipairs(comps) do
+    local y = {}
+    for t = 1, #comp.error do y[t] = math.abs(comp.error[t]) end
+    series[#series + 1] = {x = comps.steps, y = y, label = ("lambda_%d = %.4g"):format(k, comp.lambda)}
+    if opts.rule ~= nil then
+      local ok, rho = pcall(require("momsandbox.analysis").radius, opts.rule, comp.lambda)
+      if not ok then
+        fail("%s", (tostring(rho):gsub("^.-:%d+: ", ""):gsub("^bad argument #%d+ to '%w+' %((.*)%)$", "%1")))
+      end
+      local p = {}
+      for t = 1, #comps.steps do p[t] = y[1] * rho ^ (comps.steps[t] - comps.steps[1]) end
+      series[#series + 1] = {x = comps.steps, y = p, dashed = true,
+                             label = ("radius^t, %.4g"):format(rho)}
+    end
+  end
+  return lines{series = series, logy = true, xlabel = opts.xlabel or "step",
+               ylabel = opts.ylabel or "|error along the eigenvector|", file = opts.file,
+               title = opts.title, key = opts.key, size = opts.size, commands = opts.commands}
+end
+
+--- ms.plot.eigenvalues{rule =, lambda = number or list, t =, ...}: the
+-- eigenvalues of a linear rule's iteration matrix (what x sees) in the
+-- complex plane, one set of points per lambda, with the unit circle: the
+-- rule converges on lambda when they are all inside.
+--   rule      a linear rule
+--   lambda    an eigenvalue, or a list of them
+--   t         the step (default: ms.analysis's)
+--   file, title, key, size, commands (see COMMON)
+local function eigenvalues(opts)
+  options(opts, {"rule", "lambda", "t"})
+  local lambdas = type(opts.lambda) == "number" and {opts.lambda} or check_numbers(opts.lambda, "lambda")
+  if #lambdas == 0 then fail("lambda must hold at least one number") end
+  local A = require "momsandbox.analysis"
+  local circle = {x = {}, y = {}, label = "unit circle", style = "lines"}
+  for i = 0, 200 do
+    circle.x[i + 1], circle.y[i + 1] = math.cos(2 * math.pi * i / 200), math.sin(2 * math.pi * i / 200)
+  end
+  local series, big = {circle}, 1
+  for _, lambda in ipairs(lambdas) do
+    local s = {x = {}, y = {}, style = "points", label = ("lambda = %.4g"):format(lambda)}
+    local got = {pcall(A.eigenvalues, opts.rule, lambda, opts.t and {t = opts.t} or nil)}
+    if not got[1] then   -- the analysis' message, without its position and argument
+      fail("%s", (tostring(got[2]):gsub("^.-:%d+: ", ""):gsub("^bad argument #%d+ to '%w+' %((.*)%)$", "%1")))
+    end
+    for i = 2, #got do
+      local e = got[i]
+      s.x[i - 1], s.y[i - 1], big = e.re, e.im, math.max(big, e.abs)
+    end
+    series[#series + 1] = s
+  end
+  big = 1.1 * big
+  return lines{series = series, xlabel = "real part", ylabel = "imaginary part",
+               xrange = {-big, big}, yrange = {-big, big}, file = opts.file, title = opts.title,
+               key = opts.key, size = opts.size, commands = opts.commands or {"set size ratio -1"}}
+end
+
+local builders = {trace2d = trace2d, lines = lines, heatmap = heatmap, components = components,
+                  eigenvalues = eigenvalues}
 
 --- ms.plot.figure.<kind>{...}: the figure, as data, that ms.plot.<kind>
 -- draws.

@@ -5,9 +5,12 @@
 -- back into Lua); the options, messages and presentation are here.
 local native = require "momsandbox.native"
 local check = require "momsandbox.check"
+local grid = require "momsandbox.grid"
 
 local FNAME = "sweep"
 local MEASURES = {loss = 1, rate = 2, steps = 4}   -- the engine's MS_MEASURE_* bits
+-- What results may hold (grid.lua's methods read it), in messages' words.
+local MEASURES_TEXT = {names = {"loss", "rate", "steps"}, text = "'loss', 'rate' or 'steps'"}
 local KNOWN = {"objective", "rule", "x0", "grid", "points", "steps", "measure", "tol", "xstar",
                "fstar", "threads", "shard", "progress", "fast"}
 
@@ -17,9 +20,6 @@ local KNOWN = {"objective", "rule", "x0", "grid", "points", "steps", "measure", 
 local about = setmetatable({}, {__mode = "k"})
 
 local tointeger = math.tointeger or function(x) return x end
--- C's log10 in both (LuaJIT's math.log(x, 10) is log2(x) / log2(10)): the
--- same heat map, bit for bit.
-local log10 = math.log10 or function(x) return math.log(x, 10) end
 
 local function bad(fmt, ...)
   check.argerror(1, FNAME, fmt:format(...))
@@ -234,7 +234,8 @@ local function run(opts)
   if bar.drawn and not (ok and done) then io.stderr:write("\n") end
   if not ok then error(done, 0) end   -- a callback's error, or Ctrl-C
   check.ok(done, msg)
-  about[sw] = {objective = obj, rule = rule, label = label, measures = list, axes = axes, cols = {}}
+  about[sw] = {objective = obj, rule = rule, label = label, measures = list, axes = axes, cols = {},
+               known = MEASURES_TEXT}
   return sw
 end
 
@@ -248,7 +249,7 @@ local function data(sw, fname, columns)
   if native.kind(sw) ~= "sweep" then check.selferror(fname, "momsandbox.sweep", sw) end
   local total, first, count, fast, threads, seconds = native.sweep_data(sw)
   if total == nil then check.fail(("calling '%s' on bad self (sweep has been closed)"):format(fname)) end
-  local info = about[sw] or {measures = {"loss"}, axes = {}, cols = {}}
+  local info = about[sw] or {measures = {"loss"}, axes = {}, cols = {}, known = MEASURES_TEXT}
   local d, naxes = info.cols, #info.axes
   d.total, d.first, d.count, d.fast, d.threads, d.seconds = total, first, count, fast, threads, seconds
   if columns and not d.axes then   -- ms_sweep_column's order: the axes, then these
@@ -264,102 +265,7 @@ local function data(sw, fname, columns)
   return d, info
 end
 
---- The measure m (default: the first measured), for argument n of fname.
-local function measure(info, m, n, fname)
-  m = m == nil and info.measures[1] or m
-  if MEASURES[m] == nil then
-    check.argerror(n, fname, ("measure must be 'loss', 'rate' or 'steps', got '%s'"):format(keyname(m)))
-  end
-  for _, name in ipairs(info.measures) do
-    if name == m then return m end
-  end
-  check.argerror(n, fname, "the sweep did not measure " .. m)
-end
-
---- Point k of this result: {lr =, beta =, loss =, ..., diverged = step or false}.
-local function point(d, info, k)
-  local p = {diverged = d.diverged[k] ~= 0 and d.diverged[k]}
-  for a, ax in ipairs(info.axes) do p[ax.name] = d.axes[a][k] end
-  for name in pairs(MEASURES) do p[name] = d[name] and d[name][k] end
-  if d.steps then p.steps = tointeger(p.steps) or p.steps end
-  return p
-end
-
---- x (axis 1), y (axis 2) and z with z[i][j] the measure at (x[j], y[i]):
--- ms.plot.heatmap's shape; a log range gives log10 of its values.
-local function matrix(sw, m, fname)
-  local d, info = data(sw, fname, true)
-  m = measure(info, m, 1, fname)
-  local ax = info.axes
-  if #ax ~= 2 or ax[1].n == 0 then check.fail("a matrix needs a grid of two axes") end
-  if d.count ~= d.total then check.fail("a matrix needs the whole grid, not a shard") end
-  local x, y, z, nx = {}, {}, {}, ax[1].n
-  for j = 1, nx do x[j] = ax[1].log and log10(d.axes[1][j]) or d.axes[1][j] end
-  for i = 1, ax[2].n do
-    local row, v = {}, d.axes[2][(i - 1) * nx + 1]
-    y[i] = ax[2].log and log10(v) or v
-    for j = 1, nx do row[j] = d[m][(i - 1) * nx + j] end
-    z[i] = row
-  end
-  return x, y, z, ax, m
-end
-
-local methods = {}
-
---- sw:column(name): an axis, a measure or "diverged" (0: it did not) over
--- the points, as a new table.
-function methods.column(sw, name)
-  local d, info = data(sw, "column", true)
-  if type(name) ~= "string" then check.typeerror(1, "column", "string", name) end
-  local src = name == "diverged" and d.diverged
-  for a = #info.axes, 1, -1 do
-    if info.axes[a].name == name then src = d.axes[a] end
-  end
-  if not src and MEASURES[name] == nil then
-    check.argerror(1, "column", ("no axis or measure '%s'"):format(name))
-  end
-  src = src or d[measure(info, name, 1, "column")]
-  local t = {}
-  for k = 1, d.count do t[k] = src[k] end
-  return t
-end
-
-function methods.matrix(sw, m)
-  local x, y, z = matrix(sw, m, "matrix")
-  return x, y, z
-end
-
---- sw:heatmap{measure =, log = false, file =, ...}: ms.plot.heatmap of a
--- measure over the two axes (log = true: log10 of it); the other options
--- go to ms.plot.heatmap.
-function methods.heatmap(sw, opts)
-  data(sw, "heatmap")   -- self first
-  opts = opts == nil and {} or check.table(opts, 1, "heatmap")
-  local plot, log = {}, rawget(opts, "log")
-  for k, v in next, opts do
-    if k ~= "measure" and k ~= "log" then plot[k] = v end
-  end
-  local ax, m
-  plot.x, plot.y, plot.z, ax, m = matrix(sw, rawget(opts, "measure"), "heatmap")
-  for _, row in ipairs(log and plot.z or {}) do
-    for j = 1, #row do row[j] = log10(row[j]) end
-  end
-  plot.xlabel = plot.xlabel or (ax[1].log and "log10 " or "") .. ax[1].name
-  plot.ylabel = plot.ylabel or (ax[2].log and "log10 " or "") .. ax[2].name
-  plot.cblabel = plot.cblabel or (log and "log10 " or "") .. m
-  return require("momsandbox.plot").heatmap(plot)
-end
-
---- sw:best(measure): the point with the smallest measure among those
--- that did not diverge, and its index; nothing when there is none.
-function methods.best(sw, m)
-  local d, info = data(sw, "best", true)
-  local col, best = d[measure(info, m, 1, "best")], nil
-  for k = 1, d.count do
-    if d.diverged[k] == 0 and col[k] == col[k] and (best == nil or col[k] < col[best]) then best = k end
-  end
-  if best then return point(d, info, best), best end
-end
+local methods = grid.methods(data)
 
 --- sw:csv(path, {header = (first shard only)}): the parts of a sharded
 -- sweep concatenate into the whole sweep's file.
@@ -412,7 +318,7 @@ native.class("sweep", {
     if i < 1 or i > d.count then
       check.argerror(1, "__index", ("point %d out of range (sweep of %d)"):format(i, d.count))
     end
-    return point(d, info, i)
+    return grid.point(d, info, i)
   end),
   __len = check.protect(function(sw) return (data(sw, "__len").count) end),
   __tostring = check.protect(function(sw)

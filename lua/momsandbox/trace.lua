@@ -78,6 +78,12 @@ function methods.column(tr, j)
   return t
 end
 
+--- tr:components(): on a quadratic, the error along each eigenvector of
+-- its Hessian over the run (components.lua).
+function methods.components(tr)
+  return require("momsandbox.components")(checktrace(tr, "components"))
+end
+
 function methods.csv(tr, path)
   check.ok(native.write_csv(checktrace(tr, "csv"), check.path(path, 1, "csv")))
   return tr

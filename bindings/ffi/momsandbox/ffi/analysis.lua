@@ -60,7 +60,7 @@ local function rule_theory(op, r, lam, t, xname, x, yname, y)
   local m = d.class.cptr.nstate + 1
   local region, radius = op == "rule_region", op == "rule_radius"
   t = core.checkinteger(t, 4, F)
-  local lams, out, im
+  local lams, res, im
   if region or radius then lams = vec.checkvec(lam, 3, F)
   elseif type(lam) ~= "number" then core.typeerror(3, F, "number", lam) end
   if region then
@@ -68,29 +68,29 @@ local function rule_theory(op, r, lam, t, xname, x, yname, y)
     if type(yname) ~= "string" then core.typeerror(7, F, "string", yname) end
     x, y = vec.checkvec(x, 6, F), vec.checkvec(y, 8, F)
     if x.n * y.n > 2 ^ 31 then core.argerror(6, F, "too many points") end
-    out = vec.alloc(x.n * y.n)
+    res = vec.alloc(x.n * y.n)
   elseif not radius then
-    out = vec.alloc(op == "rule_matrix" and m * m or m)
+    res = vec.alloc(op == "rule_matrix" and m * m or m)
     if op == "rule_spectrum" then im = vec.alloc(m) end
   end
   local st
   if region then
     st = core.call_long(C.ms_rule_region, d.ptr, lams.x, lams.n, t, xname, x.x, x.n, yname, y.x,
-                        y.n, out.x)
+                        y.n, res.x)
   elseif radius then
     st = core.call_long(C.ms_rule_radius, d.ptr, lams.x, lams.n, t, rho)
   elseif im then
-    st = core.call_long(C.ms_rule_spectrum, d.ptr, lam, t, out.x, im.x, count_out)
+    st = core.call_long(C.ms_rule_spectrum, d.ptr, lam, t, res.x, im.x, count_out)
   elseif op == "rule_matrix" then
-    st = core.call_long(C.ms_rule_matrix, d.ptr, lam, t, out.x)
+    st = core.call_long(C.ms_rule_matrix, d.ptr, lam, t, res.x)
   else
     bad(1, "unknown operation")
   end
   if st ~= 0 then return core.failed(st) end
   if radius then return rho[0] end
-  if im then return out, im, tonumber(count_out[0]) end
-  if region then return out end
-  return out, m
+  if im then return res, im, tonumber(count_out[0]) end
+  if region then return res end
+  return res, m
 end
 
 local inputs = ffi.new("double[3]")
