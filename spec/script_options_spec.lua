@@ -41,6 +41,10 @@ local BAD = {
     {"--samples 0", "option --samples must be at least 1, got 0"},
     {"--steps 1", "option --steps must be at least 2, got 1"},
   },
+  ["theory_rules.lua"] = {
+    {"--grid 1,5", "option --grid needs values at least 2: value 1 is 1"},
+    {"--kappa 20", "option --kappa needs 2 values, got 1"},
+  },
   ["exercises/eigenvalues.lua"] = {
     {"--n 61", "option --n must be at most 60, got 61"},
     {"--steps 1", "option --steps must be at least 2, got 1"},

@@ -53,6 +53,33 @@ describe("scripts/theory.lua", function()
   end)
 end)
 
+describe("scripts/theory_rules.lua", function()
+  local dir
+  before_each(function() dir = h.tmpdir() end)
+  after_each(function() h.rmtree(dir) end)
+
+  it("gives every variant's optimum, its rate predicted and measured, and its region", function()
+    local status, out, err = script("theory_rules.lua", "--grid 12,8 --kappa 20,100 --out " .. h.shquote(dir))
+    assert.are.equal(0, status, err)
+    -- the closed forms (kappa = 20: Polyak 0.634512, Nesterov 1 - 2/sqrt(61) = 0.743926)
+    assert.matches("heavy ball +lr = 0.667907, beta = 0.402605 +0.634512 +0.63", out)
+    assert.matches("nesterov %(PyTorch%) +lr = 0.327869, momentum = 0.592263 +0.743926 +0.74", out)
+    assert.matches("nag %(look%-ahead%) +lr = 0.327869, momentum = 0.592263 +0.743926 +0.74", out)
+    -- away from double eigenvalues a run measures the predicted rate
+    local predicted, measured = out:match("gd +lr = 0.47619 +([%d.]+) +([%d.]+)")
+    assert.are.equal(predicted, measured)
+    assert.matches("kappa = 100", out)
+    assert.are.equal(15, lines(h.read(dir .. "/theory-rules-optimal.csv")))   -- header + 2 x 7
+    assert.are.equal(97, lines(h.read(dir .. "/theory-rules-region-heavy-ball.csv")))
+    if plots then
+      for _, name in ipairs{"region-heavy-ball", "region-nag-look-ahead", "eigenvalues-qhm-nu-0-7",
+                            "components"} do
+        assert.is_true(figure(dir, "theory-rules-" .. name), name)
+      end
+    end
+  end)
+end)
+
 describe("scripts/exercises", function()
   local dir
   before_each(function() dir = h.tmpdir() end)
