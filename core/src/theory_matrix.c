@@ -283,6 +283,7 @@ ms_status ms_rule_region(const ms_rule *rule, const double *lambda,
   ms_status st = ms_rule_clone(rule, &r);
   for (size_t i = 0; st == MS_OK && i < ny; i++)
     for (size_t j = 0; st == MS_OK && j < nx; j++) {
+      if ((j & 63) == 0 && (st = ms_interrupted()) != MS_OK) break;   /* Ctrl-C */
       if ((st = ms_rule_set(r, xname, x[j])) != MS_OK ||
           (st = ms_rule_set(r, yname, y[i])) != MS_OK ||
           (st = ms_rule_radius(r, lambda, count, t, &radius[i * nx + j])) != MS_OK) {
