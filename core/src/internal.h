@@ -87,6 +87,24 @@ void *ms_objective_context(const ms_objective *obj, ms_objective_fn fn);
  * expression (expr.c): 1 when f is a polynomial of degree <= 2. */
 int ms_expr_quadratic_parts(const ms_objective *obj, double *Q, double *c,
                             double *b);
+/* The formula of a built-in objective, for loops that inline it (the
+ * fused trace loop, trace_fused.c), which must compute it operation for
+ * operation as the objective's function does.  set_kernel records it with
+ * its data (the diagonal's lambda, owned by the objective) and numbers
+ * (Rosenbrock's a and b); ms_objective_kernel reads them back. */
+typedef enum ms_kernel {
+  MS_KERNEL_NONE = 0,   /* any other objective: called, not inlined */
+  MS_KERNEL_DIAGONAL,   /* 1/2 sum lambda_i x_i^2 (objective.c) */
+  MS_KERNEL_ROSENBROCK, /* the rest: testfunctions.c */
+  MS_KERNEL_BEALE,
+  MS_KERNEL_BOOTH,
+  MS_KERNEL_HIMMELBLAU,
+  MS_KERNEL_COUNT
+} ms_kernel;
+void ms_objective_set_kernel(ms_objective *obj, ms_kernel kernel,
+                             const double *data, double a, double b);
+ms_kernel ms_objective_kernel(const ms_objective *obj, const double **data,
+                              double params[2]);
 
 /* Q (n x n, row-major) is a symmetric matrix of finite numbers, neither
  * empty nor too large to index; else an error saying what is wrong. */
@@ -99,6 +117,11 @@ ms_status ms_check_start(const ms_objective *obj, const double *x0, size_t n);
  * free with the same size. */
 void *ms_big_alloc(size_t bytes);
 void ms_big_free(void *p, size_t bytes);
+/* The same, of undefined contents, reusing the last large buffer given
+ * back when it spans as many huge pages (trajectories, which are written
+ * before they are read); give back with the same size. */
+void *ms_big_take(size_t bytes);
+void ms_big_give(void *p, size_t bytes);
 
 /* A file written as the user meant it (file.c): ms_file_begin, then write
  * to fp, then ms_file_end, which says whether everything was written and,
@@ -179,5 +202,8 @@ int ms_rule_class_is_builtin(const ms_rule_class *cls);
 /* Make the next step of rule (reset, state kept) step t >= 1, as if t - 1
  * steps had been taken (rule.c): the theory probes a step in isolation. */
 void ms_rule_seek(ms_rule *rule, int64_t t);
+/* Set the steps a rule has taken, for a loop that stepped its state
+ * without ms_rule_step (the fused trace loop). */
+void ms_rule_set_steps(ms_rule *rule, int64_t t);
 
 #endif

@@ -19,6 +19,9 @@ struct ms_objective {
   int has_window;
   double *minimizer;  /* a global minimiser, if known (dim numbers) */
   int pure;           /* a built-in: evaluation runs no user code */
+  ms_kernel kernel;   /* the formula, for loops that inline it */
+  const double *kdata;
+  double kparams[2];
 };
 
 ms_status ms_objective_new(size_t dim, ms_objective_fn fn, int has_grad,
@@ -60,6 +63,23 @@ void ms_objective_describe(ms_objective *obj, const char *name,
   if (minimizer != NULL &&
       (obj->minimizer = ms_calloc(obj->dim, sizeof(double))) != NULL)
     ms_vec_copy(obj->minimizer, minimizer, obj->dim);
+}
+
+void ms_objective_set_kernel(ms_objective *obj, ms_kernel kernel,
+                             const double *data, double a, double b) {
+  obj->kernel = kernel;
+  obj->kdata = data;
+  obj->kparams[0] = a;
+  obj->kparams[1] = b;
+}
+
+ms_kernel ms_objective_kernel(const ms_objective *obj, const double **data,
+                              double params[2]) {
+  if (obj == NULL) return MS_KERNEL_NONE;
+  *data = obj->kdata;
+  params[0] = obj->kparams[0];
+  params[1] = obj->kparams[1];
+  return obj->kernel;
 }
 
 int ms_objective_window(const ms_objective *obj, double window[4]) {
@@ -231,6 +251,7 @@ ms_status ms_objective_quadratic(const double *lambda, size_t n,
   }
   double *zero = ms_calloc(n, sizeof *zero);
   ms_objective_describe(*out, "quadratic", NULL, zero);
+  ms_objective_set_kernel(*out, MS_KERNEL_DIAGONAL, q->lambda, 0, 0);
   free(zero);
   return MS_OK;
 }

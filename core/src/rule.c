@@ -282,6 +282,7 @@ ms_status ms_rule_reset(ms_rule *rule, size_t n) {
 
 size_t ms_rule_dim(const ms_rule *rule) { return rule ? rule->n : 0; }
 int64_t ms_rule_steps(const ms_rule *rule) { return rule ? rule->t : 0; }
+void ms_rule_set_steps(ms_rule *rule, int64_t t) { rule->t = t; }
 
 void ms_rule_seek(ms_rule *rule, int64_t t) {
   rule->t = t - 1;

@@ -7,23 +7,11 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "trace.h"
 
-/* Coordinates updated between looks at ms_interrupted: a poll every 4096
- * steps at d = 2, every step from d = 8192 on. */
-enum { POLL_COORDS = 8192 };
 static const int64_t max_steps = 10000000000;   /* 1e10 */
 static const double max_bytes = 1024.0 * 1024 * 1024;
 
-struct ms_trace {
-  size_t n;          /* dimension */
-  size_t len, cap;   /* recorded points, room for */
-  int64_t every;     /* point i is step min(i * every, steps) */
-  int64_t steps;
-  double *x;         /* cap * n coordinates, then cap values of f */
-  double *f;
-  int64_t diverged;  /* step at which the run stopped, 0 if it did not */
-  char reason[200];
-};
 
 void ms_trace_opts_init(ms_trace_opts *opts) {
   if (opts == NULL) return;
@@ -37,7 +25,7 @@ static size_t buffer_bytes(size_t n, size_t cap) {
 
 void ms_trace_free(ms_trace *tr) {
   if (tr == NULL) return;
-  ms_big_free(tr->x, buffer_bytes(tr->n, tr->cap));
+  ms_big_give(tr->x, buffer_bytes(tr->n, tr->cap));
   free(tr);
 }
 
@@ -133,7 +121,7 @@ ms_status ms_trace_new(size_t n, const ms_trace_opts *opts, ms_trace **out) {
     tr->cap = cap;
     tr->every = o.every;
     tr->steps = o.steps;
-    tr->x = ms_big_alloc(buffer_bytes(n, cap));
+    tr->x = ms_big_take(buffer_bytes(n, cap));   /* written before read */
     tr->f = tr->x ? tr->x + cap * n : NULL;
   }
   if (tr == NULL || tr->x == NULL) {
@@ -169,17 +157,19 @@ static ms_status value(ms_objective *obj, const double *x, double *f,
   return ms_objective_eval(obj, x, f, fused ? g : NULL);
 }
 
-/* Steps 1..steps from x_0 = x, recorded already with f(x_0); g holds the
- * gradient at x_0 when have_g.  The loop counts down to its next poll and
- * record rather than dividing: at d = 2 a step takes a few nanoseconds. */
-static ms_status run(ms_trace *tr, ms_objective *obj, ms_rule *rule,
-                     double *x, double *g, double *y, int have_g) {
+/* The loop counts down to its next poll and record rather than dividing:
+ * at d = 2 a step takes a few nanoseconds. */
+ms_status ms_trace_steps(ms_trace *tr, ms_objective *obj, ms_rule *rule,
+                         double *x, double *g, double *y, int have_g,
+                         int64_t t0, int64_t t1) {
   size_t n = tr->n;
   int lookahead = ms_rule_class_of(rule)->lookahead != NULL;
-  int64_t poll_every = n < POLL_COORDS ? POLL_COORDS / (int64_t)n : 1;
-  int64_t next_poll = poll_every;
-  int64_t next_record = tr->every < tr->steps ? tr->every : tr->steps;
-  for (int64_t t = 1; t <= tr->steps; t++) {
+  int64_t poll_every = n < MS_TRACE_POLL_COORDS
+                           ? MS_TRACE_POLL_COORDS / (int64_t)n : 1;
+  int64_t next_poll = (t0 / poll_every + 1) * poll_every;
+  int64_t next_record = (int64_t)tr->len * tr->every;   /* point len's step */
+  if (next_record > tr->steps) next_record = tr->steps;
+  for (int64_t t = t0 + 1; t <= t1; t++) {
     ms_status st = MS_OK;
     if (t == next_poll) {
       if ((st = ms_interrupted()) != MS_OK) return st;
@@ -224,8 +214,10 @@ ms_status ms_trace_run(ms_objective *obj, ms_rule *rule, const double *x0,
   if (st != MS_OK) return st;
 
   ms_trace *tr = NULL;
-  double *work = ms_calloc(3 * n, sizeof *work);
-  if (work == NULL) return ms_fail(MS_ENOMEM, "out of memory");
+  /* the loop's x, gradient and look-ahead point: on the stack when small */
+  double small[3 * 16], *work = small;
+  if (n > 16 && (work = ms_calloc(3 * n, sizeof *work)) == NULL)
+    return ms_fail(MS_ENOMEM, "out of memory");
   double *x = work, *g = work + n, *y = work + 2 * n;
   ms_vec_copy(x, x0, n);
 
@@ -233,9 +225,10 @@ ms_status ms_trace_run(ms_objective *obj, ms_rule *rule, const double *x0,
   int have_g = ms_rule_class_of(rule)->lookahead == NULL && o.steps > 0;
   if ((st = ms_trace_new(n, &o, &tr)) == MS_OK &&
       (st = value(obj, x, &f0, g, have_g)) == MS_OK &&
-      (st = ms_trace_record(tr, x, f0)) == MS_OK)
-    st = run(tr, obj, rule, x, g, y, have_g);
-  free(work);
+      (st = ms_trace_record(tr, x, f0)) == MS_OK &&
+      !ms_trace_fused(tr, obj, rule, x, g, y, &st))
+    st = ms_trace_steps(tr, obj, rule, x, g, y, have_g, 0, tr->steps);
+  if (work != small) free(work);
   if (st != MS_OK) {
     ms_trace_free(tr);
     return st;
