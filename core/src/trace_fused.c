@@ -182,10 +182,17 @@ INLINE double badness(const double *v, size_t n) {
 }
 
 /* Steps 1..steps of the pair (k, r) at dimension n (a constant where the
- * caller is specialised), with xl, vl and grad as room of n numbers where
- * the block runs. */
-INLINE ms_status loop(ms_kernel k, rule_kind r, size_t n, fused *c,
-                      double *xl, double *vl, double *grad) {
+ * caller is specialised), with xl, vl, grad and lam as room of n numbers
+ * where the block runs.  The numbers the steps read are copied into
+ * locals first: through c, the compiler would load them again after every
+ * store into the trace, which might have changed them. */
+INLINE ms_status loop(ms_kernel k, rule_kind r, size_t n, fused *pc,
+                      double *xl, double *vl, double *grad, double *lam) {
+  fused cl = *pc, *c = &cl;
+  if (k == MS_KERNEL_DIAGONAL) {
+    for (size_t i = 0; i < n; i++) lam[i] = pc->lambda[i];
+    cl.lambda = lam;
+  }
   ms_trace *tr = c->tr;
   const int64_t steps = tr->steps, every = tr->every;
   const int64_t block = MS_TRACE_POLL_COORDS / (int64_t)n;
@@ -251,12 +258,12 @@ typedef ms_status (*kernel_fn)(fused *c);
  * and at any d <= MAX_N. */
 #define PAIR(K, R)                                                        \
   static ms_status K##_##R##_2(fused *c) {                                \
-    double xl[2], vl[2], grad[2];                                         \
-    return loop(MS_KERNEL_##K, R, 2, c, xl, vl, grad);                    \
+    double xl[2], vl[2], grad[2], lam[2];                                 \
+    return loop(MS_KERNEL_##K, R, 2, c, xl, vl, grad, lam);               \
   }                                                                       \
   static ms_status K##_##R##_n(fused *c) {                                \
-    double xl[MAX_N], vl[MAX_N], grad[MAX_N];                             \
-    return loop(MS_KERNEL_##K, R, c->n, c, xl, vl, grad);                 \
+    double xl[MAX_N], vl[MAX_N], grad[MAX_N], lam[MAX_N];                 \
+    return loop(MS_KERNEL_##K, R, c->n, c, xl, vl, grad, lam);            \
   }
 #define RULES(K) PAIR(K, R_GD) PAIR(K, R_MOMENTUM) PAIR(K, R_SGD) PAIR(K, R_NESTEROV)
 RULES(DIAGONAL)
