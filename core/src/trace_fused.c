@@ -17,7 +17,7 @@
  * objective.c or to the functions of testfunctions.c is a change here.
  *
  * Divergence is checked without a branch per coordinate: each step adds
- * v - v for the gradient's entries, x's and a recorded f -- 0 for a
+ * v - v for the gradient's entries, x's and f's -- 0 for a
  * finite v, NaN otherwise -- into a sum tested once per block (the steps
  * between two polls for Ctrl-C).  x and the state are copied at the start
  * of a block; a block whose sum is not 0 is run again from that copy by
@@ -212,16 +212,15 @@ INLINE ms_status loop(ms_kernel k, rule_kind r, size_t n, fused *pc,
     int have_g = 0;
     for (int64_t s = t + 1; s <= t1; s++) {
       if (!have_g) eval(k, c, xl, n, NULL, grad);
-      double b = badness(grad, n);
+      double b = badness(grad, n), f;
       update(r, c, xl, grad, vl, n, s == 1);
       b += badness(xl, n);
-      have_g = 0;
-      if (s == next_record) {   /* with the next gradient, as the general loop */
-        double f;
-        have_g = s < steps;
-        if (have_g) eval(k, c, xl, n, &f, grad);
-        else eval(k, c, xl, n, &f, NULL);
-        b += f - f;
+      /* f at every step, with the next gradient, as the general loop */
+      have_g = s < steps;
+      if (have_g) eval(k, c, xl, n, &f, grad);
+      else eval(k, c, xl, n, &f, NULL);
+      b += f - f;
+      if (s == next_record) {
         double *p = px + len * n;
         for (size_t i = 0; i < n; i++) p[i] = xl[i];
         pf[len++] = f;
