@@ -28,6 +28,33 @@ static int bad(lua_State *L, int n, const char *msg) {
   return 3;
 }
 
+/* x0 of at most 16 plain numbers, read from a table into room (no vector
+ * made, which would cost a tenth of a short run), or NULL: anything else
+ * -- a vector, or a table with an error to report -- goes through
+ * ms_lua_checkvector. */
+enum { SMALL_X0 = 16 };
+static const double *small_x0(lua_State *L, int idx, double *room, size_t *n) {
+  if (lua_type(L, idx) != LUA_TTABLE) return NULL;
+  lua_Unsigned len = lua_rawlen(L, idx);
+  if (len == 0 || len > SMALL_X0) return NULL;
+  int plain = 1, top = lua_gettop(L);
+  for (lua_Unsigned i = 0; i < len && plain; i++) {
+    plain = lua_rawgeti(L, idx, (lua_Integer)i + 1) == LUA_TNUMBER;
+    room[i] = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+  }
+  /* an integer key past the length is a hole: ms_lua_checkvector says so */
+  lua_pushnil(L);
+  while (plain && lua_next(L, idx)) {
+    lua_pop(L, 1);
+    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > (lua_Integer)len) plain = 0;
+  }
+  lua_settop(L, top);
+  if (!plain) return NULL;
+  *n = (size_t)len;
+  return room;
+}
+
 /* native.trace_run(obj, rule, x0, steps, every, info) */
 static int l_trace_run(lua_State *L) {
   ms_objective *obj = ms_lua_checkobjective(L, 1);
@@ -36,18 +63,25 @@ static int l_trace_run(lua_State *L) {
     return bad(L, 0, "rule is in use by a running step");
   ms_trace_opts opts = {ms_lua_checkint(L, 4, 4, "trace_run"),
                         ms_lua_checkint(L, 5, 5, "trace_run")};
-  ms_lua_vec *x0 = ms_lua_checkvector(L, 3);
+  double room[SMALL_X0];
+  size_t n = 0;
+  const double *x = small_x0(L, 3, room, &n);
+  if (x == NULL) {
+    ms_lua_vec *x0 = ms_lua_checkvector(L, 3);
+    x = x0->x;
+    n = x0->n;
+  }
   l_trace *t = lua_newuserdatauv(L, sizeof *t, 1);
   t->tr = NULL;
   ms_lua_setclass(L, MS_LUA_TRACE);
   lua_pushvalue(L, 6);
   lua_setiuservalue(L, -2, 1);
-  if (ms_trace_check(obj, x0->x, x0->n, &opts) != MS_OK) return bad(L, 3, ms_last_error());
+  if (ms_trace_check(obj, x, n, &opts) != MS_OK) return bad(L, 3, ms_last_error());
   lua_State *prev = ms_lua_enter(L);
   ms_lua_hold(L, 1);   /* closed during the run: freed after it */
   ms_lua_hold(L, 2);
   ms_sigint_begin(0);   /* Ctrl-C reaches the C loop too */
-  ms_status st = ms_trace_run(obj, rule, x0->x, x0->n, &opts, &t->tr);
+  ms_status st = ms_trace_run(obj, rule, x, n, &opts, &t->tr);
   ms_sigint_end();
   ms_lua_release(L, 2);
   ms_lua_release(L, 1);
