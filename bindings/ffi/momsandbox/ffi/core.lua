@@ -378,10 +378,17 @@ function M.handle_type(name, engine_type, _class, free, kind)
   ffi.cdef(("typedef struct %s { %s *ptr; } %s;"):format(name, engine_type, name))
   local T = ffi.typeof(name)
   local function free_handle(h) free(h.ptr) end
+  local function finalize(h)   -- one for every handle: no closure made each
+    live[kind] = live[kind] - 1
+    free_handle(h)
+  end
   return {
     ctype = T,
     is = function(v) return ffi.istype(T, v) end,
-    own = function(ptr) return M.own(T(ptr), free_handle, kind) end,
+    own = function(ptr)
+      live[kind] = (live[kind] or 0) + 1
+      return ffi.gc(T(ptr), finalize)
+    end,
     release = function(h)   -- now rather than when it is collected
       ffi.gc(h, nil)
       live[kind] = live[kind] - 1

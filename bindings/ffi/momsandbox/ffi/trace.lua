@@ -92,6 +92,7 @@ local function run_unyielding(...)
 end
 
 local outbox = ffi.new("ms_trace *[1]")
+local small_x0, collect_for
 local copts = ffi.new("ms_trace_opts")
 
 --- nil, message for a failed engine call or loop (err raised by it); the
@@ -102,24 +103,56 @@ local function failed(err)
   return nil, msg
 end
 
+local small = ffi.new("double[16]")
+
+--- x0 as a pointer and a length when it is a table of at most 16 plain
+-- numbers, read into a buffer kept for this (no vector made, which costs
+-- as much as a short run); else nil, and vec.tovec checks it as always.
+small_x0 = function(x0)
+  if type(x0) ~= "table" then return nil end
+  local n = #x0
+  if n == 0 or n > 16 then return nil end
+  for i = 1, n do
+    local v = rawget(x0, i)
+    if type(v) ~= "number" then return nil end
+    small[i - 1] = v
+  end
+  for k in next, x0 do   -- an integer key past n is a hole: tovec says so
+    if type(k) == "number" and k > n and k == math.floor(k) then return nil end
+  end
+  return small, n
+end
+
+--- The collector sees a small box, not the trajectory the engine holds:
+-- pay for that memory as if Lua had allocated it, as the Lua 5.4 binding
+-- does, or dead traces pile up between cycles (a 1000-step trace ran 20x
+-- slower in a script that had made large tables before).
+collect_for = function(p)
+  local kb = tonumber(C.ms_trace_len(p)) * (tonumber(C.ms_trace_dim(p)) + 2) * 8 / 1024
+  if kb >= 1 then collectgarbage("step", math.min(kb, 2^20)) end
+end
+
 --- native.trace_run(obj, rule, x0, steps, every)
 function M.trace_run(f, r, x0, steps, every, info)
   local o, d = objective.check(f, 1, "trace_run"), rule.check(r, 2, "trace_run")
   if d.busy then return nil, "rule is in use by a running step", 0 end
   copts.steps = core.checkinteger(steps, 4, "trace_run")
   copts.every = core.checkinteger(every, 5, "trace_run")
-  x0 = vec.tovec(x0, 3, "trace")
-  local n = x0.n
-  if C.ms_trace_check(o.ptr, x0.x, n, copts) ~= 0 then return nil, core.last_error(), 3 end
+  local xp, n = small_x0(x0)
+  if xp == nil then
+    x0 = vec.tovec(x0, 3, "trace")
+    xp, n = x0.x, x0.n
+  end
+  if C.ms_trace_check(o.ptr, xp, n, copts) ~= 0 then return nil, core.last_error(), 3 end
   if C.ms_objective_is_pure(o.ptr) ~= 0 and rule.is_pure(d) then
     -- Nothing written in Lua to compile into the loop: the engine's own
     -- runs faster than one calling it for every evaluation and step.
     -- It calls no Lua: LuaJIT's own Ctrl-C handler may run at once.
-    local ok, err = pcall(core.check, core.with_sigint(0, C.ms_trace_run, o.ptr, d.ptr, x0.x, n,
-                                                       copts, outbox))
-    if not ok then return failed(err) end
+    local st = core.with_sigint(0, C.ms_trace_run, o.ptr, d.ptr, xp, n, copts, outbox)
+    if st ~= 0 then return failed(select(2, pcall(core.check, st))) end
     local tr = Trace.own(outbox[0])
     infos[tr] = info
+    collect_for(outbox[0])
     return tr
   end
   if C.ms_rule_reset(d.ptr, n) ~= 0 or C.ms_trace_new(n, copts, outbox) ~= 0 then
@@ -130,7 +163,7 @@ function M.trace_run(f, r, x0, steps, every, info)
   if work == nil then return nil, "out of memory" end
   ffi.gc(work, ffi.C.free)
   local x, g, y = work, work + n, work + 2 * n
-  C.ms_vec_copy(x, x0.x, n)
+  C.ms_vec_copy(x, xp, n)
   local step, lookahead = rule.stepper(d)
   -- the engine may call back: see core.call_long
   local ok, err = core.with_sigint(1, rule.run_busy, d, run_unyielding, tr.ptr, o.evaluate, step,
