@@ -148,7 +148,14 @@ function M.trace_run(f, r, x0, steps, every, info)
     -- Nothing written in Lua to compile into the loop: the engine's own
     -- runs faster than one calling it for every evaluation and step.
     -- It calls no Lua: LuaJIT's own Ctrl-C handler may run at once.
-    local st = core.with_sigint(0, C.ms_trace_run, o.ptr, d.ptr, xp, n, copts, outbox)
+    -- A run too short to look for Ctrl-C (it polls every POLL_COORDS
+    -- coordinates updated) needs no bracket, which costs more than the run.
+    local st
+    if copts.steps * n < POLL_COORDS then
+      st = C.ms_trace_run(o.ptr, d.ptr, xp, n, copts, outbox)
+    else
+      st = core.with_sigint(0, C.ms_trace_run, o.ptr, d.ptr, xp, n, copts, outbox)
+    end
     if st ~= 0 then return failed(select(2, pcall(core.check, st))) end
     local tr = Trace.own(outbox[0])
     infos[tr] = info
