@@ -92,7 +92,7 @@ local function run_unyielding(...)
 end
 
 local outbox = ffi.new("ms_trace *[1]")
-local small_x0, collect_for
+local small_x0
 local copts = ffi.new("ms_trace_opts")
 
 --- nil, message for a failed engine call or loop (err raised by it); the
@@ -123,15 +123,6 @@ small_x0 = function(x0)
   return small, n
 end
 
---- The collector sees a small box, not the trajectory the engine holds:
--- pay for that memory as if Lua had allocated it, as the Lua 5.4 binding
--- does, or dead traces pile up between cycles (a 1000-step trace ran 20x
--- slower in a script that had made large tables before).
-collect_for = function(p)
-  local kb = tonumber(C.ms_trace_len(p)) * (tonumber(C.ms_trace_dim(p)) + 2) * 8 / 1024
-  if kb >= 1 then collectgarbage("step", math.min(kb, 2^20)) end
-end
-
 --- native.trace_run(obj, rule, x0, steps, every)
 function M.trace_run(f, r, x0, steps, every, info)
   local o, d = objective.check(f, 1, "trace_run"), rule.check(r, 2, "trace_run")
@@ -159,7 +150,6 @@ function M.trace_run(f, r, x0, steps, every, info)
     if st ~= 0 then return failed(select(2, pcall(core.check, st))) end
     local tr = Trace.own(outbox[0])
     infos[tr] = info
-    collect_for(outbox[0])
     return tr
   end
   if C.ms_rule_reset(d.ptr, n) ~= 0 or C.ms_trace_new(n, copts, outbox) ~= 0 then
