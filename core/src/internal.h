@@ -89,21 +89,21 @@ int ms_expr_quadratic_parts(const ms_objective *obj, double *Q, double *c,
                             double *b);
 /* The formula of a built-in objective, for loops that inline it (the
  * fused trace loop, trace_fused.c), which must compute it operation for
- * operation as the objective's function does.  set_kernel records it with
+ * operation as the objective's function does.  set_formula records it with
  * its data (the diagonal's lambda, owned by the objective) and numbers
- * (Rosenbrock's a and b); ms_objective_kernel reads them back. */
-typedef enum ms_kernel {
-  MS_KERNEL_NONE = 0,   /* any other objective: called, not inlined */
-  MS_KERNEL_DIAGONAL,   /* 1/2 sum lambda_i x_i^2 (objective.c) */
-  MS_KERNEL_ROSENBROCK, /* the rest: testfunctions.c */
-  MS_KERNEL_BEALE,
-  MS_KERNEL_BOOTH,
-  MS_KERNEL_HIMMELBLAU,
-  MS_KERNEL_COUNT
-} ms_kernel;
-void ms_objective_set_kernel(ms_objective *obj, ms_kernel kernel,
+ * (Rosenbrock's a and b); ms_objective_formula reads them back. */
+typedef enum ms_formula {
+  MS_FORMULA_NONE = 0,   /* any other objective: called, not inlined */
+  MS_FORMULA_DIAGONAL,   /* 1/2 sum lambda_i x_i^2 (objective.c) */
+  MS_FORMULA_ROSENBROCK, /* the rest: testfunctions.c */
+  MS_FORMULA_BEALE,
+  MS_FORMULA_BOOTH,
+  MS_FORMULA_HIMMELBLAU,
+  MS_FORMULA_COUNT
+} ms_formula;
+void ms_objective_set_formula(ms_objective *obj, ms_formula formula,
                              const double *data, double a, double b);
-ms_kernel ms_objective_kernel(const ms_objective *obj, const double **data,
+ms_formula ms_objective_formula(const ms_objective *obj, const double **data,
                               double params[2]);
 
 /* Q (n x n, row-major) is a symmetric matrix of finite numbers, neither

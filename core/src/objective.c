@@ -19,7 +19,7 @@ struct ms_objective {
   int has_window;
   double *minimizer;  /* a global minimiser, if known (dim numbers) */
   int pure;           /* a built-in: evaluation runs no user code */
-  ms_kernel kernel;   /* the formula, for loops that inline it */
+  ms_formula kernel;   /* the formula, for loops that inline it */
   const double *kdata;
   double kparams[2];
 };
@@ -65,7 +65,7 @@ void ms_objective_describe(ms_objective *obj, const char *name,
     ms_vec_copy(obj->minimizer, minimizer, obj->dim);
 }
 
-void ms_objective_set_kernel(ms_objective *obj, ms_kernel kernel,
+void ms_objective_set_formula(ms_objective *obj, ms_formula kernel,
                              const double *data, double a, double b) {
   obj->kernel = kernel;
   obj->kdata = data;
@@ -73,9 +73,9 @@ void ms_objective_set_kernel(ms_objective *obj, ms_kernel kernel,
   obj->kparams[1] = b;
 }
 
-ms_kernel ms_objective_kernel(const ms_objective *obj, const double **data,
+ms_formula ms_objective_formula(const ms_objective *obj, const double **data,
                               double params[2]) {
-  if (obj == NULL) return MS_KERNEL_NONE;
+  if (obj == NULL) return MS_FORMULA_NONE;
   *data = obj->kdata;
   params[0] = obj->kparams[0];
   params[1] = obj->kparams[1];
@@ -251,7 +251,7 @@ ms_status ms_objective_quadratic(const double *lambda, size_t n,
   }
   double *zero = ms_calloc(n, sizeof *zero);
   ms_objective_describe(*out, "quadratic", NULL, zero);
-  ms_objective_set_kernel(*out, MS_KERNEL_DIAGONAL, q->lambda, 0, 0);
+  ms_objective_set_formula(*out, MS_FORMULA_DIAGONAL, q->lambda, 0, 0);
   free(zero);
   return MS_OK;
 }

@@ -70,7 +70,7 @@ ms_status ms_objective_rosenbrock(double a, double b, size_t dim,
   static const double window[4] = {-2, 2, -1, 3};
   ms_status st = make(dim, rosenbrock_fn, r, "rosenbrock", window,
                       known && b > 0 ? xmin : NULL, out);
-  if (st == MS_OK) ms_objective_set_kernel(*out, MS_KERNEL_ROSENBROCK, NULL, a, b);
+  if (st == MS_OK) ms_objective_set_formula(*out, MS_FORMULA_ROSENBROCK, NULL, a, b);
   free(xmin);
   return st;
 }
@@ -98,7 +98,7 @@ static ms_status beale_fn(void *ctx, const double *x, size_t n, double *f,
 ms_status ms_objective_beale(ms_objective **out) {
   static const double window[4] = {-4.5, 4.5, -4.5, 4.5}, xmin[2] = {3, 0.5};
   ms_status st = make(2, beale_fn, NULL, "beale", window, xmin, out);
-  if (st == MS_OK) ms_objective_set_kernel(*out, MS_KERNEL_BEALE, NULL, 0, 0);
+  if (st == MS_OK) ms_objective_set_formula(*out, MS_FORMULA_BEALE, NULL, 0, 0);
   return st;
 }
 
@@ -116,7 +116,7 @@ static ms_status booth_fn(void *ctx, const double *x, size_t n, double *f,
 ms_status ms_objective_booth(ms_objective **out) {
   static const double window[4] = {-10, 10, -10, 10}, xmin[2] = {1, 3};
   ms_status st = make(2, booth_fn, NULL, "booth", window, xmin, out);
-  if (st == MS_OK) ms_objective_set_kernel(*out, MS_KERNEL_BOOTH, NULL, 0, 0);
+  if (st == MS_OK) ms_objective_set_formula(*out, MS_FORMULA_BOOTH, NULL, 0, 0);
   return st;
 }
 
@@ -137,7 +137,7 @@ ms_status ms_objective_himmelblau(ms_objective **out) {
    * (-3.779310, -3.283186) and (3.584428, -1.848126) */
   static const double window[4] = {-5, 5, -5, 5}, xmin[2] = {3, 2};
   ms_status st = make(2, himmelblau_fn, NULL, "himmelblau", window, xmin, out);
-  if (st == MS_OK) ms_objective_set_kernel(*out, MS_KERNEL_HIMMELBLAU, NULL, 0, 0);
+  if (st == MS_OK) ms_objective_set_formula(*out, MS_FORMULA_HIMMELBLAU, NULL, 0, 0);
   return st;
 }
 

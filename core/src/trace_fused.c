@@ -24,7 +24,7 @@
  * the general loop, which stops at the step where the run diverged and
  * says why, exactly as if it had run alone.
  *
- * A pair is run here when the objective has a kernel (ms_objective_kernel),
+ * A pair is run here when the objective has a formula (ms_objective_formula),
  * the rule is gd, momentum, sgd or nesterov with no schedule, and
  * d <= MAX_N; every other run, Lua callbacks included, takes the general
  * loop.  d = 2 has loops of its own, where the compiler keeps the
@@ -69,10 +69,10 @@ typedef struct fused {
  * f into *f and the gradient into g (either NULL: not wanted), as the
  * objective's function computes them. */
 
-INLINE void eval(ms_kernel k, const fused *c, const double *x, size_t n,
+INLINE void eval(ms_formula k, const fused *c, const double *x, size_t n,
                  double *f, double *grad) {
   switch (k) {
-  case MS_KERNEL_DIAGONAL: {   /* objective.c: diag_quadratic_fn */
+  case MS_FORMULA_DIAGONAL: {   /* objective.c: diag_quadratic_fn */
     const double *l = c->lambda;
     if (f != NULL) {
       double s = 0.0;
@@ -83,7 +83,7 @@ INLINE void eval(ms_kernel k, const fused *c, const double *x, size_t n,
       for (size_t i = 0; i < n; i++) grad[i] = l[i] * x[i];
     break;
   }
-  case MS_KERNEL_ROSENBROCK: {   /* testfunctions.c: rosenbrock_fn */
+  case MS_FORMULA_ROSENBROCK: {   /* testfunctions.c: rosenbrock_fn */
     double sum = 0;
     if (grad != NULL)
       for (size_t i = 0; i < n; i++) grad[i] = 0;
@@ -98,7 +98,7 @@ INLINE void eval(ms_kernel k, const fused *c, const double *x, size_t n,
     if (f != NULL) *f = sum;
     break;
   }
-  case MS_KERNEL_BEALE: {   /* testfunctions.c: beale_fn */
+  case MS_FORMULA_BEALE: {   /* testfunctions.c: beale_fn */
     static const double cc[3] = {1.5, 2.25, 2.625};
     double sum = 0, gx = 0, gy = 0, yk = 1;
     for (int k3 = 1; k3 <= 3; k3++) {
@@ -113,13 +113,13 @@ INLINE void eval(ms_kernel k, const fused *c, const double *x, size_t n,
     if (grad != NULL) grad[0] = gx, grad[1] = gy;
     break;
   }
-  case MS_KERNEL_BOOTH: {   /* testfunctions.c: booth_fn */
+  case MS_FORMULA_BOOTH: {   /* testfunctions.c: booth_fn */
     double u = x[0] + 2 * x[1] - 7, v = 2 * x[0] + x[1] - 5;
     if (f != NULL) *f = u * u + v * v;
     if (grad != NULL) grad[0] = 2 * u + 4 * v, grad[1] = 4 * u + 2 * v;
     break;
   }
-  case MS_KERNEL_HIMMELBLAU: {   /* testfunctions.c: himmelblau_fn */
+  case MS_FORMULA_HIMMELBLAU: {   /* testfunctions.c: himmelblau_fn */
     double u = x[0] * x[0] + x[1] - 11, v = x[0] + x[1] * x[1] - 7;
     if (f != NULL) *f = u * u + v * v;
     if (grad != NULL)
@@ -186,10 +186,10 @@ INLINE double badness(const double *v, size_t n) {
  * where the block runs.  The numbers the steps read are copied into
  * locals first: through c, the compiler would load them again after every
  * store into the trace, which might have changed them. */
-INLINE ms_status loop(ms_kernel k, rule_kind r, size_t n, fused *pc,
+INLINE ms_status loop(ms_formula k, rule_kind r, size_t n, fused *pc,
                       double *xl, double *vl, double *grad, double *lam) {
   fused cl = *pc, *c = &cl;
-  if (k == MS_KERNEL_DIAGONAL) {
+  if (k == MS_FORMULA_DIAGONAL) {
     for (size_t i = 0; i < n; i++) lam[i] = pc->lambda[i];
     cl.lambda = lam;
   }
@@ -258,11 +258,11 @@ typedef ms_status (*kernel_fn)(fused *c);
 #define PAIR(K, R)                                                        \
   static ms_status K##_##R##_2(fused *c) {                                \
     double xl[2], vl[2], grad[2], lam[2];                                 \
-    return loop(MS_KERNEL_##K, R, 2, c, xl, vl, grad, lam);               \
+    return loop(MS_FORMULA_##K, R, 2, c, xl, vl, grad, lam);               \
   }                                                                       \
   static ms_status K##_##R##_n(fused *c) {                                \
     double xl[MAX_N], vl[MAX_N], grad[MAX_N], lam[MAX_N];                 \
-    return loop(MS_KERNEL_##K, R, c->n, c, xl, vl, grad, lam);            \
+    return loop(MS_FORMULA_##K, R, c->n, c, xl, vl, grad, lam);            \
   }
 #define RULES(K) PAIR(K, R_GD) PAIR(K, R_MOMENTUM) PAIR(K, R_SGD) PAIR(K, R_NESTEROV)
 RULES(DIAGONAL)
@@ -272,11 +272,11 @@ RULES(BOOTH)
 RULES(HIMMELBLAU)
 
 #define ROW(K)                                                            \
-  [MS_KERNEL_##K] = {{K##_R_GD_2, K##_R_GD_n},                            \
+  [MS_FORMULA_##K] = {{K##_R_GD_2, K##_R_GD_n},                            \
                      {K##_R_MOMENTUM_2, K##_R_MOMENTUM_n},                \
                      {K##_R_SGD_2, K##_R_SGD_n},                          \
                      {K##_R_NESTEROV_2, K##_R_NESTEROV_n}}
-static const kernel_fn loops[MS_KERNEL_COUNT][R_COUNT][2] = {
+static const kernel_fn loops[MS_FORMULA_COUNT][R_COUNT][2] = {
     ROW(DIAGONAL), ROW(ROSENBROCK), ROW(BEALE), ROW(BOOTH), ROW(HIMMELBLAU),
 };
 
@@ -314,8 +314,8 @@ int ms_trace_fused(ms_trace *tr, ms_objective *obj, ms_rule *rule, double *x,
   fused c = {.n = tr->n, .tr = tr, .obj = obj, .rule = rule, .x = x,
              .g = g, .y = y};
   double p[2];
-  ms_kernel k = ms_objective_kernel(obj, &c.lambda, p);
-  if (k == MS_KERNEL_NONE || k >= MS_KERNEL_COUNT || c.n > MAX_N ||
+  ms_formula k = ms_objective_formula(obj, &c.lambda, p);
+  if (k == MS_FORMULA_NONE || k >= MS_FORMULA_COUNT || c.n > MAX_N ||
       tr->steps == 0)
     return 0;
   int r = rule_kind_of(rule, &c);
