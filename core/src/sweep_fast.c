@@ -2,7 +2,7 @@
  * sweep_fast.c -- the vectorised loop of a sweep: heavy ball and Nesterov
  * momentum on a diagonal quadratic.  Every (point, coordinate) pair is a
  * lane of a structure of arrays; the SIMD kernels of sweep_kernel.c
- * advance them a tile at a time through a whole block of 16 steps, in
+ * advance them a tile at a time through a whole block of 32 steps, in
  * registers.  Between blocks this file measures and checks the runs: a
  * point is measured only when its tile says it may have converged (when
  * only the loss is measured; the rate and the steps to a tolerance take a
@@ -213,7 +213,7 @@ static int in_bounds(const double *x, const double *v, const double *thr,
  * max(|scale|, 1) M^2 (L = max |lambda_i|, with room for any order of
  * summation), finite for M below safe.  One step multiplies max(|x|, |v|)
  * by at most c (a triangle inequality on the update, with room for
- * rounding), a block by c^16: a block that starts below safe / c^16 stays
+ * rounding), a block by c^32: a block that starts below safe / c^32 stays
  * below safe. */
 static void thresholds(const ms_fast_setup *fs, ms_fast_work *w,
                        size_t count) {
@@ -228,7 +228,7 @@ static void thresholds(const ms_fast_setup *fs, ms_fast_work *w,
       L = fmax(L, fabs(w->L.lam[k]));
     }
     double safe = sqrt(1e300 / (4 * (double)n * (double)n * L * S));
-    double grow = c * (1 + 1e-9);   /* ^16: a bound, rounding included */
+    double grow = c * (1 + 1e-9);   /* ^BLOCK: a bound, rounding incl. */
     for (int k = 1; k < MS_SWEEP_BLOCK; k *= 2) grow *= grow;
     double thr = isfinite(grow) ? safe / grow : 0;
     for (size_t k = p * n; k < (p + 1) * n; k++) w->L.thr[k] = thr;

@@ -6,7 +6,7 @@
  * left; each run depends on its parameters alone, so the results do not
  * depend on who ran them.  The calling thread watches: it passes Ctrl-C
  * (ms_interrupt) and failures on as a stop flag that the workers poll
- * every 16 steps, and reports progress.  Workers block all signals, so
+ * every 32 steps, and reports progress.  Workers block all signals, so
  * that handlers run on the calling thread.  What a unit is and how it
  * runs is sweep.c's; this file knows threads only.
  */
