@@ -20,7 +20,10 @@
 
 #include "internal.h"
 
-enum { BIG = 4 << 20 };   /* below this, calloc does just as well */
+/* Below this, calloc does just as well.  A sweep's results of 256^2 runs
+ * (2 MiB) faulted in 4 KiB at a time cost a fifth of its time on one
+ * thread: from 1 MiB on, a huge page is worth its slack. */
+enum { BIG = 1 << 20 };
 #define HUGE_PAGE ((size_t)2 << 20)
 
 void *ms_calloc(size_t count, size_t size) {
