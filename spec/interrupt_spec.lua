@@ -174,7 +174,7 @@ describe("an interrupted sweep", function()
     local dir = h.tmpdir()
     h.write(dir .. "/run.lua", [[
       ms.sweep{objective = ms.objective.quadratic{1e-9, 1e-9}, rule = "momentum", x0 = {1, 1},
-               steps = 200000, progress = true, grid = {lr = {from = 0.01, to = 1, n = 200},
+               steps = 1000000, progress = true, grid = {lr = {from = 0.01, to = 1, n = 200},
                beta = {from = 0, to = 0.9, n = 50}}}]])
     local status, _, err = h.cli(h.shquote(dir .. "/run.lua"))
     assert.are.equal(0, status, err)

@@ -55,7 +55,7 @@ describe("require 'momsandbox' from lua5.4", function()
       local ok, err = pcall(function()
         io.open("marker", "w"):close()
         ms.sweep{objective = ms.objective.quadratic{1e-9, 1e-9}, rule = "momentum", x0 = {1, 1},
-                 steps = 1000000, grid = {lr = {from = 0.01, to = 1, n = 1000}, beta = {0, 0.9}}}
+                 steps = 10000000, grid = {lr = {from = 0.01, to = 1, n = 1000}, beta = {0, 0.9}}}
       end)
       io.stderr:write("caught ", tostring(ok), " ", tostring(err), "\n")]], lua54_command())
     h.rmtree(dir)
