@@ -56,7 +56,7 @@ end
 -- body (Content-Length bytes of it, or all until the server closes).
 function M.exchange(port, text)
   local c = assert(socket.tcp())
-  c:settimeout(20)
+  c:settimeout(60)   -- a first Chromium session on a cold machine takes a while
   assert(c:connect("127.0.0.1", port))
   assert(c:send(text))
   local status, length

@@ -61,6 +61,16 @@ describe("ms.explore's server", function()
     assert.same({-5, -2}, cfg.x0)
     assert.same({0.2, 4}, cfg.eigenvalues)
     assert.equal(60 * 60, #cfg.contours.values)
+    -- the map of the rate the theory predicts, over the Lua rule's lr and beta
+    local m = cfg.map
+    assert.same({"lr", "beta", 48 * 48}, {m.x.name, m.y.name, #m.values})
+    local r = rule_a:clone()
+    for _, rc in ipairs{{0, 0}, {10, 20}, {47, 47}, {30, 5}} do
+      local lo, hi = math.log(m.x.lo), math.log(m.x.hi)
+      r.lr = math.exp(lo + (hi - lo) * rc[2] / 47)
+      r.beta = m.y.lo + (m.y.hi - m.y.lo) * rc[1] / 47
+      assert.equal(ms.analysis.rate(r, f), m.values[rc[1] * 48 + rc[2] + 1])
+    end
   end)
 
   it("answers every slider setting with ms.trace's runs, bit for bit", function()
@@ -76,7 +86,14 @@ describe("ms.explore's server", function()
       assert.equal(200, status, text)
       local res = cjson.decode(text)
       local x0, steps = s.x0 or {-5, -2}, s.steps or 40
-      same_run(res.a, expected(rule_a, s.a, x0, steps))
+      local tra = expected(rule_a, s.a, x0, steps)
+      same_run(res.a, tra)
+      -- Distill's eigen view, as tr:components() has it
+      local comp = tra:components()
+      for k = 1, #comp do assert.is_true(h.same_bits(comp[k].error, res.a.components[k])) end
+      local ra = rule_a:clone()
+      for name, v in pairs(s.a) do ra[name] = v end
+      assert.equal(ms.analysis.rate(ra, f), res.a.predicted)
       same_run(res.b, expected(rule_b, s.b or {}, x0, steps))
     end
   end)
@@ -201,6 +218,8 @@ describe("ms.explore's options", function()
       {{objective = f, rule = rule_a, x0 = x0, ranges = {lr = {1, 0}}}, "ranges.lr must be {lo, hi}"},
       {{objective = f, rule = rule_a, x0 = x0, open = 1}, "option 'open' must be a boolean"},
       {{objective = f, rule = rule_a, x0 = x0, grid = 1}, "option 'grid' must be in [2, 64]"},
+      {{objective = f, rule = rule_a, x0 = x0, map = {"lr", "lr"}}, "map must name two hyper-parameters"},
+      {{objective = f, rule = rule_a, x0 = x0, map = {"lr", "nu"}}, "map: the rule has no slider 'nu'"},
       {{objective = ms.objective.quadratic{1}, rule = rule_a, x0 = {1}}, "at least 2 coordinates"},
     }
     for _, c in ipairs(cases) do

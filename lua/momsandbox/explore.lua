@@ -11,14 +11,15 @@ local check = require "momsandbox.check"
 local rule = require "momsandbox.rule"
 local trace = require "momsandbox.trace"
 local json = require "momsandbox.json"
+local analysis = require "momsandbox.analysis"
 
 local F = "explore"
 local MAX_BODY = 65536       -- a request's body: a few numbers
 local MAX_STEPS = 100000
 local GRID = 60              -- contour grid: GRID x GRID values of f
 local MAP = 48               -- spectral radius map: MAP x MAP settings
-local known = {"axes", "compare", "file", "grid", "objective", "open", "ranges", "rule", "serve",
-               "steps", "window", "x0"}
+local known = {"axes", "compare", "file", "grid", "map", "objective", "open", "ranges", "rule",
+               "serve", "steps", "window", "x0"}
 
 ---------------------------------------------------------------- the setup
 
@@ -80,15 +81,15 @@ local function numbers(t, n, fname, what)
   return copy
 end
 
---- The eigen-decomposition and minimiser of a quadratic objective, or nil.
+--- The Hessian's eigenvalues and the minimiser of a quadratic objective
+-- (one that has one), or nil.
 local function quadratic(f)
   if native.analysis("parts", f) == false then return nil end
-  local analysis = require "momsandbox.analysis"
-  local ok, values, vectors = pcall(analysis.eigen, f)
+  local ok, values = pcall(analysis.eigen, f)
   if not ok then return nil end
   local okm, xstar = pcall(analysis.minimize, f)
   if not okm then return nil end
-  local q = {values = {}, vectors = vectors, xstar = {}}
+  local q = {values = {}, xstar = {}}
   for i = 1, #values do q.values[i] = values[i] end
   for i = 1, #xstar do q.xstar[i] = xstar[i] end
   return q
@@ -128,40 +129,44 @@ local function contours(s)
   return {window = w, n = GRID, values = values, axes = s.axes}
 end
 
---- Is r heavy ball in d2l's form (v = beta v + g; x -= lr v), whose
--- spectral radius is ms.analysis.radius's: ms.momentum, or ms.gd (beta 0)?
-local function heavy_ball(r)
-  return r.name == "momentum" or r.name == "gd"
+--- The rate ms.analysis.rate predicts for rule r on the quadratic f (the
+-- largest spectral radius of r's iteration matrix over the eigenvalues of
+-- f's Hessian), or nil for a rule that is not linear on it.
+local function predicted(s, r)
+  if not s.quadratic then return nil end
+  local ok, rho = pcall(analysis.rate, r, s.objective)
+  if ok and rho == rho then return rho end
+  return nil
 end
 
---- The predicted rate of heavy ball with (lr, beta) on the quadratic q:
--- the largest spectral radius of R(beta, lr, lambda) over its eigenvalues.
-local function predicted(q, lr, beta)
-  local rho = 0
-  for _, lambda in ipairs(q.values) do
-    local x = native.analysis("radius", beta, lr, lambda)
-    if x == nil or x ~= x then return nil end
-    rho = math.max(rho, x)
+--- The slider's values across a map's side: n of them, on its scale.
+local function side(p, n)
+  local t = {}
+  for k = 0, n - 1 do
+    t[k + 1] = p.log and math.exp(math.log(p.lo) + (math.log(p.hi) - math.log(p.lo)) * k / (n - 1))
+               or p.lo + (p.hi - p.lo) * k / (n - 1)
   end
-  return rho
+  return t
 end
 
---- The map of the spectral radius over lr (log) and beta for the first
--- rule, when it is heavy ball and the objective quadratic.
+--- The region map (ms.analysis.region) of the first rule over two of its
+-- hyper-parameters (option map = {x, y}: names of its sliders; the first
+-- two by default), the others as set, across the sliders' ranges, when the
+-- objective is quadratic and the rule linear on it.
 local function radius_map(s)
-  local q, lr = s.quadratic, nil
-  if not q or not heavy_ball(s.rule) then return nil end
-  for _, p in ipairs(s.a.params) do if p.name == "lr" then lr = p end end
-  if not lr then return nil end
-  local lo, hi = math.log(lr.lo), math.log(lr.hi)
-  local values = {}
-  for r = 0, MAP - 1 do
-    local beta = 0.999 * r / (MAP - 1)
-    for c = 0, MAP - 1 do
-      values[#values + 1] = predicted(q, math.exp(lo + (hi - lo) * c / (MAP - 1)), beta) or 0 / 0
+  if not predicted(s, s.rule) then return nil end
+  local px, py
+  for _, p in ipairs(s.a.params) do
+    if not p.flag then
+      if s.map and p.name == s.map[1] or not s.map and not px then px = p
+      elseif s.map and p.name == s.map[2] or not s.map and not py then py = p end
     end
   end
-  return {n = MAP, lr = {lr.lo, lr.hi}, beta = {0, 0.999}, values = values}
+  if not (px and py) then return nil end
+  local ok, reg = pcall(analysis.region, {rule = s.rule, x = px.name, y = py.name, f = s.objective,
+                                          grid = {[px.name] = side(px, MAP), [py.name] = side(py, MAP)}})
+  if not ok then return nil end
+  return {n = MAP, x = px, y = py, values = reg:column("radius")}   -- rows along y
 end
 
 --- What the page needs besides runs: the rules' sliders, the problem, the
@@ -196,13 +201,6 @@ local function with_values(r, v)
   return copy
 end
 
---- The distance of x (a table) to the minimiser, for the measured rate.
-local function distance(x, xstar)
-  local sum = 0
-  for i = 1, #xstar do sum = sum + (x[i] - xstar[i])^2 end
-  return math.sqrt(sum)
-end
-
 --- One run for the page: the trace of f with r from x0, its two plotted
 -- coordinates and losses, and for quadratics the error along each
 -- eigenvector (Distill's decomposition) and the rates.
@@ -211,40 +209,29 @@ local function run(s, r, values, x0, steps, axes)
   local tr = trace(s.objective, copy, {x0 = x0, steps = steps})
   local out = {label = tostring(copy), step = {}, f = {}, x = {}, y = {},
                diverged = tr.diverged or false, reason = tr.reason or json.null}
-  local q = s.quadratic
-  local comp = q and {} or nil
-  if comp then for k = 1, #q.values do comp[k] = {} end end
-  local first, last, mid
   for i = 1, #tr do
     local step, f, x = native.trace_get(tr, i)
     out.step[i], out.f[i] = step, f
     out.x[i], out.y[i] = x[axes[1]], x[axes[2]]
-    if comp then
-      -- the error's component along eigenvector k, and its part of the loss
-      local e = {}
-      for j = 1, #q.xstar do e[j] = x[j] - q.xstar[j] end
-      for k, v in ipairs(q.vectors) do
-        local c = 0
-        for j = 1, #e do c = c + v[j] * e[j] end
-        comp[k][i] = c
-      end
-      local dist = distance(x, q.xstar)
-      if i == 1 then first = dist end
-      if i == math.floor(#tr / 2) + 1 then mid = {step, dist} end
-      last = {step, dist}
-    end
   end
-  if comp then
-    out.components = comp
-    -- measured: the rate over the second half of the run, e_T = rate^T e_T/2
-    if mid and last[1] > mid[1] and mid[2] > 0 then
-      out.measured = (last[2] / mid[2]) ^ (1 / (last[1] - mid[1]))
+  if s.quadratic then
+    -- Distill's eigen view: the error along each eigenvector of the Hessian
+    local c = tr:components()
+    out.components = {}
+    for k = 1, #c do out.components[k] = c[k].error end
+    -- measured: the rate over the second half of the run, |e_T| = rate^(T/2) |e_T/2|
+    -- (the eigenvectors are orthonormal: |e|^2 is the sum of the components')
+    local function dist(i)
+      local sum = 0
+      for k = 1, #c do sum = sum + c[k].error[i] ^ 2 end
+      return math.sqrt(sum)
     end
-    if heavy_ball(copy) then
-      out.predicted = predicted(q, copy.lr, copy.name == "gd" and 0 or copy.beta)
+    local mid, last = math.floor(#tr / 2) + 1, #tr
+    if c.steps[last] > c.steps[mid] and dist(mid) > 0 then
+      out.measured = (dist(last) / dist(mid)) ^ (1 / (c.steps[last] - c.steps[mid]))
     end
+    out.predicted = predicted(s, copy)
   end
-  out.start = first
   native.close(tr)
   return out
 end
@@ -465,7 +452,24 @@ local function explore(opts)
   s.center = s.quadratic and s.quadratic.xstar or (f.minimizer and numbers(f.minimizer, dim, F,
              "minimizer")) or {}
   for i = 1, dim do s.center[i] = s.center[i] or 0 end
+  local map = rawget(opts, "map")
+  if map ~= nil then
+    if type(map) ~= "table" or type(rawget(map, 1)) ~= "string" or type(rawget(map, 2)) ~= "string" or
+       map[1] == map[2] then
+      check.argerror(1, F, "map must name two hyper-parameters of the rule: {x, y}")
+    end
+    s.map = {map[1], map[2]}
+  end
   s.a = describe_rule(r, ranges, F)
+  if s.map then
+    local found = {}
+    for _, p in ipairs(s.a.params) do if not p.flag then found[p.name] = true end end
+    for _, name in ipairs(s.map) do
+      if not found[name] then
+        check.argerror(1, F, ("map: the rule has no slider '%s'"):format(name))
+      end
+    end
+  end
   s.b = b and describe_rule(b, ranges, F)
   s.page = require "momsandbox.explore_html"
   if file then
