@@ -146,11 +146,11 @@ if(NOT MS_SANITIZE)
     # the parser and what it calls, compiled by clang with the harness
     set(MS_FUZZ_SOURCES core/tests/fuzz_data.c core/src/data.c
         core/src/status.c core/src/interrupt.c core/src/sigint.c
-        core/src/mem.c core/src/vec.c core/src/rng.c)
+        core/src/mem.c core/src/vec.c core/src/simd.c core/src/rng.c)
     add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/fuzz_data
       COMMAND ${MS_CLANG} ${MS_FUZZ_FLAGS} -I core/include -I core/src
               ${MS_FUZZ_SOURCES} -lm -o ${CMAKE_BINARY_DIR}/fuzz_data
-      DEPENDS ${MS_FUZZ_SOURCES} core/src/internal.h ${MS_HEADERS}
+      DEPENDS ${MS_FUZZ_SOURCES} core/src/internal.h core/src/simd.h ${MS_HEADERS}
       WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
       COMMENT "Building the data parser's fuzzer with ${MS_CLANG}")
     add_custom_target(ms_fuzz_data ALL DEPENDS ${CMAKE_BINARY_DIR}/fuzz_data)

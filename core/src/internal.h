@@ -193,6 +193,12 @@ static inline ms_status ms_loop_step(ms_objective *obj, ms_rule *rule,
   return MS_OK;
 }
 
+/* Adam's step (rules/adam.c) from x' = decay x, both in one pass: AdamW
+ * (rules/adamw.c) is this with decay = 1 - lr weight_decay. */
+ms_status ms_rule_adam_step(const double *h, double decay, double *x,
+                            const double *g, double *const *state, size_t n,
+                            int64_t t);
+
 /* The built-in update rules (rules/builtin.c). */
 extern const ms_rule_class *const ms_rule_builtin[];
 extern const size_t ms_rule_builtin_count;

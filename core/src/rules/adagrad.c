@@ -14,6 +14,7 @@
 #include <math.h>
 
 #include "../internal.h"
+#include "../simd.h"
 
 enum { LR, LR_DECAY, WEIGHT_DECAY, INITIAL_ACCUMULATOR_VALUE, EPS, MAXIMIZE };
 
@@ -34,20 +35,25 @@ static const ms_hyper_info hyper[] = {
 
 static const char *const state_names[] = {"sum"};
 
+/* first: s_{t-1} is s_0 = init, whatever the state holds. */
+MS_SIMD_LOOP(update, (double *x, const double *g, double *sum, size_t n,
+                      double clr, double wd, double eps, double init,
+                      int first, int maximize),
+  ms_v xi = MS_AT(x), gi = MS_AT(g);
+  ms_v d = maximize ? -gi : gi;
+  if (wd != 0) d += wd * xi;
+  ms_v s = MS_AT(sum);
+  s = first ? init + d * d : s + d * d;
+  MS_AT(sum) = s;
+  MS_AT(x) = xi + -clr * d / (MS_SQRT(s) + eps);
+);
+
 static ms_status step(void *ctx, const double *h, double *x, const double *g,
                       double *const *state, size_t n, int64_t t) {
   (void)ctx;
-  double wd = h[WEIGHT_DECAY], eps = h[EPS];
   double clr = h[LR] / (1 + (double)(t - 1) * h[LR_DECAY]);
-  int maximize = h[MAXIMIZE] != 0;
-  double *sum = state[0];
-  if (t == 1) ms_vec_fill(sum, h[INITIAL_ACCUMULATOR_VALUE], n);
-  for (size_t i = 0; i < n; i++) {
-    double d = maximize ? -g[i] : g[i];
-    if (wd != 0) d += wd * x[i];
-    sum[i] += d * d;
-    x[i] += -clr * d / (sqrt(sum[i]) + eps);
-  }
+  MS_SIMD(update)(x, g, state[0], n, clr, h[WEIGHT_DECAY], h[EPS],
+                  h[INITIAL_ACCUMULATOR_VALUE], t == 1, h[MAXIMIZE] != 0);
   return MS_OK;
 }
 

@@ -25,6 +25,7 @@
 #include <math.h>
 
 #include "../internal.h"
+#include "../simd.h"
 
 enum { LR, BETA1, BETA2, EPS, WEIGHT_DECAY, AMSGRAD, MAXIMIZE };
 
@@ -45,31 +46,49 @@ static const ms_hyper_info hyper[] = {
 static const char *const state_names[] = {"exp_avg", "exp_avg_sq",
                                           "max_exp_avg_sq"};
 
+/* The constants of step t, for every element. */
+typedef struct consts {
+  double beta2, eps, wd, step_size, bc2_sqrt, w1, c2;
+} consts;
 
-/* torch.maximum: NaN if either is. */
-static double maximum(double a, double b) { return isnan(a) || a > b ? a : b; }
+/* x' = decay x (AdamW's decoupled decay; 1: none), then Adam's update of
+ * x' -- in one pass.  MS_MAXIMUM is torch.maximum: NaN if either is. */
+MS_SIMD_LOOP(update, (double *x, const double *g, double *m, double *v,
+                      double *vmax, size_t n, consts k, double decay,
+                      int amsgrad, int maximize),
+  ms_v xi = MS_AT(x), gi = MS_AT(g), mi = MS_AT(m), vi = MS_AT(v);
+  ms_v d = maximize ? -gi : gi;
+  if (k.wd != 0) d += k.wd * xi;
+  mi = MS_LERP(mi, d, k.w1);
+  vi = vi * k.beta2 + k.c2 * d * d;
+  MS_AT(m) = mi;
+  MS_AT(v) = vi;
+  ms_v s = vi;
+  if (amsgrad) s = MS_AT(vmax) = MS_MAXIMUM(MS_AT(vmax), vi);
+  ms_v denom = MS_SQRT(s) / k.bc2_sqrt + k.eps;
+  if (decay != 1) xi = xi * decay;
+  MS_AT(x) = xi + -k.step_size * mi / denom;
+);
+
+ms_status ms_rule_adam_step(const double *h, double decay, double *x,
+                            const double *g, double *const *state, size_t n,
+                            int64_t t) {
+  double beta1 = h[BETA1], beta2 = h[BETA2];
+  consts k = {
+      .beta2 = beta2, .eps = h[EPS], .wd = h[WEIGHT_DECAY],
+      .step_size = h[LR] / (1 - pow(beta1, (double)t)),
+      .bc2_sqrt = pow(1 - pow(beta2, (double)t), 0.5),
+      .w1 = 1 - beta1, .c2 = 1 - beta2,
+  };
+  MS_SIMD(update)(x, g, state[0], state[1], state[2], n, k, decay,
+                  h[AMSGRAD] != 0, h[MAXIMIZE] != 0);
+  return MS_OK;
+}
 
 static ms_status step(void *ctx, const double *h, double *x, const double *g,
                       double *const *state, size_t n, int64_t t) {
   (void)ctx;
-  double beta1 = h[BETA1], beta2 = h[BETA2], eps = h[EPS];
-  double wd = h[WEIGHT_DECAY];
-  int amsgrad = h[AMSGRAD] != 0, maximize = h[MAXIMIZE] != 0;
-  double step_size = h[LR] / (1 - pow(beta1, (double)t));
-  double bc2_sqrt = pow(1 - pow(beta2, (double)t), 0.5);
-  double w1 = 1 - beta1, c2 = 1 - beta2;
-  double *m = state[0], *v = state[1], *vmax = state[2];
-  for (size_t i = 0; i < n; i++) {
-    double d = maximize ? -g[i] : g[i];
-    if (wd != 0) d += wd * x[i];
-    m[i] = ms_lerp(m[i], d, w1);
-    v[i] = v[i] * beta2 + c2 * d * d;
-    double s = v[i];
-    if (amsgrad) s = vmax[i] = maximum(vmax[i], v[i]);
-    double denom = sqrt(s) / bc2_sqrt + eps;
-    x[i] += -step_size * m[i] / denom;
-  }
-  return MS_OK;
+  return ms_rule_adam_step(h, 1, x, g, state, n, t);
 }
 
 const ms_rule_class ms_rule_adam = {

@@ -17,8 +17,6 @@
 
 #include "../internal.h"
 
-extern const ms_rule_class ms_rule_adam;
-
 /* The order of adam.c's table: h is handed to Adam's step as it is. */
 enum { LR, BETA1, BETA2, EPS, WEIGHT_DECAY, AMSGRAD, MAXIMIZE, NHYPER };
 
@@ -41,13 +39,15 @@ _Static_assert(MS_COUNT(hyper) == NHYPER, "adam's table, entry for entry");
 static const char *const state_names[] = {"exp_avg", "exp_avg_sq",
                                           "max_exp_avg_sq"};
 
+/* The decay and Adam's step in one pass over x. */
 static ms_status step(void *ctx, const double *h, double *x, const double *g,
                       double *const *state, size_t n, int64_t t) {
+  (void)ctx;
   double adam_h[NHYPER];
   memcpy(adam_h, h, sizeof adam_h);
   adam_h[WEIGHT_DECAY] = 0;
-  if (h[WEIGHT_DECAY] != 0) ms_vec_scale(x, 1 - h[LR] * h[WEIGHT_DECAY], n);
-  return ms_rule_adam.step(ctx, adam_h, x, g, state, n, t);
+  double decay = h[WEIGHT_DECAY] != 0 ? 1 - h[LR] * h[WEIGHT_DECAY] : 1;
+  return ms_rule_adam_step(adam_h, decay, x, g, state, n, t);
 }
 
 const ms_rule_class ms_rule_adamw = {

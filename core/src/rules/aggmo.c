@@ -14,6 +14,7 @@
 #include <math.h>
 
 #include "../internal.h"
+#include "../simd.h"
 
 enum { LR, BETA1, BETA2, BETA3 };
 enum { K = 3 };   /* velocities, one per beta */
@@ -28,17 +29,24 @@ static const ms_hyper_info hyper[] = {
 static const char *const state_names[] = {"v1", "v2", "v3"};
 _Static_assert(MS_COUNT(state_names) == K, "one velocity per beta");
 
+MS_SIMD_LOOP(update, (double *x, const double *g, double *v1, double *v2,
+                      double *v3, size_t n, double c, double b1, double b2,
+                      double b3),
+  ms_v gi = MS_AT(g);
+  ms_v w1 = b1 * MS_AT(v1) - gi, w2 = b2 * MS_AT(v2) - gi;
+  ms_v w3 = b3 * MS_AT(v3) - gi;
+  MS_AT(v1) = w1;
+  MS_AT(v2) = w2;
+  MS_AT(v3) = w3;
+  MS_AT(x) = MS_AT(x) + c * w1 + c * w2 + c * w3;
+);
+_Static_assert(K == 3, "update has one velocity per beta");
+
 static ms_status step(void *ctx, const double *h, double *x, const double *g,
                       double *const *state, size_t n, int64_t t) {
   (void)ctx, (void)t;
-  double c = h[LR] / K;
-  for (size_t i = 0; i < n; i++) {
-    for (int k = 0; k < K; k++) {
-      double *v = state[k];
-      v[i] = h[BETA1 + k] * v[i] - g[i];
-      x[i] += c * v[i];
-    }
-  }
+  MS_SIMD(update)(x, g, state[0], state[1], state[2], n, h[LR] / K, h[BETA1],
+                  h[BETA2], h[BETA3]);
   return MS_OK;
 }
 

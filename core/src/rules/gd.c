@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "../internal.h"
+#include "../simd.h"
 
 enum { LR };
 
@@ -11,10 +12,14 @@ static const ms_hyper_info hyper[] = {
     [LR] = {.name = "lr", .def = NAN, .lo = 0, .hi = INFINITY, .hi_open = 1},
 };
 
+MS_SIMD_LOOP(update, (double *x, const double *g, size_t n, double lr),
+  MS_AT(x) += -lr * MS_AT(g);
+);
+
 static ms_status step(void *ctx, const double *h, double *x, const double *g,
                       double *const *state, size_t n, int64_t t) {
   (void)ctx, (void)state, (void)t;
-  ms_vec_axpy(x, -h[LR], g, n);
+  MS_SIMD(update)(x, g, n, h[LR]);
   return MS_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "../internal.h"
+#include "../simd.h"
 
 enum { LR, BETA };
 
@@ -20,15 +21,17 @@ static const ms_hyper_info hyper[] = {
 
 static const char *const state_names[] = {"v"};
 
+MS_SIMD_LOOP(update, (double *x, const double *g, double *v, size_t n,
+                      double lr, double beta),
+  ms_v vi = beta * MS_AT(v) + MS_AT(g);
+  MS_AT(v) = vi;
+  MS_AT(x) += -lr * vi;
+);
+
 static ms_status step(void *ctx, const double *h, double *x, const double *g,
                       double *const *state, size_t n, int64_t t) {
   (void)ctx, (void)t;
-  double lr = h[LR], beta = h[BETA];
-  double *v = state[0];
-  for (size_t i = 0; i < n; i++) {
-    v[i] = beta * v[i] + g[i];
-    x[i] += -lr * v[i];
-  }
+  MS_SIMD(update)(x, g, state[0], n, h[LR], h[BETA]);
   return MS_OK;
 }
 

@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "../internal.h"
+#include "../simd.h"
 
 enum { LR, MOMENTUM };
 
@@ -24,26 +25,31 @@ static const ms_hyper_info hyper[] = {
 
 static const char *const state_names[] = {"v"};
 
+MS_SIMD_LOOP(ahead, (const double *x, const double *v, double *y, size_t n,
+                     double mom),
+  MS_AT(y) = MS_AT(x) + mom * MS_AT(v);
+);
+
 static ms_status lookahead(void *ctx, const double *h, const double *x,
                            double *const *state, double *y, size_t n,
                            int64_t t) {
   (void)ctx, (void)t;
-  double mom = h[MOMENTUM];
-  const double *v = state[0];
-  for (size_t i = 0; i < n; i++) y[i] = x[i] + mom * v[i];
+  MS_SIMD(ahead)(x, state[0], y, n, h[MOMENTUM]);
   return MS_OK;
 }
 
 /* g is the gradient at the look-ahead point y_t. */
+MS_SIMD_LOOP(update, (double *x, const double *g, double *v, size_t n,
+                      double lr, double mom),
+  ms_v vi = mom * MS_AT(v) - lr * MS_AT(g);
+  MS_AT(v) = vi;
+  MS_AT(x) += vi;
+);
+
 static ms_status step(void *ctx, const double *h, double *x, const double *g,
                       double *const *state, size_t n, int64_t t) {
   (void)ctx, (void)t;
-  double lr = h[LR], mom = h[MOMENTUM];
-  double *v = state[0];
-  for (size_t i = 0; i < n; i++) {
-    v[i] = mom * v[i] - lr * g[i];
-    x[i] += v[i];
-  }
+  MS_SIMD(update)(x, g, state[0], n, h[LR], h[MOMENTUM]);
   return MS_OK;
 }
 

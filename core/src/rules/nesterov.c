@@ -15,6 +15,7 @@
 #include <math.h>
 
 #include "../internal.h"
+#include "../simd.h"
 
 enum { LR, MOMENTUM };
 
@@ -26,17 +27,19 @@ static const ms_hyper_info hyper[] = {
 
 static const char *const state_names[] = {"momentum_buffer"};
 
+MS_SIMD_LOOP(update, (double *x, const double *g, double *buf, size_t n,
+                      double lr, double mom, int first),
+  ms_v d = MS_AT(g), bi = MS_AT(buf);
+  bi = first ? d : mom * bi + d;
+  MS_AT(buf) = bi;
+  d = d + mom * bi;
+  MS_AT(x) += -lr * d;
+);
+
 static ms_status step(void *ctx, const double *h, double *x, const double *g,
                       double *const *state, size_t n, int64_t t) {
   (void)ctx;
-  double lr = h[LR], mom = h[MOMENTUM];
-  double *buf = state[0];
-  for (size_t i = 0; i < n; i++) {
-    double d = g[i];
-    buf[i] = t == 1 ? d : mom * buf[i] + d;
-    d = d + mom * buf[i];
-    x[i] += -lr * d;
-  }
+  MS_SIMD(update)(x, g, state[0], n, h[LR], h[MOMENTUM], t == 1);
   return MS_OK;
 }
 

@@ -16,6 +16,7 @@
 #include <math.h>
 
 #include "../internal.h"
+#include "../simd.h"
 
 enum { LR, BETA, NU };
 
@@ -27,17 +28,19 @@ static const ms_hyper_info hyper[] = {
 
 static const char *const state_names[] = {"momentum_buffer"};
 
+MS_SIMD_LOOP(update, (double *x, const double *g, double *buf, size_t n,
+                      double beta, double cb, double cg, double cd),
+  ms_v gi = MS_AT(g);
+  ms_v bi = MS_AT(buf) * beta + cd * gi;
+  MS_AT(buf) = bi;
+  MS_AT(x) = MS_AT(x) + cb * bi + cg * gi;
+);
+
 static ms_status step(void *ctx, const double *h, double *x, const double *g,
                       double *const *state, size_t n, int64_t t) {
   (void)ctx, (void)t;
   double lr = h[LR], beta = h[BETA], nu = h[NU];
-  double cb = -lr * nu, cg = -lr * (1 - nu), cd = 1 - beta;
-  double *buf = state[0];
-  for (size_t i = 0; i < n; i++) {
-    buf[i] = buf[i] * beta + cd * g[i];
-    x[i] += cb * buf[i];
-    x[i] += cg * g[i];
-  }
+  MS_SIMD(update)(x, g, state[0], n, beta, -lr * nu, -lr * (1 - nu), 1 - beta);
   return MS_OK;
 }
 

@@ -18,6 +18,7 @@
 #include <math.h>
 
 #include "../internal.h"
+#include "../simd.h"
 
 enum { LR, ALPHA, EPS, WEIGHT_DECAY, MOMENTUM, CENTERED, MAXIMIZE };
 
@@ -39,33 +40,44 @@ static const ms_hyper_info hyper[] = {
 static const char *const state_names[] = {"square_avg", "momentum_buffer",
                                           "grad_avg"};
 
+/* The constants of a step, for every element. */
+typedef struct consts {
+  double lr, alpha, eps, wd, mom, c;
+} consts;
+
+MS_SIMD_LOOP(update, (double *x, const double *g, double *sq, double *buf,
+                      double *ga, size_t n, consts k, int centered,
+                      int maximize),
+  ms_v xi = MS_AT(x), gi = MS_AT(g);
+  ms_v d = maximize ? -gi : gi;
+  if (k.wd != 0) d += k.wd * xi;
+  ms_v s = MS_AT(sq) * k.alpha + k.c * d * d, r;
+  MS_AT(sq) = s;
+  if (centered) {
+    ms_v a = MS_AT(ga);
+    a = MS_LERP(a, d, k.c);
+    MS_AT(ga) = a;
+    r = MS_SQRT(s - a * a);
+  } else {
+    r = MS_SQRT(s);
+  }
+  r += k.eps;
+  if (k.mom > 0) {
+    ms_v b = MS_AT(buf) * k.mom + d / r;
+    MS_AT(buf) = b;
+    MS_AT(x) = xi + -k.lr * b;
+  } else {
+    MS_AT(x) = xi + -k.lr * d / r;
+  }
+);
 
 static ms_status step(void *ctx, const double *h, double *x, const double *g,
                       double *const *state, size_t n, int64_t t) {
   (void)ctx, (void)t;
-  double lr = h[LR], alpha = h[ALPHA], eps = h[EPS], wd = h[WEIGHT_DECAY];
-  double mom = h[MOMENTUM], c = 1 - alpha;
-  int centered = h[CENTERED] != 0, maximize = h[MAXIMIZE] != 0;
-  double *sq = state[0], *buf = state[1], *ga = state[2];
-  for (size_t i = 0; i < n; i++) {
-    double d = maximize ? -g[i] : g[i];
-    if (wd != 0) d += wd * x[i];
-    sq[i] = sq[i] * alpha + c * d * d;
-    double r;
-    if (centered) {
-      ga[i] = ms_lerp(ga[i], d, c);
-      r = sqrt(sq[i] - ga[i] * ga[i]);
-    } else {
-      r = sqrt(sq[i]);
-    }
-    r += eps;
-    if (mom > 0) {
-      buf[i] = buf[i] * mom + d / r;
-      x[i] += -lr * buf[i];
-    } else {
-      x[i] += -lr * d / r;
-    }
-  }
+  consts k = {.lr = h[LR], .alpha = h[ALPHA], .eps = h[EPS],
+              .wd = h[WEIGHT_DECAY], .mom = h[MOMENTUM], .c = 1 - h[ALPHA]};
+  MS_SIMD(update)(x, g, state[0], state[1], state[2], n, k,
+                  h[CENTERED] != 0, h[MAXIMIZE] != 0);
   return MS_OK;
 }
 

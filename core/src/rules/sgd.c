@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "../internal.h"
+#include "../simd.h"
 
 enum { LR, MOMENTUM, DAMPENING, NESTEROV, WEIGHT_DECAY, MAXIMIZE };
 
@@ -38,22 +39,26 @@ static ms_status check(const double *h) {
   return MS_OK;
 }
 
+MS_SIMD_LOOP(update, (double *x, const double *g, double *buf, size_t n,
+                      double lr, double mom, double damp, double wd,
+                      int nesterov, int maximize, int first),
+  ms_v xi = MS_AT(x), gi = MS_AT(g);
+  ms_v d = maximize ? -gi : gi;
+  if (wd != 0) d += wd * xi;
+  if (mom != 0) {
+    ms_v bi = MS_AT(buf);
+    bi = first ? d : mom * bi + damp * d;
+    MS_AT(buf) = bi;
+    d = nesterov ? d + mom * bi : bi;
+  }
+  MS_AT(x) = xi + -lr * d;
+);
+
 static ms_status step(void *ctx, const double *h, double *x, const double *g,
                       double *const *state, size_t n, int64_t t) {
   (void)ctx;
-  double lr = h[LR], mom = h[MOMENTUM], damp = 1 - h[DAMPENING];
-  double wd = h[WEIGHT_DECAY];
-  int nesterov = h[NESTEROV] != 0, maximize = h[MAXIMIZE] != 0;
-  double *buf = state[0];
-  for (size_t i = 0; i < n; i++) {
-    double d = maximize ? -g[i] : g[i];
-    if (wd != 0) d += wd * x[i];
-    if (mom != 0) {
-      buf[i] = t == 1 ? d : mom * buf[i] + damp * d;
-      d = nesterov ? d + mom * buf[i] : buf[i];
-    }
-    x[i] += -lr * d;
-  }
+  MS_SIMD(update)(x, g, state[0], n, h[LR], h[MOMENTUM], 1 - h[DAMPENING],
+                  h[WEIGHT_DECAY], h[NESTEROV] != 0, h[MAXIMIZE] != 0, t == 1);
   return MS_OK;
 }
 
