@@ -393,7 +393,8 @@ double *ms_rule_state(ms_rule *rule, int i);    /* NULL before reset */
 ms_status ms_rule_lookahead(ms_rule *rule, const double *x, double *y,
                             size_t n);
 /* Take one step: x <- rule(x, g).  Resets first if n differs from the
- * state's dimension. */
+ * state's dimension.  x and g are the same array or disjoint ones (the
+ * built-in steps work on blocks of elements at once). */
 ms_status ms_rule_step(ms_rule *rule, double *x, const double *g, size_t n);
 
 /* ----------------------------------------------------------------- traces

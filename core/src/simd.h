@@ -2,7 +2,8 @@
  * simd.h -- element-wise loops written once and run at the vector width of
  * the machine: 8 doubles a block with AVX-512, 4 with AVX2, 2 with SSE2.
  *
- *   MS_SIMD_LOOP(name, (double *x, const double *g, size_t n, double a),
+ *   MS_SIMD_LOOP(name, x, (double *x, const double *g, size_t n,
+ *                          double a),
  *     ms_v gi = MS_AT(g);
  *     MS_AT(x) += a * gi;
  *   )
@@ -12,13 +13,15 @@
  * defines one function per level (name_scalar, name_sse2, name_avx2,
  * name_avx512, each compiled for its instruction set) and a table `name`
  * of them; MS_SIMD(name) is the one of the level in use (simd.c).  The
- * body is run for the block of elements [i, i + width) while a whole block
- * fits in [0, n), then element by element (ms_v = double) for the rest, so
- * the parameters must name the length n.  In the body, ms_v is the type of
- * a block (a vector of doubles, or a double), MS_AT(p) the block of p at
- * i (an lvalue), and scalars mix with blocks as in `a * gi` (every lane
- * times a).  Read blocks into ms_v variables before choosing between
- * them with ?: (whose two arms must have the very same type).
+ * body is run element by element (ms_v = double) until the blocks of the
+ * array named second (x) are aligned to their size, then for the block of
+ * elements [i, i + width) while a whole block fits in [0, n), then element
+ * by element for the rest, so the parameters must name the length n.  In
+ * the body, ms_v is the type of a block (a vector of doubles, or a
+ * double), MS_AT(p) the block of p at i (an lvalue), and scalars mix with
+ * blocks as in `a * gi` (every lane times a).  Read blocks into ms_v
+ * variables before choosing between them with ?: (whose two arms must
+ * have the very same type).
  *
  * Same bits on every level: each lane does the operations the body writes,
  * in its order, each rounded once (the engine is built with
@@ -35,6 +38,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -73,9 +77,12 @@ typedef long long ms_i64x2 __attribute__((vector_size(16)));
 typedef long long ms_i64x4 __attribute__((vector_size(32)));
 typedef long long ms_i64x8 __attribute__((vector_size(64)));
 /* The same, to load and store through (any alignment, any double). */
-typedef double ms_f64x2m __attribute__((vector_size(16), aligned(8), may_alias));
-typedef double ms_f64x4m __attribute__((vector_size(32), aligned(8), may_alias));
-typedef double ms_f64x8m __attribute__((vector_size(64), aligned(8), may_alias));
+typedef double ms_f64x2m
+    __attribute__((vector_size(16), aligned(8), may_alias));
+typedef double ms_f64x4m
+    __attribute__((vector_size(32), aligned(8), may_alias));
+typedef double ms_f64x8m
+    __attribute__((vector_size(64), aligned(8), may_alias));
 
 #if MS_SIMD_X86
 #define MS_TARGET_SSE2
@@ -138,37 +145,46 @@ MS_TARGET_AVX512 MS_SIMD_MAXIMUM(8)
 
 /* ------------------------------------------------------------ the loop */
 
-/* Blocks of type T (loaded and stored as TM) from i on, while whole. */
-#define MS_SIMD_BLOCKS_(T, TM, W, ...)                                   \
+/* Blocks of type T (loaded and stored as TM) from i on, while whole
+ * before end. */
+#define MS_SIMD_BLOCKS_(T, TM, W, end, ...)                              \
   {                                                                      \
     typedef T ms_v __attribute__((unused));                              \
     typedef TM ms_vm __attribute__((unused));                            \
-    for (; i + (W) <= n; i += (W)) {                                     \
+    for (; i + (W) <= (end); i += (W)) {                                 \
       __VA_ARGS__                                                        \
     }                                                                    \
   }
 
-#define MS_SIMD_LEVEL_(name, level, target, T, TM, W, params, ...)      \
+/* Elements one by one until a block of W at `align` starts on a multiple
+ * of its size (a block across two cache lines costs a second access,
+ * every block of AVX-512 on memory from malloc), then whole blocks, then
+ * the rest one by one. */
+#define MS_SIMD_LEVEL_(name, level, target, T, TM, W, align, params, ...) \
   target static void name##_##level params {                            \
-    size_t i = 0;                                                        \
-    MS_SIMD_BLOCKS_(T, TM, W, __VA_ARGS__)                               \
-    MS_SIMD_BLOCKS_(double, double, 1, __VA_ARGS__)                      \
+    size_t i = 0, bytes = (W) * sizeof(double);                          \
+    size_t head = (bytes - (uintptr_t)(align) % bytes) % bytes / 8;      \
+    MS_SIMD_BLOCKS_(double, double, 1, head < n ? head : n, __VA_ARGS__) \
+    MS_SIMD_BLOCKS_(T, TM, W, n, __VA_ARGS__)                            \
+    MS_SIMD_BLOCKS_(double, double, 1, n, __VA_ARGS__)                   \
   }
 
 #if MS_SIMD_X86
-#define MS_SIMD_LOOP(name, params, ...)                                  \
-  MS_SIMD_LEVEL_(name, scalar, , double, double, 1, params, __VA_ARGS__) \
+#define MS_SIMD_LOOP(name, align, params, ...)                           \
+  MS_SIMD_LEVEL_(name, scalar, , double, double, 1, align, params,       \
+                 __VA_ARGS__)                                            \
   MS_SIMD_LEVEL_(name, sse2, MS_TARGET_SSE2, ms_f64x2, ms_f64x2m, 2,     \
-                 params, __VA_ARGS__)                                    \
+                 align, params, __VA_ARGS__)                             \
   MS_SIMD_LEVEL_(name, avx2, MS_TARGET_AVX2, ms_f64x4, ms_f64x4m, 4,     \
-                 params, __VA_ARGS__)                                    \
+                 align, params, __VA_ARGS__)                             \
   MS_SIMD_LEVEL_(name, avx512, MS_TARGET_AVX512, ms_f64x8, ms_f64x8m, 8, \
-                 params, __VA_ARGS__)                                    \
+                 align, params, __VA_ARGS__)                             \
   static void (*const name[MS_SIMD_LEVELS]) params = {                   \
       name##_scalar, name##_sse2, name##_avx2, name##_avx512}
 #else
-#define MS_SIMD_LOOP(name, params, ...)                                  \
-  MS_SIMD_LEVEL_(name, scalar, , double, double, 1, params, __VA_ARGS__) \
+#define MS_SIMD_LOOP(name, align, params, ...)                           \
+  MS_SIMD_LEVEL_(name, scalar, , double, double, 1, align, params,       \
+                 __VA_ARGS__)                                            \
   static void (*const name[MS_SIMD_LEVELS]) params = {                   \
       name##_scalar, name##_scalar, name##_scalar, name##_scalar}
 #endif

@@ -143,7 +143,7 @@ double ms_vec_min(const double *x, size_t n) {
 
 /* acc + x 0 is NaN from the first NaN or infinity of x on, and a zero
  * before: one vectorised pass, no branch per element. */
-MS_SIMD_LOOP(nonfinite, (double *acc, const double *x, size_t n),
+MS_SIMD_LOOP(nonfinite, x, (double *acc, const double *x, size_t n),
   MS_LANES(acc) += MS_AT(x) * 0.0;
 );
 

@@ -36,9 +36,9 @@ static const ms_hyper_info hyper[] = {
 static const char *const state_names[] = {"sum"};
 
 /* first: s_{t-1} is s_0 = init, whatever the state holds. */
-MS_SIMD_LOOP(update, (double *x, const double *g, double *sum, size_t n,
-                      double clr, double wd, double eps, double init,
-                      int first, int maximize),
+MS_SIMD_LOOP(update, x, (double *x, const double *g, double *sum, size_t n,
+                         double clr, double wd, double eps, double init,
+                         int first, int maximize),
   ms_v xi = MS_AT(x), gi = MS_AT(g);
   ms_v d = maximize ? -gi : gi;
   if (wd != 0) d += wd * xi;

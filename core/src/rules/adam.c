@@ -53,9 +53,9 @@ typedef struct consts {
 
 /* x' = decay x (AdamW's decoupled decay; 1: none), then Adam's update of
  * x' -- in one pass.  MS_MAXIMUM is torch.maximum: NaN if either is. */
-MS_SIMD_LOOP(update, (double *x, const double *g, double *m, double *v,
-                      double *vmax, size_t n, consts k, double decay,
-                      int amsgrad, int maximize),
+MS_SIMD_LOOP(update, x, (double *x, const double *g, double *m, double *v,
+                         double *vmax, size_t n, consts k, double decay,
+                         int amsgrad, int maximize),
   ms_v xi = MS_AT(x), gi = MS_AT(g), mi = MS_AT(m), vi = MS_AT(v);
   ms_v d = maximize ? -gi : gi;
   if (k.wd != 0) d += k.wd * xi;

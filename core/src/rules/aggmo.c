@@ -29,9 +29,9 @@ static const ms_hyper_info hyper[] = {
 static const char *const state_names[] = {"v1", "v2", "v3"};
 _Static_assert(MS_COUNT(state_names) == K, "one velocity per beta");
 
-MS_SIMD_LOOP(update, (double *x, const double *g, double *v1, double *v2,
-                      double *v3, size_t n, double c, double b1, double b2,
-                      double b3),
+MS_SIMD_LOOP(update, x, (double *x, const double *g, double *v1, double *v2,
+                         double *v3, size_t n, double c, double b1, double b2,
+                         double b3),
   ms_v gi = MS_AT(g);
   ms_v w1 = b1 * MS_AT(v1) - gi, w2 = b2 * MS_AT(v2) - gi;
   ms_v w3 = b3 * MS_AT(v3) - gi;

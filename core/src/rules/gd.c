@@ -12,7 +12,7 @@ static const ms_hyper_info hyper[] = {
     [LR] = {.name = "lr", .def = NAN, .lo = 0, .hi = INFINITY, .hi_open = 1},
 };
 
-MS_SIMD_LOOP(update, (double *x, const double *g, size_t n, double lr),
+MS_SIMD_LOOP(update, x, (double *x, const double *g, size_t n, double lr),
   MS_AT(x) += -lr * MS_AT(g);
 );
 

@@ -21,8 +21,8 @@ static const ms_hyper_info hyper[] = {
 
 static const char *const state_names[] = {"v"};
 
-MS_SIMD_LOOP(update, (double *x, const double *g, double *v, size_t n,
-                      double lr, double beta),
+MS_SIMD_LOOP(update, x, (double *x, const double *g, double *v, size_t n,
+                         double lr, double beta),
   ms_v vi = beta * MS_AT(v) + MS_AT(g);
   MS_AT(v) = vi;
   MS_AT(x) += -lr * vi;

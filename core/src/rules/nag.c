@@ -25,8 +25,8 @@ static const ms_hyper_info hyper[] = {
 
 static const char *const state_names[] = {"v"};
 
-MS_SIMD_LOOP(ahead, (const double *x, const double *v, double *y, size_t n,
-                     double mom),
+MS_SIMD_LOOP(ahead, y, (const double *x, const double *v, double *y, size_t n,
+                        double mom),
   MS_AT(y) = MS_AT(x) + mom * MS_AT(v);
 );
 
@@ -39,8 +39,8 @@ static ms_status lookahead(void *ctx, const double *h, const double *x,
 }
 
 /* g is the gradient at the look-ahead point y_t. */
-MS_SIMD_LOOP(update, (double *x, const double *g, double *v, size_t n,
-                      double lr, double mom),
+MS_SIMD_LOOP(update, x, (double *x, const double *g, double *v, size_t n,
+                         double lr, double mom),
   ms_v vi = mom * MS_AT(v) - lr * MS_AT(g);
   MS_AT(v) = vi;
   MS_AT(x) += vi;

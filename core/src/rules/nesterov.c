@@ -27,8 +27,8 @@ static const ms_hyper_info hyper[] = {
 
 static const char *const state_names[] = {"momentum_buffer"};
 
-MS_SIMD_LOOP(update, (double *x, const double *g, double *buf, size_t n,
-                      double lr, double mom, int first),
+MS_SIMD_LOOP(update, x, (double *x, const double *g, double *buf, size_t n,
+                         double lr, double mom, int first),
   ms_v d = MS_AT(g), bi = MS_AT(buf);
   bi = first ? d : mom * bi + d;
   MS_AT(buf) = bi;

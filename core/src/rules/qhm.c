@@ -28,8 +28,8 @@ static const ms_hyper_info hyper[] = {
 
 static const char *const state_names[] = {"momentum_buffer"};
 
-MS_SIMD_LOOP(update, (double *x, const double *g, double *buf, size_t n,
-                      double beta, double cb, double cg, double cd),
+MS_SIMD_LOOP(update, x, (double *x, const double *g, double *buf, size_t n,
+                         double beta, double cb, double cg, double cd),
   ms_v gi = MS_AT(g);
   ms_v bi = MS_AT(buf) * beta + cd * gi;
   MS_AT(buf) = bi;

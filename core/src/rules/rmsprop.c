@@ -45,9 +45,9 @@ typedef struct consts {
   double lr, alpha, eps, wd, mom, c;
 } consts;
 
-MS_SIMD_LOOP(update, (double *x, const double *g, double *sq, double *buf,
-                      double *ga, size_t n, consts k, int centered,
-                      int maximize),
+MS_SIMD_LOOP(update, x, (double *x, const double *g, double *sq, double *buf,
+                         double *ga, size_t n, consts k, int centered,
+                         int maximize),
   ms_v xi = MS_AT(x), gi = MS_AT(g);
   ms_v d = maximize ? -gi : gi;
   if (k.wd != 0) d += k.wd * xi;

@@ -39,9 +39,9 @@ static ms_status check(const double *h) {
   return MS_OK;
 }
 
-MS_SIMD_LOOP(update, (double *x, const double *g, double *buf, size_t n,
-                      double lr, double mom, double damp, double wd,
-                      int nesterov, int maximize, int first),
+MS_SIMD_LOOP(update, x, (double *x, const double *g, double *buf, size_t n,
+                         double lr, double mom, double damp, double wd,
+                         int nesterov, int maximize, int first),
   ms_v xi = MS_AT(x), gi = MS_AT(g);
   ms_v d = maximize ? -gi : gi;
   if (wd != 0) d += wd * xi;
