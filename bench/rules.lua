@@ -213,7 +213,7 @@ local function peers_table()
       local c, steps = vecs[d], steps_for(d)
       local rule, x, g = c.rule, c.x, c.g
       if round == 1 then
-        for _ = 1, math.max(3, steps // 10) do rule:step(x, g) end
+        for _ = 1, math.max(3, math.floor(steps / 10)) do rule:step(x, g) end
       end
       local t = best_time(function() for _ = 1, steps do rule:step(x, g) end end) / steps
       best.engine = best.engine or {}
