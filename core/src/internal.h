@@ -205,11 +205,9 @@ extern const size_t ms_rule_builtin_count;
 /* 1 if cls is one of them (rule.c): its functions are the engine's, which
  * any thread may call, and it has every field of this header's class. */
 int ms_rule_class_is_builtin(const ms_rule_class *cls);
-/* Make the next step of rule (reset, state kept) step t >= 1, as if t - 1
- * steps had been taken (rule.c): the theory probes a step in isolation. */
-void ms_rule_seek(ms_rule *rule, int64_t t);
-/* Set the steps a rule has taken, for a loop that stepped its state
- * without ms_rule_step (the fused trace loop). */
+/* Set the steps a rule has taken (state kept), for a loop that stepped its
+ * state without ms_rule_step (the fused trace loop), or to probe step
+ * t + 1 in isolation (the theory). */
 void ms_rule_set_steps(ms_rule *rule, int64_t t);
 
 #endif

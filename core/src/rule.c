@@ -284,10 +284,6 @@ size_t ms_rule_dim(const ms_rule *rule) { return rule ? rule->n : 0; }
 int64_t ms_rule_steps(const ms_rule *rule) { return rule ? rule->t : 0; }
 void ms_rule_set_steps(ms_rule *rule, int64_t t) { rule->t = t; }
 
-void ms_rule_seek(ms_rule *rule, int64_t t) {
-  rule->t = t - 1;
-}
-
 double *ms_rule_state(ms_rule *rule, int i) {
   if (rule == NULL || i < 0 || i >= rule->cls->nstate || rule->n == 0) return NULL;
   return rule->state[i];

@@ -69,7 +69,7 @@ static void probe_close(probe *p) {
 
 /* out = the step of z (m numbers each). */
 static ms_status probe_step(probe *p, const double *z, double *out) {
-  ms_rule_seek(p->r, p->t);
+  ms_rule_set_steps(p->r, p->t - 1);   /* the next step is step t */
   for (size_t i = 1; i < p->m; i++) ms_rule_state(p->r, (int)i - 1)[0] = z[i];
   double x = z[0], y, g;
   ms_status st = ms_rule_lookahead(p->r, &x, &y, 1);
