@@ -253,11 +253,9 @@ typedef struct ms_kernel {
   ms_kernel_fn run[4]; /* [2 scaled + nesterov] */
 } ms_kernel;
 
-/* The level the sweeps use: the widest this machine runs, or a narrower
- * one forced by ms_kernel_force (tests; -1 lifts it) or named by the
- * environment variable MOMSANDBOX_SWEEP_ISA (sse2, avx2, avx512). */
+/* The level the sweeps use: that of the engine's level (simd.h's
+ * ms_simd_level, which MS_SIMD or ms_simd_set_level can narrow). */
 int ms_kernel_level(void);
-void ms_kernel_force(int level);
 /* The kernel of a level, or of the widest this machine runs when it runs
  * no wider. */
 const ms_kernel *ms_kernel_get(int level);

@@ -2,18 +2,17 @@
  * sweep_kernel.c -- the SIMD kernels of the vectorised sweep loop, one per
  * instruction set (SSE2, which every x86-64 has, AVX2 and AVX-512), built
  * from the one body in sweep_kernel.h, and the choice among them at run
- * time: the widest the processor (and its operating system) supports,
- * unless MOMSANDBOX_SWEEP_ISA or ms_kernel_force asks for a narrower one.
+ * time: that of the level simd.c chose for the whole engine (the widest
+ * the processor and its operating system support, unless MS_SIMD or
+ * ms_simd_set_level asks for a narrower one).
  * All give the same bits (core/tests/test_sweep_kernel.c checks it), so
  * the choice changes the speed alone.
  *
  * Other machines than x86-64 get the body once, in plain C vectors that
  * the compiler maps to what it has.
  */
-#include <stdatomic.h>
-#include <stdlib.h>
-#include <string.h>
 
+#include "simd.h"
 #include "sweep.h"
 
 #define MS_KCAT2(a, b) a##b
@@ -69,29 +68,21 @@ static const ms_kernel *const kernels[] = {
 #endif
 };
 
+/* The kernel level of a level of simd.h: SSE2 is the narrowest kernel,
+ * and the plain-C one where no x86 level exists. */
+static int kernel_of(int simd_level) {
+  int k = simd_level - MS_SIMD_SSE2;
+  return k < 0 ? MS_KERNEL_SSE2 : k > MS_KERNEL_AVX512 ? MS_KERNEL_AVX512 : k;
+}
+
 /* The widest level this machine runs. */
 static int machine_level(void) {
-#ifdef MS_KERNEL_X86
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return MS_KERNEL_AVX512;
-  if (__builtin_cpu_supports("avx2")) return MS_KERNEL_AVX2;
-#endif
-  return MS_KERNEL_SSE2;
+  int level = MS_SIMD_LEVELS - 1;
+  while (!ms_simd_supported(level)) level--;
+  return kernel_of(level);
 }
 
-static atomic_int forced = -1;
-
-void ms_kernel_force(int level) { atomic_store(&forced, level); }
-
-int ms_kernel_level(void) {
-  int best = machine_level(), want = atomic_load(&forced);
-  if (want < 0) {
-    const char *isa = getenv("MOMSANDBOX_SWEEP_ISA");
-    for (int k = 0; isa != NULL && k < (int)MS_COUNT(kernels); k++)
-      if (strcmp(isa, kernels[k]->name) == 0) want = k;
-  }
-  return want >= 0 && want < best ? want : best;
-}
+int ms_kernel_level(void) { return kernel_of(ms_simd_level()); }
 
 const ms_kernel *ms_kernel_get(int level) {
   int best = machine_level();

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "sweep.h"   /* ms_kernel_force, ms_kernel_get */
+#include "simd.h"    /* ms_simd_set_level */
+#include "sweep.h"   /* ms_kernel_level, ms_kernel_get */
 
 static const double lambda[5] = {0.2, 4, 1, 0.05, 2.5};
 
@@ -38,7 +39,7 @@ static void check_levels(ms_sweep *s, int64_t steps, int measures) {
   }
   o.fast = 1;
   for (int level = MS_KERNEL_SSE2; level <= MS_KERNEL_AVX512; level++) {
-    ms_kernel_force(level);
+    ms_simd_set_level(MS_SIMD_SSE2 + level);
     if (ms_kernel_level() != level) continue;   /* not on this machine */
     CHECK_OK(ms_sweep_run(s, &o));
     CHECK(ms_sweep_was_fast(s));
@@ -55,7 +56,7 @@ static void check_levels(ms_sweep *s, int64_t steps, int measures) {
       break;
     }
   }
-  ms_kernel_force(-1);
+  ms_simd_set_level(-1);
   free(general);
 }
 
@@ -92,9 +93,11 @@ enum { LOSS = MS_MEASURE_LOSS,
 int main(void) {
   /* the levels: SSE2 always, and no level above the machine's */
   CHECK(strcmp(ms_kernel_get(MS_KERNEL_SSE2)->name, "sse2") == 0);
-  ms_kernel_force(MS_KERNEL_SSE2);
+  ms_simd_set_level(MS_SIMD_SSE2);
   CHECK(ms_kernel_level() == MS_KERNEL_SSE2);
-  ms_kernel_force(-1);
+  ms_simd_set_level(MS_SIMD_SCALAR);
+  CHECK(ms_kernel_level() == MS_KERNEL_SSE2);
+  ms_simd_set_level(-1);
   int best = ms_kernel_level();
   CHECK(ms_kernel_get(best) == ms_kernel_get(MS_KERNEL_AVX512));
   for (int level = MS_KERNEL_SSE2; level <= best; level++)
