@@ -179,6 +179,12 @@ describe("ms.analysis.radius of a rule", function()
     local Q = {{2, 1}, {1, 2}}   -- eigenvalues 1 and 3
     assert.is_true(h.near(A.rate(ms.gd{lr = 0.4}, Q), 0.6, 1e-15))
     assert.is_true(h.near(A.rate(ms.gd{lr = 0.4}, ms.objective.quadratic_form{Q = Q}), 0.6, 1e-15))
+    -- a number is the lambda of lambda x^2 / 2: heavy ball's complex regime,
+    -- (1 + beta - eta lambda)^2 = 1.44 < 4 beta = 2, has radius sqrt(beta);
+    -- eta lambda = 6 > 2 + 2 beta diverges
+    assert.is_true(h.near(A.rate(r, 0.5), math.sqrt(0.5), 1e-15))
+    assert.is_true(A.converges(r, 0.5))
+    assert.is_false(A.converges(r, 10))
   end)
 
   it("reproduces the known results", function()
@@ -243,7 +249,12 @@ describe("the theory of a rule refuses", function()
     assert.are.equal("bad argument #2 to 'rate' (rosenbrock is not a quadratic)",
                      h.error_of(A.rate, r, ms.objective.rosenbrock()))
     assert.are.equal("bad argument #2 to 'converges' (Q must not be empty)", h.error_of(A.converges, r, {}))
-    assert.are.equal("bad argument #2 to 'rate' (table expected, got number)", h.error_of(A.rate, r, 2))
+    assert.are.equal("bad argument #2 to 'rate' (quadratic objective or Q as rows expected, got string)",
+                     h.error_of(A.rate, r, "Q"))
+    assert.are.equal("bad argument #2 to 'converges' (lambda must be a finite number, got nan)",
+                     h.error_of(A.converges, r, 0 / 0))
+    assert.are.equal("bad argument #1 to 'eigen' (quadratic objective or Q as rows expected, got number)",
+                     h.error_of(A.eigen, 2))
     -- a Lua rule's own error comes through unchanged
     local boom = ms.rule{name = "boom", hyper = {}, state = {}, step = function() error("boom!", 0) end}
     assert.are.equal("boom!", select(2, pcall(A.matrix, boom{}, 1)):match("boom!"))

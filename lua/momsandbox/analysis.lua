@@ -60,7 +60,7 @@ function M.radius(r, ...)
 end
 
 --- ms.analysis.converges(beta, eta, lambda): 0 < eta lambda < 2 + 2 beta;
--- converges(rule, f [, {t =}]): rate(rule, f) < 1.
+-- converges(rule, f or lambda [, {t =}]): rate(rule, f) < 1.
 function M.converges(r, ...)
   if theory.is_rule(r) then return rule_rate(r, select(1, ...), select(2, ...), "converges") < 1 end
   return scalar("converges", "converges", BEL, r, ...) == 1
@@ -80,7 +80,7 @@ local function quadratic(q, fname, want_cb, arg)
   local Q, n, c, b = native.analysis("parts", q, want_cb)
   if Q == nil then check.argerror(arg, fname, n) end
   if Q then return Q, n, c, b end
-  check.table(q, arg, fname)
+  if type(q) ~= "table" then check.typeerror(arg, fname, "quadratic objective or Q as rows", q) end
   local rows
   rows, b = q, 0
   if q.Q ~= nil then
@@ -174,8 +174,10 @@ end
 
 --- The eigenvalues of the Hessian of f (argument n of fname), ascending and
 -- distinct: the one place the theory of a rule asks an objective for them
--- (a quadratic objective, Q as rows, or {Q = ...}).
+-- (a quadratic objective, Q as rows, {Q = ...}, or a number: the lambda of
+-- lambda x^2 / 2).
 local function hessian_eigenvalues(f, n, fname)
+  if type(f) == "number" then return {theory.lambda(f, n, fname)} end
   local Q, size = quadratic(f, fname, false, n)
   local values = linalg(fname, native.analysis("eigen", Q, size, false), nil, nil, n):totable()
   local distinct = {}
@@ -193,8 +195,8 @@ function M.matrix(r, lambda, opts)
   return theory.matrix(r, lambda, theory.step(opts, 3, "matrix"), "matrix")
 end
 
---- ms.analysis.rate(rule, f [, {t =}]): the largest radius over the
--- eigenvalues of f's Hessian -- the factor by which the error shrinks per
+--- ms.analysis.rate(rule, f or lambda [, {t =}]): the largest radius over
+-- the eigenvalues of f's Hessian -- the factor by which the error shrinks per
 -- step in the long run.
 function rule_rate(r, f, opts, fname)
   theory.rule(r, 1, fname)
