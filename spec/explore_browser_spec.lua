@@ -89,8 +89,9 @@ describe("ms.explore's page in headless Chromium", function()
   teardown(function()
     if session then pcall(wd, base, "DELETE", "session/" .. session) end
     if driver then h.run("kill " .. driver) end
-    pcall(x.request, url, "POST", "close", "")
-    x.wait_gone(pid)
+    if url then pcall(x.request, url, "POST", "close", "") end
+    if pid then x.wait_gone(pid) end
+    x.stop_all(driver)
     h.rmtree(dir)
   end)
 

@@ -20,6 +20,8 @@ return f, hb{lr = 0.4, beta = 0.5}, ms.momentum{lr = 0.3, beta = 0.25}
 
 M.sleep = socket.sleep
 
+local started = {}   -- every pid start gave, for stop_all
+
 --- Start the script (after SETUP's objects as f, a, b) in dir, with the
 -- environment's assignments env (quoted) if given; returns the pid and
 -- the address it printed.
@@ -30,6 +32,7 @@ function M.start(dir, script, env)
                      env and "env " .. env or "", h.shquote(h.abs(h.bin))))
   local pid = p:read("*l")
   p:close()
+  started[#started + 1] = pid
   for _ = 1, 500 do
     local url = (h.read(dir .. "/out") or ""):match("(http://%S+)")
     if url then return pid, url end
@@ -50,6 +53,19 @@ function M.wait_gone(pid)
   end
   h.run("kill -KILL " .. pid)
   return false
+end
+
+--- Kill every process start gave and pid (a browser a server started)
+-- that still runs: a spec that failed half-way must not leave a server
+-- behind, holding its port and the descriptors it inherited.
+function M.stop_all(...)
+  for _, pid in ipairs(started) do
+    if M.alive(pid) then h.run("kill -KILL " .. pid) end
+  end
+  for _, pid in ipairs{...} do
+    if M.alive(pid) then h.run("kill -KILL " .. pid) end
+  end
+  started = {}
 end
 
 --- One HTTP exchange of the raw request text on 127.0.0.1:port: status,

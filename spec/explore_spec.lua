@@ -12,6 +12,9 @@ local f, rule_a, rule_b = load(ex.SETUP)(ms)
 local start, alive, wait_gone, exchange, request = ex.start, ex.alive, ex.wait_gone, ex.exchange, ex.request
 local port_closed = ex.port_closed
 
+-- whatever fails, no server outlives the spec
+teardown(function() ex.stop_all() end)
+
 --- ms.trace of rule r with the values of the table v.
 local function expected(r, v, x0, steps)
   local copy = r:clone()
