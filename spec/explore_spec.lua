@@ -97,6 +97,13 @@ describe("ms.explore's server", function()
       local ra = rule_a:clone()
       for name, v in pairs(s.a) do ra[name] = v end
       assert.equal(ms.analysis.rate(ra, f), res.a.predicted)
+      -- measured over the second half of the run: f's minimiser is 0, so the
+      -- error is x itself
+      local half = math.floor((steps + 1) / 2)
+      assert.same({half, steps}, res.a.measured_steps)
+      local function norm(p) return math.sqrt(p[1] ^ 2 + p[2] ^ 2) end
+      local want = (norm(tra:point(-1)) / norm(tra:point(half + 1))) ^ (1 / (steps - half))
+      assert.is_true(math.abs(want - res.a.measured) <= 1e-12 * want, res.a.measured)
       same_run(res.b, expected(rule_b, s.b or {}, x0, steps))
     end
   end)

@@ -229,6 +229,7 @@ local function run(s, r, values, x0, steps, axes)
     local mid, last = math.floor(#tr / 2) + 1, #tr
     if c.steps[last] > c.steps[mid] and dist(mid) > 0 then
       out.measured = (dist(last) / dist(mid)) ^ (1 / (c.steps[last] - c.steps[mid]))
+      out.measured_steps = {c.steps[mid], c.steps[last]}   -- short runs are still transient
     end
     out.predicted = predicted(s, copy)
   end
