@@ -48,6 +48,16 @@ function M.point(d, info, k)
   return p
 end
 
+--- result[key] for a number key: point key (negative from the end).
+function M.index(d, info, key)
+  if not check.is_integer(key) then check.argerror(1, "__index", "number has no integer representation") end
+  local i = tointeger(key < 0 and key + d.count + 1 or key)
+  if i < 1 or i > d.count then
+    check.argerror(1, "__index", ("point %d out of range (%s of %d)"):format(i, info.kind or "sweep", d.count))
+  end
+  return M.point(d, info, i)
+end
+
 --- x (axis 1), y (axis 2) and z with z[i][j] the measure at (x[j], y[i]):
 -- ms.plot.heatmap's shape; a log range gives log10 of its values.
 local function matrix(d, info, m, fname)

@@ -79,12 +79,7 @@ local mt = {
     if methods[key] then return methods[key] end
     local d, info = data(reg, "__index")
     if type(key) ~= "number" then return info.fields[key] end
-    if not check.is_integer(key) then check.argerror(1, "__index", "number has no integer representation") end
-    local i = key < 0 and key + d.count + 1 or key
-    if i < 1 or i > d.count then
-      check.argerror(1, "__index", ("point %d out of range (region of %d)"):format(i, d.count))
-    end
-    return grid.point(d, info, i)
+    return grid.index(d, info, key)
   end),
   __len = check.protect(function(reg) return (data(reg, "__len").count) end),
   __tostring = check.protect(function(reg)

@@ -313,12 +313,7 @@ native.class("sweep", {
     if methods[key] then return methods[key] end
     local d, info = data(sw, "__index", type(key) == "number")
     if type(key) ~= "number" then return fields[key] and fields[key](sw, info, d) end
-    if not check.is_integer(key) then check.argerror(1, "__index", "number has no integer representation") end
-    local i = tointeger(key < 0 and key + d.count + 1 or key)
-    if i < 1 or i > d.count then
-      check.argerror(1, "__index", ("point %d out of range (sweep of %d)"):format(i, d.count))
-    end
-    return grid.point(d, info, i)
+    return grid.index(d, info, key)
   end),
   __len = check.protect(function(sw) return (data(sw, "__len").count) end),
   __tostring = check.protect(function(sw)
