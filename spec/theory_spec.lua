@@ -358,6 +358,9 @@ describe("ms.analysis.region", function()
     end
     assert.are.equal(reg[2].lr, 1)
     assert.are.equal(reg[6].beta, 0.25)
+    assert.same(reg[15], reg[-1])
+    assert.matches("bad argument #1 to '__index' %(point 16 out of range %(region of 15%)%)$",
+                   h.error_of(function() return reg[16] end))
     local x, y, z = reg:matrix()
     assert.same({0.5, 1, 1.5, 2, 2.5}, x)
     assert.same({0, 0.25, 0.5}, y)
