@@ -20,7 +20,8 @@ cd "$(dirname "$0")"
 PACKAGES="build-essential cmake lua5.4 liblua5.4-dev lua-busted libluajit-5.1-dev
 luajit gnuplot-nox libreadline-dev clang libclang-rt-dev lua-check
 libmicrohttpd-dev lua-cjson lua-socket chromium chromium-driver"
-# python3-numpy, python3-torch: the benchmarks' NumPy and PyTorch columns
+# python3-numpy, python3-torch: the benchmarks' NumPy and PyTorch columns, and
+# the spec that runs the rules beside torch.optim (spec/pytorch_spec.lua)
 case "${1:-}" in
   --bench) PACKAGES="$PACKAGES python3-numpy python3-torch"; target=build ;;
   "") target=run ;;
