@@ -145,6 +145,50 @@ describe("ms.explore's server", function()
   end)
 end)
 
+describe("ms.explore in three dimensions", function()
+  it("plots the pair of coordinates the page picks: runs and contours", function()
+    local dir = h.tmpdir()
+    local pid, url = start(dir, [[
+      local g = ms.objective.quadratic{0.5, 2, 8}
+      ms.explore{objective = g, rule = a, x0 = {1, -2, 3}, steps = 30, open = false}]])
+    finally(function() ex.stop_all() h.rmtree(dir) end)
+    local g = ms.objective.quadratic{0.5, 2, 8}
+    local tr = ms.trace(g, rule_a:clone(), {x0 = {1, -2, 3}, steps = 30})
+    local status, text = request(url, "POST", "trace", '{"axes": [3, 1]}')
+    assert.equal(200, status, text)
+    local run = cjson.decode(text).a
+    for i = 1, #tr do
+      local p = tr:point(i)
+      assert.equal(p[3], run.x[i])
+      assert.equal(p[1], run.y[i])
+    end
+    -- f in the plane of x2 and x3 through the minimiser 0: (2 x2^2 + 8 x3^2) / 2
+    status, text = request(url, "POST", "contours", '{"axes": [2, 3]}')
+    assert.equal(200, status, text)
+    local c = cjson.decode(text)
+    assert.same({2, 3}, c.axes)
+    local w, n = c.window, c.n
+    for r = 0, n - 1, 7 do
+      for col = 0, n - 1, 5 do
+        local x2 = w[1] + (w[2] - w[1]) * col / (n - 1)
+        local x3 = w[3] + (w[4] - w[3]) * r / (n - 1)
+        local want = (2 * x2 ^ 2 + 8 * x3 ^ 2) / 2
+        assert.is_true(math.abs(c.values[r * n + col + 1] - want) <= 1e-12 * math.max(1, want))
+      end
+    end
+    for _, bad in ipairs{'{"axes": [2, 2]}', '{"axes": [0, 1]}', '{"axes": [1, 4]}', '{"axes": [1, 2, 3]}',
+                         '{"axes": [1.5, 2]}', '{"axes": "12"}'} do
+      for _, path in ipairs{"trace", "contours"} do
+        status, text = request(url, "POST", path, bad)
+        assert.equal(400, status, path .. " " .. bad)
+        assert.truthy(text:find("axes must be two different coordinates", 1, true), text)
+      end
+    end
+    assert.equal(200, (request(url, "POST", "close", "")))
+    assert.is_true(wait_gone(pid))
+  end)
+end)
+
 describe("ms.explore after Ctrl-C", function()
   it("returns to the caller with the server gone", function()
     local dir = h.tmpdir()

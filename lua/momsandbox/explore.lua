@@ -237,6 +237,15 @@ local function run(s, r, values, x0, steps, axes)
   return out
 end
 
+--- The axes a request asks for: two different coordinates of x.
+local function request_axes(s, a)
+  local function coordinate(i) return check.is_integer(i) and i >= 1 and i <= s.dim end
+  if type(a) ~= "table" or not (coordinate(a[1]) and coordinate(a[2])) or a[1] == a[2] or a[3] ~= nil then
+    check.fail("axes must be two different coordinates")
+  end
+  return {a[1], a[2]}
+end
+
 --- The request "trace": {a = values, b = values, x0 = [...], steps = n,
 -- axes = [i, j]} -> {a = run, b = run}.
 local function compute(s, body)
@@ -258,16 +267,7 @@ local function compute(s, body)
     end
     steps = req.steps
   end
-  if req.axes ~= nil then
-    local a = req.axes
-    if type(a) ~= "table" or #a ~= 2 then check.fail("axes must be two coordinates") end
-    for k = 1, 2 do
-      if not check.is_integer(a[k]) or a[k] < 1 or a[k] > s.dim then
-        check.fail("axes must be two coordinates")
-      end
-    end
-    axes = a
-  end
+  if req.axes ~= nil then axes = request_axes(s, req.axes) end
   local res = {a = run(s, s.rule, req.a, x0, steps, axes)}
   if s.compare then res.b = run(s, s.compare, req.b, x0, steps, axes) end
   return res
@@ -284,13 +284,8 @@ local function answer(s, method, path, body)
     return 200, "application/json", json.encode(compute(s, body))
   elseif method == "POST" and path == "/contours" then
     local req = json.decode(body)
-    local a = type(req) == "table" and req.axes
-    if type(a) ~= "table" or not (check.is_integer(a[1]) and check.is_integer(a[2])) or
-       a[1] < 1 or a[2] < 1 or a[1] > s.dim or a[2] > s.dim or a[1] == a[2] then
-      check.fail("axes must be two different coordinates")
-    end
     local saved = s.axes
-    s.axes = a
+    s.axes = request_axes(s, type(req) == "table" and req.axes)
     local ok, c = pcall(contours, s)
     s.axes = saved
     if not ok then error(c, 0) end
