@@ -1,8 +1,9 @@
 /*
  * vec.c -- BLAS-1 style operations on dense double vectors.
  *
- * Plain loops: compilers vectorise them, and the fixed summation order
- * keeps results identical from run to run.
+ * The element-wise arithmetic runs at the machine's vector width
+ * (simd.h); reductions are plain loops in a fixed order, so that results
+ * are identical from run to run.
  *
  * NULL with n = 0 is an empty vector.  NULL with n > 0 is a mistake the
  * engine survives: an operation does nothing and a reduction gives NaN
@@ -24,56 +25,83 @@ void ms_vec_copy(double *y, const double *x, size_t n) {
   for (size_t i = 0; i < n; i++) y[i] = x[i];
 }
 
+/* The arithmetic below runs at the vector width of the machine (simd.h):
+ * each element is the same operations in the same order at every width,
+ * so the bits do not depend on it. */
+MS_SIMD_LOOP(scale_loop, y, (double *y, double a, size_t n),
+  MS_AT(y) = MS_AT(y) * a;
+);
+MS_SIMD_LOOP(axpy_loop, y, (double *y, double a, const double *x, size_t n),
+  MS_AT(y) = MS_AT(y) + a * MS_AT(x);
+);
+MS_SIMD_LOOP(axpby_loop, y,
+             (double *y, double a, const double *x, double b, size_t n),
+  MS_AT(y) = a * MS_AT(x) + b * MS_AT(y);
+);
+MS_SIMD_LOOP(add_loop, y, (double *y, const double *x, size_t n),
+  MS_AT(y) = MS_AT(y) + MS_AT(x);
+);
+MS_SIMD_LOOP(sub_loop, y, (double *y, const double *x, size_t n),
+  MS_AT(y) = MS_AT(y) - MS_AT(x);
+);
+MS_SIMD_LOOP(mul_loop, y, (double *y, const double *x, size_t n),
+  MS_AT(y) = MS_AT(y) * MS_AT(x);
+);
+MS_SIMD_LOOP(div_loop, y, (double *y, const double *x, size_t n),
+  MS_AT(y) = MS_AT(y) / MS_AT(x);
+);
+MS_SIMD_LOOP(addcmul_loop, y,
+             (double *y, double a, const double *u, const double *v, size_t n),
+  MS_AT(y) = MS_AT(y) + a * MS_AT(u) * MS_AT(v);
+);
+MS_SIMD_LOOP(addcdiv_loop, y,
+             (double *y, double a, const double *u, const double *v, size_t n),
+  MS_AT(y) = MS_AT(y) + a * MS_AT(u) / MS_AT(v);
+);
+MS_SIMD_LOOP(sqrt_loop, y, (double *y, size_t n),
+  MS_AT(y) = MS_SQRT(MS_AT(y));
+);
+
 void ms_vec_scale(double *y, double a, size_t n) {
-  if (y == NULL) return;
-  for (size_t i = 0; i < n; i++) y[i] *= a;
+  if (y != NULL) MS_SIMD(scale_loop)(y, a, n);
 }
 
 void ms_vec_axpy(double *y, double a, const double *x, size_t n) {
-  if (y == NULL || x == NULL) return;
-  for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+  if (y != NULL && x != NULL) MS_SIMD(axpy_loop)(y, a, x, n);
 }
 
 void ms_vec_axpby(double *y, double a, const double *x, double b, size_t n) {
-  if (y == NULL || x == NULL) return;
-  for (size_t i = 0; i < n; i++) y[i] = a * x[i] + b * y[i];
+  if (y != NULL && x != NULL) MS_SIMD(axpby_loop)(y, a, x, b, n);
 }
 
 void ms_vec_add(double *y, const double *x, size_t n) {
-  if (y == NULL || x == NULL) return;
-  for (size_t i = 0; i < n; i++) y[i] += x[i];
+  if (y != NULL && x != NULL) MS_SIMD(add_loop)(y, x, n);
 }
 
 void ms_vec_sub(double *y, const double *x, size_t n) {
-  if (y == NULL || x == NULL) return;
-  for (size_t i = 0; i < n; i++) y[i] -= x[i];
+  if (y != NULL && x != NULL) MS_SIMD(sub_loop)(y, x, n);
 }
 
 void ms_vec_mul(double *y, const double *x, size_t n) {
-  if (y == NULL || x == NULL) return;
-  for (size_t i = 0; i < n; i++) y[i] *= x[i];
+  if (y != NULL && x != NULL) MS_SIMD(mul_loop)(y, x, n);
 }
 
 void ms_vec_div(double *y, const double *x, size_t n) {
-  if (y == NULL || x == NULL) return;
-  for (size_t i = 0; i < n; i++) y[i] /= x[i];
+  if (y != NULL && x != NULL) MS_SIMD(div_loop)(y, x, n);
 }
 
 void ms_vec_addcmul(double *y, double a, const double *u, const double *v,
                     size_t n) {
-  if (y == NULL || u == NULL || v == NULL) return;
-  for (size_t i = 0; i < n; i++) y[i] += a * u[i] * v[i];
+  if (y != NULL && u != NULL && v != NULL) MS_SIMD(addcmul_loop)(y, a, u, v, n);
 }
 
 void ms_vec_addcdiv(double *y, double a, const double *u, const double *v,
                     size_t n) {
-  if (y == NULL || u == NULL || v == NULL) return;
-  for (size_t i = 0; i < n; i++) y[i] += a * u[i] / v[i];
+  if (y != NULL && u != NULL && v != NULL) MS_SIMD(addcdiv_loop)(y, a, u, v, n);
 }
 
 void ms_vec_sqrt(double *y, size_t n) {
-  if (y == NULL) return;
-  for (size_t i = 0; i < n; i++) y[i] = sqrt(y[i]);
+  if (y != NULL) MS_SIMD(sqrt_loop)(y, n);
 }
 
 void ms_vec_abs(double *y, size_t n) {

@@ -8,7 +8,8 @@
  * huge numbers, and the state starts from arbitrary values, not zeros, so
  * that a step which must ignore it (t = 1) is seen to.  "The same" is bit
  * for bit, except that any NaN equals any NaN (which NaN payload an
- * operation on two NaNs keeps is up to the compiler, on any level). */
+ * operation on two NaNs keeps is up to the compiler, on any level).  The
+ * element-wise operations on vectors (vec.c) are checked the same way. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -371,6 +372,81 @@ static void test_isfinite(void) {
   }
 }
 
+/* Each element-wise operation of vec.c, as the plain loop it was, applied
+ * by op to y (from x, u, v and the scalars a, b). */
+enum { V_SCALE, V_AXPY, V_AXPBY, V_ADD, V_SUB, V_MUL, V_DIV, V_ADDCMUL,
+       V_ADDCDIV, V_SQRT, V_OPS };
+static const char *const vec_op_names[V_OPS] = {
+    "scale", "axpy", "axpby", "add", "sub", "mul", "div", "addcmul",
+    "addcdiv", "sqrt"};
+
+static void ref_vec(int op, double *y, double a, double b, const double *x,
+                    const double *u, const double *v, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    switch (op) {
+    case V_SCALE: y[i] *= a; break;
+    case V_AXPY: y[i] += a * x[i]; break;
+    case V_AXPBY: y[i] = a * x[i] + b * y[i]; break;
+    case V_ADD: y[i] += x[i]; break;
+    case V_SUB: y[i] -= x[i]; break;
+    case V_MUL: y[i] *= x[i]; break;
+    case V_DIV: y[i] /= x[i]; break;
+    case V_ADDCMUL: y[i] += a * u[i] * v[i]; break;
+    case V_ADDCDIV: y[i] += a * u[i] / v[i]; break;
+    case V_SQRT: y[i] = sqrt(y[i]); break;
+    }
+  }
+}
+
+static void run_vec(int op, double *y, double a, double b, const double *x,
+                    const double *u, const double *v, size_t n) {
+  switch (op) {
+  case V_SCALE: ms_vec_scale(y, a, n); break;
+  case V_AXPY: ms_vec_axpy(y, a, x, n); break;
+  case V_AXPBY: ms_vec_axpby(y, a, x, b, n); break;
+  case V_ADD: ms_vec_add(y, x, n); break;
+  case V_SUB: ms_vec_sub(y, x, n); break;
+  case V_MUL: ms_vec_mul(y, x, n); break;
+  case V_DIV: ms_vec_div(y, x, n); break;
+  case V_ADDCMUL: ms_vec_addcmul(y, a, u, v, n); break;
+  case V_ADDCDIV: ms_vec_addcdiv(y, a, u, v, n); break;
+  case V_SQRT: ms_vec_sqrt(y, n); break;
+  }
+}
+
+/* Every operation at every level against its plain loop, for every
+ * remainder of every width, arrays starting anywhere in a block, and x
+ * the very array y (v:axpy(a, v)). */
+static void test_vec_ops(void) {
+  enum { N = 1001 + 8 };
+  static double y0[N], x[N], u[N], v[N], y[N], ry[N];
+  for (int level = 0; level < MS_SIMD_LEVELS; level++) {
+    if (!ms_simd_supported(level)) continue;
+    ms_simd_set_level(level);
+    for (int op = 0; op < V_OPS; op++)
+      for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        for (size_t off = 0; off < 8; off += 3)
+          for (int alias = 0; alias < 2; alias++) {
+            size_t n = sizes[s];
+            double a = number(), b = number();
+            fill(y0, N), fill(x, N), fill(u, N), fill(v, N);
+            memcpy(y, y0, sizeof y), memcpy(ry, y0, sizeof ry);
+            const double *xs = alias ? y + off : x + off;
+            const double *rxs = alias ? ry + off : x + off;
+            run_vec(op, y + off, a, b, xs, u + off, v + off, n);
+            ref_vec(op, ry + off, a, b, rxs, u + off, v + off, n);
+            int ok = 1;
+            for (size_t i = 0; i < N; i++) ok &= same(y[i], ry[i]);
+            compared += N;
+            if (!ok)
+              fprintf(stderr, "%s differs at level %s, n = %zu, offset %zu%s\n",
+                      vec_op_names[op], ms_simd_name(level), n, off,
+                      alias ? ", x = y" : "");
+            CHECK(ok);
+          }
+  }
+}
+
 /* ------------------------------------------------------------ levels */
 
 static void test_levels(void) {
@@ -396,6 +472,7 @@ int main(void) {
   test_levels();
   test_rules();
   test_isfinite();
+  test_vec_ops();
   ms_simd_set_level(-1);
   printf("%d levels, %ld numbers compared\n", levels_run, compared);
   return check_report("test_simd");
