@@ -417,6 +417,16 @@ ms_status ms_trace_check(const ms_objective *obj, const double *x0, size_t n,
                          const ms_trace_opts *opts);
 ms_status ms_trace_run(ms_objective *obj, ms_rule *rule, const double *x0,
                        size_t n, const ms_trace_opts *opts, ms_trace **out);
+/* The same run with the trace in the caller's memory: mem, of `bytes`
+ * aligned for a double, at least ms_trace_size(n, opts) of them (0: the
+ * options are wrong, as ms_trace_check says).  The caller owns mem and
+ * keeps it while the trace is used; ms_trace_free of that trace frees
+ * nothing.  mem NULL: as ms_trace_run.  (For short runs, whose
+ * allocation costs as much as their steps.) */
+size_t ms_trace_size(size_t n, const ms_trace_opts *opts);
+ms_status ms_trace_run_in(ms_objective *obj, ms_rule *rule, const double *x0,
+                          size_t n, const ms_trace_opts *opts, void *mem,
+                          size_t bytes, ms_trace **out);
 void ms_trace_free(ms_trace *tr);
 
 size_t ms_trace_dim(const ms_trace *tr);

@@ -3,6 +3,7 @@
  * trajectory x_0, x_1, ... and f along it.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -28,7 +29,7 @@ static size_t buffer_bytes(size_t n, size_t cap) {
 enum { INLINE_BYTES = 4096 };
 
 void ms_trace_free(ms_trace *tr) {
-  if (tr == NULL) return;
+  if (tr == NULL || tr->in_mem) return;   /* the caller's memory, all of it */
   if (tr->x != (double *)(tr + 1)) ms_big_give(tr->x, buffer_bytes(tr->n, tr->cap));
   free(tr);
 }
@@ -108,26 +109,47 @@ ms_status ms_trace_check(const ms_objective *obj, const double *x0,
   return st == MS_OK ? check_opts(n, o) : st;
 }
 
-ms_status ms_trace_new(size_t n, const ms_trace_opts *opts, ms_trace **out) {
+/* The options of a trace of n coordinates, checked, and the points it
+ * records. */
+static ms_status shape(size_t n, const ms_trace_opts *opts, ms_trace_opts *o,
+                       size_t *cap) {
+  ms_trace_opts_init(o);
+  if (opts != NULL) *o = *opts;
+  ms_status st = n > 0 ? check_opts(n, o)
+                       : ms_fail(MS_EINVAL, "parameters must not be empty");
+  return st == MS_OK ? capacity(n, o, cap) : st;
+}
+
+size_t ms_trace_size(size_t n, const ms_trace_opts *opts) {
+  ms_trace_opts o;
+  size_t cap;
+  if (shape(n, opts, &o, &cap) != MS_OK) return 0;
+  return sizeof(ms_trace) + buffer_bytes(n, cap);
+}
+
+/* ms_trace_new, in mem (bytes of it) when mem is not NULL. */
+static ms_status trace_new(size_t n, const ms_trace_opts *opts, void *mem,
+                           size_t bytes, ms_trace **out) {
   MS_NEED(out);
   *out = NULL;
   ms_trace_opts o;
-  ms_trace_opts_init(&o);
-  if (opts != NULL) o = *opts;
   size_t cap = 0;
-  ms_status st = n > 0 ? check_opts(n, &o)
-                       : ms_fail(MS_EINVAL, "parameters must not be empty");
-  if (st == MS_OK) st = capacity(n, &o, &cap);
+  ms_status st = shape(n, opts, &o, &cap);
   if (st != MS_OK) return st;
-  size_t bytes = buffer_bytes(n, cap);
-  int inline_x = bytes <= INLINE_BYTES;
-  ms_trace *tr = malloc(sizeof *tr + (inline_x ? bytes : 0));
+  size_t need = buffer_bytes(n, cap);
+  if (mem != NULL && (bytes < sizeof(ms_trace) + need ||
+                      (uintptr_t)mem % _Alignof(ms_trace) != 0))
+    return ms_fail(MS_EINVAL, "a trace of %zu points needs %zu bytes aligned to "
+                   "%zu; mem has %zu", cap, sizeof(ms_trace) + need,
+                   _Alignof(ms_trace), bytes);
+  int inline_x = mem != NULL || need <= INLINE_BYTES;
+  ms_trace *tr = mem != NULL ? mem : malloc(sizeof *tr + (inline_x ? need : 0));
   if (tr != NULL) {
-    *tr = (ms_trace){.n = n, .cap = cap};
+    *tr = (ms_trace){.n = n, .cap = cap, .in_mem = mem != NULL};
     tr->every = o.every;
     tr->steps = o.steps;
     /* written before read: neither is zeroed */
-    tr->x = inline_x ? (double *)(tr + 1) : ms_big_take(bytes);
+    tr->x = inline_x ? (double *)(tr + 1) : ms_big_take(need);
     tr->f = tr->x ? tr->x + cap * n : NULL;
   }
   if (tr == NULL || tr->x == NULL) {
@@ -136,6 +158,10 @@ ms_status ms_trace_new(size_t n, const ms_trace_opts *opts, ms_trace **out) {
   }
   *out = tr;
   return MS_OK;
+}
+
+ms_status ms_trace_new(size_t n, const ms_trace_opts *opts, ms_trace **out) {
+  return trace_new(n, opts, NULL, 0, out);
 }
 
 /* The next point, in room the caller knows is there. */
@@ -207,6 +233,12 @@ ms_status ms_trace_steps(ms_trace *tr, ms_objective *obj, ms_rule *rule,
 
 ms_status ms_trace_run(ms_objective *obj, ms_rule *rule, const double *x0,
                        size_t n, const ms_trace_opts *opts, ms_trace **out) {
+  return ms_trace_run_in(obj, rule, x0, n, opts, NULL, 0, out);
+}
+
+ms_status ms_trace_run_in(ms_objective *obj, ms_rule *rule, const double *x0,
+                          size_t n, const ms_trace_opts *opts, void *mem,
+                          size_t bytes, ms_trace **out) {
   MS_NEED(out);
   *out = NULL;
   MS_NEED(obj);
@@ -229,7 +261,7 @@ ms_status ms_trace_run(ms_objective *obj, ms_rule *rule, const double *x0,
 
   double f0;
   int have_g = ms_rule_class_of(rule)->lookahead == NULL && o.steps > 0;
-  if ((st = ms_trace_new(n, &o, &tr)) == MS_OK &&
+  if ((st = trace_new(n, &o, mem, bytes, &tr)) == MS_OK &&
       (st = value(obj, x, &f0, g, have_g)) == MS_OK &&
       (st = ms_trace_record(tr, x, f0)) == MS_OK &&
       !ms_trace_fused(tr, obj, rule, x, g, y, &st))

@@ -20,6 +20,7 @@ struct ms_trace {
   double *f;
   int64_t diverged;  /* step at which the run stopped, 0 if it did not */
   char reason[200];
+  int in_mem;         /* in the caller's memory (ms_trace_run_in) */
 };
 
 /* The general loop: steps t0 + 1 .. t1 from x = x_t0 (points up to step

@@ -50,6 +50,7 @@ static const char *const optional[] = {
   "ms_schedule_new:ctx", "ms_schedule_new:free_ctx",
   "ms_rule_set_schedule:schedule",
   "ms_trace_check:opts", "ms_trace_run:opts", "ms_trace_new:opts",
+  "ms_trace_size:opts", "ms_trace_run_in:opts", "ms_trace_run_in:mem",
   "ms_train_check:opts", "ms_train_run:opts",
   "ms_model_linreg:opts", "ms_model_logreg:opts",
   "ms_model_loss:rows", "ms_model_loss:loss", "ms_model_loss:grad",

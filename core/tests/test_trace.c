@@ -192,11 +192,56 @@ static void test_csv(void) {
   ms_objective_free(f);
 }
 
+/* A trace in the caller's memory: the same points as one the engine
+ * allocates, exactly the room ms_trace_size asks for (the sanitizers see
+ * an overrun), and ms_trace_free leaves that memory alone. */
+static void test_in_memory(void) {
+  ms_objective *f = chapter_f();
+  ms_rule *r = rule("gd", 0.6, -1);
+  const double x0[2] = {-5, -2};
+  ms_trace_opts o = {.steps = 2000, .every = 1};   /* diverges near 1052 */
+  size_t bytes = ms_trace_size(2, &o);
+  ms_trace_opts o20 = {.steps = 20, .every = 1};
+  /* 2001 points of x1, x2 and f: 1980 more than 20 steps keep */
+  CHECK(bytes - ms_trace_size(2, &o20) == 1980 * 3 * sizeof(double));
+  double *mem = malloc(bytes);
+  ms_trace *tr = NULL, *ref = NULL;
+  CHECK_OK(ms_trace_run(f, r, x0, 2, &o, &ref));
+  CHECK_OK(ms_trace_run_in(f, r, x0, 2, &o, mem, bytes, &tr));
+  CHECK((void *)tr == (void *)mem);
+  CHECK(ms_trace_len(tr) == ms_trace_len(ref) && ms_trace_diverged(tr) > 0);
+  CHECK(ms_trace_diverged(tr) == ms_trace_diverged(ref));
+  CHECK(strcmp(ms_trace_reason(tr), ms_trace_reason(ref)) == 0);
+  for (size_t i = 0; i < ms_trace_len(tr); i++) {
+    CHECK(memcmp(ms_trace_point(tr, i), ms_trace_point(ref, i), 2 * sizeof(double)) == 0);
+    CHECK(memcmp(&(double){ms_trace_value(tr, i)}, &(double){ms_trace_value(ref, i)},
+                 sizeof(double)) == 0);
+  }
+  ms_trace_free(tr);   /* nothing: mem is still ours */
+  tr = (ms_trace *)1;
+  CHECK_STATUS(ms_trace_run_in(f, r, x0, 2, &o, mem, bytes - 1, &tr), MS_EINVAL);
+  CHECK(tr == NULL);
+  CHECK_ERROR_HAS("bytes aligned to");
+  CHECK_STATUS(ms_trace_run_in(f, r, x0, 2, &o20, (char *)mem + 1, bytes - 1, &tr),
+               MS_EINVAL);
+  CHECK_STATUS(ms_trace_run_in(f, r, x0, 3, &o, mem, bytes, &tr), MS_ESIZE);
+  o.steps = -1;
+  CHECK(ms_trace_size(2, &o) == 0);
+  CHECK_ERROR_HAS("steps must be >= 0");
+  CHECK(ms_trace_size(0, NULL) == 0);
+  CHECK(ms_trace_size(2, NULL) == ms_trace_size(2, &o20));   /* the defaults */
+  free(mem);
+  ms_trace_free(ref);
+  ms_rule_free(r);
+  ms_objective_free(f);
+}
+
 int main(void) {
   test_book_numbers();
   test_divergence();
   test_every();
   test_bad_arguments();
+  test_in_memory();
   test_callback_failure();
   test_csv();
   return check_report("test_trace");
