@@ -97,14 +97,18 @@ describe("the rule and trace primitives", function()
       pcall(native.ruleclass_new, "c", {"lr"}, native.vec_new(6, type(v) == "number" and v or 2),
             print)
       pcall(native.ruleclass_new, "c", {}, native.vec_new(6), print)
-      pcall(native.trace_run, v, r, {1, 1}, 3, 1)
-      pcall(native.trace_run, f, r, v, v, v)
+      pcall(native.trace_run, v, r, {x0 = {1, 1}, steps = 3})
+      pcall(native.trace_run, f, v, {x0 = {1, 1}})
+      pcall(native.trace_run, f, r, v)
+      pcall(native.trace_run, f, r, {x0 = v, steps = v, every = v})
+      pcall(native.trace_run, f, r, {x0 = {1, 1}, steps = v})
+      pcall(native.trace_run, f, r, {x0 = {1, v}, every = v})
       pcall(native.trace_get, v, v, v)
       pcall(native.trace_info, v)
       pcall(native.write_csv, v, {})
     end
     assert.is_true(native.rule_set(r, "lr", 0.1))
-    local tr = native.trace_run(f, r, {1, 1}, 3, 1)
+    local tr = native.trace_run(f, r, {x0 = {1, 1}, steps = 3})
     for _, v in ipairs(values) do
       pcall(native.trace_get, tr, v, v)
       if type(v) ~= "string" and type(v) ~= "number" then pcall(native.write_csv, tr, v) end
@@ -114,17 +118,35 @@ describe("the rule and trace primitives", function()
     assert.equal(3, native.trace_get(tr, -1))
   end)
 
+  it("trace_run: nil and the argument for whatever the shared Lua must explain", function()
+    local r = native.rule_new("gd", nil, {label = "gd{lr=0.1}"})
+    native.rule_set(r, "lr", 0.1)
+    local function n(...) return select(3, native.trace_run(...)) end
+    assert.equal(1, n(r, r, {x0 = {1, 1}}))
+    assert.equal(2, n(f, f, {x0 = {1, 1}}))
+    for _, opts in ipairs{{}, {x0 = {1, 1}, step = 3}, {x0 = {1, 1}, steps = 2.5},
+                          {x0 = {1, 1}, every = "1"}, {x0 = {1, "1"}}, {x0 = {1, nil, 1}},
+                          setmetatable({x0 = {1, 1}}, {}), "x"} do
+      assert.equal(3, n(f, r, opts))
+    end
+    assert.same({nil, "x0 has 3 entries but the objective takes 2", 3},
+                {native.trace_run(f, r, {x0 = {1, 1, 1}})})
+    local tr = native.trace_run(f, r, {x0 = native.vec_new(2), steps = 3, every = 2})
+    local len, dim, diverged, reason, label, obj = native.trace_info(tr)
+    assert.same({3, 2, 0, true, "gd{lr=0.1}", true}, {len, dim, diverged, reason == nil, label, obj == f})
+  end)
+
   it("refuse closed handles", function()
     local r = native.rule_new("gd")
     native.rule_set(r, "lr", 0.1)
-    local tr = native.trace_run(f, r, {1, 1}, 3, 1)
+    local tr = native.trace_run(f, r, {x0 = {1, 1}, steps = 3})
     native.close(tr)
     native.close(tr)
     assert.has_error(function() native.trace_info(tr) end, "trace has been closed")
     native.close(r)
     native.close(r)
     assert.has_error(function() native.rule_op(r, "check") end, "rule has been closed")
-    assert.has_error(function() native.trace_run(f, r, {1, 1}, 3, 1) end, "rule has been closed")
+    assert.same({nil, "rule has been closed", 2}, {native.trace_run(f, r, {x0 = {1, 1}})})
   end)
 end)
 

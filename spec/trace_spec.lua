@@ -73,6 +73,35 @@ describe("ms.trace", function()
                    h.error_of(ms.trace, {}, gd, {x0 = x0}))
     assert.matches("#2 to '.-trace' %(momsandbox.rule expected, got no value%)", h.error_of(ms.trace, f))
     assert.matches("#3 to '.-trace' %(table expected, got nil%)", h.error_of(ms.trace, f, gd, nil))
+    -- x0's entries, and a closed objective, are named at ms.trace, never
+    -- at the primitive under it
+    assert.are.equal("bad argument #3 to 'trace' (entry 2 is a string, not a number)",
+                     h.error_of(ms.trace, f, gd, {x0 = {1, "a"}}))
+    assert.are.equal("bad argument #3 to 'trace' (entry 2 is a nil, not a number)",
+                     h.error_of(ms.trace, f, gd, {x0 = {1, nil, 3}}))
+    local closed = ms.objective.quadratic{1, 1}
+    require("momsandbox.native").close(closed)
+    assert.are.equal("bad argument #1 to 'trace' (objective has been closed)",
+                     h.error_of(ms.trace, closed, gd, {x0 = x0}))
+  end)
+
+  it("takes options however the table was made, as long as they are right", function()
+    local gd = ms.gd{lr = 0.4}
+    local want = ms.trace(f, gd, {x0 = x0, steps = 2})[-1]:totable()
+    local via_index = setmetatable({}, {__index = {steps = 2}})
+    via_index.x0 = x0
+    for _, opts in ipairs{{x0 = ms.vec(x0), steps = 2}, {x0 = x0, steps = 2.0, every = 1},
+                          {x0 = {"-5", -2}, steps = 2}, via_index} do
+      assert.are.same(want, ms.trace(f, gd, opts)[-1]:totable())
+    end
+  end)
+
+  it("keeps the rule's label of the call, whatever the rule becomes", function()
+    local hb = ms.momentum{lr = 0.6, beta = 0.5}
+    local tr = ms.trace(f, hb, {x0 = x0})
+    hb.lr = 0.1
+    assert.are.equal("momentum{lr=0.6, beta=0.5}", tr.rule)
+    assert.are.equal("momentum{lr=0.1, beta=0.5}", ms.trace(f, hb, {x0 = x0}).rule)
   end)
 
   it("stops at an error in a Lua objective and re-raises it", function()

@@ -276,7 +276,10 @@ void ms_lua_release(lua_State *L, int idx) {
   idx = lua_absindex(L, idx);
   ms_lua_use *u = lua_touserdata(L, idx);
   if (--u->users > 0) return;
-  if (ms_lua_testudata(L, idx, MS_LUA_RULE)) ms_lua_rule_idle(L, idx);
+  if (u->retired) {
+    u->retired = 0;
+    ms_lua_rule_idle(L, idx);
+  }
   if (u->closed && luaL_callmeta(L, idx, "__gc")) lua_pop(L, 1);
 }
 

@@ -32,6 +32,11 @@ ms_objective *ms_lua_checkobjective(lua_State *L, int arg) {
   return checkbox(L, arg)->obj;
 }
 
+ms_objective *ms_lua_toobjective(lua_State *L, int arg) {
+  l_objective *o = ms_lua_testudata(L, arg, MS_LUA_OBJECTIVE);
+  return o != NULL && !o->use.closed ? o->obj : NULL;
+}
+
 static l_objective *newbox(lua_State *L) {
   l_objective *o = lua_newuserdatauv(L, sizeof *o, 1);
   memset(o, 0, sizeof *o);

@@ -57,6 +57,23 @@ ms_rule *ms_lua_checkrule(lua_State *L, int arg) {
   return checkbox(L, arg, "rule")->rule;
 }
 
+ms_rule *ms_lua_torule(lua_State *L, int arg) {
+  l_rule *r = ms_lua_testudata(L, arg, MS_LUA_RULE);
+  return r != NULL && !r->use.closed ? r->rule : NULL;
+}
+
+void ms_lua_pushlabel(lua_State *L, int arg) {
+  lua_getiuservalue(L, arg, 1);
+  if (lua_getfield(L, -1, "info") == LUA_TTABLE) {
+    lua_pushliteral(L, "label");
+    lua_rawget(L, -2);
+  } else {
+    lua_pushnil(L);
+  }
+  lua_replace(L, -3);
+  lua_pop(L, 1);
+}
+
 /* ---------------------------------------------------------- schedules */
 
 /* Remember (or forget, with nil at idx) the schedule of hyper-parameter
@@ -73,6 +90,7 @@ static void keepschedule(lua_State *L, int box, const char *key, int idx) {
       lua_getfield(L, -3, "retired");
       lua_insert(L, -2);
       lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+      r->use.retired = 1;
     } else {
       ms_lua_release(L, -1);
     }

@@ -28,10 +28,35 @@ static int bad(lua_State *L, int n, const char *msg) {
   return 3;
 }
 
-/* x0 of at most 16 plain numbers, read from a table into room (no vector
- * made, which would cost a tenth of a short run), or NULL: anything else
- * -- a vector, or a table with an error to report -- goes through
- * ms_lua_checkvector. */
+/* Option key of the table at idx, into *v when an integer (nil: *v as it
+ * is); 0 for anything else.  Counts it in *found when given. */
+static int optint(lua_State *L, int idx, const char *key, int64_t *v, int *found) {
+  int type = lua_getfield(L, idx, key), isint = 1;
+  if (type != LUA_TNIL) {
+    lua_Integer i = lua_tointegerx(L, -1, &isint);
+    isint = isint && type == LUA_TNUMBER;
+    *v = (int64_t)i;
+    ++*found;
+  }
+  lua_pop(L, 1);
+  return isint;
+}
+
+/* ms.trace's options at idx into *o, with x0 pushed, when that table
+ * has no metatable and no key but x0 (required), steps and every
+ * (integers or nil: the engine's defaults); else 0. */
+static int plain_opts(lua_State *L, int idx, ms_trace_opts *o) {
+  if (!lua_istable(L, idx) || lua_getmetatable(L, idx)) return 0;
+  int keys = 0, found = 1;
+  for (lua_pushnil(L); keys <= 3 && lua_next(L, idx); keys++) lua_pop(L, 1);
+  ms_trace_opts_init(o);
+  return optint(L, idx, "steps", &o->steps, &found) &&
+         optint(L, idx, "every", &o->every, &found) &&
+         lua_getfield(L, idx, "x0") != LUA_TNIL && keys == found;
+}
+
+/* x0 of at most 16 plain numbers and nothing else, read from a table into
+ * room (no vector made, which would cost a tenth of a short run), or NULL. */
 enum { SMALL_X0 = 16 };
 static const double *small_x0(lua_State *L, int idx, double *room, size_t *n) {
   if (lua_type(L, idx) != LUA_TTABLE) return NULL;
@@ -43,40 +68,42 @@ static const double *small_x0(lua_State *L, int idx, double *room, size_t *n) {
     room[i] = lua_tonumber(L, -1);
     lua_pop(L, 1);
   }
-  /* an integer key past the length is a hole: ms_lua_checkvector says so */
-  lua_pushnil(L);
-  while (plain && lua_next(L, idx)) {
-    lua_pop(L, 1);
-    if (lua_isinteger(L, -1) && lua_tointeger(L, -1) > (lua_Integer)len) plain = 0;
-  }
+  lua_pushinteger(L, (lua_Integer)len);   /* a key after the last entry */
+  if (plain && lua_next(L, idx)) plain = 0;
   lua_settop(L, top);
   if (!plain) return NULL;
   *n = (size_t)len;
   return room;
 }
 
-/* native.trace_run(obj, rule, x0, steps, every, info) */
+/* native.trace_run(obj, rule, opts) */
 static int l_trace_run(lua_State *L) {
-  ms_objective *obj = ms_lua_checkobjective(L, 1);
-  ms_rule *rule = ms_lua_checkrule(L, 2);
+  ms_objective *obj = ms_lua_toobjective(L, 1);
+  if (obj == NULL) return bad(L, 1, "objective has been closed");
+  ms_rule *rule = ms_lua_torule(L, 2);
+  if (rule == NULL) return bad(L, 2, "rule has been closed");
+  ms_trace_opts opts;
+  if (!plain_opts(L, 3, &opts)) return bad(L, 3, "options to check");
+  int x0 = lua_gettop(L);
+  double x0room[SMALL_X0];
+  size_t n = 0;
+  const double *x = small_x0(L, x0, x0room, &n);
+  if (x == NULL) {
+    ms_lua_vec *v = ms_lua_testudata(L, x0, MS_LUA_VEC);
+    if (v == NULL || v->dead) return bad(L, 3, "x0 to check");
+    x = v->x;
+    n = v->n;
+  }
   if (((ms_lua_use *)lua_touserdata(L, 2))->users > 0)
     return bad(L, 0, "rule is in use by a running step");
-  ms_trace_opts opts = {ms_lua_checkint(L, 4, 4, "trace_run"),
-                        ms_lua_checkint(L, 5, 5, "trace_run")};
-  double room[SMALL_X0];
-  size_t n = 0;
-  const double *x = small_x0(L, 3, room, &n);
-  if (x == NULL) {
-    ms_lua_vec *x0 = ms_lua_checkvector(L, 3);
-    x = x0->x;
-    n = x0->n;
-  }
-  l_trace *t = lua_newuserdatauv(L, sizeof *t, 1);
+  if (ms_trace_check(obj, x, n, &opts) != MS_OK) return bad(L, 3, ms_last_error());
+  l_trace *t = lua_newuserdatauv(L, sizeof *t, 2);
   t->tr = NULL;
   ms_lua_setclass(L, MS_LUA_TRACE);
-  lua_pushvalue(L, 6);
+  ms_lua_pushlabel(L, 2);
   lua_setiuservalue(L, -2, 1);
-  if (ms_trace_check(obj, x, n, &opts) != MS_OK) return bad(L, 3, ms_last_error());
+  lua_pushvalue(L, 1);
+  lua_setiuservalue(L, -2, 2);
   lua_State *prev = ms_lua_enter(L);
   ms_lua_hold(L, 1);   /* closed during the run: freed after it */
   ms_lua_hold(L, 2);
@@ -117,7 +144,7 @@ static int l_trace_get(lua_State *L) {
 }
 
 /* native.trace_info(tr): len, dim, diverged step (0: none), reason|nil,
- * and the info given to trace_run. */
+ * and the label and objective given to trace_run. */
 static int l_trace_info(lua_State *L) {
   ms_trace *tr = checktrace(L, "trace_info");
   lua_pushinteger(L, (lua_Integer)ms_trace_len(tr));
@@ -126,7 +153,8 @@ static int l_trace_info(lua_State *L) {
   if (ms_trace_diverged(tr)) lua_pushstring(L, ms_trace_reason(tr));
   else lua_pushnil(L);
   lua_getiuservalue(L, 1, 1);
-  return 5;
+  lua_getiuservalue(L, 1, 2);
+  return 6;
 }
 
 /* The writer of native.write_csv for traces (path checked there). */

@@ -85,6 +85,13 @@ ms_rule *ms_lua_checkrule(lua_State *L, int arg);
 /* The same for a call that steps the rule: an error when a running call
  * steps it already ("rule is in use by a running step"). */
 ms_rule *ms_lua_checkidlerule(lua_State *L, int arg);
+/* An objective or rule, NULL where the checks above raise (a value of
+ * another kind, or closed). */
+ms_objective *ms_lua_toobjective(lua_State *L, int arg);
+ms_rule *ms_lua_torule(lua_State *L, int arg);
+/* Push the label the shared Lua keeps in the info of the rule at arg
+ * (rule_new's info.label; nil without one). */
+void ms_lua_pushlabel(lua_State *L, int arg);
 /* The schedule at idx (live), or NULL for other values. */
 ms_schedule *ms_lua_toschedule(lua_State *L, int idx);
 
@@ -133,6 +140,7 @@ size_t ms_lua_checkproduct(lua_State *L, int arg, size_t a, size_t b,
 typedef struct ms_lua_use {
   int users;
   int closed;
+  int retired;   /* a rule's replaced schedules wait for the last user */
 } ms_lua_use;
 void ms_lua_hold(lua_State *L, int idx);     /* the box at idx, checked */
 void ms_lua_release(lua_State *L, int idx);
@@ -142,7 +150,8 @@ int ms_lua_defer_close(ms_lua_use *u);
  * table at idx, emptying it. */
 void ms_lua_pushschedules(lua_State *L, int idx);
 void ms_lua_release_all(lua_State *L, int idx);
-/* The rule at idx has no users left (called by ms_lua_release). */
+/* The rule at idx has no users left and schedules retired (called by
+ * ms_lua_release). */
 void ms_lua_rule_idle(lua_State *L, int idx);
 
 /* Create the metatable named tname with methods (for __index) and

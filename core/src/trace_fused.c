@@ -17,9 +17,11 @@
  * objective.c or to the functions of testfunctions.c is a change here.
  *
  * Divergence is checked without a branch per coordinate: each step adds
- * v - v for the gradient's entries, x's and f's -- 0 for a
- * finite v, NaN otherwise -- into a sum tested once per block (the steps
- * between two polls for Ctrl-C).  x and the state are copied at the start
+ * v - v for x's entries and f -- 0 for a finite v, NaN otherwise -- into
+ * a sum tested once per block (the steps between two polls for Ctrl-C).
+ * A gradient that is not finite needs no term of its own: every rule here
+ * adds a multiple of it to x with + and *, which keep inf and NaN (0 * inf
+ * is NaN), so x is not finite at that step either.  x and the state are copied at the start
  * of a block; a block whose sum is not 0 is run again from that copy by
  * the general loop, which stops at the step where the run diverged and
  * says why, exactly as if it had run alone.
@@ -212,9 +214,9 @@ INLINE ms_status loop(ms_formula k, rule_kind r, size_t n, fused *pc,
     int have_g = 0;
     for (int64_t s = t + 1; s <= t1; s++) {
       if (!have_g) eval(k, c, xl, n, NULL, grad);
-      double b = badness(grad, n), f;
+      double f;
       update(r, c, xl, grad, vl, n, s == 1);
-      b += badness(xl, n);
+      double b = badness(xl, n);   /* (and so the gradient's: above) */
       /* f at every step, with the next gradient, as the general loop */
       have_g = s < steps;
       if (have_g) eval(k, c, xl, n, &f, grad);

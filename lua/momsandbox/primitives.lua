@@ -95,13 +95,17 @@ return {
             "copy}; step(x live vec, g live vec of x's size >= 1) -> x|nil, msg; info -> " ..
             "rule_new's info.  A busy rule (reset, step): nil, \"rule is in use by a " ..
             "running step\"",
-  trace_run = "(obj objective, rule, x0 vec or table of numbers, steps integer, every " ..
-              "integer, info) -> trace; nil, msg, 3: ms_trace_check's complaint (argument " ..
-              "3 of ms.trace); nil, msg: the rule is busy or the run failed.  Holds obj and " ..
-              "rule for the run; Ctrl-C stops it",
+  trace_run = "(obj objective, rule, opts table) -> trace, keeping obj and the label of the " ..
+              "rule's info (rule_new's info.label).  opts: x0 (vec or table of numbers), steps " ..
+              "and every (integers; nil: the engine's defaults), nothing else, no metatable.  " ..
+              "nil, msg, n > 0: argument n of ms.trace is not as this needs it (not an open " ..
+              "objective or rule, other options: the shared Lua checks them and explains; msg: " ..
+              "ms_trace_check's complaint, or says a handle is closed); nil, msg, 0: the rule " ..
+              "is busy; nil, msg, code: the run failed.  Holds obj and rule for the run; Ctrl-C " ..
+              "stops it",
   trace_get = "(tr, i integer (negative: from the end) [, j integer]) -> step, f, point i " ..
               "(a vec copy; j = 0: no point; j >= 1: its coordinate j), nothing out of range",
-  trace_info = "(tr) -> len, dim, diverged step (0: none), reason|nil, trace_run's info",
+  trace_info = "(tr) -> len, dim, diverged step (0: none), reason|nil, trace_run's label and obj",
   data_new = "(how, ...) -> data, or nil, message, code: \"load\" (path, header, label " ..
              "(integer or column name), standardize, rows, max_bytes; nil: the engine's " ..
              "default), \"from\" (X vec, y vec, n, d: X row-major), \"synthetic\" (w vec, " ..

@@ -12,7 +12,7 @@ local M = {}
 
 -- What this side knows of a rule is its info (rule_op "info"): {class,
 -- native = its class for rule_new, values = {name = number, boolean or
--- schedule}, label = cached or nil}.
+-- schedule}, label = of those values}.
 -- Every value is set through sethyper, so values mirrors the engine's.
 -- (Kept by the native handle: a weak table costs more than the run.)
 local function about(r)
@@ -39,9 +39,9 @@ local function record(r, fname)
 end
 
 --- momentum{lr=0.6, beta=0.5}: the values that differ from the defaults,
--- and every real one with a non-zero default; kept until a value changes.
-local function label(d)
-  if d.label then return d.label end
+-- and every real one with a non-zero default; made whenever a value
+-- changes, for trace_run reads it from the info (primitives.lua).
+local function relabel(d)
   local parts = {}
   for _, h in ipairs(d.class.hyper) do
     local v, def = d.values[h.name], h.def
@@ -55,16 +55,15 @@ local function label(d)
     if shown then parts[#parts + 1] = h.name .. "=" .. tostring(v) end
   end
   d.label = d.class.name .. "{" .. table.concat(parts, ", ") .. "}"
-  return d.label
 end
 
 function M.is(r)
   return native.kind(r) == "rule"
 end
 
---- The label of rule r, for the loops that record it (trace, train, sweep).
+--- The label of rule r, for the loops that record it (train, sweep).
 function M.label(r)
-  return label(native.rule_op(r, "info"))
+  return native.rule_op(r, "info").label
 end
 
 --- Set hyper-parameter key of rule r (record d) to value: a number, a
@@ -92,7 +91,7 @@ local function sethyper(r, d, key, value, n, fname)
   else
     d.values[key] = value + 0.0      -- a float, as the engine holds it
   end
-  d.label = nil
+  relabel(d)
 end
 
 --- The context of a Lua rule's step (see rule_new in primitives.lua):
@@ -122,6 +121,7 @@ local function make(c, native_class, opts, fname)
   for _, h in ipairs(c.hyper) do
     if h.flag then d.values[h.name] = h.def ~= 0 else d.values[h.name] = h.def end
   end
+  relabel(d)
   if opts ~= nil then
     local badtype, unknown
     for key in next, opts do
@@ -198,7 +198,7 @@ native.class("rule", {
     local d = record(r, "__index")
     if methods[key] then return methods[key] end
     if key == "name" then return d.class.name end
-    if key == "label" then return label(d) end
+    if key == "label" then return d.label end
     if key == "steps" then return native.rule_op(r, "steps") end
     if d.class.index[key] then return d.values[key] end
     return nil
@@ -213,7 +213,7 @@ native.class("rule", {
   end),
 
   __tostring = check.protect(function(r)
-    return label(record(r, "__tostring"))
+    return record(r, "__tostring").label
   end),
 })
 

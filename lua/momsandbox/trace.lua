@@ -9,6 +9,8 @@ local rule = require "momsandbox.rule"
 local known = {"x0", "steps", "every"}
 local is_known = {x0 = true, steps = true, every = true}
 
+--- ms.trace checked step by step, with every message: a call the fast
+-- path at the end of this file found anything odd in.
 local function trace(...)
   local f, r, opts = ...
   if native.kind(f) ~= "objective" then check.typeerror(1, "trace", "momsandbox.objective", f) end
@@ -19,11 +21,11 @@ local function trace(...)
   end
   local x0 = rawget(opts, "x0")
   if x0 == nil then check.argerror(3, "trace", "option 'x0' (the starting point) is required") end
-  -- what a trace remembers besides the engine's data, kept with it; the
-  -- label before the run, which may close r
-  local info = {objective = f, rule = rule.label(r)}
-  local tr, msg, n = native.trace_run(f, r, x0, check.optint(opts, 3, "trace", "steps", 20),
-                                      check.optint(opts, 3, "trace", "every", 1), info)
+  local plain = {steps = check.optint(opts, 3, "trace", "steps", 20),
+                 every = check.optint(opts, 3, "trace", "every", 1)}
+  rule.label(r)   -- a closed rule: "rule has been closed"
+  plain.x0 = check.vec(x0, 3, "trace")
+  local tr, msg, n = native.trace_run(f, r, plain)
   if tr == nil then
     if type(n) == "number" and n > 0 then check.argerror(n, "trace", msg) end
     check.fail(msg)
@@ -97,12 +99,13 @@ native.class("trace", {
     checktrace(tr, "__index")
     if type(key) == "number" then return select(3, get(tr, key, "index")) end
     if methods[key] then return methods[key] end
-    local len, dim, diverged, reason, info = native.trace_info(tr)
+    local len, dim, diverged, reason, label, f = native.trace_info(tr)
     if key == "steps" then return (native.trace_get(tr, len, 0)) end
     if key == "dim" then return dim end
     if key == "diverged" then return diverged ~= 0 and diverged end
     if key == "reason" then return reason end
-    return info and info[key]
+    if key == "rule" then return label end
+    if key == "objective" then return f end
   end),
 
   __len = check.protect(function(tr)
@@ -127,40 +130,18 @@ native.class("trace", {
   end),
 })
 
---- ms.trace(f, rule, opts).  A call with nothing wrong in it is checked
--- here, inline and without the pcall of check.protect, whose cost is that
--- of a 20-step run: a call that fails any check takes the protected path
--- above, which raises the same error it always did.
+--- ms.trace(f, rule, opts).  The primitive takes a call with nothing odd
+-- in it as it is; anything else it leaves to the checks above (argument n
+-- of ms.trace: n > 0), which explain what is wrong.  No pcall of
+-- check.protect, which costs as much as a 20-step run, no table made and
+-- no loop (LuaJIT would end its trace of the caller's loop there).
 local slow = check.protect(trace)
-local is_integer, tointeger = check.is_integer, math.tointeger or function(x) return x end
-local kind = native.kind
-
-local failed = check.protect(function(msg, n)
-  if type(n) == "number" and n > 0 then check.argerror(n, "trace", msg) end
-  check.fail(msg)
-end)
+local trace_run, type = native.trace_run, type
+local failed = check.protect(check.fail)
 
 return function(...)
-  local f, r, opts = ...
-  if type(opts) ~= "table" or getmetatable(opts) ~= nil or kind(f) ~= "objective" or
-     kind(r) ~= "rule" then
-    return slow(...)
-  end
-  local unknown = false   -- (a return inside the loop would be no tail call
-  for key in next, opts do    -- under 5.4, and an error would name this line)
-    if not is_known[key] then
-      unknown = true
-      break
-    end
-  end
-  local x0, steps, every = rawget(opts, "x0"), rawget(opts, "steps"), rawget(opts, "every")
-  if unknown or x0 == nil or not (steps == nil or is_integer(steps)) or
-     not (every == nil or is_integer(every)) then
-    return slow(...)
-  end
-  local info = {objective = f, rule = rule.label(r)}
-  local tr, msg, n = native.trace_run(f, r, x0, steps == nil and 20 or tointeger(steps),
-                                      every == nil and 1 or tointeger(every), info)
-  if tr == nil then return failed(msg, n) end
-  return tr
+  local tr, msg, n = trace_run(...)
+  if tr ~= nil then return tr end
+  if type(n) == "number" and n > 0 then return slow(...) end
+  return failed(msg)
 end

@@ -369,13 +369,15 @@ function M.own(obj, free, kind)
   end)
 end
 
---- A cdata type `struct name { engine_type *ptr; }` for the engine objects
--- that results are (traces, sweeps, ...), so that they can be a kind;
--- free is the engine's free function and kind counts it in M.live (the
--- class name is the kind's, momsandbox.K).  Returns the type with is(v),
--- own(ptr) (a new owned handle) and release(handle) (free it now).
-function M.handle_type(name, engine_type, _class, free, kind)
-  ffi.cdef(("typedef struct %s { %s *ptr; } %s;"):format(name, engine_type, name))
+--- A cdata type `struct name { engine_type *ptr; room }` for the engine
+-- objects that results are (traces, sweeps, ...), so that they can be a
+-- kind; room, when given, declares a last member of variable length
+-- ("double room[?];").  free is the engine's free function and kind
+-- counts it in M.live (the class name is the kind's, momsandbox.K).
+-- Returns the type with is(v), own(ptr) (a new owned handle) and
+-- release(handle) (free it now).
+function M.handle_type(name, engine_type, _class, free, kind, room)
+  ffi.cdef(("typedef struct %s { %s *ptr; %s } %s;"):format(name, engine_type, room or "", name))
   local T = ffi.typeof(name)
   local function free_handle(h) free(h.ptr) end
   local function finalize(h)   -- one for every handle: no closure made each
@@ -387,7 +389,9 @@ function M.handle_type(name, engine_type, _class, free, kind)
     is = function(v) return ffi.istype(T, v) end,
     own = function(ptr)
       live[kind] = (live[kind] or 0) + 1
-      return ffi.gc(T(ptr), finalize)
+      local h = room and T(0) or T()
+      h.ptr = ptr
+      return ffi.gc(h, finalize)
     end,
     release = function(h)   -- now rather than when it is collected
       ffi.gc(h, nil)

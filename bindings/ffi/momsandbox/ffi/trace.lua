@@ -22,11 +22,23 @@ local M = {}
 -- zero-fill fresh memory for every run, which costs more than ten steps at
 -- d = 1e6.  (A state may have declared these already.)
 pcall(ffi.cdef, "void *malloc(size_t size); void free(void *ptr);")
-local Trace = core.handle_type("ms_ffi_trace", "ms_trace", "momsandbox.trace", C.ms_trace_free, "trace")
+
+-- A trace of up to ROOM bytes lives in its handle (ms_trace_run_in): no
+-- finalizer, which costs more than a 20-step run, and memory the collector
+-- counts and soon reuses.  ROOM stays below LuaJIT's 128 KiB, from which
+-- its allocator maps fresh pages for every object; longer traces are the
+-- engine's, whose large buffers skip page faults.
+local ROOM = 120 * 1024
+local Trace = core.handle_type("ms_ffi_trace", "ms_trace", "momsandbox.trace", C.ms_trace_free,
+                               "trace", "double room[?];")
 
 M.is = Trace.is
 
-local infos = setmetatable({}, {__mode = "k"})   -- trace -> the info of trace_run
+local function in_room(tr)
+  return ffi.cast("void *", tr.ptr) == ffi.cast("void *", tr.room)
+end
+
+local infos = setmetatable({}, {__mode = "k"})   -- trace -> {label, objective} of trace_run
 
 ----------------------------------------------------------------- the loop
 
@@ -106,51 +118,88 @@ end
 local small = ffi.new("double[16]")
 
 --- x0 as a pointer and a length when it is a table of at most 16 plain
--- numbers, read into a buffer kept for this (no vector made, which costs
--- as much as a short run); else nil, and vec.tovec checks it as always.
+-- numbers and nothing else, read into a buffer kept for this (no vector
+-- made, which costs as much as a short run); else nil, and vec.tovec
+-- checks it as always.
 small_x0 = function(x0)
   if type(x0) ~= "table" then return nil end
   local n = #x0
-  if n == 0 or n > 16 then return nil end
+  if n == 0 or n > 16 or next(x0, n) ~= nil then return nil end
   for i = 1, n do
     local v = rawget(x0, i)
     if type(v) ~= "number" then return nil end
     small[i - 1] = v
   end
-  for k in next, x0 do   -- an integer key past n is a hole: tovec says so
-    if type(k) == "number" and k > n and k == math.floor(k) then return nil end
-  end
   return small, n
 end
 
---- native.trace_run(obj, rule, x0, steps, every)
-function M.trace_run(f, r, x0, steps, every, info)
-  local o, d = objective.check(f, 1, "trace_run"), rule.check(r, 2, "trace_run")
-  if d.busy then return nil, "rule is in use by a running step", 0 end
-  copts.steps = core.checkinteger(steps, 4, "trace_run")
-  copts.every = core.checkinteger(every, 5, "trace_run")
-  local xp, n = small_x0(x0)
-  if xp == nil then
-    x0 = vec.tovec(x0, 3, "trace")
-    xp, n = x0.x, x0.n
+--- The engine's own loop, for an objective and a rule with nothing written
+-- in Lua to compile into a loop of ours.  It calls no Lua: LuaJIT's own
+-- Ctrl-C handler may run at once.  A run too short to look for Ctrl-C (it
+-- polls every POLL_COORDS coordinates updated) needs no bracket, which
+-- costs more than the run.
+local function run_engine(o, d, xp, n)
+  local size = tonumber(C.ms_trace_size(n, copts))
+  local tr = size <= ROOM and Trace.ctype(size / 8) or nil   -- (whole doubles)
+  local room, st = tr and tr.room
+  if copts.steps * n < POLL_COORDS then
+    st = C.ms_trace_run_in(o.ptr, d.ptr, xp, n, copts, room, size, outbox)
+  else
+    st = core.with_sigint(0, C.ms_trace_run_in, o.ptr, d.ptr, xp, n, copts, room, size, outbox)
   end
+  if st ~= 0 then return failed(select(2, pcall(core.check, st))) end
+  if tr then
+    tr.ptr = outbox[0]
+    return tr
+  end
+  -- The collector sees a small handle, not the trajectory the engine
+  -- holds: pay for that memory as if LuaJIT had allocated it, or dead
+  -- traces pile up between cycles, and every run writes to fresh pages.
+  collectgarbage("step", size / 1024)
+  return Trace.own(outbox[0])
+end
+
+local known = {x0 = true, steps = true, every = true}
+
+--- Is v nil or an integer number, as an option steps or every?
+local function optint(v)
+  return v == nil or type(v) == "number" and core.is_integer(v)
+end
+
+--- x0 of opts in copts and as a pointer and a length, when opts is a table
+-- without a metatable, with no key but x0 (required), steps and every
+-- (integers or nil: the engine's defaults); else nil.  No loop: LuaJIT
+-- would end its trace of the caller's loop there.
+local function plain_opts(opts)
+  if type(opts) ~= "table" or getmetatable(opts) ~= nil then return nil end
+  local key = next(opts)
+  if known[key] then key = next(opts, key) end
+  if known[key] then key = next(opts, key) end
+  if known[key] then key = next(opts, key) end
+  local x0, steps, every = opts.x0, opts.steps, opts.every
+  if key ~= nil or x0 == nil or not optint(steps) or not optint(every) then return nil end
+  C.ms_trace_opts_init(copts)
+  if steps then copts.steps = steps end
+  if every then copts.every = every end
+  local xp, n = small_x0(x0)
+  if xp then return xp, n end
+  if vec.is(x0) and x0.dead == 0 then return x0.x, x0.n end
+end
+
+--- native.trace_run(obj, rule, opts)
+function M.trace_run(f, r, opts)
+  local o, d = objective.record(f), rule.record(r)
+  if o == nil or o.closed then return nil, "objective has been closed", 1 end
+  if d == nil or d.ptr == nil then return nil, "rule has been closed", 2 end
+  local xp, n = plain_opts(opts)
+  if xp == nil then return nil, "options to check", 3 end
+  if d.busy then return nil, "rule is in use by a running step", 0 end
+  local label = type(d.info) == "table" and rawget(d.info, "label") or nil
   if C.ms_trace_check(o.ptr, xp, n, copts) ~= 0 then return nil, core.last_error(), 3 end
   if C.ms_objective_is_pure(o.ptr) ~= 0 and rule.is_pure(d) then
-    -- Nothing written in Lua to compile into the loop: the engine's own
-    -- runs faster than one calling it for every evaluation and step.
-    -- It calls no Lua: LuaJIT's own Ctrl-C handler may run at once.
-    -- A run too short to look for Ctrl-C (it polls every POLL_COORDS
-    -- coordinates updated) needs no bracket, which costs more than the run.
-    local st
-    if copts.steps * n < POLL_COORDS then
-      st = C.ms_trace_run(o.ptr, d.ptr, xp, n, copts, outbox)
-    else
-      st = core.with_sigint(0, C.ms_trace_run, o.ptr, d.ptr, xp, n, copts, outbox)
-    end
-    if st ~= 0 then return failed(select(2, pcall(core.check, st))) end
-    local tr = Trace.own(outbox[0])
-    infos[tr] = info
-    return tr
+    local tr, msg = run_engine(o, d, xp, n)
+    if tr then infos[tr] = {label, f} end
+    return tr, msg
   end
   if C.ms_rule_reset(d.ptr, n) ~= 0 or C.ms_trace_new(n, copts, outbox) ~= 0 then
     return nil, core.last_error()   -- (neither calls back)
@@ -170,7 +219,7 @@ function M.trace_run(f, r, x0, steps, every, info)
     Trace.release(tr)
     return failed(err)
   end
-  infos[tr] = info
+  infos[tr] = {label, f}
   return tr
 end
 
@@ -197,19 +246,19 @@ function M.trace_get(tr, i, j)
   return step, f, j > 0 and x[j - 1] or vec.copy_of(x, n)
 end
 
---- native.trace_info(tr): len, dim, diverged step (0: none), reason|nil
+--- native.trace_info(tr): len, dim, diverged step (0: none), reason|nil,
+-- label and objective
 function M.trace_info(tr)
   local p = checktrace(tr, "trace_info")
   local diverged = tonumber(C.ms_trace_diverged(p))
+  local info = infos[tr]
   return tonumber(C.ms_trace_len(p)), tonumber(C.ms_trace_dim(p)), diverged,
-         diverged ~= 0 and ffi.string(C.ms_trace_reason(p)) or nil, infos[tr]
+         diverged ~= 0 and ffi.string(C.ms_trace_reason(p)) or nil, info[1], info[2]
 end
 
 core.kind("trace", Trace.ctype, nil, function(tr)
-  if tr.ptr ~= nil then
-    Trace.release(tr)
-    tr.ptr = nil
-  end
+  if tr.ptr ~= nil and not in_room(tr) then Trace.release(tr) end
+  tr.ptr = nil
 end)
 
 --- The writer of native.write_csv for traces (path checked there).
