@@ -22,6 +22,12 @@
  *
  * give column j, ad at the variables.
  *
+ * Those passes are the reference: the Hessian runs them, and the tests
+ * compare the evaluation proper with them.  The evaluation proper runs the
+ * same operations grouped into batches (expr_schedule.c), one loop per
+ * batch (expr_batch.c): a function written as a loop over x becomes a few
+ * vector loops, where one dispatch per node cost some 3 ns a node.
+ *
  * Evaluation must be safe from several threads at once (sweeps): the
  * program is read-only, and each thread has its own scratch buffer, kept
  * between calls and grown as needed, freed when the thread ends.  (One
@@ -34,81 +40,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "expr.h"
 
-typedef struct {
-  uint32_t a, b;   /* operand slots (b = the sink for unary operations) */
-} instr;
-
-typedef struct {
-  size_t dim;
-  size_t nvars, nconsts, nops;   /* slots: variables, constants, operations */
-  size_t nslots;                 /* all three; the sink is slot nslots */
-  size_t out;                    /* the slot of f */
-  int quadratic;                 /* f is a polynomial of degree <= 2 */
-  uint32_t *var_index;           /* nvars: x index of each variable slot */
-  double *consts;                /* nconsts */
-  instr *code;                   /* nops: operands, all the reverse pass reads */
-  unsigned char *ops;            /* nops: each operation */
-  double *cs;                    /* nops: each constant (POWC's exponent) */
-} program;
+typedef ms_expr_program program;
+typedef ms_expr_instr instr;
 
 static size_t scratch_count(const program *p) {
   return 2 * (p->nslots + 1) + 2 * p->nops;
 }
 
 /* ------------------------------------------------------------ operations */
-
-/* The value of op on va, vb (c its constant), and its first partials. */
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline double apply(int op, double va, double vb, double c, double *da,
-                           double *db) {
-  double v;
-  *db = 0;
-  switch (op) {
-  case MS_EXPR_ADD: *da = 1; *db = 1; return va + vb;
-  case MS_EXPR_SUB: *da = 1; *db = -1; return va - vb;
-  case MS_EXPR_MUL: *da = vb; *db = va; return va * vb;
-  case MS_EXPR_DIV:
-    v = va / vb;
-    *da = 1 / vb;
-    *db = -v / vb;
-    return v;
-  case MS_EXPR_POW:
-    v = pow(va, vb);
-    *da = vb * pow(va, vb - 1);
-    *db = va == 0 ? 0 : v * log(va);   /* 0^b is flat in b where defined */
-    return v;
-  case MS_EXPR_NEG: *da = -1; return -va;
-  case MS_EXPR_SQR: *da = 2 * va; return va * va;
-  case MS_EXPR_POWC: *da = c * pow(va, c - 1); return pow(va, c);
-  case MS_EXPR_SIN: *da = cos(va); return sin(va);
-  case MS_EXPR_COS: *da = -sin(va); return cos(va);
-  case MS_EXPR_TAN: v = tan(va); *da = 1 + v * v; return v;
-  case MS_EXPR_EXP: v = exp(va); *da = v; return v;
-  case MS_EXPR_LOG: *da = 1 / va; return log(va);
-  case MS_EXPR_SQRT: v = sqrt(va); *da = 0.5 / v; return v;
-  case MS_EXPR_ABS: *da = va > 0 ? 1 : va < 0 ? -1 : 0; return fabs(va);
-  case MS_EXPR_TANH: v = tanh(va); *da = 1 - v * v; return v;
-  case MS_EXPR_ATAN: *da = 1 / (1 + va * va); return atan(va);
-  case MS_EXPR_ATAN2: {
-    double r = va * va + vb * vb;
-    *da = vb / r;
-    *db = -va / r;
-    return atan2(va, vb);
-  }
-  /* as Lua's math.min and math.max: a unless b is strictly better */
-  case MS_EXPR_MIN:
-    if (vb < va) { *da = 0; *db = 1; return vb; }
-    *da = 1; return va;
-  case MS_EXPR_MAX:
-    if (va < vb) { *da = 0; *db = 1; return vb; }
-    *da = 1; return va;
-  default: *da = 0; return 0;   /* not reached: checked when compiled */
-  }
-}
 
 /* The second partials of op at va, vb (v its value). */
 static void second(int op, double va, double vb, double v, double c,
@@ -167,10 +108,10 @@ static void forward(const program *p, const double *x, double *v, double *da,
   const double *cs = p->cs;
   if (da == NULL) {
     for (size_t k = 0; k < p->nops; k++)
-      res[k] = apply(ops[k], v[code[k].a], v[code[k].b], cs[k], &pa, &pb);
+      res[k] = ms_expr_apply(ops[k], v[code[k].a], v[code[k].b], cs[k], &pa, &pb);
   } else {
     for (size_t k = 0; k < p->nops; k++)
-      res[k] = apply(ops[k], v[code[k].a], v[code[k].b], cs[k], &da[k], &db[k]);
+      res[k] = ms_expr_apply(ops[k], v[code[k].a], v[code[k].b], cs[k], &da[k], &db[k]);
   }
 }
 
@@ -185,6 +126,22 @@ static void reverse(const program *p, const double *da, const double *db,
     double g = adj[base + k];
     adj[code[k].a] += da[k] * g;
     adj[code[k].b] += db[k] * g;
+  }
+}
+
+/* The same with every partial's magnitude: each entry the sum of the
+ * magnitudes of the terms the gradient sums, what bounds the effect of
+ * their order (for the tests, through ms_expr_reference). */
+static void reverse_magnitude(const program *p, const double *da,
+                              const double *db, double *adj) {
+  memset(adj, 0, (p->nslots + 1) * sizeof *adj);
+  adj[p->out] = 1;
+  size_t base = p->nvars + p->nconsts;
+  const instr *code = p->code;
+  for (size_t k = p->nops; k-- > 0;) {
+    double g = adj[base + k];
+    adj[code[k].a] += fabs(da[k]) * g;
+    adj[code[k].b] += fabs(db[k]) * g;
   }
 }
 
@@ -233,20 +190,52 @@ static double *thread_scratch(size_t count) {
   return s->buf;
 }
 
-static ms_status program_fn(void *ctx, const double *x, size_t n, double *f,
-                            double *grad) {
-  const program *p = ctx;
-  (void)n;
-  double *v = thread_scratch(scratch_count(p));
-  if (v == NULL) return ms_fail(MS_ENOMEM, "out of memory");
+/* The reference passes, one operation at a time in the caller's order. */
+static void eval_reference(const program *p, const double *x, double *v,
+                           double *f, double *grad) {
   double *adj = v + p->nslots + 1, *da = adj + p->nslots + 1, *db = da + p->nops;
   forward(p, x, v, grad ? da : NULL, db);
   if (f != NULL) *f = v[p->out];
   if (grad != NULL) {
-    reverse(p, da, db, adj);
+    if (p->reference == MS_EXPR_MAGNITUDE) reverse_magnitude(p, da, db, adj);
+    else reverse(p, da, db, adj);
     gather_grad(p, adj, grad);
   }
+}
+
+/* The evaluation proper, batch after batch (the variables and constants
+ * have the same slots in both). */
+static void eval_batched(const program *p, const double *x, double *v,
+                         double *f, double *grad) {
+  double *adj = v + p->bslots + 1, *da = adj + p->bslots + 1, *db = da + p->npart;
+  if (p->vars_in_order) memcpy(v, x, p->nvars * sizeof *v);
+  else
+    for (size_t k = 0; k < p->nvars; k++) v[k] = x[p->var_index[k]];
+  if (p->nconsts) memcpy(v + p->nvars, p->consts, p->nconsts * sizeof *v);
+  ms_expr_batch_forward(p, v, da, db);
+  if (f != NULL) *f = v[p->bout];
+  if (grad == NULL) return;
+  ms_expr_batch_reverse(p, v, da, db, adj);
+  if (p->vars_in_order) memcpy(grad, adj, p->dim * sizeof *grad);
+  else gather_grad(p, adj, grad);
+}
+
+static ms_status program_fn(void *ctx, const double *x, size_t n, double *f,
+                            double *grad) {
+  const program *p = ctx;
+  (void)n;
+  /* the reference's count, which the schedule's (fewer slots, fewer
+   * partials) does not exceed */
+  double *v = thread_scratch(scratch_count(p));
+  if (v == NULL) return ms_fail(MS_ENOMEM, "out of memory");
+  if (p->reference) eval_reference(p, x, v, f, grad);
+  else eval_batched(p, x, v, f, grad);
   return MS_OK;
+}
+
+void ms_expr_reference(ms_objective *obj, int how) {
+  program *p = ms_objective_context(obj, program_fn);
+  if (p != NULL) p->reference = how;
 }
 
 /* ------------------------------------------------------------- compiling */
@@ -259,10 +248,11 @@ static void program_free(void *ctx) {
   free(p->code);
   free(p->ops);
   free(p->cs);
+  ms_expr_schedule_free(p);
   free(p);
 }
 
-static int unary(int op) {
+int ms_expr_unary(int op) {
   return op == MS_EXPR_NEG || op == MS_EXPR_SQR || op == MS_EXPR_POWC ||
          (op >= MS_EXPR_SIN && op <= MS_EXPR_ATAN);
 }
@@ -279,43 +269,47 @@ static ms_status check_node(const ms_expr_node *e, size_t i, size_t dim) {
     return MS_OK;
   }
   if (e->op == MS_EXPR_CONST) return MS_OK;
-  if (e->a >= i || (!unary(e->op) && e->b >= i))
+  if (e->a >= i || (!ms_expr_unary(e->op) && e->b >= i))
     return ms_fail(MS_EINVAL, "node %zu: an operand is not an earlier node",
                    i + 1);
   return MS_OK;
 }
 
 /* Slots of the live nodes (those f depends on) into slot[], SIZE_MAX for
- * the dead, and their counts into p.  The operations keep the caller's
- * order: sorted by depth, so that a pass would meet independent ones in a
- * row, Rosenbrock of dim 1000 ran slower (its values then spread over
- * more cache lines). */
-static void number_slots(program *p, const ms_expr_node *nodes, size_t n,
-                         size_t *slot) {
+ * the dead, and their counts into p.  The variables are in the order of
+ * x (a loop over x then reads them at stride 1, expr_schedule.c), the
+ * operations in the caller's. */
+static ms_status number_slots(program *p, const ms_expr_node *nodes, size_t n,
+                              size_t *slot) {
+  size_t *at = ms_calloc(p->dim + 1, sizeof *at);   /* variables before x_j */
+  if (at == NULL) return ms_fail(MS_ENOMEM, "out of memory");
   for (size_t i = 0; i < n; i++) slot[i] = 0;
   slot[n - 1] = 1;   /* live marks first, walking back from f */
   for (size_t i = n; i-- > 0;) {
     if (!slot[i] || nodes[i].op == MS_EXPR_VAR || nodes[i].op == MS_EXPR_CONST)
       continue;
     slot[nodes[i].a] = 1;
-    if (!unary(nodes[i].op)) slot[nodes[i].b] = 1;
+    if (!ms_expr_unary(nodes[i].op)) slot[nodes[i].b] = 1;
   }
   size_t nv = 0, nc = 0, no = 0;
   for (size_t i = 0; i < n; i++) {
     if (!slot[i]) continue;
-    if (nodes[i].op == MS_EXPR_VAR) nv++;
+    if (nodes[i].op == MS_EXPR_VAR) nv++, at[nodes[i].a + 1]++;
     else if (nodes[i].op == MS_EXPR_CONST) nc++;
     else no++;
   }
+  for (size_t j = 1; j <= p->dim; j++) at[j] += at[j - 1];
   p->nvars = nv, p->nconsts = nc, p->nops = no;
   p->nslots = nv + nc + no;
-  size_t iv = 0, ic = nv, io = nv + nc;
+  size_t ic = nv, io = nv + nc;
   for (size_t i = 0; i < n; i++) {
     if (!slot[i]) slot[i] = SIZE_MAX;
-    else if (nodes[i].op == MS_EXPR_VAR) slot[i] = iv++;
+    else if (nodes[i].op == MS_EXPR_VAR) slot[i] = at[nodes[i].a]++;
     else if (nodes[i].op == MS_EXPR_CONST) slot[i] = ic++;
     else slot[i] = io++;
   }
+  free(at);
+  return MS_OK;
 }
 
 /* The degree of f as a polynomial in x, or 3 for "above 2 or none":
@@ -358,13 +352,16 @@ static void fill_program(program *p, const ms_expr_node *nodes, size_t n,
     else {
       p->code[s - base] = (instr){
           .a = (uint32_t)slot[e->a],
-          .b = (uint32_t)(unary(e->op) ? sink : slot[e->b])};
+          .b = (uint32_t)(ms_expr_unary(e->op) ? sink : slot[e->b])};
       p->ops[s - base] = (unsigned char)e->op;
       p->cs[s - base] = e->c;
     }
   }
   p->out = slot[n - 1];
   p->quadratic = degree_of(p) <= 2;
+  p->vars_in_order = p->nvars == p->dim;   /* one slot each, in order */
+  for (size_t k = 0; k < p->nvars; k++)
+    p->vars_in_order &= p->var_index[k] == k;
 }
 
 ms_status ms_objective_expr(size_t dim, const ms_expr_node *nodes, size_t n,
@@ -389,17 +386,24 @@ ms_status ms_objective_expr(size_t dim, const ms_expr_node *nodes, size_t n,
     return ms_fail(MS_ENOMEM, "out of memory");
   }
   p->dim = dim;
-  number_slots(p, nodes, n, slot);
+  ms_status st = number_slots(p, nodes, n, slot);
+  if (st != MS_OK) {
+    free(p);
+    free(slot);
+    return st;
+  }
   p->var_index = ms_calloc(p->nvars, sizeof *p->var_index);
   p->consts = ms_calloc(p->nconsts, sizeof *p->consts);
   p->code = ms_calloc(p->nops, sizeof *p->code);
   p->ops = ms_calloc(p->nops, sizeof *p->ops);
   p->cs = ms_calloc(p->nops, sizeof *p->cs);
-  ms_status st = MS_OK;
   if (!p->var_index || !p->consts || !p->code || !p->ops || !p->cs)
     st = ms_fail(MS_ENOMEM, "out of memory");
   if (st == MS_OK) {
     fill_program(p, nodes, n, slot);
+    st = ms_expr_schedule(p);
+  }
+  if (st == MS_OK) {
     st = ms_objective_new(dim, program_fn, 1, p, program_free, out);
   }
   free(slot);

@@ -87,6 +87,13 @@ void *ms_objective_context(const ms_objective *obj, ms_objective_fn fn);
  * expression (expr.c): 1 when f is a polynomial of degree <= 2. */
 int ms_expr_quadratic_parts(const ms_objective *obj, double *Q, double *c,
                             double *b);
+/* Makes obj, compiled from an expression, evaluate by the reference
+ * passes (one operation at a time, in the caller's order): what the tests
+ * compare the evaluation proper (batched, expr_batch.c) with.  With
+ * MS_EXPR_MAGNITUDE its gradient is the sum of the magnitudes of the
+ * terms each entry sums, which bounds what their order changes. */
+enum { MS_EXPR_BATCHED, MS_EXPR_REFERENCE, MS_EXPR_MAGNITUDE };
+void ms_expr_reference(ms_objective *obj, int how);
 /* The formula of a built-in objective, for loops that inline it (the
  * fused trace loop, trace_fused.c), which must compute it operation for
  * operation as the objective's function does.  set_formula records it with

@@ -2,18 +2,23 @@
  * test_expr.c -- objectives compiled from expression graphs: every
  * operation's value, gradient and Hessian against closed forms worked out
  * by hand, Rosenbrock against the built-in, malformed graphs, and
- * evaluation from several threads at once.
+ * evaluation from several threads at once; the evaluation proper (batched)
+ * against the reference passes (one node at a time) on random graphs.
  */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "check.h"
+#include "internal.h"
 #include "momsandbox.h"
 
-/* A graph being written: nodes appended, each returning its index. */
+/* A graph being written: nodes appended, each returning its index.  Too
+ * large for the stack: every one is static. */
+enum { GRAPH_MAX = 16384 };
 typedef struct {
-  ms_expr_node n[256];
+  ms_expr_node n[GRAPH_MAX];
   uint32_t len;
 } graph;
 
@@ -42,7 +47,8 @@ static void check_rel(double got, double want, double tol, const char *what) {
 
 /* sum_i b (x_{i+1} - x_i^2)^2 + (a - x_i)^2, written as a user would. */
 static ms_objective *rosenbrock_graph(size_t dim, double a, double b) {
-  graph g = {.len = 0};
+  static graph g;
+  g.len = 0;
   uint32_t sum = cst(&g, 0), ca = cst(&g, a), cb = cst(&g, b);
   for (uint32_t i = 0; i + 1 < dim; i++) {
     uint32_t xi = var(&g, i), xj = var(&g, i + 1);
@@ -133,7 +139,8 @@ static void test_operations(void) {
   };
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     const case_t *t = &cases[k];
-    graph g = {.len = 0};
+    static graph g;
+    g.len = 0;
     uint32_t x1 = var(&g, 0), x2 = var(&g, 1);
     node(&g, t->op, x1, t->binary ? x2 : 0, t->c);
     ms_objective *f = compile(&g, 2);
@@ -155,7 +162,8 @@ static void test_operations(void) {
 
 /* Leaves as f, shared and unused nodes, a variable f does not read. */
 static void test_shapes(void) {
-  graph g = {.len = 0};
+  static graph g;
+  g.len = 0;
   cst(&g, 4);
   ms_objective *f = compile(&g, 3);
   double x[3] = {1, 2, 3}, fv, gv[3], H[9];
@@ -184,7 +192,8 @@ static void test_shapes(void) {
 }
 
 static void test_errors(void) {
-  graph g = {.len = 0};
+  static graph g;
+  g.len = 0;
   ms_objective *f = (ms_objective *)&g;
   CHECK_STATUS(ms_objective_expr(2, g.n, 0, &f), MS_EINVAL);
   CHECK(f == NULL);
@@ -223,7 +232,8 @@ static void test_errors(void) {
 
 /* A polynomial of degree 2 is a quadratic to the analysis; others not. */
 static void test_quadratic_parts(void) {
-  graph g = {.len = 0};   /* (x1 - 1)^2 + x1 x2 + 3 */
+  static graph g;   /* (x1 - 1)^2 + x1 x2 + 3 */
+  g.len = 0;
   uint32_t x1 = var(&g, 0), x2 = var(&g, 1);
   uint32_t u = op1(&g, MS_EXPR_SQR, op2(&g, MS_EXPR_SUB, x1, cst(&g, 1)));
   op2(&g, MS_EXPR_ADD, op2(&g, MS_EXPR_ADD, u, op2(&g, MS_EXPR_MUL, x1, x2)), cst(&g, 3));
@@ -270,7 +280,7 @@ static void test_largest(void) {
 }
 
 /* Threads evaluating one objective at once get what one thread gets. */
-enum { THREADS = 4, CALLS = 20000, D = 8 };
+enum { THREADS = 4, CALLS = 5000, D = 64 };   /* D: vector loops */
 static ms_objective *shared;
 static double expected[D + 1];
 
@@ -302,6 +312,173 @@ static void test_threads(void) {
   ms_objective_free(shared);
 }
 
+
+/* ----------------------------------------- the evaluation proper, batched */
+
+/* The same value: the same bits, or both NaN (which NaN an operation on
+ * two returns is the compiler's choice of operand order). */
+static int same_value(double a, double b) {
+  return memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b));
+}
+
+/* Gradients may sum a slot's terms in another order: 1e-13 relative to
+ * the sum of their magnitudes, m (which is |b| without cancellation). */
+static int near_gradient(double a, double b, double m) {
+  if (isnan(a) || isnan(b)) return isnan(a) && isnan(b);
+  return a == b || fabs(a - b) <= 1e-13 * m;
+}
+
+/* g at x by the evaluation proper and by the reference passes: the same
+ * value, near gradients; the proper's twice the same bits, and its value
+ * alone the same. */
+static void check_reference(const graph *g, size_t dim, const double *x,
+                            const char *what) {
+  ms_objective *fast = NULL, *ref = NULL, *mag = NULL;
+  CHECK_OK(ms_objective_expr(dim, g->n, g->len, &fast));
+  CHECK_OK(ms_objective_expr(dim, g->n, g->len, &ref));
+  CHECK_OK(ms_objective_expr(dim, g->n, g->len, &mag));
+  ms_expr_reference(ref, MS_EXPR_REFERENCE);
+  ms_expr_reference(mag, MS_EXPR_MAGNITUDE);
+  double fa, fb, fc, *ga = calloc(4 * dim, sizeof *ga), *gb = ga + dim, *gc = gb + dim,
+                     *gm = gc + dim;
+  CHECK_OK(ms_objective_eval(fast, x, &fa, ga));
+  CHECK_OK(ms_objective_eval(ref, x, &fb, gb));
+  CHECK_OK(ms_objective_eval(mag, x, &fc, gm));
+  CHECK_OK(ms_objective_eval(fast, x, &fc, gc));
+  int bad = !same_value(fa, fb) || memcmp(&fa, &fc, sizeof fa) != 0 ||
+            memcmp(ga, gc, dim * sizeof *ga) != 0;
+  for (size_t i = 0; i < dim; i++) bad |= !near_gradient(ga[i], gb[i], gm[i]);
+  CHECK_OK(ms_objective_eval(fast, x, &fc, NULL));
+  bad |= memcmp(&fa, &fc, sizeof fa) != 0;
+  if (bad) {
+    check_failures++;
+    fprintf(stderr, "%s: f %.17g, reference %.17g\n", what, fa, fb);
+    for (size_t i = 0; i < dim; i++)
+      if (!near_gradient(ga[i], gb[i], gm[i]))
+        fprintf(stderr, "  grad %zu: %.17g, reference %.17g (magnitude %g)\n", i,
+                ga[i], gb[i], gm[i]);
+  }
+  free(ga);
+  ms_objective_free(fast);
+  ms_objective_free(ref);
+  ms_objective_free(mag);
+}
+
+/* A small generator of our own: the same graphs on every libc. */
+static unsigned lcg(unsigned *s) {
+  *s = *s * 1103515245u + 12345u;
+  return *s >> 8;
+}
+
+static int random_op(unsigned *seed) {
+  return MS_EXPR_ADD + (int)(lcg(seed) % (MS_EXPR_NOPS - MS_EXPR_ADD));
+}
+
+static uint32_t random_node(graph *g, int op, uint32_t a, uint32_t b, unsigned *seed) {
+  /* POWC's exponents: squares and cubes repeat, so batches form */
+  return node(g, op, a, b, op == MS_EXPR_POWC ? (double)(lcg(seed) % 5) - 1 : 0);
+}
+
+/* Any operation on any earlier nodes: constants of both signs and zeros
+ * among the leaves, shared adjoints, cancellations, signed zeros. */
+static void random_graph(graph *g, size_t dim, unsigned *seed) {
+  g->len = 0;
+  for (uint32_t i = 0; i < dim; i++) var(g, (uint32_t)((i * 5 + 3) % dim));
+  cst(g, 0);
+  cst(g, -1.5);
+  cst(g, 2);
+  while (g->len < 200) {
+    uint32_t a = (uint32_t)(lcg(seed) % g->len), b = (uint32_t)(lcg(seed) % g->len);
+    random_node(g, random_op(seed), a, b, seed);
+  }
+}
+
+/* What a loop of the caller's makes: for i = 0..dim-1 the same few
+ * operations, of operands x_i, x_(i+1), x_(p(i)) (p a permutation: no
+ * stride), a node shared by every i, a constant shared or of its own,
+ * the loop's earlier results; summed into s by s = s + t, t + s, s - t,
+ * t - s, or any of these at each i. */
+enum { TEMPLATE = 6, CHOICES = 6 };
+static void loop_graph(graph *g, size_t dim, unsigned *seed) {
+  struct { int op; unsigned a, b; } t[TEMPLATE];
+  size_t len = 2 + lcg(seed) % (TEMPLATE - 1);
+  for (size_t k = 0; k < len; k++)
+    t[k].op = random_op(seed), t[k].a = lcg(seed) % (CHOICES + (unsigned)k),
+    t[k].b = lcg(seed) % (CHOICES + (unsigned)k);
+  unsigned sum = lcg(seed) % 5, mult = 1 + 2 * (lcg(seed) % 50);
+  g->len = 0;
+  uint32_t shared = op1(g, MS_EXPR_SIN, var(g, (uint32_t)(dim / 2)));
+  uint32_t one = cst(g, 1.25), s = 0;
+  for (size_t i = 0; i < dim; i++) {
+    uint32_t r[CHOICES + TEMPLATE];
+    r[0] = var(g, (uint32_t)i), r[1] = var(g, (uint32_t)((i + 1) % dim));
+    r[2] = var(g, (uint32_t)(i * mult % dim));   /* mult odd, dim even: not */
+    r[3] = shared, r[4] = one, r[5] = cst(g, 0.25 * (double)i - 1);
+    for (size_t k = 0; k < len; k++)
+      r[CHOICES + k] = random_node(g, t[k].op, r[t[k].a], r[t[k].b], seed);
+    uint32_t v = r[CHOICES + len - 1];
+    unsigned how = sum < 4 ? sum : lcg(seed) % 4;
+    if (i == 0) s = v;
+    else if (how == 0) s = op2(g, MS_EXPR_ADD, s, v);
+    else if (how == 1) s = op2(g, MS_EXPR_ADD, v, s);
+    else if (how == 2) s = op2(g, MS_EXPR_SUB, s, v);
+    else s = op2(g, MS_EXPR_SUB, v, s);
+  }
+}
+
+static void random_x(double *x, size_t dim, unsigned *seed) {
+  for (size_t i = 0; i < dim; i++) x[i] = (lcg(seed) % 2001) / 500.0 - 2;
+}
+
+static void test_batched(void) {
+  static graph g;
+  static double x[1000];
+  unsigned seed = 12345;
+  char what[64];
+  for (int r = 0; r < 2000; r++) {
+    size_t dim = 1 + (size_t)(lcg(&seed) % 8);
+    random_x(x, dim, &seed);
+    random_graph(&g, dim, &seed);
+    snprintf(what, sizeof what, "random graph %d", r);
+    check_reference(&g, dim, x, what);
+  }
+  for (int r = 0; r < 400; r++) {
+    size_t dim = r % 4 == 0 ? 1000 : 1 + (size_t)(lcg(&seed) % 64);
+    random_x(x, dim, &seed);
+    loop_graph(&g, dim, &seed);
+    snprintf(what, sizeof what, "loop graph %d (dim %zu)", r, dim);
+    check_reference(&g, dim, x, what);
+  }
+}
+
+/* Rosenbrock of d = 1000 as the caller writes it: the reference's value,
+ * the built-in's gradient. */
+static void test_batched_rosenbrock(void) {
+  enum { N = 1000 };
+  static graph g;
+  g.len = 0;
+  uint32_t sum = cst(&g, 0), ca = cst(&g, 1), cb = cst(&g, 100);
+  for (uint32_t i = 0; i + 1 < N; i++) {   /* s + b (x_{i+1} - x_i^2)^2 + (a - x_i)^2 */
+    uint32_t xj = var(&g, i + 1), xi = var(&g, i);
+    uint32_t u = op2(&g, MS_EXPR_SUB, xj, op1(&g, MS_EXPR_SQR, xi));
+    uint32_t t = op2(&g, MS_EXPR_MUL, cb, op1(&g, MS_EXPR_SQR, u));
+    uint32_t v = op1(&g, MS_EXPR_SQR, op2(&g, MS_EXPR_SUB, ca, xi));
+    sum = op2(&g, MS_EXPR_ADD, op2(&g, MS_EXPR_ADD, sum, t), v);
+  }
+  static double x[N], gc[N], gr[N];
+  for (int i = 0; i < N; i++) x[i] = i % 2 ? 1 : -1.2 + 0.001 * i;
+  check_reference(&g, N, x, "rosenbrock 1000");
+  ms_objective *c = compile(&g, N), *r = NULL;
+  CHECK_OK(ms_objective_rosenbrock(1, 100, N, &r));
+  double fc, fr;
+  CHECK_OK(ms_objective_eval(c, x, &fc, gc));
+  CHECK_OK(ms_objective_eval(r, x, &fr, gr));
+  check_rel(fc, fr, 1e-13, "rosenbrock 1000 f");
+  for (int i = 0; i < N; i++) check_rel(gc[i], gr[i], 1e-13, "rosenbrock 1000 grad");
+  ms_objective_free(c);
+  ms_objective_free(r);
+}
+
 int main(void) {
   test_rosenbrock();
   test_operations();
@@ -310,5 +487,7 @@ int main(void) {
   test_quadratic_parts();
   test_largest();
   test_threads();
+  test_batched();
+  test_batched_rosenbrock();
   return check_report("test_expr");
 }
