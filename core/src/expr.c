@@ -220,17 +220,30 @@ static void eval_batched(const program *p, const double *x, double *v,
   else gather_grad(p, adj, grad);
 }
 
+void ms_expr_eval(const program *p, double *scratch, const double *x,
+                  double *f, double *grad) {
+  if (p->reference) eval_reference(p, x, scratch, f, grad);
+  else eval_batched(p, x, scratch, f, grad);
+}
+
+double *ms_expr_scratch(const program *p) {
+  /* the reference's count, which the schedule's (fewer slots, fewer
+   * partials) does not exceed */
+  return thread_scratch(scratch_count(p));
+}
+
 static ms_status program_fn(void *ctx, const double *x, size_t n, double *f,
                             double *grad) {
   const program *p = ctx;
   (void)n;
-  /* the reference's count, which the schedule's (fewer slots, fewer
-   * partials) does not exceed */
-  double *v = thread_scratch(scratch_count(p));
+  double *v = ms_expr_scratch(p);
   if (v == NULL) return ms_fail(MS_ENOMEM, "out of memory");
-  if (p->reference) eval_reference(p, x, v, f, grad);
-  else eval_batched(p, x, v, f, grad);
+  ms_expr_eval(p, v, x, f, grad);
   return MS_OK;
+}
+
+const program *ms_expr_program_of(const ms_objective *obj) {
+  return ms_objective_context(obj, program_fn);
 }
 
 void ms_expr_reference(ms_objective *obj, int how) {
@@ -412,6 +425,7 @@ ms_status ms_objective_expr(size_t dim, const ms_expr_node *nodes, size_t n,
     return st;
   }
   ms_objective_describe(*out, "expression", NULL, NULL);
+  ms_objective_set_formula(*out, MS_FORMULA_EXPR, NULL, 0, 0);
   return MS_OK;
 }
 

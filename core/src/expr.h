@@ -46,7 +46,7 @@ typedef struct {
   double c;               /* POWC's exponent */
 } ms_expr_batch;
 
-typedef struct {
+typedef struct ms_expr_program {
   size_t dim;
   size_t nvars, nconsts, nops;   /* slots: variables, constants, operations */
   size_t nslots;                 /* all three; the sink is slot nslots */

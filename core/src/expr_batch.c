@@ -206,9 +206,9 @@ static void reverse_scalar(const ms_expr_program *p, const ms_expr_batch *b,
     return;
   }
   double *A = adj + b->a, *B = adj + b->b;
-  for (size_t i = n; i-- > 0;) {
-    if (b->wa) A[i * sa] += pa[i] * g[i];
-    if (b->wb) B[i * sb] += pb[i] * g[i];
+  for (size_t i = n; i-- > 0;) {   /* stored where the first (fa, fb) */
+    if (b->wa) A[i * sa] = (b->fa ? 0 : A[i * sa]) + pa[i] * g[i];
+    if (b->wb) B[i * sb] = (b->fb ? 0 : B[i * sb]) + pb[i] * g[i];
   }
 }
 

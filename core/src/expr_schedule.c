@@ -29,10 +29,10 @@
  *
  * 4. Adjoints.  The reverse pass visits the batches from the last: the
  *    first contribution to reach a slot may store instead of adding to a
- *    zero, which spares zeroing the slot and reading it back.  A vector
- *    loop whose targets are all reached first stores (fa, fb), and so
- *    does a chain's term reached first; the slots an addition reaches
- *    first are zeroed before the pass, in ranges.
+ *    zero, which spares zeroing the slot and reading it back.  An affine
+ *    batch's operand whose slots are all reached first stores (fa, fb),
+ *    and so does a chain's term reached first; the slots an addition
+ *    reaches first are zeroed before the pass, in ranges.
  *
  * Sorting the operations by level alone, one dispatch per operation, made
  * Rosenbrock of d = 1000 slower: its values spread over more cache lines.
@@ -318,12 +318,21 @@ static void reach_add(reach *r, uint32_t s) {
   r->reached[s] = 1;
 }
 
+/* The slots operands a and b of affine batch b reach overlap. */
+static int overlap(const ms_expr_batch *b) {
+  size_t a_hi = b->a + b->sa * (b->n - 1), b_hi = b->b + b->sb * (b->n - 1);
+  return b->wa && b->wb && !(a_hi < b->b || b_hi < b->a);
+}
+
 /* Operand second (b) of affine batch b: stored if none of its slots was
- * reached yet and a vector loop runs it, else added. */
+ * reached yet and each is reached once, else added.  A vector loop does
+ * operand a, then b; the scalar loop does both member by member, so
+ * there they must not share a slot. */
 static unsigned char reach_affine(reach *r, const ms_expr_batch *b, int second) {
   uint32_t s = second ? b->b : b->a;
   size_t stride = second ? b->sb : b->sa;
-  int store = ms_expr_vectorised(b) && stride == 1;
+  int store = ms_expr_vectorised(b) ? stride == 1
+                                    : (stride == 1 || b->n == 1) && !overlap(b);
   for (size_t i = 0; store && i < b->n; i++) store = !r->reached[s + i];
   for (size_t i = 0; i < b->n; i++) {
     if (store) r->reached[s + i] = 1;

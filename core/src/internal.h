@@ -94,6 +94,16 @@ int ms_expr_quadratic_parts(const ms_objective *obj, double *Q, double *c,
  * terms each entry sums, which bounds what their order changes. */
 enum { MS_EXPR_BATCHED, MS_EXPR_REFERENCE, MS_EXPR_MAGNITUDE };
 void ms_expr_reference(ms_objective *obj, int how);
+/* An objective compiled from an expression, for a loop that calls its
+ * evaluation directly (the fused trace loop): its program, or NULL for
+ * any other objective; the calling thread's scratch for it (NULL: out of
+ * memory), to get before the loop; f and the gradient at x (either may
+ * be NULL), the very numbers ms_objective_eval gives. */
+typedef struct ms_expr_program ms_expr_program;
+const ms_expr_program *ms_expr_program_of(const ms_objective *obj);
+double *ms_expr_scratch(const ms_expr_program *p);
+void ms_expr_eval(const ms_expr_program *p, double *scratch, const double *x,
+                  double *f, double *grad);
 /* The formula of a built-in objective, for loops that inline it (the
  * fused trace loop, trace_fused.c), which must compute it operation for
  * operation as the objective's function does.  set_formula records it with
@@ -106,6 +116,7 @@ typedef enum ms_formula {
   MS_FORMULA_BEALE,
   MS_FORMULA_BOOTH,
   MS_FORMULA_HIMMELBLAU,
+  MS_FORMULA_EXPR,       /* compiled from an expression: ms_expr_eval */
   MS_FORMULA_COUNT
 } ms_formula;
 void ms_objective_set_formula(ms_objective *obj, ms_formula formula,

@@ -27,6 +27,8 @@
  * says why, exactly as if it had run alone.
  *
  * A pair is run here when the objective has a formula (ms_objective_formula),
+ * a built-in's or a compiled expression's (its evaluation called
+ * directly: what the loop saves is the general loop's calls and checks),
  * the rule is gd, momentum, sgd or nesterov with no schedule, and
  * d <= MAX_N; every other run, Lua callbacks included, takes the general
  * loop.  d = 2 has loops of its own, where the compiler keeps the
@@ -61,6 +63,8 @@ typedef struct fused {
   ms_trace *tr;
   ms_objective *obj;
   ms_rule *rule;
+  const ms_expr_program *expr;   /* a compiled expression's program */
+  double *scratch;               /* and this thread's scratch for it */
   double *x, *v;          /* x_t and the rule's state at the last block's end */
   double *g, *y;          /* the general loop's room, for a replay */
 } fused;
@@ -121,6 +125,9 @@ INLINE void eval(ms_formula k, const fused *c, const double *x, size_t n,
     if (grad != NULL) grad[0] = 2 * u + 4 * v, grad[1] = 4 * u + 2 * v;
     break;
   }
+  case MS_FORMULA_EXPR:   /* expr.c: program_fn */
+    ms_expr_eval(c->expr, c->scratch, x, f, grad);
+    break;
   case MS_FORMULA_HIMMELBLAU: {   /* testfunctions.c: himmelblau_fn */
     double u = x[0] * x[0] + x[1] - 11, v = x[0] + x[1] * x[1] - 7;
     if (f != NULL) *f = u * u + v * v;
@@ -272,6 +279,7 @@ RULES(ROSENBROCK)
 RULES(BEALE)
 RULES(BOOTH)
 RULES(HIMMELBLAU)
+RULES(EXPR)
 
 #define ROW(K)                                                            \
   [MS_FORMULA_##K] = {{K##_R_GD_2, K##_R_GD_n},                            \
@@ -280,6 +288,7 @@ RULES(HIMMELBLAU)
                      {K##_R_NESTEROV_2, K##_R_NESTEROV_n}}
 static const kernel_fn loops[MS_FORMULA_COUNT][R_COUNT][2] = {
     ROW(DIAGONAL), ROW(ROSENBROCK), ROW(BEALE), ROW(BOOTH), ROW(HIMMELBLAU),
+    ROW(EXPR),
 };
 
 /* Hyper-parameter `name` of rule into *v; 0 when it has none. */
@@ -324,6 +333,10 @@ int ms_trace_fused(ms_trace *tr, ms_objective *obj, ms_rule *rule, double *x,
   if (r < 0) return 0;
   c.a = p[0];
   c.b = p[1];
+  if (k == MS_FORMULA_EXPR) {   /* its scratch first: the loop cannot fail */
+    c.expr = ms_expr_program_of(obj);
+    if (c.expr == NULL || (c.scratch = ms_expr_scratch(c.expr)) == NULL) return 0;
+  }
   c.v = r == R_GD ? NULL : ms_rule_state(rule, 0);
   *st = loops[k][r][c.n == 2 ? 0 : 1](&c);
   return 1;

@@ -175,6 +175,51 @@ static void test_functions(void) {
   for (int k = 0; k < 5; k++) ms_objective_free(f[k]);
 }
 
+/* Appends a node to e (len of them so far), returning its index. */
+static uint32_t node(ms_expr_node *e, uint32_t *len, int op, uint32_t a,
+                     uint32_t b, double c) {
+  e[*len] = (ms_expr_node){.op = op, .a = a, .b = b, .c = c};
+  return (*len)++;
+}
+
+/* Rosenbrock of dimension n compiled from an expression, as a user
+ * writes it: s + 100 (x_(i+1) - x_i^2)^2 + (1 - x_i)^2. */
+static ms_objective *compiled_rosenbrock(size_t n) {
+  ms_expr_node e[64];
+  uint32_t len = 0, s = 0;
+  uint32_t one = node(e, &len, MS_EXPR_CONST, 0, 0, 1);
+  uint32_t hundred = node(e, &len, MS_EXPR_CONST, 0, 0, 100);
+  for (uint32_t i = 0; i + 1 < n; i++) {
+    uint32_t xj = node(e, &len, MS_EXPR_VAR, i + 1, 0, 0);
+    uint32_t xi = node(e, &len, MS_EXPR_VAR, i, 0, 0);
+    uint32_t sq = node(e, &len, MS_EXPR_SQR, xi, 0, 0);
+    uint32_t u = node(e, &len, MS_EXPR_SUB, xj, sq, 0);
+    uint32_t u2 = node(e, &len, MS_EXPR_SQR, u, 0, 0);
+    uint32_t t = node(e, &len, MS_EXPR_MUL, hundred, u2, 0);
+    uint32_t w = node(e, &len, MS_EXPR_SUB, one, xi, 0);
+    uint32_t v = node(e, &len, MS_EXPR_SQR, w, 0, 0);
+    if (i > 0) t = node(e, &len, MS_EXPR_ADD, s, t, 0);
+    s = node(e, &len, MS_EXPR_ADD, t, v, 0);
+  }
+  ms_objective *f = NULL;
+  CHECK_OK(ms_objective_expr(n, e, len, &f));
+  return f;
+}
+
+/* Compiled objectives: their evaluation called by the fused loop. */
+static void test_compiled(void) {
+  const double x0[4] = {-1.2, 1, 0.5, -0.0};
+  for (size_t n = 2; n <= 4; n += 2) {
+    ms_objective *f = compiled_rosenbrock(n);
+    for (int every = 1; every <= 3; every += 2) {
+      each_rule(f, x0, n, 1e-4, 2000, every);
+      each_rule(f, x0, n, 0.02, 2000, every);
+      each_rule(f, x0, n, 1.0, 50, every);
+    }
+    ms_objective_free(f);
+  }
+}
+
 /* The loops that have no fused twin say so and leave the trace alone. */
 static void test_general_only(void) {
   ms_objective *q = NULL;
@@ -199,6 +244,7 @@ static void test_general_only(void) {
 int main(void) {
   test_quadratics();
   test_functions();
+  test_compiled();
   test_general_only();
   /* the cases above are what they claim: many runs, a good part diverged */
   printf("%lld runs compared, %lld diverged (%lld after step 4096)\n", (long long)pairs,
