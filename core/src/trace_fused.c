@@ -16,14 +16,16 @@
  * to core/src/rules/{gd,momentum,sgd,nesterov}.c, to the quadratic of
  * objective.c or to the functions of testfunctions.c is a change here.
  *
- * Divergence is checked without a branch per coordinate: each step adds
- * v - v for x's entries and f -- 0 for a finite v, NaN otherwise -- into
- * a sum tested once per block (the steps between two polls for Ctrl-C).
- * A gradient that is not finite needs no term of its own: every rule here
- * adds a multiple of it to x with + and *, which keep inf and NaN (0 * inf
- * is NaN), so x is not finite at that step either.  x and the state are copied at the start
- * of a block; a block whose sum is not 0 is run again from that copy by
- * the general loop, which stops at the step where the run diverged and
+ * Divergence is checked without a branch: each step adds f - f -- 0 for
+ * a finite f, NaN otherwise -- into a sum tested once per block (the
+ * steps between two polls for Ctrl-C).  + and * keep inf and NaN (0 * inf
+ * is NaN): every rule here adds a multiple of the gradient to x with them,
+ * so x is not finite once the gradient is not, and every built-in formula
+ * makes f of every coordinate of x with them, so f is not finite once x
+ * is not.  A compiled expression may divide or leave a coordinate out: x
+ * has terms v - v of its own there.  x and the state are copied at the
+ * start of a block; a block whose sum is not 0 is run again from that copy
+ * by the general loop, which stops at the step where the run diverged and
  * says why, exactly as if it had run alone.
  *
  * A pair is run here when the objective has a formula (ms_objective_formula),
@@ -183,13 +185,6 @@ INLINE void update(rule_kind r, const fused *c, double *x, const double *g,
 
 /* ------------------------------------------------------------- the loop */
 
-/* 0 for finite entries, NaN when one is not. */
-INLINE double badness(const double *v, size_t n) {
-  double s = 0;
-  for (size_t i = 0; i < n; i++) s += v[i] - v[i];
-  return s;
-}
-
 /* Steps 1..steps of the pair (k, r) at dimension n (a constant where the
  * caller is specialised), with xl, vl, grad and lam as room of n numbers
  * where the block runs.  The numbers the steps read are copied into
@@ -223,19 +218,19 @@ INLINE ms_status loop(ms_formula k, rule_kind r, size_t n, fused *pc,
       if (!have_g) eval(k, c, xl, n, NULL, grad);
       double f;
       update(r, c, xl, grad, vl, n, s == 1);
-      double b = badness(xl, n);   /* (and so the gradient's: above) */
       /* f at every step, with the next gradient, as the general loop */
       have_g = s < steps;
       if (have_g) eval(k, c, xl, n, &f, grad);
       else eval(k, c, xl, n, &f, NULL);
-      b += f - f;
+      bad += f - f;   /* (and so x's and the gradient's: above) */
+      if (k == MS_FORMULA_EXPR)
+        for (size_t i = 0; i < n; i++) bad += xl[i] - xl[i];
       if (s == next_record) {
         double *p = px + len * n;
         for (size_t i = 0; i < n; i++) p[i] = xl[i];
         pf[len++] = f;
         next_record = steps - s > every ? s + every : steps;
       }
-      bad += b;
     }
     if (bad == 0) {   /* every number finite: the block stands */
       for (size_t i = 0; i < n; i++) c->x[i] = xl[i];

@@ -218,6 +218,20 @@ static void test_compiled(void) {
     }
     ms_objective_free(f);
   }
+  /* 1 / x at 1e-200: the gradient, -1e400, is -inf, x becomes inf, and f
+   * = 1 / inf = 0 is finite: the fused loop must see x itself */
+  ms_expr_node e[3];
+  uint32_t len = 0;
+  uint32_t one = node(e, &len, MS_EXPR_CONST, 0, 0, 1);
+  uint32_t x = node(e, &len, MS_EXPR_VAR, 0, 0, 0);
+  node(e, &len, MS_EXPR_DIV, one, x, 0);
+  ms_objective *inv = NULL;
+  CHECK_OK(ms_objective_expr(1, e, len, &inv));
+  const double tiny[1] = {1e-200};
+  int64_t before = gradient_first;
+  each_rule(inv, tiny, 1, 1, 10, 1);
+  CHECK(gradient_first == before + (int64_t)MS_COUNT(rules));
+  ms_objective_free(inv);
 }
 
 /* The loops that have no fused twin say so and leave the trace alone. */
