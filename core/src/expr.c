@@ -208,15 +208,15 @@ static void eval_reference(const program *p, const double *x, double *v,
 static void eval_batched(const program *p, const double *x, double *v,
                          double *f, double *grad) {
   double *adj = v + p->bslots + 1, *da = adj + p->bslots + 1, *db = da + p->npart;
-  if (p->vars_in_order) memcpy(v, x, p->nvars * sizeof *v);
+  if (p->vars_in_order) ms_expr_copy(v, x, p->nvars);
   else
     for (size_t k = 0; k < p->nvars; k++) v[k] = x[p->var_index[k]];
-  if (p->nconsts) memcpy(v + p->nvars, p->consts, p->nconsts * sizeof *v);
+  ms_expr_copy(v + p->nvars, p->consts, p->nconsts);
   ms_expr_batch_forward(p, v, da, db);
   if (f != NULL) *f = v[p->bout];
   if (grad == NULL) return;
   ms_expr_batch_reverse(p, v, da, db, adj);
-  if (p->vars_in_order) memcpy(grad, adj, p->dim * sizeof *grad);
+  if (p->vars_in_order) ms_expr_copy(grad, adj, p->dim);
   else gather_grad(p, adj, grad);
 }
 

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -140,6 +141,20 @@ static inline double ms_expr_apply(int op, double va, double vb, double c,
     *da = 1; return va;
   default: *da = 0; return 0;   /* not reached: checked when compiled */
   }
+}
+
+/* Copies and zeroes of a few numbers, as loops: a call to memcpy or
+ * memset costs more than a small program's passes at d = 2. */
+static inline void ms_expr_copy(double *restrict to, const double *restrict from,
+                                size_t n) {
+  if (n > 16) memcpy(to, from, n * sizeof *to);
+  else
+    for (size_t i = 0; i < n; i++) to[i] = from[i];
+}
+static inline void ms_expr_zero(double *to, size_t n) {
+  if (n > 16) memset(to, 0, n * sizeof *to);
+  else
+    for (size_t i = 0; i < n; i++) to[i] = 0;
 }
 
 /* Groups p's operations into batches (p->batch, idx, sign, bslots, bout,

@@ -232,7 +232,7 @@ static void reverse_chain(const ms_expr_program *p, const ms_expr_batch *b,
 void ms_expr_batch_reverse(const ms_expr_program *p, const double *v,
                            const double *da, const double *db, double *adj) {
   for (size_t k = 0; k < p->nzero; k++)
-    memset(adj + p->zero[2 * k], 0, p->zero[2 * k + 1] * sizeof *adj);
+    ms_expr_zero(adj + p->zero[2 * k], p->zero[2 * k + 1]);
   adj[p->bout] = 1;
   for (size_t k = p->nbatches; k-- > 0;) {
     const ms_expr_batch *b = &p->batch[k];
