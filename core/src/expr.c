@@ -150,6 +150,17 @@ static void gather_grad(const program *p, const double *adj, double *grad) {
   for (size_t k = 0; k < p->nvars; k++) grad[p->var_index[k]] += adj[k];
 }
 
+void *ms_expr_calloc(size_t count, size_t size) {
+  size_t bytes;
+  if (!ms_size_mul(count ? count : 1, size ? size : 1, &bytes) ||
+      bytes > SIZE_MAX - MS_EXPR_LINE)
+    return NULL;
+  bytes = (bytes + MS_EXPR_LINE - 1) / MS_EXPR_LINE * MS_EXPR_LINE;
+  void *p = aligned_alloc(MS_EXPR_LINE, bytes);
+  if (p != NULL) memset(p, 0, bytes);
+  return p;
+}
+
 /* The calling thread's scratch, of at least count doubles, or NULL. */
 typedef struct {
   double *buf;
@@ -174,14 +185,14 @@ static double *thread_scratch(size_t count) {
   if (!scratch_ok) return NULL;
   scratch_t *s = pthread_getspecific(scratch_key);
   if (s == NULL) {
-    if ((s = ms_calloc(1, sizeof *s)) == NULL) return NULL;
+    if ((s = ms_expr_calloc(1, sizeof *s)) == NULL) return NULL;
     if (pthread_setspecific(scratch_key, s) != 0) {
       free(s);
       return NULL;
     }
   }
   if (s->count < count) {
-    double *buf = ms_calloc(count, sizeof *buf);
+    double *buf = ms_expr_calloc(count, sizeof *buf);
     if (buf == NULL) return NULL;
     free(s->buf);
     s->buf = buf;
@@ -391,7 +402,7 @@ ms_status ms_objective_expr(size_t dim, const ms_expr_node *nodes, size_t n,
     ms_status st = check_node(&nodes[i], i, dim);
     if (st != MS_OK) return st;
   }
-  program *p = ms_calloc(1, sizeof *p);
+  program *p = ms_expr_calloc(1, sizeof *p);
   size_t *slot = ms_calloc(n, sizeof *slot);
   if (p == NULL || slot == NULL) {
     free(p);
@@ -405,11 +416,11 @@ ms_status ms_objective_expr(size_t dim, const ms_expr_node *nodes, size_t n,
     free(slot);
     return st;
   }
-  p->var_index = ms_calloc(p->nvars, sizeof *p->var_index);
-  p->consts = ms_calloc(p->nconsts, sizeof *p->consts);
-  p->code = ms_calloc(p->nops, sizeof *p->code);
-  p->ops = ms_calloc(p->nops, sizeof *p->ops);
-  p->cs = ms_calloc(p->nops, sizeof *p->cs);
+  p->var_index = ms_expr_calloc(p->nvars, sizeof *p->var_index);
+  p->consts = ms_expr_calloc(p->nconsts, sizeof *p->consts);
+  p->code = ms_expr_calloc(p->nops, sizeof *p->code);
+  p->ops = ms_expr_calloc(p->nops, sizeof *p->ops);
+  p->cs = ms_expr_calloc(p->nops, sizeof *p->cs);
   if (!p->var_index || !p->consts || !p->code || !p->ops || !p->cs)
     st = ms_fail(MS_ENOMEM, "out of memory");
   if (st == MS_OK) {

@@ -143,6 +143,14 @@ static inline double ms_expr_apply(int op, double va, double vb, double c,
   }
 }
 
+/* count * size zeroed bytes on cache lines of their own (free with
+ * free), or NULL.  Every thread reads the program at every call, and
+ * each writes its scratch: a line shared with memory another thread
+ * writes (its sweep's x, say, next on the heap) would go back and forth
+ * between the cores. */
+enum { MS_EXPR_LINE = 64 };
+void *ms_expr_calloc(size_t count, size_t size);
+
 /* Copies and zeroes of a few numbers, as loops: a call to memcpy or
  * memset costs more than a small program's passes at d = 2. */
 static inline void ms_expr_copy(double *restrict to, const double *restrict from,

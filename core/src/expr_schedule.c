@@ -283,10 +283,10 @@ static void emit_group(builder *B, size_t lo, size_t hi) {
 static ms_status emit_batches(builder *B) {
   ms_expr_program *p = B->p;
   size_t n = B->nunits ? B->nunits : 1;
-  p->batch = ms_calloc(n, sizeof *p->batch);
+  p->batch = ms_expr_calloc(n, sizeof *p->batch);
   /* a gathered member lists 2 slots, a chain's node 1 */
-  p->idx = ms_calloc(2 * p->nops + 1, sizeof *p->idx);
-  p->sign = ms_calloc(2 * p->nops + 1, sizeof *p->sign);
+  p->idx = ms_expr_calloc(2 * p->nops + 1, sizeof *p->idx);
+  p->sign = ms_expr_calloc(2 * p->nops + 1, sizeof *p->sign);
   if (p->batch == NULL || p->idx == NULL || p->sign == NULL)
     return ms_fail(MS_ENOMEM, "out of memory");
   qsort(B->units, B->nunits, sizeof *B->units, unit_order);
@@ -375,7 +375,7 @@ static ms_status zero_ranges(ms_expr_program *p, const reach *r) {
   size_t m = p->bslots + 1, n = 0;
   for (size_t s = 0; s < m; s++)
     if (r->zeroed[s] && (s == 0 || !r->zeroed[s - 1])) n++;
-  p->zero = ms_calloc(2 * n + 1, sizeof *p->zero);
+  p->zero = ms_expr_calloc(2 * n + 1, sizeof *p->zero);
   if (p->zero == NULL) return ms_fail(MS_ENOMEM, "out of memory");
   for (size_t s = 0; s < m; s++) {
     if (!r->zeroed[s]) continue;
@@ -388,7 +388,7 @@ static ms_status zero_ranges(ms_expr_program *p, const reach *r) {
 static ms_status plan_adjoints(ms_expr_program *p) {
   size_t m = p->bslots + 1;
   reach r = {ms_calloc(m, 1), ms_calloc(m, 1)};
-  p->first = ms_calloc(2 * p->nops + 1, 1);
+  p->first = ms_expr_calloc(2 * p->nops + 1, 1);
   ms_status st = MS_OK;
   if (r.reached == NULL || r.zeroed == NULL || p->first == NULL)
     st = ms_fail(MS_ENOMEM, "out of memory");
