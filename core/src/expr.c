@@ -115,33 +115,20 @@ static void forward(const program *p, const double *x, double *v, double *da,
   }
 }
 
-/* The adjoints adj (nslots + 1) of f from the partials. */
+/* The adjoints adj (nslots + 1) of f from the partials; with magnitude,
+ * of their magnitudes: each entry then the sum of the magnitudes of the
+ * terms the gradient sums, what bounds the effect of their order (for the
+ * tests, through ms_expr_reference). */
 static void reverse(const program *p, const double *da, const double *db,
-                    double *adj) {
+                    double *adj, int magnitude) {
   memset(adj, 0, (p->nslots + 1) * sizeof *adj);
   adj[p->out] = 1;
   size_t base = p->nvars + p->nconsts;
   const instr *code = p->code;
   for (size_t k = p->nops; k-- > 0;) {
     double g = adj[base + k];
-    adj[code[k].a] += da[k] * g;
-    adj[code[k].b] += db[k] * g;
-  }
-}
-
-/* The same with every partial's magnitude: each entry the sum of the
- * magnitudes of the terms the gradient sums, what bounds the effect of
- * their order (for the tests, through ms_expr_reference). */
-static void reverse_magnitude(const program *p, const double *da,
-                              const double *db, double *adj) {
-  memset(adj, 0, (p->nslots + 1) * sizeof *adj);
-  adj[p->out] = 1;
-  size_t base = p->nvars + p->nconsts;
-  const instr *code = p->code;
-  for (size_t k = p->nops; k-- > 0;) {
-    double g = adj[base + k];
-    adj[code[k].a] += fabs(da[k]) * g;
-    adj[code[k].b] += fabs(db[k]) * g;
+    adj[code[k].a] += (magnitude ? fabs(da[k]) : da[k]) * g;
+    adj[code[k].b] += (magnitude ? fabs(db[k]) : db[k]) * g;
   }
 }
 
@@ -208,8 +195,7 @@ static void eval_reference(const program *p, const double *x, double *v,
   forward(p, x, v, grad ? da : NULL, db);
   if (f != NULL) *f = v[p->out];
   if (grad != NULL) {
-    if (p->reference == MS_EXPR_MAGNITUDE) reverse_magnitude(p, da, db, adj);
-    else reverse(p, da, db, adj);
+    reverse(p, da, db, adj, p->reference == MS_EXPR_MAGNITUDE);
     gather_grad(p, adj, grad);
   }
 }
@@ -483,7 +469,7 @@ static ms_status program_hessian(const program *p, const double *x, double *H) {
   double *adj = v + m, *vd = adj + m, *ad = vd + m, *da = ad + m,
          *db = da + p->nops, *dd = db + p->nops;
   forward(p, x, v, da, db);
-  reverse(p, da, db, adj);
+  reverse(p, da, db, adj, 0);
   size_t base = p->nvars + p->nconsts;
   for (size_t k = 0; k < p->nops; k++) {
     const instr *e = &p->code[k];
