@@ -53,7 +53,7 @@ typedef struct ms_expr_program {
   size_t nslots;                 /* all three; the sink is slot nslots */
   size_t out;                    /* the slot of f */
   int quadratic;                 /* f is a polynomial of degree <= 2 */
-  int reference;                 /* MS_EXPR_BATCHED, _REFERENCE, _MAGNITUDE */
+  int reference;                 /* MS_EXPR_AUTO, _BATCHED, _REFERENCE, _MAGNITUDE */
   int vars_in_order;             /* variable slot k is x[k], every one */
   uint32_t *var_index;           /* nvars: x index of each variable slot */
   double *consts;                /* nconsts */

@@ -87,13 +87,18 @@ void *ms_objective_context(const ms_objective *obj, ms_objective_fn fn);
  * expression (expr.c): 1 when f is a polynomial of degree <= 2. */
 int ms_expr_quadratic_parts(const ms_objective *obj, double *Q, double *c,
                             double *b);
-/* Makes obj, compiled from an expression, evaluate by the reference
- * passes (one operation at a time, in the caller's order): what the tests
- * compare the evaluation proper (batched, expr_batch.c) with.  With
- * MS_EXPR_MAGNITUDE its gradient is the sum of the magnitudes of the
- * terms each entry sums, which bounds what their order changes. */
-enum { MS_EXPR_BATCHED, MS_EXPR_REFERENCE, MS_EXPR_MAGNITUDE };
+/* How obj, compiled from an expression, evaluates (for the tests):
+ * MS_EXPR_AUTO, its own choice (batched, unless its batches average under
+ * two operations); MS_EXPR_BATCHED (expr_batch.c); MS_EXPR_REFERENCE, the
+ * reference passes (one operation at a time, in the caller's order), what
+ * the tests compare the batched evaluation with; MS_EXPR_MAGNITUDE, those
+ * with a gradient that is the sum of the magnitudes of the terms each
+ * entry sums, which bounds what their order changes. */
+enum { MS_EXPR_AUTO, MS_EXPR_BATCHED, MS_EXPR_REFERENCE, MS_EXPR_MAGNITUDE };
 void ms_expr_reference(ms_objective *obj, int how);
+/* How obj evaluates now: MS_EXPR_BATCHED, _REFERENCE or _MAGNITUDE (-1:
+ * not compiled from an expression). */
+int ms_expr_evaluation(const ms_objective *obj);
 /* An objective compiled from an expression, for a loop that calls its
  * evaluation directly (the fused trace loop): its program, or NULL for
  * any other objective; the calling thread's scratch for it (NULL: out of

@@ -337,6 +337,7 @@ static void check_reference(const graph *g, size_t dim, const double *x,
   CHECK_OK(ms_objective_expr(dim, g->n, g->len, &fast));
   CHECK_OK(ms_objective_expr(dim, g->n, g->len, &ref));
   CHECK_OK(ms_objective_expr(dim, g->n, g->len, &mag));
+  ms_expr_reference(fast, MS_EXPR_BATCHED);
   ms_expr_reference(ref, MS_EXPR_REFERENCE);
   ms_expr_reference(mag, MS_EXPR_MAGNITUDE);
   double fa, fb, fc, *ga = calloc(4 * dim, sizeof *ga), *gb = ga + dim, *gc = gb + dim,
@@ -479,6 +480,31 @@ static void test_batched_rosenbrock(void) {
   ms_objective_free(r);
 }
 
+/* Left to itself, a compiled objective evaluates as the reference when
+ * its batches average under two operations (Rosenbrock of d = 2: one
+ * switch per operation costs less), batched otherwise (d = 1000): the same
+ * bits as the one it chose. */
+static void test_choice(void) {
+  static double x[1000], ga[1000], gb[1000];
+  for (int i = 0; i < 1000; i++) x[i] = i % 2 ? 1 : -1.2 + 0.001 * i;
+  size_t dims[] = {2, 1000};
+  for (size_t k = 0; k < 2; k++) {
+    size_t dim = dims[k];
+    int small = dim < 1000;
+    ms_objective *chosen = rosenbrock_graph(dim, 1, 100), *other = rosenbrock_graph(dim, 1, 100);
+    int how = small ? MS_EXPR_REFERENCE : MS_EXPR_BATCHED;
+    CHECK(ms_expr_evaluation(chosen) == how);
+    ms_expr_reference(other, how);
+    double fa, fb;
+    CHECK_OK(ms_objective_eval(chosen, x, &fa, ga));
+    CHECK_OK(ms_objective_eval(other, x, &fb, gb));
+    CHECK(memcmp(&fa, &fb, sizeof fa) == 0);
+    CHECK(memcmp(ga, gb, dim * sizeof *ga) == 0);
+    ms_objective_free(chosen);
+    ms_objective_free(other);
+  }
+}
+
 int main(void) {
   test_rosenbrock();
   test_operations();
@@ -489,5 +515,6 @@ int main(void) {
   test_threads();
   test_batched();
   test_batched_rosenbrock();
+  test_choice();
   return check_report("test_expr");
 }
