@@ -59,10 +59,8 @@ end
 -- that still runs: a spec that failed half-way must not leave a server
 -- behind, holding its port and the descriptors it inherited.
 function M.stop_all(...)
+  for _, pid in ipairs{...} do started[#started + 1] = pid end
   for _, pid in ipairs(started) do
-    if M.alive(pid) then h.run("kill -KILL " .. pid) end
-  end
-  for _, pid in ipairs{...} do
     if M.alive(pid) then h.run("kill -KILL " .. pid) end
   end
   started = {}

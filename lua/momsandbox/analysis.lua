@@ -177,7 +177,7 @@ end
 -- (a quadratic objective, Q as rows, {Q = ...}, or a number: the lambda of
 -- lambda x^2 / 2).
 local function hessian_eigenvalues(f, n, fname)
-  if type(f) == "number" then return {theory.lambda(f, n, fname)} end
+  if type(f) == "number" then return {theory.lambda(f, n, fname) + 0.0} end   -- a float, as Q's
   local Q, size = quadratic(f, fname, false, n)
   local values = linalg(fname, native.analysis("eigen", Q, size, false), nil, nil, n):totable()
   local distinct = {}
