@@ -136,6 +136,21 @@ describe("a failed run", function()
     assert.are.equal(traces, alive("trace"))
   end)
 
+  it("makes the collector pay for the long traces of a rule written in Lua", function()
+    -- the engine holds their points (480 KB each here), the collector sees
+    -- a small handle: unpaid, all 40 would live until its next cycle
+    local slow = ms.rule{name = "slow", hyper = {lr = {default = 0.01}},
+                         step = function(p, g, s, hp) p:axpy(-hp.lr, g) end}
+    local r = slow{}
+    collectgarbage()
+    local before, most = alive("trace"), 0
+    for _ = 1, 40 do
+      ms.trace(f, r, {x0 = {1, 1}, steps = 20000})
+      most = math.max(most, alive("trace") - before)
+    end
+    assert.is_true(most <= 4, "at most " .. most .. " dead traces alive at once")
+  end)
+
   it("releases what the garbage collector owns", function()
     collectgarbage()   -- twice: a rule's record (with its schedules) goes
     collectgarbage()   -- in the cycle after its handle

@@ -133,6 +133,16 @@ small_x0 = function(x0)
   return small, n
 end
 
+--- tr, a trace in the engine's memory, once the collector has paid for
+-- that memory as if LuaJIT had allocated it: it sees a small handle, so
+-- dead traces would pile up between its cycles, and every run would write
+-- to fresh pages (l_trace.c does the same).
+local function charged(tr)
+  local kb = tonumber(C.ms_trace_len(tr.ptr)) * (tonumber(C.ms_trace_dim(tr.ptr)) + 2) * 8 / 1024
+  if kb >= 1 then collectgarbage("step", kb) end
+  return tr
+end
+
 --- The engine's own loop, for an objective and a rule with nothing written
 -- in Lua to compile into a loop of ours.  It calls no Lua: LuaJIT's own
 -- Ctrl-C handler may run at once.  A run too short to look for Ctrl-C (it
@@ -152,11 +162,7 @@ local function run_engine(o, d, xp, n)
     tr.ptr = outbox[0]
     return tr
   end
-  -- The collector sees a small handle, not the trajectory the engine
-  -- holds: pay for that memory as if LuaJIT had allocated it, or dead
-  -- traces pile up between cycles, and every run writes to fresh pages.
-  collectgarbage("step", size / 1024)
-  return Trace.own(outbox[0])
+  return charged(Trace.own(outbox[0]))
 end
 
 local known = {x0 = true, steps = true, every = true}
@@ -220,7 +226,7 @@ function M.trace_run(f, r, opts)
     return failed(err)
   end
   infos[tr] = {label, f}
-  return tr
+  return charged(tr)
 end
 
 ------------------------------------------------------------ the object
