@@ -130,6 +130,19 @@ describe("writing a regular file", function()
     assert.same({"read-only.csv"}, listing(dir))
   end)
 
+  it("says when the folder takes no temporary file, as /proc's", function()
+    local fh = io.open("/proc/version")
+    if fh == nil then return pending("no /proc/version here") end
+    local before = fh:read("a")
+    fh:close()
+    local ok, err = pcall(trace.csv, trace, "/proc/version")
+    assert.is_false(ok)
+    assert.truthy(err:find("cannot write /proc/version: " .. (is_root and
+      "no temporary file can be made beside it (No such file or directory)" or
+      "Permission denied"), 1, true), err)
+    assert.equal(before, h.read("/proc/version"))
+  end)
+
   it("keeps the owner of the file it replaces, as root", function()
     if not is_root then return pending("only root can give a file away") end
     local path = dir .. "/owned.csv"

@@ -198,7 +198,10 @@ static ms_status begin_replace(ms_file *file, const struct stat *old) {
     int err = errno;
     free(file->tmp);
     file->tmp = NULL;
-    return cannot(file, err);
+    if (old == NULL) return cannot(file, err);   /* a missing folder, say */
+    /* the file is there: its folder failed (/proc/version: "No such file") */
+    return ms_fail(MS_EIO, "cannot write %s: no temporary file can be made beside it (%s)",
+                   file->path, strerror(err));
   }
   flock(file->fd, LOCK_EX);   /* mine until renamed: see remove_if_stale */
   if (old != NULL) {
