@@ -244,6 +244,28 @@ describe("ms.explore with $BROWSER", function()
     h.rmtree(dir)
   end)
 
+  it("tries its entries in turn, with quoted words and %s", function()
+    local dir = h.tmpdir()
+    local program = dir .. "/my browser"   -- a space in its name
+    h.write(program, "#!/bin/sh\necho \"$1 $2 $3\" >\"$(dirname \"$0\")/opened.tmp\" && " ..
+            "mv \"$(dirname \"$0\")/opened.tmp\" \"$(dirname \"$0\")/opened\"\n")
+    os.execute("chmod +x " .. h.shquote(program))
+    local pid, url = start(dir, [[
+      ms.explore{objective = f, rule = a, x0 = {1, 1}}]],
+      "BROWSER=" .. h.shquote("no-such-browser-here:'" .. program .. "' --url=%s \"two words\""))
+    local opened
+    for _ = 1, 500 do
+      opened = h.read(dir .. "/opened")
+      if opened then break end
+      ex.sleep(0.02)
+    end
+    assert.equal("--url=" .. url .. " two words \n", opened)
+    assert.equal(200, (request(url, "POST", "close", "")))
+    assert.is_true(wait_gone(pid))
+    assert.equal("", h.read(dir .. "/err") or "")
+    h.rmtree(dir)
+  end)
+
   it("says so when the browser cannot start, and serves all the same", function()
     local dir = h.tmpdir()
     local pid, url = start(dir, [[

@@ -322,20 +322,50 @@ local function loop(s, srv)
   end
 end
 
---- Open url with the browser $BROWSER names, if any: its first program
--- (a colon-separated list), given the address as its argument (or in place
--- of %s), started without a shell and not waited for.  A browser that
--- cannot start is said, not raised: the address is printed.
-local function open_browser(url)
-  local browser = (os.getenv("BROWSER") or ""):match("^[^:]*")
-  if browser == "" then return end
-  local argv = {}
-  for word in browser:gmatch("%S+") do
-    argv[#argv + 1] = word == "%s" and url or word
+--- The words of one $BROWSER entry: split at blanks, except inside '...'
+-- or "..." (a program in a folder whose name has a space), quotes removed;
+-- every %s in a word is url.
+local function browser_words(entry, url)
+  local argv, word, quote, has_url = {}, nil, nil, false
+  local function finish()
+    if word == nil then return end
+    local replaced, n = word:gsub("%%s", function() return url end)
+    argv[#argv + 1], has_url, word = replaced, has_url or n > 0, nil
   end
-  if not browser:find("%s", 1, true) then argv[#argv + 1] = url end
-  local ok, msg = native.sys("start", argv)
-  if not ok then io.stderr:write("ms.explore: cannot open the page: ", msg, "\n") end
+  for c in entry:gmatch(".") do
+    if quote then
+      if c == quote then quote = nil else word = word .. c end
+    elseif c == "'" or c == '"' then
+      quote, word = c, word or ""
+    elseif c:match("%s") then
+      finish()
+    else
+      word = (word or "") .. c
+    end
+  end
+  finish()
+  if argv[1] and not has_url then argv[#argv + 1] = url end
+  return argv
+end
+
+--- Open url with the browser $BROWSER names, if any: the first of its
+-- colon-separated entries that starts, given the address as its last
+-- argument (or in place of %s), started without a shell and not waited
+-- for.  A browser that cannot start is said, not raised: the address is
+-- printed.
+local function open_browser(url)
+  local failures = {}
+  for entry in ((os.getenv("BROWSER") or "") .. ":"):gmatch("([^:]*):") do
+    local argv = browser_words(entry, url)
+    if argv[1] then
+      local ok, msg = native.sys("start", argv)
+      if ok then return end
+      failures[#failures + 1] = msg
+    end
+  end
+  if failures[1] then
+    io.stderr:write("ms.explore: cannot open the page: ", table.concat(failures, "; "), "\n")
+  end
 end
 
 local function serve(s)
