@@ -12,7 +12,7 @@ local C = core.C
 local out = ffi.new("double[4]")
 
 local function bad(n, msg)
-  error(core.argmsg(n, "analysis", msg), 0)
+  core.argerror(n, "analysis", msg)
 end
 
 local function num(x, n)

@@ -121,81 +121,40 @@ end
 
 ------------------------------------------------------------------ errors
 
---- An error of the engine or of an argument check, raised inside the
--- binding: public functions turn it into a message at their caller's line
--- (as luaL_error does), while errors of the user's own code pass unchanged.
-local Failure = {}
-
-function M.failure(msg)
-  error(setmetatable({msg = msg}, Failure), 0)
-end
-
---- Call fn(...) for a public function: a Failure inside becomes an error at
--- the public function's caller, any other error passes as it came.
-local function finish(ok, ...)
-  if ok then return ... end
-  local err = ...
-  if getmetatable(err) == Failure then error(err.msg, 2) end
-  error(err, 0)
-end
-
-function M.protect(fn)
-  return function(...) return finish(pcall(fn, ...)) end
-end
-
---- The message of a Failure, or nil for any other error value.
-function M.failure_message(err)
-  return getmetatable(err) == Failure and err.msg or nil
-end
-
---- fn as a primitive: a Failure inside becomes a plain error, as the Lua
--- 5.4 layer's C functions raise them (no position: the caller is native).
-local function plain_finish(ok, ...)
-  if ok then return ... end
-  error(M.unfail((...)), 0)
-end
-
-function M.plain(fn)
-  return function(...) return plain_finish(pcall(fn, ...)) end
-end
-
--- The error of the last failed callback, for M.check, and whether there
+-- The error of the last failed callback, for M.failed, and whether there
 -- is one: error() and error(nil) raise nil, which must still count as an
 -- error of its own rather than let an older engine message stand in.
 local pending, has_pending = nil, false
 
---- Raise the error behind status st of a core call: the error of the Lua
--- callback that failed (as it was), or the engine's explanation.
-function M.check(st)
-  if st == 0 then return end
+local codes = {"ENOMEM", "EINVAL", "ESIZE", "ERANGE", "ECALLBACK", "EIO", "EPARSE",
+               "ENONFINITE", "EINTR"}
+
+--- A primitive's result for the failed status st of an engine call, as
+-- the Lua 5.4 layer's ms_lua_failure gives it: nil, message, code -- but
+-- the error of the Lua callback that failed is raised as it was, and
+-- Ctrl-C as a plain message.
+function M.failed(st)
   if st == M.C.MS_ECALLBACK and has_pending then
     local err = pending
     pending, has_pending = nil, false
     error(err, 0)
   end
   local detail = ffi.string(M.C.ms_last_error())
-  M.failure(detail ~= "" and detail or ffi.string(M.C.ms_strerror(st)))
+  local msg = detail ~= "" and detail or ffi.string(M.C.ms_strerror(st))
+  if st == M.C.MS_ECALLBACK or st == M.C.MS_EINTR then error(msg, 0) end
+  return nil, msg, codes[tonumber(st)] or "EINVAL"
 end
 
---- A Failure's message, any other error as it is: for the primitives,
--- whose errors reach the shared Lua, which knows no Failure of this file.
-function M.unfail(err)
-  return M.failure_message(err) or err
+--- A primitive's result for status st: true, or M.failed's.
+function M.status(st)
+  if st == 0 then return true end
+  return M.failed(st)
 end
 
-local codes = {"ENOMEM", "EINVAL", "ESIZE", "ERANGE", "ECALLBACK", "EIO", "EPARSE",
-               "ENONFINITE", "EINTR"}
-
---- A primitive's result for the failed status st: nil, message, code --
--- but the error of a callback is raised as it was, and Ctrl-C as a plain
--- message (a Failure would reach the shared Lua as a table).
-function M.failed(st)
-  if st == M.C.MS_ECALLBACK or st == M.C.MS_EINTR then
-    local ok, err = pcall(M.check, st)
-    if not ok then error(M.unfail(err), 0) end
-  end
-  local detail = ffi.string(M.C.ms_last_error())
-  return nil, detail ~= "" and detail or ffi.string(M.C.ms_strerror(st)), codes[tonumber(st)] or "EINVAL"
+--- Raise the error of status st, if it is a failure: for the engine calls
+-- whose primitive has no nil, message answer (ms_lua_fail's).
+function M.check(st)
+  if st ~= 0 then error(select(2, M.failed(st)), 0) end
 end
 
 --- The engine's explanation of the last failure.
@@ -204,7 +163,7 @@ function M.last_error()
 end
 
 --- Run fn(...) inside a callback from the engine: never raise across C
--- frames; keep the error for M.check and return MS_ECALLBACK instead.
+-- frames; keep the error for M.failed and return MS_ECALLBACK instead.
 function M.callback_status(fn, ...)
   local ok, err = pcall(fn, ...)
   if ok then return 0 end
@@ -311,11 +270,11 @@ local function argmsg(arg, fname, msg)
 end
 M.argmsg = argmsg
 
---- The same as a Failure, for the functions that M.protect wraps.  (Hot
--- functions -- vector methods -- raise argmsg's message directly instead,
--- at their caller's level.)
+--- Raise it, without a position, as the Lua 5.4 layer's C functions do:
+-- the primitives' argument errors.  (Hot functions -- vector methods --
+-- raise argmsg's message at their caller's level instead.)
 function M.argerror(arg, fname, msg)
-  M.failure(argmsg(arg, fname, msg))
+  error(argmsg(arg, fname, msg), 0)
 end
 
 --- luaL_typeerror's: what was expected, and what came ("no value" when the
@@ -332,7 +291,7 @@ end
 M.is_integer = is_integer
 
 --- luaL_checkinteger: an integer, or a string that converts to one.  Its
--- error is a Failure, or with level a plain error at that level (counted
+-- error is M.argerror's, or with level an error at that level (counted
 -- from the caller of checkinteger), for the hot methods.
 function M.checkinteger(v, arg, fname, level)
   local x, why = tonumber(v), nil
@@ -342,8 +301,7 @@ function M.checkinteger(v, arg, fname, level)
     why = "number has no integer representation"
   end
   if why == nil then return x end
-  if level then error(argmsg(arg, fname, why), level + 1) end
-  M.argerror(arg, fname, why)
+  error(argmsg(arg, fname, why), level and level + 1 or 0)
 end
 
 --- A seed for the engine's uint64_t: the integer's 64-bit two's
@@ -426,7 +384,7 @@ end
 -- every primitive (its liveness is the kind's business).
 function M.checkkind(v, kind, arg, fname)
   if ffi.istype(M.kinds[kind].ctype, v) then return v end
-  error(argmsg(arg, fname, ("momsandbox.%s expected, got %s"):format(kind, M.typename(v))), 0)
+  M.typeerror(arg, fname, "momsandbox." .. kind, v)
 end
 
 --- A primitive's answer for a closed handle.

@@ -24,13 +24,8 @@ local writable = ffi.typeof("ms_ffi_handle_w *")
 function M.close(h) ffi.cast(writable, h).closed = 1 end
 core.kind("data", Data, nil, M.close)
 
---- A primitive's argument error (the shared Lua's checks come first).
-function M.bad(n, fname, msg)
-  error(core.argmsg(n, fname, msg), 0)
-end
-
 function M.int(v, n, fname)
-  if type(v) ~= "number" or not core.is_integer(v) then M.bad(n, fname, "integer expected") end
+  if type(v) ~= "number" or not core.is_integer(v) then core.argerror(n, fname, "integer expected") end
   return v
 end
 
@@ -44,7 +39,7 @@ local make = {}
 function make.load(path, header, label, standardize, rows, max_bytes)
   local o = ffi.new("ms_data_opts")
   C.ms_data_opts_init(o)
-  if type(path) ~= "string" or path:find("\0", 1, true) then M.bad(2, "data_new", "path expected") end
+  if type(path) ~= "string" or path:find("\0", 1, true) then core.argerror(2, "data_new", "path expected") end
   if header ~= nil then o.header = header and 1 or 0 end
   if type(label) == "string" then o.label_name = label   -- alive until this returns
   elseif label ~= nil then o.label = M.int(label, 4, "data_new") end
@@ -57,7 +52,7 @@ end
 function make.from(X, y, n, d)
   n, d = M.int(n, 4, "data_new"), M.int(d, 5, "data_new")
   if not vec.is(X) or not vec.is(y) or n < 1 or d < 1 or y.n ~= n or n * d ~= X.n then
-    M.bad(2, "data_new", "X and y must hold n x d features and n labels")
+    core.argerror(2, "data_new", "X and y must hold n x d features and n labels")
   end
   return C.ms_data_new(X.x, y.x, n, d, outbox)
 end
@@ -65,7 +60,7 @@ end
 function make.synthetic(w, b, noise, n, seed)
   n, seed = M.int(n, 5, "data_new"), M.int(seed, 6, "data_new")
   if not vec.is(w) or w.n == 0 or type(b) ~= "number" or type(noise) ~= "number" or n < 1 then
-    M.bad(2, "data_new", "w, b, noise, n >= 1 and seed expected")
+    core.argerror(2, "data_new", "w, b, noise, n >= 1 and seed expected")
   end
   return C.ms_data_synthetic(w.x, w.n, b, noise, n, core.seed(seed), outbox)
 end
@@ -73,7 +68,7 @@ end
 local function free(h) C.ms_data_free(h.ptr) end
 
 function P.data_new(how, ...)
-  if make[how] == nil then M.bad(1, "data_new", '"load", "from" or "synthetic" expected') end
+  if make[how] == nil then core.argerror(1, "data_new", '"load", "from" or "synthetic" expected') end
   local st = make[how](...)
   if st ~= 0 then return core.failed(st) end
   return core.own(Data(outbox[0]), free, "data")
@@ -100,7 +95,7 @@ function P.data_info(d, what)
   local nf = tonumber(C.ms_data_features(p))
   if what == nil then return tonumber(C.ms_data_len(p)), nf end
   if what ~= "mean" and what ~= "std" and what ~= "names" then
-    M.bad(2, "data_info", '"mean", "std" or "names" expected')
+    core.argerror(2, "data_info", '"mean", "std" or "names" expected')
   end
   if what == "names" and C.ms_data_name(p, 0) == nil or
      what ~= "names" and C.ms_data_scaling(p, 0, mean, std) == 0 then

@@ -21,7 +21,7 @@ function P.model_new(kind, features, loss, std, bias)
   features = data.int(features, 2, "model_new")
   if not make or features < 1 or loss ~= 0 and loss ~= 1 and loss ~= 2 or
      type(std) ~= "number" or bias ~= 0 and bias ~= 1 then
-    data.bad(1, "model_new", "bad kind, features, loss or bias_init")
+    core.argerror(1, "model_new", "bad kind, features, loss or bias_init")
   end
   local o = ffi.new("ms_model_opts", loss, std, bias)
   local st = make(features, o, outbox)
@@ -31,7 +31,7 @@ end
 
 --- A vec of n numbers at argument arg (params, x), checked.
 local function checkvec(v, arg, n)
-  if not vec.is(v) or v.n ~= n then data.bad(arg, "model_call", "vector of the wrong size") end
+  if not vec.is(v) or v.n ~= n then core.argerror(arg, "model_call", "vector of the wrong size") end
   return v.x
 end
 
@@ -50,12 +50,12 @@ function ops.loss(p, _, d, params, rows)
   local dp, x = data.check(d, 3, "model_call"), checkvec(params, 4, nparams(p))
   local idx, count = nil, 0
   if rows ~= nil then
-    if type(rows) ~= "table" then data.bad(5, "model_call", "table expected") end
+    if type(rows) ~= "table" then core.argerror(5, "model_call", "table expected") end
     count = #rows   -- LuaJIT's # of a table is its raw length
     idx = ffi.new("size_t[?]", count + 1)
     for k = 1, count do
       local i = data.int(rawget(rows, k), 5, "model_call")
-      if i < 1 then data.bad(5, "model_call", "rows are 1-based") end
+      if i < 1 then core.argerror(5, "model_call", "rows are 1-based") end
       idx[k - 1] = i - 1   -- the engine checks the upper end
     end
   end
@@ -94,7 +94,7 @@ end
 
 function P.model_call(m, op, ...)
   core.checkkind(m, "model", 1, "model_call")
-  if type(op) ~= "string" or ops[op] == nil then data.bad(2, "model_call", "no such operation") end
+  if type(op) ~= "string" or ops[op] == nil then core.argerror(2, "model_call", "no such operation") end
   if m.closed ~= 0 then return core.closed("model") end
   return ops[op](m.ptr, m, ...)
 end

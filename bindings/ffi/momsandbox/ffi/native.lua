@@ -13,9 +13,7 @@ function native.version()
 end
 
 function native.format(x)
-  if type(x) ~= "number" then
-    error(core.argmsg(1, "format", "number expected, got " .. core.typename(x)), 2)
-  end
+  if type(x) ~= "number" then core.typeerror(1, "format", "number", x) end
   return core.format(x)
 end
 
@@ -29,9 +27,7 @@ end
 
 local function checkkind(v, fname)
   local name = native.kind(v)
-  if name == nil then
-    error(core.argmsg(1, fname, "momsandbox object expected, got " .. core.typename(v)), 3)
-  end
+  if name == nil then core.typeerror(1, fname, "momsandbox object", v) end
   return core.kinds[name]
 end
 
@@ -47,7 +43,7 @@ local classes = {}
 
 function native.class(kind, mt)
   local k = core.kinds[kind]
-  if k == nil then error(core.argmsg(1, "class", "no such kind"), 2) end
+  if k == nil then core.argerror(1, "class", "no such kind") end
   if classes[kind] then error(("class '%s' is set already"):format(kind), 2) end
   -- the shared methods join the native ones, in the table a native
   -- __index (vec's) reads; a shared __index function stays as it is
@@ -76,9 +72,9 @@ end
 -- (core.kinds[kind].csv) -> true, or nil, message, code.
 function native.write_csv(h, path, header)
   local k = checkkind(h, "write_csv")
-  if k.csv == nil then error(core.argmsg(1, "write_csv", "no CSV for this value"), 2) end
+  if k.csv == nil then core.argerror(1, "write_csv", "no CSV for this value") end
   if type(path) ~= "string" or path:find("\0", 1, true) then
-    error(core.argmsg(2, "write_csv", "path must be a string without zero bytes"), 2)
+    core.argerror(2, "write_csv", "path must be a string without zero bytes")
   end
   return k.csv(h, path, header)
 end

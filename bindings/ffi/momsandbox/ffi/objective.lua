@@ -4,7 +4,7 @@
 -- lua/momsandbox/objective.lua (ms.objective, ms.gradcheck).
 --
 -- A handle is a cdata `{ms_objective *ptr}`; its record (engine pointer,
--- dim, name, and evaluate(x, fbox, g)) sits in a weak-keyed table for the
+-- dim, name, and evaluate(x, fbox, g) -> status, a number) sits in a weak-keyed table for the
 -- other FFI parts (M.record, M.check).  A Lua objective's
 -- engine object calls back into Lua; the trace loop (ffi/trace.lua) calls
 -- its functions directly instead, through evaluate, which LuaJIT compiles
@@ -15,7 +15,6 @@ local vec = require "momsandbox.ffi.vec"
 require "momsandbox.ffi.model"   -- the kinds model and data, which objectives take
 
 local C = core.C
-local argmsg = core.argmsg
 local M = {}
 
 local H = core.handle_type("ms_ffi_objective", "ms_objective", "momsandbox.objective",
@@ -44,7 +43,7 @@ local function own(st, d)
   local ptr = h.ptr
   d.ptr, d.dim, d.name = ptr, tonumber(C.ms_objective_dim(ptr)), ffi.string(C.ms_objective_name(ptr))
   d.evaluate = d.evaluate or function(x, fbox, g)
-    core.check(C.ms_objective_eval(ptr, x, fbox, g))
+    return tonumber(C.ms_objective_eval(ptr, x, fbox, g))
   end
   records[h] = d
   return h
@@ -56,9 +55,9 @@ local BUILTIN = "objective_builtin"
 
 --- A live vector at argument i of n entries.
 local function vecarg(v, i, fname, n)
-  if not vec.is(v) then error(argmsg(i, fname, "momsandbox.vec expected, got " .. core.typename(v)), 0) end
-  if v.dead ~= 0 then error(argmsg(i, fname, "vector is no longer valid"), 0) end
-  if n and v.n ~= n then error(argmsg(i, fname, "vector of the wrong size"), 0) end
+  if not vec.is(v) then core.typeerror(i, fname, "momsandbox.vec", v) end
+  if v.dead ~= 0 then core.argerror(i, fname, "vector is no longer valid") end
+  if n and v.n ~= n then core.argerror(i, fname, "vector of the wrong size") end
   return v
 end
 
@@ -66,7 +65,7 @@ end
 -- the engine's training loss keeps m and d (closing them only marks them:
 -- they are freed with their last reference).
 local function objective_builtin(name, a, b)
-  if type(name) ~= "string" then error(argmsg(1, BUILTIN, "string expected, got " .. core.typename(name)), 2) end
+  if type(name) ~= "string" then core.typeerror(1, BUILTIN, "string", name) end
   if name ~= "model" then
     a = vecarg(a, 2, BUILTIN)
     -- rotated_quadratic of dim = 4096 takes a minute; no callback: LuaJIT's
@@ -75,8 +74,8 @@ local function objective_builtin(name, a, b)
   end
   core.checkkind(a, "model", 2, BUILTIN)
   core.checkkind(b, "data", 3, BUILTIN)
-  if a.closed ~= 0 then error(argmsg(2, BUILTIN, "model has been closed"), 2) end
-  if b.closed ~= 0 then error(argmsg(3, BUILTIN, "data set has been closed"), 2) end
+  if a.closed ~= 0 then core.argerror(2, BUILTIN, "model has been closed") end
+  if b.closed ~= 0 then core.argerror(3, BUILTIN, "data set has been closed") end
   return own(C.ms_model_objective(a.ptr, b.ptr, outbox), {keep = {a, b}})
 end
 
@@ -116,7 +115,7 @@ local function call_f(d, x)
   if not ok then error(r, 0) end
   if type(r) ~= "number" then
     r = type(r) == "string" and tonumber(r) or
-        core.failure(("objective function f returned %s, expected a number"):format(type(r)))
+        error(("objective function f returned %s, expected a number"):format(type(r)), 0)
   end
   return r
 end
@@ -136,7 +135,7 @@ local function call_grad(d, x, g)
   if not ok then error(err, 0) end
   for i = 0, n - 1 do
     if ffi.C.memcmp(g + i, unset_box, 8) == 0 then
-      core.failure(("gradient function grad did not set out[%d]"):format(i + 1))
+      error(("gradient function grad did not set out[%d]"):format(i + 1), 0)
     end
   end
 end
@@ -157,12 +156,10 @@ local last_id = 0
 
 local function objective_new(n, f, grad)
   if type(n) ~= "number" or not core.is_integer(n) or n < 1 or n > 2^30 then
-    error(argmsg(1, "objective_new", "dim must be in [1, 2^30]"), 2)
+    core.argerror(1, "objective_new", "dim must be in [1, 2^30]")
   end
-  if type(f) ~= "function" then error(argmsg(2, "objective_new", "function expected, got " .. core.typename(f)), 2) end
-  if grad ~= nil and type(grad) ~= "function" then
-    error(argmsg(3, "objective_new", "function expected, got " .. core.typename(grad)), 2)
-  end
+  if type(f) ~= "function" then core.typeerror(2, "objective_new", "function", f) end
+  if grad ~= nil and type(grad) ~= "function" then core.typeerror(3, "objective_new", "function", grad) end
   last_id = last_id + 1
   local d = {f = f, grad = grad, views = {}, depth = 0, id = last_id}
   by_id[d.id] = d
@@ -170,13 +167,13 @@ local function objective_new(n, f, grad)
   -- grad, fourth-order finite differences of f, computed by the engine
   function d.evaluate(x, fbox, g)
     if fbox ~= nil then fbox[0] = call_f(d, x) end
-    if g == nil then return end
+    if g == nil then return 0 end
     if d.grad then
       call_grad(d, x, g)
-    else
-      -- (ms_objective_eval: inside a loop, an interrupt stays pending)
-      core.check(core.call_back(C.ms_objective_eval, d.ptr, x, nil, g))
+      return 0
     end
+    -- (ms_objective_eval: inside a loop, an interrupt stays pending)
+    return tonumber(core.call_back(C.ms_objective_eval, d.ptr, x, nil, g))
   end
   return own(C.ms_objective_new(n, callback, grad and 1 or 0, ffi.cast("void *", d.id), nil, outbox), d)
 end
@@ -190,18 +187,18 @@ end
 
 local function objective_compile(n, code)
   if type(n) ~= "number" or not core.is_integer(n) or n < 1 or n > 2^30 then
-    error(argmsg(1, "objective_compile", "dim must be in [1, 2^30]"), 2)
+    core.argerror(1, "objective_compile", "dim must be in [1, 2^30]")
   end
   code = vecarg(code, 2, "objective_compile")
-  if code.n % 4 ~= 0 then error(argmsg(2, "objective_compile", "code must hold 4 numbers a node"), 2) end
+  if code.n % 4 ~= 0 then core.argerror(2, "objective_compile", "code must hold 4 numbers a node") end
   local count = code.n / 4
-  if count > C.MS_EXPR_NODES_MAX then error(argmsg(2, "objective_compile", "too many nodes"), 2) end
+  if count > C.MS_EXPR_NODES_MAX then core.argerror(2, "objective_compile", "too many nodes") end
   local nodes, x = ffi.new("ms_expr_node[?]", count > 0 and count or 1), code.x
   for i = 0, count - 1 do
     local op, a, b = code_int(x[4 * i], C.MS_EXPR_NOPS), code_int(x[4 * i + 1], 4294967295),
                      code_int(x[4 * i + 2], 4294967295)
     if not (op and a and b) then
-      error(argmsg(2, "objective_compile", "a node's op, a and b must be integers in range"), 2)
+      core.argerror(2, "objective_compile", "a node's op, a and b must be integers in range")
     end
     local e = nodes[i]
     e.op, e.a, e.b, e.c = op, a, b, x[4 * i + 3]
@@ -213,51 +210,49 @@ end
 
 local errbox, indexbox = ffi.new("double[1]"), ffi.new("size_t[1]")
 
+-- Each returns the engine's status, then its results.
 local ops = {
   -- (each call has its own box for f: a Lua objective may call itself)
   value = function(d, x)
     local fbox = ffi.new("double[1]")
-    d.evaluate(x.x, fbox, nil)
-    return fbox[0]
+    local st = d.evaluate(x.x, fbox, nil)
+    return st, fbox[0]
   end,
   grad = function(d, x)
     local g = vec.alloc(d.dim)
-    d.evaluate(x.x, nil, g.x)
-    return g
+    return d.evaluate(x.x, nil, g.x), g
   end,
   eval = function(d, x)
     local g, fbox = vec.alloc(d.dim), ffi.new("double[1]")
-    d.evaluate(x.x, fbox, g.x)
-    return fbox[0], g
+    local st = d.evaluate(x.x, fbox, g.x)
+    return st, fbox[0], g
   end,
   numgrad = function(d, x)
     local g = vec.alloc(d.dim)
-    core.check(core.call_long(C.ms_objective_numgrad, d.ptr, x.x, g.x))
-    return g
+    return core.call_long(C.ms_objective_numgrad, d.ptr, x.x, g.x), g
   end,
   hessian = function(d, x)
-    if d.dim > 2^30 / d.dim then error(argmsg(3, "objective_call", "dimension too large for a Hessian"), 0) end
+    if d.dim > 2^30 / d.dim then core.argerror(3, "objective_call", "dimension too large for a Hessian") end
     local hess = vec.alloc(d.dim * d.dim)
-    core.check(core.call_long(C.ms_objective_hessian, d.ptr, x.x, hess.x))
-    return hess
+    return core.call_long(C.ms_objective_hessian, d.ptr, x.x, hess.x), hess
   end,
   gradcheck = function(d, x)
-    core.check(core.call_long(C.ms_objective_gradcheck, d.ptr, x.x, errbox, indexbox))
-    return errbox[0], tonumber(indexbox[0]) + 1
+    local st = core.call_long(C.ms_objective_gradcheck, d.ptr, x.x, errbox, indexbox)
+    return st, errbox[0], tonumber(indexbox[0]) + 1
   end,
 }
 
-local function finish(ok, ...)
-  if ok then return ... end
-  error(core.unfail((...)), 0)
+local function finish(st, ...)
+  if st ~= 0 then return core.failed(st) end
+  return ...
 end
 
 local function objective_call(o, op, x)
   local d = records[core.checkkind(o, "objective", 1, "objective_call")]
   local run = type(op) == "string" and ops[op]
-  if not run then error(argmsg(2, "objective_call", "no such operation"), 2) end
+  if not run then core.argerror(2, "objective_call", "no such operation") end
   if d.closed then return core.closed("objective") end
-  return finish(pcall(run, d, vecarg(x, 3, "objective_call", d.dim)))
+  return finish(run(d, vecarg(x, 3, "objective_call", d.dim)))
 end
 
 local function objective_info(o)

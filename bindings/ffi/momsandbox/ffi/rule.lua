@@ -15,7 +15,6 @@ local vec = require "momsandbox.ffi.vec"
 local schedule = require "momsandbox.ffi.schedule"
 
 local C = core.C
-local argmsg = core.argmsg
 local M = {}
 
 local Rule = core.handle_type("ms_ffi_rule", "ms_rule", "momsandbox.rule", C.ms_rule_free, "rule")
@@ -129,15 +128,9 @@ local function retire(d, key)
   d.sched[key] = nil
 end
 
---- The result of an engine call that failed or not: true, or nil, message.
-local function status(st)
-  if st == 0 then return true end
-  return nil, core.last_error()
-end
-
 function P.rule_set(r, key, value)
   local d = M.check(r, 1, "rule_set")
-  if type(key) ~= "string" then error(argmsg(2, "rule_set", "string expected"), 0) end
+  if type(key) ~= "string" then core.argerror(2, "rule_set", "string expected") end
   local t, sd = type(value), schedule.record(value)
   local st
   if t == "number" or t == "boolean" then
@@ -145,10 +138,9 @@ function P.rule_set(r, key, value)
   elseif sd then
     st = C.ms_rule_set_schedule(d.ptr, key, sd.ptr)
   else
-    error(argmsg(3, "rule_set", "number, boolean or schedule expected, got " ..
-                 core.typename(value)), 0)
+    core.typeerror(3, "rule_set", "number, boolean or schedule", value)
   end
-  if st ~= 0 then return status(st) end
+  if st ~= 0 then return core.failed(st) end
   retire(d, key)
   d.sched[key] = sd and value   -- the engine does not own it: the rule keeps it alive
   sort_schedules(d)
@@ -218,8 +210,8 @@ local function call_lua(d, fn, a, ax, b, bx, n, t, h, state, check_result)
   end
   if not ok then error(r, 0) end
   if check_result and r ~= nil and not rawequal(r, a) then
-    core.failure(("step of rule '%s' must update p in place (e.g. p:axpy(-h.lr, g)); " ..
-                  "it returned %s"):format(d.class.name, vec.is(r) and "a new vector" or type(r)))
+    error(("step of rule '%s' must update p in place (e.g. p:axpy(-h.lr, g)); " ..
+           "it returned %s"):format(d.class.name, vec.is(r) and "a new vector" or type(r)), 0)
   end
 end
 
@@ -242,38 +234,41 @@ local function calls(d)
   return d.calls_back and core.call_back or core.call_direct
 end
 
---- step(x, g, n): one step of rule d on the n doubles at x, in place.
+--- step(x, g, n): one step of rule d on the n doubles at x, in place;
+-- the engine's status, as a number (the enum's cdata would be boxed).
 -- Lua classes run their Lua step after ms_rule_begin_step.
 local function make_stepper(d)
   local ptr = d.ptr
   if not d.class.lua then
     return function(x, g, n)
       supply(d, n)
-      core.check(calls(d)(C.ms_rule_step, ptr, x, g, n))
+      return tonumber(calls(d)(C.ms_rule_step, ptr, x, g, n))
     end
   end
   return function(x, g, n)
     supply(d, n)
-    core.check(calls(d)(C.ms_rule_begin_step, ptr, n, tbox, hbox))
-    lua_step(d, x, g, n, tonumber(tbox[0]), hbox[0], nil)
+    local st = tonumber(calls(d)(C.ms_rule_begin_step, ptr, n, tbox, hbox))
+    if st == 0 then lua_step(d, x, g, n, tonumber(tbox[0]), hbox[0], nil) end
+    return st
   end
 end
 
 --- lookahead(x, y, n): the point y where the gradient of the next step is
--- taken; nil for classes without a lookahead.
+-- taken, and the status; nil for classes without a lookahead.
 local function make_lookahead(d)
   if not d.class.lookahead then return nil end
   local ptr = d.ptr
   if not d.class.lua then
     return function(x, y, n)
       supply(d, n)
-      core.check(calls(d)(C.ms_rule_lookahead, ptr, x, y, n))
+      return tonumber(calls(d)(C.ms_rule_lookahead, ptr, x, y, n))
     end
   end
   return function(x, y, n)
     supply(d, n)
-    core.check(calls(d)(C.ms_rule_begin_lookahead, ptr, n, tbox, hbox))
-    lua_lookahead(d, x, y, n, tonumber(tbox[0]), hbox[0], nil)
+    local st = tonumber(calls(d)(C.ms_rule_begin_lookahead, ptr, n, tbox, hbox))
+    if st == 0 then lua_lookahead(d, x, y, n, tonumber(tbox[0]), hbox[0], nil) end
+    return st
   end
 end
 
@@ -310,7 +305,7 @@ local lookahead_callback = ffi.cast(
 --- The record d, checked not to be in use: its state belongs to one
 -- running call at a time.
 function M.idle(d)
-  if d.busy then core.failure("rule is in use by a running step") end
+  if d.busy then error("rule is in use by a running step", 0) end
   return d
 end
 
@@ -358,15 +353,14 @@ end
 local function step(d, x, g)
   vec.checkvec(x, 3, "rule_op")
   vec.checkvec(g, 4, "rule_op")
-  if x.readonly ~= 0 then return nil, argmsg(1, "step", "vector is read-only") end
+  if x.readonly ~= 0 then return nil, core.argmsg(1, "step", "vector is read-only") end
   if g.n ~= x.n or x.n == 0 then core.argerror(4, "rule_op", "vectors of one size expected") end
-  d.busy = true   -- step raises errors: released whatever happens
-  local ok, err = pcall(M.stepper(d), x.x, g.x, x.n)
+  d.busy = true   -- a Lua step may raise errors: released whatever happens
+  local ok, st = pcall(M.stepper(d), x.x, g.x, x.n)
   done(d)
-  if ok then return x end
-  local msg = core.failure_message(err)
-  if msg then return nil, msg end
-  error(err, 0)
+  if not ok then error(st, 0) end
+  if st ~= 0 then return core.failed(st) end
+  return x
 end
 
 local ops = {}
@@ -375,7 +369,7 @@ function ops.info(d) return d.info end
 
 function ops.steps(d) return tonumber(C.ms_rule_steps(d.ptr)) end
 
-function ops.check(d) return status(C.ms_rule_check(d.ptr)) end
+function ops.check(d) return core.status(C.ms_rule_check(d.ptr)) end
 
 function ops.state(d)
   local t, n = {}, tonumber(C.ms_rule_dim(d.ptr))
@@ -395,21 +389,21 @@ end
 function ops.reset(d)
   if d.busy then return nil, "rule is in use by a running step" end
   local n = C.ms_rule_dim(d.ptr)
-  return n == 0 or status(C.ms_rule_reset(d.ptr, n))
+  return n == 0 or core.status(C.ms_rule_reset(d.ptr, n))
 end
 
 function P.rule_op(r, op, a, b)
   local d = M.check(r, 1, "rule_op")
-  local fn = ops[op] or error(argmsg(2, "rule_op", "no such operation"), 0)
+  local fn = ops[op] or core.argerror(2, "rule_op", "no such operation")
   return fn(d, a, b)
 end
 
 function P.rule_new(class, ctx, info)
   local c = type(class) == "string" and builtins[class] or classes[class]
-  if c == nil then error(argmsg(1, "rule_new", "no such rule class"), 0) end
+  if c == nil then core.argerror(1, "rule_new", "no such rule class") end
   if c.lua and (type(ctx) ~= "table" or type(ctx.sv) ~= "table" or type(ctx.hv) ~= "table" or
                 type(ctx.h) ~= "table" or type(ctx.s) ~= "table") then
-    error(argmsg(2, "rule_new", "context tables expected"), 0)
+    core.argerror(2, "rule_new", "context tables expected")
   end
   return (new_rule(c, c.lua and class, ctx, info))
 end
@@ -426,12 +420,12 @@ function P.ruleclass_new(name, names, desc, step_fn, look)
               (look ~= nil and type(look) ~= "function")
   local nhyper, count = bad and 0 or desc.n / 6, bad and 0 or #names
   if bad or nhyper % 1 ~= 0 or count < nhyper or count > 255 + 64 then
-    error(argmsg(1, "ruleclass_new", "name, names, descriptors and functions expected"), 0)
+    core.argerror(1, "ruleclass_new", "name, names, descriptors and functions expected")
   end
   local cnames = ffi.new("const char *[?]", count + 1)
   for i = 1, count do
     local s = rawget(names, i)
-    if type(s) ~= "string" then error(argmsg(2, "ruleclass_new", "names must be strings"), 0) end
+    if type(s) ~= "string" then core.argerror(2, "ruleclass_new", "names must be strings") end
     cnames[i - 1] = s   -- (the table keeps the strings for the call)
   end
   local st = C.ms_rule_class_new(name, nhyper, count - nhyper, cnames, desc.x, step_callback,
@@ -446,6 +440,5 @@ end
 
 core.kind("rule", Rule.ctype, nil, close)
 core.kind("ruleclass", Class.ctype)
-for name, fn in pairs(P) do P[name] = core.plain(fn) end
 
 return setmetatable(P, {__index = M})

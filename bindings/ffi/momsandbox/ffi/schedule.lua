@@ -12,7 +12,6 @@ local core = require "momsandbox.ffi.core"
 local vec = require "momsandbox.ffi.vec"
 
 local C = core.C
-local argmsg = core.argmsg
 local M = {}
 
 local H = core.handle_type("ms_ffi_schedule", "ms_schedule", "momsandbox.schedule",
@@ -63,9 +62,7 @@ local function own(st, d)
 end
 
 local function schedule_fn(f)
-  if type(f) ~= "function" then
-    error(argmsg(1, "schedule_fn", "function expected, got " .. core.typename(f)), 2)
-  end
+  if type(f) ~= "function" then core.typeerror(1, "schedule_fn", "function", f) end
   last_id = last_id + 1
   local d = {fn = f, id = last_id}
   by_id[d.id] = d
@@ -79,13 +76,13 @@ local BUILTIN = "schedule_builtin"
 local function schedule_builtin(name, args, parts)
   if type(name) ~= "string" or not vec.is(args) or args.dead ~= 0 or
      (parts ~= nil and type(parts) ~= "table") then
-    error(argmsg(1, BUILTIN, "name, vec and table of parts expected"), 2)
+    core.argerror(1, BUILTIN, "name, vec and table of parts expected")
   end
   local count = parts and #parts or 0
   local ptrs, kept = ffi.new("ms_schedule *[?]", count + 1), {}
   for k = 1, count do
     local d = records[rawget(parts, k)]
-    if d == nil or d.closed then error(argmsg(3, BUILTIN, "parts must be live schedules"), 2) end
+    if d == nil or d.closed then core.argerror(3, BUILTIN, "parts must be live schedules") end
     ptrs[k - 1], kept[k] = d.ptr, rawget(parts, k)
   end
   return own(C.ms_schedule_builtin(name, args.x, args.n, ptrs, count, outbox), {parts = kept})
@@ -108,7 +105,7 @@ end
 local function schedule_values(s, t)
   local d = records[core.checkkind(s, "schedule", 1, "schedule_values")]
   if type(t) ~= "number" or not core.is_integer(t) or t < 1 then
-    error(argmsg(2, "schedule_values", "steps count from 1"), 2)
+    core.argerror(2, "schedule_values", "steps count from 1")
   end
   if d.closed then return core.closed("schedule") end
   return value(d, t)

@@ -28,14 +28,14 @@ local outbox = ffi.new("ms_server *[1]")
 local req = ffi.new("ms_request")
 
 --- native.server_new(max_body) -> server, port, token: see l_server.c.
-M.server_new = core.plain(function(max)
+function M.server_new(max)
   max = core.checkinteger(max, 1, "server_new")
   if max < 0 or max > 2^30 then core.argerror(1, "server_new", "max_body must be in [0, 2^30]") end
   local st = C.ms_server_new(max, outbox)
   if st ~= 0 then return core.failed(st) end
   local h = Server.own(outbox[0])
   return h, C.ms_server_port(h.ptr), ffi.string(C.ms_server_token(h.ptr))
-end)
+end
 
 local function next_request(s, ms)
   return C.ms_server_next(s, ms, req)
@@ -43,7 +43,7 @@ end
 
 --- native.server_next(srv, timeout_ms) -> id, method, path, body; false
 -- when the time is up: see l_server.c.  Ctrl-C ends the wait.
-M.server_next = core.plain(function(h, ms)
+function M.server_next(h, ms)
   local s = toserver(h, "server_next")
   ms = core.checkinteger(ms, 2, "server_next")
   if ms < -1 or ms > 0x7fffffff then
@@ -55,11 +55,11 @@ M.server_next = core.plain(function(h, ms)
   if req.id == 0 then return false end
   return tonumber(req.id), ffi.string(req.method), ffi.string(req.path),
          ffi.string(req.body, req.body_len)
-end)
+end
 
 --- native.server_reply(srv, id, status, content_type, body) -> true, or
 -- nil, msg, code: see l_server.c.
-M.server_reply = core.plain(function(h, id, status, ctype, body)
+function M.server_reply(h, id, status, ctype, body)
   local F = "server_reply"
   local s = toserver(h, F)
   id = core.checkinteger(id, 2, F)
@@ -71,10 +71,8 @@ M.server_reply = core.plain(function(h, id, status, ctype, body)
   if s == nil then return core.closed("server") end
   if id < 0 or id > 0xffffffff then id = 0 end               -- no such request
   if status < 0 or status > 0x7fffffff then status = 0 end   -- no such status
-  local st = C.ms_server_reply(s, id, status, ctype, body, #body)
-  if st ~= 0 then return core.failed(st) end
-  return true
-end)
+  return core.status(C.ms_server_reply(s, id, status, ctype, body, #body))
+end
 
 core.kind("server", Server.ctype, nil, close)
 

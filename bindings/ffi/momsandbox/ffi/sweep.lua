@@ -37,7 +37,7 @@ local M = {}
 local outbox = ffi.new("ms_sweep *[1]")
 
 --- native.sweep_new(obj, rule, x0, xstar|nil, fstar|nil): see l_sweep.c.
-M.sweep_new = core.protect(function(obj, r, x0, xstar, fstar)
+function M.sweep_new(obj, r, x0, xstar, fstar)
   local od, rd = objective.check(obj, 1, "sweep_new"), rule.check(r, 2, "sweep_new")
   x0 = vec.checkvec(x0, 3, "sweep_new")
   xstar = xstar ~= nil and vec.checkvec(xstar, 4, "sweep_new") or nil
@@ -50,11 +50,11 @@ M.sweep_new = core.protect(function(obj, r, x0, xstar, fstar)
   st = C.ms_sweep_target(sw.ptr, xstar and xstar.x, fstar and ffi.new("double[1]", fstar))
   if st ~= 0 then return core.failed(st) end
   return sw
-end)
+end
 
 --- native.sweep_grid(sw, name, values) / (sw, name, from, to, n, log) /
 -- (sw, names, values, count): see l_sweep.c.
-M.sweep_grid = core.protect(function(sw, name, a, b, n, log)
+function M.sweep_grid(sw, name, a, b, n, log)
   local s, st = tosweep(sw, "sweep_grid", true), nil
   if type(name) == "table" then
     local values = vec.checkvec(a, 3, "sweep_grid")
@@ -74,9 +74,8 @@ M.sweep_grid = core.protect(function(sw, name, a, b, n, log)
     local values = vec.checkvec(a, 3, "sweep_grid")
     st = C.ms_sweep_axis(s, name, values.x, values.n)
   end
-  if st ~= 0 then return core.failed(st) end
-  return true
-end)
+  return core.status(st)
+end
 
 -- One callback serves every sweep: it calls the progress function of the
 -- running one.
@@ -87,7 +86,7 @@ end)
 
 --- native.sweep_run(sw, steps|nil, measures, tol|nil, threads, shard,
 -- shards, fast, progress|nil): see l_sweep.c.
-M.sweep_run = core.protect(function(sw, steps, measures, tol, threads, shard, shards, fast, report)
+function M.sweep_run(sw, steps, measures, tol, threads, shard, shards, fast, report)
   local F = "sweep_run"
   local s = tosweep(sw, F, true)
   objective.check(keep[sw][1], 1, F)
@@ -107,12 +106,11 @@ M.sweep_run = core.protect(function(sw, steps, measures, tol, threads, shard, sh
   local ok, st = pcall(core.call_long, C.ms_sweep_run, s, o)
   reporting = outer
   if not ok then error(st, 0) end
-  if st ~= 0 then return core.failed(st) end
-  return true
-end)
+  return core.status(st)
+end
 
 --- native.sweep_data(sw [, c]): see l_sweep.c.
-M.sweep_data = core.protect(function(sw, c)
+function M.sweep_data(sw, c)
   local s = tosweep(sw, "sweep_data")
   if s == nil then return end
   local n = tonumber(C.ms_sweep_count(s))
@@ -123,15 +121,13 @@ M.sweep_data = core.protect(function(sw, c)
   c = core.checkinteger(c, 2, "sweep_data")
   local v = vec.alloc(n)
   if c >= 1 and C.ms_sweep_column(s, c - 1, v.x) == 0 then return v end
-end)
+end
 
 core.kind("sweep", Sweep.ctype, nil, close)
 core.kinds.sweep.csv = function(sw, path, header)
   local s = tosweep(sw, "write_csv", true)
   -- call_long: millions of rows take seconds
-  local st = core.call_long(C.ms_sweep_write_csv, s, path, header and 1 or 0)
-  if st ~= 0 then return core.failed(st) end
-  return true
+  return core.status(core.call_long(C.ms_sweep_write_csv, s, path, header and 1 or 0))
 end
 
 return M

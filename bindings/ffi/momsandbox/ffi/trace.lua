@@ -47,47 +47,55 @@ local POLL_COORDS = 8192   -- coordinates updated between looks at an interrupt
 
 --- Steps 1..steps of ms_trace_run from x_0 = x into the engine trace tr:
 -- evaluate(x, fbox, g) is the objective, step(x, g, n) and lookahead(x, y,
--- n) the rule (lookahead nil: at x).
+-- n) the rule (lookahead nil: at x), each returning the engine's status;
+-- the first failure ends the run, as in trace.c.
 local function run(tr, evaluate, step, lookahead, x, g, y, n, steps, every)
   local fbox = ffi.new("double[1]")
   local have_g = lookahead == nil and steps > 0
-  evaluate(x, fbox, have_g and g or nil)       -- f(x_0), with g(x_0) fused
-  core.check(C.ms_trace_record(tr, x, fbox[0]))
+  local st = evaluate(x, fbox, have_g and g or nil)   -- f(x_0), with g(x_0) fused
+  if st == 0 then st = tonumber(C.ms_trace_record(tr, x, fbox[0])) end
+  if st ~= 0 then return st end
   local next_record = every < steps and every or steps
   local poll_every = n < POLL_COORDS and math.floor(POLL_COORDS / n) or 1
   local next_poll = poll_every
   for t = 1, steps do
     if t == next_poll then                     -- Ctrl-C: compiled code runs no hooks
-      core.check(C.ms_interrupted())
+      st = tonumber(C.ms_interrupted())
+      if st ~= 0 then return st end
       next_poll = next_poll + poll_every
     end
     if lookahead then                          -- ms_loop_step
-      lookahead(x, y, n)
-      evaluate(y, nil, g)
+      st = lookahead(x, y, n)
+      if st == 0 then st = evaluate(y, nil, g) end
     elseif not have_g then
-      evaluate(x, nil, g)
+      st = evaluate(x, nil, g)
     end
+    if st ~= 0 then return st end
     if C.ms_vec_isfinite(g, n) == 0 then
       C.ms_trace_diverge(tr, t, "gradient", g, n)
-      return
+      return 0
     end
-    step(x, g, n)
+    st = step(x, g, n)
+    if st ~= 0 then return st end
     if C.ms_vec_isfinite(x, n) == 0 then
       C.ms_trace_diverge(tr, t, "x", x, n)
-      return
+      return 0
     end
     have_g = lookahead == nil and t < steps   -- f at every step, as trace.c
-    evaluate(x, fbox, have_g and g or nil)
+    st = evaluate(x, fbox, have_g and g or nil)
+    if st ~= 0 then return st end
     local f = fbox[0]
     if f ~= f or f == inf or f == -inf then
       C.ms_trace_diverge(tr, t, "f", fbox, 1)
-      return
+      return 0
     end
     if t == next_record then
-      core.check(C.ms_trace_record(tr, x, f))
+      st = tonumber(C.ms_trace_record(tr, x, f))
+      if st ~= 0 then return st end
       next_record = steps - t > every and t + every or steps
     end
   end
+  return 0
 end
 
 --- run(...) as pcall(run, ...) would, but in a coroutine of its own: a
@@ -106,21 +114,11 @@ end
 local outbox = ffi.new("ms_trace *[1]")
 local small_x0
 local copts = ffi.new("ms_trace_opts")
-
---- nil, message for a failed engine call or loop (err raised by it); the
--- errors of the user's callbacks are raised as they came.
-local function failed(err)
-  local msg = core.failure_message(err)
-  if msg == nil then error(err, 0) end
-  return nil, msg
-end
-
 local small = ffi.new("double[16]")
 
 --- x0 as a pointer and a length when it is a table of at most 16 plain
 -- numbers and nothing else, read into a buffer kept for this (no vector
--- made, which costs as much as a short run); else nil, and vec.tovec
--- checks it as always.
+-- made, which costs as much as a short run); else nil.
 small_x0 = function(x0)
   if type(x0) ~= "table" then return nil end
   local n = #x0
@@ -157,7 +155,7 @@ local function run_engine(o, d, xp, n)
   else
     st = core.with_sigint(0, C.ms_trace_run_in, o.ptr, d.ptr, xp, n, copts, room, size, outbox)
   end
-  if st ~= 0 then return failed(select(2, pcall(core.check, st))) end
+  if st ~= 0 then return core.failed(st) end
   if tr then
     tr.ptr = outbox[0]
     return tr
@@ -218,12 +216,13 @@ function M.trace_run(f, r, opts)
   C.ms_vec_copy(x, xp, n)
   local step, lookahead = rule.stepper(d)
   -- the engine may call back: see core.call_long
-  local ok, err = core.with_sigint(1, rule.run_busy, d, run_unyielding, tr.ptr, o.evaluate, step,
+  local ok, st = core.with_sigint(1, rule.run_busy, d, run_unyielding, tr.ptr, o.evaluate, step,
                              lookahead, x, g, y, n, tonumber(copts.steps), tonumber(copts.every))
   ffi.C.free(ffi.gc(work, nil))
-  if not ok then               -- a failed run leaves nothing behind
+  if not ok or st ~= 0 then    -- a failed run leaves nothing behind
     Trace.release(tr)
-    return failed(err)
+    if not ok then error(st, 0) end   -- a callback's error, as it came
+    return core.failed(st)
   end
   infos[tr] = {label, f}
   return charged(tr)
@@ -268,15 +267,11 @@ core.kind("trace", Trace.ctype, nil, function(tr)
 end)
 
 --- The writer of native.write_csv for traces (path checked there).
-core.kinds.trace.csv = core.plain(function(tr, path)
-  if C.ms_trace_write_csv(checktrace(tr, "write_csv"), path) ~= 0 then
-    return nil, core.last_error()
-  end
-  return true
-end)
-
-local P = {}
-for _, name in ipairs{"trace_run", "trace_get", "trace_info"} do
-  P[name] = core.plain(M[name])
+core.kinds.trace.csv = function(tr, path)
+  return core.status(C.ms_trace_write_csv(checktrace(tr, "write_csv"), path))
 end
-return setmetatable(P, {__index = M})
+
+-- The primitives, for native.lua (pairs sees them alone); the other FFI
+-- parts reach M's functions through the same table.
+return setmetatable({trace_run = M.trace_run, trace_get = M.trace_get, trace_info = M.trace_info},
+                    {__index = M})

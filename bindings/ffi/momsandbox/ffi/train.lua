@@ -100,9 +100,7 @@ core.kind("train", Result.ctype, nil, close)
 core.kinds.train.csv = function(res, path)
   local p = checkresult(res, "write_csv")
   if p == nil then core.argerror(1, "write_csv", "result has been closed") end
-  local st = C.ms_train_write_csv(p, path)
-  if st ~= 0 then return core.failed(st) end
-  return true
+  return core.status(C.ms_train_write_csv(p, path))
 end
 
-return {train_run = core.protect(train_run), train_data = core.protect(train_data)}
+return {train_run = train_run, train_data = train_data}

@@ -10,7 +10,7 @@ local C = core.C
 local pathbuf = ffi.new("char[4096]")
 
 local function bad(n, msg)
-  error(core.argmsg(n, "sys", msg), 3)
+  core.argerror(n, "sys", msg)
 end
 
 --- The string v, argument n of sys, without zero bytes.
@@ -36,19 +36,14 @@ function ops.which(name)
   return ffi.string(pathbuf)
 end
 
-local function status(st)
-  if st ~= 0 then return core.failed(st) end
-  return true
-end
-
 function ops.mkdir(path)
-  return status(C.ms_mkdir(cstring(path, 2)))
+  return core.status(C.ms_mkdir(cstring(path, 2)))
 end
 
 function ops.write(path, text)
   cstring(path, 2)
   if type(text) ~= "string" then bad(3, "string expected, got " .. core.typename(text)) end
-  return status(C.ms_write_file(path, text, #text))
+  return core.status(C.ms_write_file(path, text, #text))
 end
 
 --- argv (argument 2 of sys) as a NULL-terminated C array; argv keeps the
@@ -63,7 +58,7 @@ local function checkargv(argv)
 end
 
 function ops.start(argv)
-  return status(C.ms_start(checkargv(argv)))
+  return core.status(C.ms_start(checkargv(argv)))
 end
 
 function ops.run(argv, input)

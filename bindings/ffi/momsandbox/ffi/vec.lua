@@ -4,7 +4,7 @@
 -- and vec_from.  Twin of bindings/lua/l_vec.c, whose head lists the
 -- messages (the same texts here); user: lua/momsandbox/vec.lua (ms.vec).
 -- The other FFI parts use alloc, copy_of, is, newview/aim/kill (views
--- handed to callbacks, dead when the call returns), tovec and checkvec.
+-- handed to callbacks, dead when the call returns) and checkvec.
 --
 -- v.x is the raw double * (0-based) and v.n the length, for loops that
 -- LuaJIT compiles: for i = 0, v.n - 1 do v.x[i] = ... end.
@@ -381,14 +381,6 @@ local function from(t)
   return nil, "ms.vec or table of numbers expected, got " .. typename(t)
 end
 
---- The vector at argument arg of fname: a live ms.vec as it is, or a new
--- vector from a table of numbers.  Raises Failures (for core.protect).
-function M.tovec(value, arg, fname)
-  local v, why = from(value)
-  if v == nil then core.argerror(arg, fname, why) end
-  return v
-end
-
 --- A live ms.vec at argument arg (no tables), as luaL_checkvec would.
 function M.checkvec(value, arg, fname, present)
   if not istype(Vec, value) then core.typeerror(arg, fname, "momsandbox.vec", value, present) end
@@ -399,11 +391,11 @@ end
 --- native.vec_new(n [, fill]): the shared Lua checked n and fill.
 local function new(n, fill)
   if type(n) ~= "number" or n ~= floor(n) or n < 0 or n > MAXLEN then
-    error(argmsg(1, "vec_new", "size in [0, 2^30] expected"), 0)
+    core.argerror(1, "vec_new", "size in [0, 2^30] expected")
   end
   local v = alloc(n)
   if fill ~= nil then
-    if type(fill) ~= "number" then error(argmsg(2, "vec_new", "number expected"), 0) end
+    if type(fill) ~= "number" then core.argerror(2, "vec_new", "number expected") end
     C.ms_vec_fill(v.x, fill, n)
   end
   return v
