@@ -27,6 +27,29 @@ local function known(info, m)
   return false
 end
 
+--- The range {from =, to =, n =, log =} that v is, as axis name of fname
+-- (argument 1): {from, to, n, log}, or nil when v is no range (not a table
+-- with the key from).  Checked here: its keys, from and to numbers, n an
+-- integer; the rest by its user (the engine for a sweep's, region.lua for
+-- the values it computes).
+function M.range(v, name, fname)
+  if type(v) ~= "table" or rawget(v, "from") == nil then return nil end
+  local function bad(fmt, ...)
+    check.argerror(1, fname, ("grid.%s: " .. fmt):format(name, ...))
+  end
+  for key in next, v do
+    if key ~= "from" and key ~= "to" and key ~= "n" and key ~= "log" then bad("a range takes from, to, n and log") end
+  end
+  local r = {from = rawget(v, "from"), to = rawget(v, "to"), n = rawget(v, "n"),
+             log = rawget(v, "log") and true or false}
+  for _, key in ipairs{"from", "to"} do
+    if type(r[key]) ~= "number" then bad("'%s' must be a number, got %s", key, check.typename(r[key])) end
+  end
+  if not check.is_integer(r.n) then bad("'n' (the number of values) must be an integer") end
+  r.n = tointeger(r.n)
+  return r
+end
+
 --- The measure m (default: the first measured), for argument n of fname.
 local function measure(info, m, n, fname)
   m = m == nil and info.measures[1] or m

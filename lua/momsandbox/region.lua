@@ -21,21 +21,13 @@ local function axis(name, v)
   if type(v) ~= "table" and native.kind(v) ~= "vec" then
     bad("grid.%s must be a list of numbers or {from =, to =, n =, log =}, got %s", name, check.typename(v))
   end
-  if type(v) == "table" and rawget(v, "from") ~= nil then
-    for key in next, v do
-      if key ~= "from" and key ~= "to" and key ~= "n" and key ~= "log" then
-        bad("grid.%s: a range takes from, to, n and log", name)
-      end
+  local r = grid.range(v, name, FNAME)
+  if r then   -- the values are computed here: what the engine checks of a sweep's
+    local from, to, n, log = r.from, r.to, r.n, r.log
+    if from ~= from or to ~= to then
+      bad("grid.%s: '%s' must be a number, got number", name, from ~= from and "from" or "to")
     end
-    local from, to, n, log = rawget(v, "from"), rawget(v, "to"), rawget(v, "n"), rawget(v, "log")
-    for _, kv in ipairs{{"from", from}, {"to", to}} do
-      if type(kv[2]) ~= "number" or kv[2] ~= kv[2] then
-        bad("grid.%s: '%s' must be a number, got %s", name, kv[1], check.typename(kv[2]))
-      end
-    end
-    if not check.is_integer(n) or n < 1 or n > 1e6 then
-      bad("grid.%s: 'n' (the number of values) must be an integer in [1, 1e6]", name)
-    end
+    if n < 1 or n > 1e6 then bad("grid.%s: 'n' (the number of values) must be an integer in [1, 1e6]", name) end
     if log and not (from > 0 and to > 0) then bad("grid.%s: a log range needs from > 0 and to > 0", name) end
     local values = {}
     for i = 1, n do
@@ -43,7 +35,7 @@ local function axis(name, v)
       values[i] = log and from * (to / from) ^ s or from + (to - from) * s
     end
     values[n] = n > 1 and to or values[n]
-    return values, log and true or false
+    return values, log
   end
   local values = check.vector(v, 1, FNAME, "grid." .. name)
   values = native.kind(values) == "vec" and values:totable() or values

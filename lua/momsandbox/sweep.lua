@@ -47,19 +47,10 @@ end
 
 --- An axis: a number, a list of numbers, or a range {from =, to =, n =, log =}.
 local function axis(name, v)
-  if type(v) == "table" and rawget(v, "from") ~= nil then
-    for key in next, v do
-      if key ~= "from" and key ~= "to" and key ~= "n" and key ~= "log" then
-        bad("grid.%s: a range takes from, to, n and log", name)
-      end
-    end
-    for _, key in ipairs{"from", "to"} do
-      if type(v[key]) ~= "number" then
-        bad("grid.%s: '%s' must be a number, got %s", name, key, check.typename(v[key]))
-      end
-    end
-    if not check.is_integer(v.n) then bad("grid.%s: 'n' (the number of values) must be an integer", name) end
-    return {name = name, from = v.from, to = v.to, n = tointeger(v.n), log = v.log and true or false}
+  local range = grid.range(v, name, FNAME)   -- the engine checks the rest
+  if range then
+    range.name = name
+    return range
   end
   local t = type(v)
   if t ~= "number" and t ~= "table" and t ~= "userdata" and t ~= "cdata" then
