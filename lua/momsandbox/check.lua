@@ -19,16 +19,18 @@ function M.fail(msg)
   error(setmetatable({msg = msg}, Failure), 0)
 end
 
-local function finish(ok, ...)
+local function finish(prefix, ok, ...)
   if ok then return ... end
   local err = ...
-  if getmetatable(err) == Failure then error(err.msg, 2) end
+  if getmetatable(err) == Failure then error(prefix .. err.msg, 2) end
   error(err, 0)
 end
 
---- fn as a public function: its Failures become errors at its caller.
-function M.protect(fn)
-  return function(...) return finish(pcall(fn, ...)) end
+--- fn as a public function: its Failures become errors at its caller,
+-- their messages after prefix (ms.plot's "ms.plot.lines: "; default none).
+function M.protect(fn, prefix)
+  prefix = prefix or ""
+  return function(...) return finish(prefix, pcall(fn, ...)) end
 end
 
 --- The result of a primitive that returns nil, message on failure.
@@ -111,18 +113,30 @@ function M.path(v, n, fname)
   return v
 end
 
---- Options given as a table: an error naming the smallest unknown key (in
--- tostring order: pairs' order would differ between interpreters).
-function M.options(opts, n, fname, known)
-  M.table(opts, n, fname)
+--- A key as messages write it: numbers as native.format writes them
+-- (tostring gives 1.0 under Lua 5.4, 1 under LuaJIT).
+function M.keyname(k)
+  return type(k) == "number" and native.format(k) or tostring(k)
+end
+
+--- The smallest key of table t not in the list known, or nil: the one a
+-- message names (pairs' order would differ between interpreters).
+function M.unknown(t, known)
   local set, bad = {}, nil
   for _, k in ipairs(known) do set[k] = true end
-  for key in next, opts do   -- raw: a __pairs may run forever
-    if not set[key] and (bad == nil or tostring(key) < tostring(bad)) then bad = key end
+  for key in next, t do   -- raw: a __pairs may run forever
+    if not set[key] and (bad == nil or M.keyname(key) < M.keyname(bad)) then bad = key end
   end
+  return bad
+end
+
+--- Options given as a table: an error naming the smallest unknown key.
+function M.options(opts, n, fname, known)
+  M.table(opts, n, fname)
+  local bad = M.unknown(opts, known)
   if bad ~= nil then
     M.argerror(n, fname, ("unknown option '%s' (expected one of: %s)"):format(
-               tostring(bad), table.concat(known, ", ")))
+               M.keyname(bad), table.concat(known, ", ")))
   end
   return opts
 end

@@ -7,7 +7,6 @@
 -- log}), info.measures (the first is the default), info.known ({names,
 -- text}: what such results may hold) and info.kind ("sweep", "region").
 local check = require "momsandbox.check"
-local native = require "momsandbox.native"
 
 local M = {}
 
@@ -15,10 +14,6 @@ local tointeger = math.tointeger or function(x) return x end
 -- C's log10 in both (LuaJIT's math.log(x, 10) is log2(x) / log2(10)): the
 -- same heat map, bit for bit.
 local log10 = math.log10 or function(x) return math.log(x, 10) end
-
-local function keyname(k)
-  return type(k) == "number" and native.format(k) or tostring(k)
-end
 
 local function known(info, m)
   for _, name in ipairs(info.known.names) do
@@ -37,9 +32,7 @@ function M.range(v, name, fname)
   local function bad(fmt, ...)
     check.argerror(1, fname, ("grid.%s: " .. fmt):format(name, ...))
   end
-  for key in next, v do
-    if key ~= "from" and key ~= "to" and key ~= "n" and key ~= "log" then bad("a range takes from, to, n and log") end
-  end
+  if check.unknown(v, {"from", "to", "n", "log"}) ~= nil then bad("a range takes from, to, n and log") end
   local r = {from = rawget(v, "from"), to = rawget(v, "to"), n = rawget(v, "n"),
              log = rawget(v, "log") and true or false}
   for _, key in ipairs{"from", "to"} do
@@ -54,7 +47,7 @@ end
 local function measure(info, m, n, fname)
   m = m == nil and info.measures[1] or m
   if not known(info, m) then
-    check.argerror(n, fname, ("measure must be %s, got '%s'"):format(info.known.text, keyname(m)))
+    check.argerror(n, fname, ("measure must be %s, got '%s'"):format(info.known.text, check.keyname(m)))
   end
   for _, name in ipairs(info.measures) do
     if name == m then return m end

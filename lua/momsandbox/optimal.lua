@@ -224,11 +224,8 @@ function M.optimal(r, lambdas, opts, t)
   local names = tuned_names(rawget(opts, "tune"), by, info.class.name)
   local range = rawget(opts, "range")
   if range ~= nil and type(range) ~= "table" then bad("option 'range' must be a table {name = {lo, hi}}") end
-  for key in next, range or {} do
-    local known = false
-    for _, name in ipairs(names) do known = known or name == key end
-    if not known then bad("range.%s: %s is not tuned", tostring(key), tostring(key)) end
-  end
+  local other = check.unknown(range or {}, names)
+  if other ~= nil then bad("range.%s: %s is not tuned", check.keyname(other), check.keyname(other)) end
   local method = rawget(opts, "method") or "auto"
   if method ~= "auto" and method ~= "search" then
     bad("option 'method' must be 'auto' or 'search', got %s", tostring(method))

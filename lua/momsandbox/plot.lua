@@ -45,6 +45,7 @@
 --     ms.plot.notice()   -- tells, once per process, how to get figures
 --   end
 local backend = require "momsandbox.gnuplot"
+local check = require "momsandbox.check"
 
 local M = {}
 
@@ -77,24 +78,15 @@ end
 
 ---------------------------------------------------------------- errors
 
--- A mistake in the caller's options travels inside the module as a Failure
--- and leaves it as "ms.plot.<function>: <message>", blaming the call.
-local Failure = {}
-
+-- A mistake in the caller's options is a Failure of check.lua: the public
+-- functions (check.protect) raise it as "ms.plot.<function>: <message>",
+-- blaming the call; other errors (say, the objective's) pass as they came.
 local function fail(fmt, ...)
-  error(setmetatable({msg = string.format(fmt, ...)}, Failure))
+  check.fail(fmt:format(...))
 end
 
 local function public(name, impl)
-  return function(...)
-    local ok, res = pcall(impl, ...)
-    if ok and res == nil then return end   -- a printed plot: nothing for the REPL to show
-    if ok then return res end
-    if getmetatable(res) == Failure then
-      error("ms.plot." .. name .. ": " .. res.msg, 2)
-    end
-    error(res, 0)   -- not ours (say, raised by the objective): as it came
-  end
+  return check.protect(impl, "ms.plot." .. name .. ": ")
 end
 
 ---------------------------------------------------------- availability
@@ -108,13 +100,9 @@ local function check_options(opts, known)
   if type(opts) ~= "table" then
     fail("expected a table of options, got %s", type(opts))
   end
-  local set = {}
-  for _, k in ipairs(known) do set[k] = true end
-  for k in pairs(opts) do
-    if not set[k] then
-      fail("unknown option '%s' (expected one of: %s)", tostring(k),
-           table.concat(known, ", "))
-    end
+  local bad = check.unknown(opts, known)
+  if bad ~= nil then
+    fail("unknown option '%s' (expected one of: %s)", check.keyname(bad), table.concat(known, ", "))
   end
 end
 
@@ -343,7 +331,7 @@ local function draw(figure, target)
   if target.file and not backend.available() then fail("%s", backend.INSTALL) end
   local ok, err = backend.draw(figure, target)
   if not ok then fail("%s", err) end
-  return target.file
+  if target.file then return target.file end
 end
 
 -- The options every figure takes, besides its own:
@@ -582,18 +570,24 @@ local function check_boolean(v, what)
   if v ~= nil and type(v) ~= "boolean" then fail("%s must be a boolean", what) end
 end
 
+-- What a series and a curve layer share: y, x when given (as many
+-- numbers), label, style and dashed.
+local function check_curve(s, name)
+  check_numbers(s.y, name .. ".y")
+  if s.x ~= nil and #check_numbers(s.x, name .. ".x") ~= #s.y then
+    fail("%s.x has %d numbers but %s.y has %d", name, #s.x, name, #s.y)
+  end
+  check_string(s.label, name .. ".label")
+  check_style(s.style, name .. ".style")
+  check_boolean(s.dashed, name .. ".dashed")
+end
+
 local function check_series(series, what)
   if type(series) ~= "table" then fail("%s must be a table of series", what) end
   for i, s in ipairs(series) do
     local name = string.format("%s[%d]", what, i)
     if type(s) ~= "table" then fail("%s must be a table {x = ..., y = ...}", name) end
-    check_numbers(s.y, name .. ".y")
-    if s.x ~= nil and #check_numbers(s.x, name .. ".x") ~= #s.y then
-      fail("%s.x has %d numbers but %s.y has %d", name, #s.x, name, #s.y)
-    end
-    check_string(s.label, name .. ".label")
-    check_style(s.style, name .. ".style")
-    check_boolean(s.dashed, name .. ".dashed")
+    check_curve(s, name)
   end
   return series
 end
@@ -622,6 +616,21 @@ local function log10s(y)
   return out
 end
 
+-- The series as curve layers added to fig, in their style or this one,
+-- the first in first_colour when given; returns their points as plotted
+-- (log10 of y with logy) and their legend entries.
+local function add_curves(fig, series, style, logy, first_colour)
+  local xs, ys, titles, taken = {}, {}, {}, {}
+  for i, s in ipairs(series) do
+    xs[i], ys[i] = s.x or counting(#s.y), logy and log10s(s.y) or s.y
+    local label = legend(s.label)
+    if label then titles[#titles + 1] = label end
+    local colour = i == 1 and first_colour or colour_of(label, taken)
+    fig.layers[#fig.layers + 1] = curve(xs[i], s, label, s.style or style, colour)
+  end
+  return xs, ys, titles
+end
+
 --- ms.plot.lines{...}: curves y(x), such as loss curves or beta^t.
 --   series    list of {y = {...}, x = {...} (default 0, 1, ...),
 --             label = "...", style = ..., dashed = true (for a curve
@@ -641,14 +650,7 @@ local function lines(opts)
   local key = check_key(opts.key)
 
   local fig = new_figure(opts, check_string(opts.xlabel, "xlabel"), check_string(opts.ylabel, "ylabel"))
-  local xs, ys, titles, taken = {}, {}, {}, {}
-  for i, s in ipairs(series) do
-    xs[i] = s.x or counting(#s.y)
-    ys[i] = opts.logy and log10s(s.y) or s.y
-    local label = legend(s.label)
-    if label then titles[#titles + 1] = label end
-    fig.layers[i] = curve(xs[i], s, label, s.style or style, colour_of(label, taken))
-  end
+  local xs, ys, titles = add_curves(fig, series, style, opts.logy)
   fig.xrange, fig.yrange, fig.logy = xrange, yrange, opts.logy and true or nil
   local box = data_box(xs, ys, xrange, yrange and (opts.logy and log10s(yrange) or yrange))
   dash_repeats(fig.layers, 1, xs, ys, box)
@@ -721,15 +723,8 @@ local function heatmap(opts)
   local fig = new_figure(opts, check_string(opts.xlabel, "xlabel"), check_string(opts.ylabel, "ylabel"))
   fig.cblabel = check_string(opts.cblabel, "cblabel")
   fig.layers[1] = {kind = "image", x = x, y = y, z = z, palette = "viridis"}
-  local xs, ys, titles, taken = {}, {}, {}, {}
-  for i, l in ipairs(overlay) do
-    xs[i], ys[i] = l.x or counting(#l.y), l.y
-    local label = legend(l.label)
-    if label then titles[#titles + 1] = label end
-    -- the first in black, which stands out on every colour of viridis
-    fig.layers[i + 1] = curve(xs[i], l, label, l.style or "lines",
-                              i == 1 and "#000000" or colour_of(label, taken))
-  end
+  -- the first curve in black, which stands out on every colour of viridis
+  local xs, ys, titles = add_curves(fig, overlay, "lines", false, "#000000")
   local x0, x1 = image_range(x)
   local y0, y1 = image_range(y)
   dash_repeats(fig.layers, 2, xs, ys, {x0, x1, y0, y1})
@@ -747,6 +742,12 @@ end
 --   trace     a trace on a quadratic objective
 --   rule      optional: the rule whose predicted decay to draw
 --   xlabel, ylabel; file, title, key, size, commands (see COMMON)
+-- An error of ms.analysis in the plot's words: without its position and
+-- its "bad argument" frame.
+local function analysis_error(err)
+  return (tostring(err):gsub("^.-:%d+: ", ""):gsub("^bad argument #%d+ to '%w+' %((.*)%)$", "%1"))
+end
+
 local function components(opts)
   options(opts, {"trace", "rule", "xlabel", "ylabel"})
   if not is_trace(opts.trace) then fail("trace must be a trace (ms.trace) on a quadratic objective") end
@@ -758,9 +759,7 @@ local function components(opts)
     series[#series + 1] = {x = comps.steps, y = y, label = ("lambda_%d = %.4g"):format(k, comp.lambda)}
     if opts.rule ~= nil then
       local ok, rho = pcall(require("momsandbox.analysis").radius, opts.rule, comp.lambda)
-      if not ok then
-        fail("%s", (tostring(rho):gsub("^.-:%d+: ", ""):gsub("^bad argument #%d+ to '%w+' %((.*)%)$", "%1")))
-      end
+      if not ok then fail("%s", analysis_error(rho)) end
       local p = {}
       for t = 1, #comps.steps do p[t] = y[1] * rho ^ (comps.steps[t] - comps.steps[1]) end
       series[#series + 1] = {x = comps.steps, y = p, dashed = true,
@@ -793,9 +792,7 @@ local function eigenvalues(opts)
   for _, lambda in ipairs(lambdas) do
     local s = {x = {}, y = {}, style = "points", label = ("lambda = %.4g"):format(lambda)}
     local got = {pcall(A.eigenvalues, opts.rule, lambda, opts.t and {t = opts.t} or nil)}
-    if not got[1] then   -- the analysis' message, without its position and argument
-      fail("%s", (tostring(got[2]):gsub("^.-:%d+: ", ""):gsub("^bad argument #%d+ to '%w+' %((.*)%)$", "%1")))
-    end
+    if not got[1] then fail("%s", analysis_error(got[2])) end
     for i = 2, #got do
       local e = got[i]
       s.x[i - 1], s.y[i - 1], big = e.re, e.im, math.max(big, e.abs)
@@ -849,15 +846,11 @@ local function check_layer(l, what)
   end
   check_options(l, LAYER_FIELDS[l.kind])
   check_numbers(l.x, what .. ".x")
-  check_numbers(l.y, what .. ".y")
   if l.kind == "curve" then
-    if #l.x ~= #l.y then fail("%s.x has %d numbers but %s.y has %d", what, #l.x, what, #l.y) end
-    check_string(l.label, what .. ".label")
-    check_style(l.style, what .. ".style")
+    check_curve(l, what)
     check_positive(l.marker, what .. ".marker")
-    check_boolean(l.dashed, what .. ".dashed")
   else
-    check_matrix(l.z, #l.y, #l.x)
+    check_matrix(l.z, #check_numbers(l.y, what .. ".y"), #l.x)
   end
   if l.kind == "contour" then check_numbers(l.levels, what .. ".levels") end
   if l.kind == "image" and (l.palette or "viridis") ~= "viridis" then

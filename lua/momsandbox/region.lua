@@ -98,9 +98,8 @@ return function(opts, hessian)
   if xname == yname then bad("x and y are both %s", xname) end
   local g = rawget(opts, "grid")
   if type(g) ~= "table" then bad("option 'grid' must be a table {%s = values, %s = values}", xname, yname) end
-  for key in next, g do
-    if key ~= xname and key ~= yname then bad("grid.%s: not x (%s) nor y (%s)", tostring(key), xname, yname) end
-  end
+  local other = check.unknown(g, {xname, yname})
+  if other ~= nil then bad("grid.%s: not x (%s) nor y (%s)", check.keyname(other), xname, yname) end
   for _, name in ipairs{xname, yname} do
     if rawget(g, name) == nil then bad("grid.%s (the values of %s) is required", name, name) end
   end

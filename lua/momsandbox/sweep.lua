@@ -25,22 +25,14 @@ local function bad(fmt, ...)
   check.argerror(1, FNAME, fmt:format(...))
 end
 
-local function keyname(k)
-  return type(k) == "number" and native.format(k) or tostring(k)
-end
-
 ----------------------------------------------------------------- options
 
 --- The keys of t must be axes of the rule: the smallest other key is the
--- error (pairs' order differs between interpreters).
+-- error.
 local function checknames(t, class, names, where)
-  local known, wrong = {}, nil
-  for _, name in ipairs(names) do known[name] = true end
-  for key in next, t do
-    if not known[key] and (wrong == nil or keyname(key) < keyname(wrong)) then wrong = key end
-  end
+  local wrong = check.unknown(t, names)
   if wrong ~= nil then
-    bad("%s: %s has no hyper-parameter '%s' (it takes %sor scale)", where, class, keyname(wrong),
+    bad("%s: %s has no hyper-parameter '%s' (it takes %sor scale)", where, class, check.keyname(wrong),
         table.concat(names, ", ", 1, #names - 1) .. (#names > 1 and ", " or ""))
   end
 end
@@ -114,7 +106,7 @@ local function measures_of(m)
   local list, bits, seen = {}, 0, {}
   for i = 1, check.rawlen(m) do
     local name = rawget(m, i)
-    if MEASURES[name] == nil then bad("measure must be 'loss', 'rate' or 'steps', got '%s'", keyname(name)) end
+    if MEASURES[name] == nil then bad("measure must be 'loss', 'rate' or 'steps', got '%s'", check.keyname(name)) end
     if not seen[name] then bits = bits + MEASURES[name] end
     list[i], seen[name] = name, true
   end
