@@ -327,14 +327,14 @@ function M.own(obj, free, kind)
   end)
 end
 
---- A cdata type `struct name { engine_type *ptr; room }` for the engine
--- objects that results are (traces, sweeps, ...), so that they can be a
--- kind; room, when given, declares a last member of variable length
--- ("double room[?];").  free is the engine's free function and kind
--- counts it in M.live (the class name is the kind's, momsandbox.K).
--- Returns the type with is(v), own(ptr) (a new owned handle) and
--- release(handle) (free it now).
-function M.handle_type(name, engine_type, _class, free, kind, room)
+--- A cdata type `struct ms_ffi_<kind> { engine_type *ptr; room }` for
+-- the engine objects of the native kind `kind` (objectives, rules,
+-- traces, sweeps, ...); room, when given, declares a last member of
+-- variable length ("double room[?];").  free is the engine's free
+-- function; M.live counts the handles by kind.  Returns the type with
+-- is(v), own(ptr) (a new owned handle) and release(handle) (free it now).
+function M.handle_type(kind, engine_type, free, room)
+  local name = "ms_ffi_" .. kind
   ffi.cdef(("typedef struct %s { %s *ptr; %s } %s;"):format(name, engine_type, room or "", name))
   local T = ffi.typeof(name)
   local function free_handle(h) free(h.ptr) end

@@ -17,8 +17,7 @@ require "momsandbox.ffi.model"   -- the kinds model and data, which objectives t
 local C = core.C
 local M = {}
 
-local H = core.handle_type("ms_ffi_objective", "ms_objective", "momsandbox.objective",
-                           C.ms_objective_free, "objective")
+local H = core.handle_type("objective", "ms_objective", C.ms_objective_free)
 local records = setmetatable({}, {__mode = "k"})   -- handle -> record
 
 --- The record of o if it is an objective (closed or not), else nil.

@@ -17,9 +17,8 @@ local schedule = require "momsandbox.ffi.schedule"
 local C = core.C
 local M = {}
 
-local Rule = core.handle_type("ms_ffi_rule", "ms_rule", "momsandbox.rule", C.ms_rule_free, "rule")
-local Class = core.handle_type("ms_ffi_ruleclass", "ms_rule_class", "momsandbox.ruleclass",
-                               C.ms_rule_class_free, "ruleclass")
+local Rule = core.handle_type("rule", "ms_rule", C.ms_rule_free)
+local Class = core.handle_type("ruleclass", "ms_rule_class", C.ms_rule_class_free)
 -- Records by handle, and back (both weak: a record never holds its handle).
 local records = setmetatable({}, {__mode = "k"})
 local handles = setmetatable({}, {__mode = "kv"})

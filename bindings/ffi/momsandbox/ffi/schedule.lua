@@ -14,8 +14,7 @@ local vec = require "momsandbox.ffi.vec"
 local C = core.C
 local M = {}
 
-local H = core.handle_type("ms_ffi_schedule", "ms_schedule", "momsandbox.schedule",
-                           C.ms_schedule_free, "schedule")
+local H = core.handle_type("schedule", "ms_schedule", C.ms_schedule_free)
 local records = setmetatable({}, {__mode = "k"})   -- handle -> record
 
 --- The record of s if it is a schedule (closed or not), else nil.

@@ -7,8 +7,7 @@ local ffi = require "ffi"
 local core = require "momsandbox.ffi.core"
 
 local C = core.C
-local Server = core.handle_type("ms_ffi_server", "ms_server", "momsandbox.server", C.ms_server_free,
-                                "server")
+local Server = core.handle_type("server", "ms_server", C.ms_server_free)
 
 local function close(h)
   if h.ptr ~= nil then

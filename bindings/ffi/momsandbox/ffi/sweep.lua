@@ -11,7 +11,7 @@ local objective = require "momsandbox.ffi.objective"
 local rule = require "momsandbox.ffi.rule"
 
 local C = core.C
-local Sweep = core.handle_type("ms_ffi_sweep", "ms_sweep", "momsandbox.sweep", C.ms_sweep_free, "sweep")
+local Sweep = core.handle_type("sweep", "ms_sweep", C.ms_sweep_free)
 
 -- What a sweep uses as long as it lives: the objective, and the schedules
 -- its copy of the rule points at.  Weak keys: the values never reference

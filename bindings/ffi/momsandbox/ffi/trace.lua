@@ -29,8 +29,7 @@ pcall(ffi.cdef, "void *malloc(size_t size); void free(void *ptr);")
 -- its allocator maps fresh pages for every object; longer traces are the
 -- engine's, whose large buffers skip page faults.
 local ROOM = 120 * 1024
-local Trace = core.handle_type("ms_ffi_trace", "ms_trace", "momsandbox.trace", C.ms_trace_free,
-                               "trace", "double room[?];")
+local Trace = core.handle_type("trace", "ms_trace", C.ms_trace_free, "double room[?];")
 
 M.is = Trace.is
 

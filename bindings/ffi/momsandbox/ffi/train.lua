@@ -14,8 +14,7 @@ local rule = require "momsandbox.ffi.rule"
 local C = core.C
 local FNAME = "train_run"
 
-local Result = core.handle_type("ms_ffi_train", "ms_train_result", "momsandbox.train",
-                                C.ms_train_free, "train")
+local Result = core.handle_type("train", "ms_train_result", C.ms_train_free)
 
 local function close(res)
   if res.ptr ~= nil then
