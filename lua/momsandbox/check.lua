@@ -152,23 +152,17 @@ function M.optint(opts, n, fname, key, def)
   return tointeger(v)
 end
 
-function M.optnum(opts, n, fname, key, def)
-  local v = opts[key]
-  if v == nil then return def end
-  if type(v) ~= "number" then
-    M.argerror(n, fname, ("option '%s' must be a number, got %s"):format(key, M.typename(v)))
+local function opt(tname)   -- optnum, optbool: an option of Lua type tname
+  return function(opts, n, fname, key, def)
+    local v = opts[key]
+    if v == nil then return def end
+    if type(v) ~= tname then
+      M.argerror(n, fname, ("option '%s' must be a %s, got %s"):format(key, tname, M.typename(v)))
+    end
+    return v
   end
-  return v
 end
-
-function M.optbool(opts, n, fname, key, def)
-  local v = opts[key]
-  if v == nil then return def end
-  if type(v) ~= "boolean" then
-    M.argerror(n, fname, ("option '%s' must be a boolean, got %s"):format(key, M.typename(v)))
-  end
-  return v
-end
+M.optnum, M.optbool = opt("number"), opt("boolean")
 
 --- A vector argument for a primitive: a table as a plain copy of its raw
 -- entries, each a number ("what[i] is a T, not a number"); a ms.vec as

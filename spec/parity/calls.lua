@@ -307,6 +307,14 @@ call("region", function()
   return reg, #reg, reg[2], reg:best()
 end)
 call("region bad", ms.analysis.region, {rule = ms.momentum{lr = 0.1}, x = "lr", y = "beta", lambda = 1})
+-- of several unknown keys, the smallest is named (not the first pairs meets)
+call("region grid keys", ms.analysis.region, {rule = ms.momentum{lr = 0.1}, x = "lr", y = "beta",
+     lambda = 1, grid = {lr = {0.1}, beta = {0.5}, zz = 1, mm = 2, aa = 3}})
+call("region range n", ms.analysis.region, {rule = ms.momentum{lr = 0.1}, x = "lr", y = "beta",
+     lambda = 1, grid = {lr = {from = 0.1, to = 1, n = 2.5}, beta = {0.5}}})
+call("optimal range keys", ms.analysis.optimal, ms.momentum{lr = 0.1}, f,
+     {tune = {"lr"}, range = {zz = {0, 1}, mm = {0, 1}, aa = {0, 1}}})
+call("plot keys", ms.plot.figure.lines, {series = {{y = {1, 2}}}, zz = 1, mm = 2, aa = 3})
 call("components", function()
   return ms.trace(ms.objective.quadratic{0.5, 2}, ms.gd{lr = 0.4}, {x0 = {1, 1}, steps = 3}):components()
 end)
@@ -322,5 +330,19 @@ at("at vec", function() return ms.vec(-1) end)
 at("at gd", function() return ms.gd{lr = -1} end)
 at("at trace", function() return ms.trace(f, hb, {x0 = {1}}) end)
 at("at axpy", function() local r = ms.vec{1}:axpy(1, "x"); return r end)
+-- the checks of what a callback gave back are the callback's errors: raised
+-- as they came, with no position of this file
+local bad_f = ms.objective{dim = 1, f = function() return {} end}
+local lazy = ms.objective{dim = 1, f = function(x) return x[1] end, grad = function() end}
+local no_p = ms.rule{name = "no_p", step = function() return 1 end}
+at("at f returned", function() return ms.trace(bad_f, ms.gd{lr = 0.1}, {x0 = {1}, steps = 1}) end)
+at("at grad unset", function() return ms.trace(lazy, ms.gd{lr = 0.1}, {x0 = {1}, steps = 1}) end)
+at("at step returned", function() return ms.trace(f, no_p{}, {x0 = {1, 1}, steps = 1}) end)
+at("at rule:step returned", function() return no_p{}:step(ms.vec{1}, {1}) end)
+-- an engine failure inside the loop (LuaJIT's, written in Lua) is the
+-- call's error, at this line
+at("at schedule value", function()
+  return ms.trace(f, ms.gd{lr = function() return -1 end}, {x0 = {1, 1}, steps = 1})
+end)
 
 print(("%d calls"):format(count))
