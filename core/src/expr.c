@@ -223,11 +223,19 @@ static void eval_batched(const program *p, const double *x, double *v,
  * not 55). */
 static int evaluation(const program *p) {
   if (p->reference != MS_EXPR_AUTO) return p->reference;
+  if (atomic_load_explicit(&p->native, memory_order_acquire) != NULL)
+    return MS_EXPR_NATIVE;
   return p->nops < 2 * p->nbatches ? MS_EXPR_REFERENCE : MS_EXPR_BATCHED;
 }
 
 void ms_expr_eval(const program *p, double *scratch, const double *x,
                   double *f, double *grad) {
+  /* machine code first, when there is (expr_native.c) */
+  const ms_expr_native *nv = ms_expr_native_of(p);
+  if (nv != NULL) {
+    ms_expr_native_eval(nv, x, f, grad);
+    return;
+  }
   if (evaluation(p) == MS_EXPR_BATCHED) eval_batched(p, x, scratch, f, grad);
   else eval_reference(p, x, scratch, f, grad);
 }
@@ -273,6 +281,7 @@ static void program_free(void *ctx) {
   free(p->ops);
   free(p->cs);
   ms_expr_schedule_free(p);
+  ms_expr_native_free(atomic_load(&p->native));
   free(p);
 }
 

@@ -9,6 +9,7 @@
 #define MS_EXPR_H
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -47,6 +48,16 @@ typedef struct {
   double c;               /* POWC's exponent */
 } ms_expr_batch;
 
+/* A program as machine code (expr_native.c): ms_fg computes f and the
+ * gradient, ms_f f alone, from x and k (the program's constants, then
+ * POWC's exponents); lib is the loaded shared object. */
+typedef struct ms_expr_native {
+  void (*fg)(const double *x, const double *k, double *f, double *grad);
+  void (*f)(const double *x, const double *k, double *f);
+  double *k;
+  void *lib;
+} ms_expr_native;
+
 typedef struct ms_expr_program {
   size_t dim;
   size_t nvars, nconsts, nops;   /* slots: variables, constants, operations */
@@ -74,6 +85,12 @@ typedef struct ms_expr_program {
   size_t bslots;                 /* slots of the schedule; its sink is bslots */
   size_t bout;                   /* the slot of f */
   size_t npart;                  /* partials stored per pass (da, db each) */
+  /* machine code (expr_native.c): set once, read by every evaluation;
+   * the state and the work planned so far are read and written under
+   * expr_native.c's lock */
+  _Atomic(ms_expr_native *) native;
+  int native_state;
+  double native_work;
 } ms_expr_program;
 
 /* 1 for the operations of one operand (b is the sink). */
@@ -163,6 +180,21 @@ static inline void ms_expr_zero(double *to, size_t n) {
   if (n > 16) memset(to, 0, n * sizeof *to);
   else
     for (size_t i = 0; i < n; i++) to[i] = 0;
+}
+
+/* f (unless NULL) and the gradient (unless NULL) at x by nv. */
+static inline void ms_expr_native_eval(const ms_expr_native *nv, const double *x,
+                                       double *f, double *grad) {
+  double unused;
+  if (grad != NULL) nv->fg(x, nv->k, f != NULL ? f : &unused, grad);
+  else if (f != NULL) nv->f(x, nv->k, f);
+}
+void ms_expr_native_free(ms_expr_native *nv);
+/* p's machine code, which ms_expr_eval would run, or NULL. */
+static inline const ms_expr_native *ms_expr_native_of(const ms_expr_program *p) {
+  return p->reference == MS_EXPR_AUTO
+             ? atomic_load_explicit(&p->native, memory_order_acquire)
+             : NULL;
 }
 
 /* Groups p's operations into batches (p->batch, idx, sign, bslots, bout,

@@ -94,11 +94,24 @@ int ms_expr_quadratic_parts(const ms_objective *obj, double *Q, double *c,
  * the tests compare the batched evaluation with; MS_EXPR_MAGNITUDE, those
  * with a gradient that is the sum of the magnitudes of the terms each
  * entry sums, which bounds what their order changes. */
-enum { MS_EXPR_AUTO, MS_EXPR_BATCHED, MS_EXPR_REFERENCE, MS_EXPR_MAGNITUDE };
+enum { MS_EXPR_AUTO, MS_EXPR_BATCHED, MS_EXPR_REFERENCE, MS_EXPR_MAGNITUDE,
+       MS_EXPR_NATIVE };
 void ms_expr_reference(ms_objective *obj, int how);
-/* How obj evaluates now: MS_EXPR_BATCHED, _REFERENCE or _MAGNITUDE (-1:
- * not compiled from an expression). */
+/* How obj evaluates now: MS_EXPR_BATCHED, _REFERENCE or _MAGNITUDE, or
+ * MS_EXPR_NATIVE, machine code (expr_native.c) (-1: not compiled from an
+ * expression). */
 int ms_expr_evaluation(const ms_objective *obj);
+/* Machine code for an objective compiled from an expression
+ * (expr_native.c), the same bits as the reference passes.  plan: called
+ * by the thread that starts a run (a trace, a sweep before its threads
+ * start) with the evaluations it will make; compiles when the program's
+ * runs make it pay (MS_EINVAL only for a bad MOMSANDBOX_NATIVE; any other
+ * failure leaves the program interpreted).  compile: now, whatever the
+ * runs, the knob or how the program evaluates otherwise (for the tests);
+ * MS_EIO when cc is missing or fails.  Once per program: a failure is
+ * remembered.  Any other objective: nothing to do (compile: MS_EINVAL). */
+ms_status ms_expr_native_plan(const ms_objective *obj, double evaluations);
+ms_status ms_expr_native_compile(const ms_objective *obj);
 /* An objective compiled from an expression, for a loop that calls its
  * evaluation directly (the fused trace loop): its program, or NULL for
  * any other objective; the calling thread's scratch for it (NULL: out of

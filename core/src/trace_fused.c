@@ -39,6 +39,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "expr.h"
 #include "internal.h"
 #include "trace.h"
 
@@ -67,6 +68,7 @@ typedef struct fused {
   ms_rule *rule;
   const ms_expr_program *expr;   /* a compiled expression's program */
   double *scratch;               /* and this thread's scratch for it */
+  const ms_expr_native *native;  /* its machine code, called directly */
   double *x, *v;          /* x_t and the rule's state at the last block's end */
   double *g, *y;          /* the general loop's room, for a replay */
 } fused;
@@ -128,7 +130,8 @@ INLINE void eval(ms_formula k, const fused *c, const double *x, size_t n,
     break;
   }
   case MS_FORMULA_EXPR:   /* expr.c: program_fn */
-    ms_expr_eval(c->expr, c->scratch, x, f, grad);
+    if (c->native != NULL) ms_expr_native_eval(c->native, x, f, grad);
+    else ms_expr_eval(c->expr, c->scratch, x, f, grad);
     break;
   case MS_FORMULA_HIMMELBLAU: {   /* testfunctions.c: himmelblau_fn */
     double u = x[0] * x[0] + x[1] - 11, v = x[0] + x[1] * x[1] - 7;
@@ -331,6 +334,7 @@ int ms_trace_fused(ms_trace *tr, ms_objective *obj, ms_rule *rule, double *x,
   if (k == MS_FORMULA_EXPR) {   /* its scratch first: the loop cannot fail */
     c.expr = ms_expr_program_of(obj);
     if (c.expr == NULL || (c.scratch = ms_expr_scratch(c.expr)) == NULL) return 0;
+    c.native = ms_expr_native_of(c.expr);
   }
   c.v = r == R_GD ? NULL : ms_rule_state(rule, 0);
   *st = loops[k][r][c.n == 2 ? 0 : 1](&c);
