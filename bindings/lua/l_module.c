@@ -115,6 +115,12 @@ int ms_lua_failure(lua_State *L, ms_status st) {
   return 3;
 }
 
+int ms_lua_status(lua_State *L, ms_status st) {
+  if (st != MS_OK) return ms_lua_failure(L, st);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
 const char *ms_lua_checkpath(lua_State *L, int arg) {
   size_t len;
   const char *s = luaL_checklstring(L, arg, &len);

@@ -427,9 +427,7 @@ static int l_rule_op(lua_State *L) {
   } else {
     return ms_lua_argerror(L, 2, "rule_op", "no such operation");
   }
-  if (st != MS_OK) return ms_lua_failure(L, st);
-  lua_pushboolean(L, 1);
-  return 1;
+  return ms_lua_status(L, st);
 }
 
 static int l_gc(lua_State *L) {

@@ -75,10 +75,7 @@ static int l_server_reply(lua_State *L) {
   if (s == NULL) return ms_lua_closed(L, "server");
   if (id < 0 || id > UINT_MAX) id = 0;   /* no such request */
   if (status < 0 || status > INT_MAX) status = 0;   /* no such status */
-  ms_status st = ms_server_reply(s, (unsigned)id, (int)status, type, body, blen);
-  if (st != MS_OK) return ms_lua_failure(L, st);
-  lua_pushboolean(L, 1);
-  return 1;
+  return ms_lua_status(L, ms_server_reply(s, (unsigned)id, (int)status, type, body, blen));
 }
 
 static int l_gc(lua_State *L) {

@@ -87,9 +87,7 @@ static int l_sweep_grid(lua_State *L) {
     ms_lua_vec *v = ms_lua_checkvec(L, 3);
     st = ms_sweep_axis(s, lua_tostring(L, 2), v->x, v->n);
   }
-  if (st != MS_OK) return ms_lua_failure(L, st);
-  lua_pushboolean(L, 1);
-  return 1;
+  return ms_lua_status(L, st);
 }
 
 /* sweep_run(sw, steps|nil, measures, tol|nil, threads, shard, shards,
@@ -127,9 +125,7 @@ static int l_sweep_run(lua_State *L) {
   ms_lua_release(L, 12);
   ms_lua_release(L, 11);
   ms_lua_leave(prev);
-  if (st != MS_OK) return ms_lua_failure(L, st);
-  lua_pushboolean(L, 1);
-  return 1;
+  return ms_lua_status(L, st);
 }
 
 /* sweep_data(sw) -> total, first (1-based), count, fast, threads,
@@ -159,9 +155,7 @@ static int sweep_csv(lua_State *L) {
   ms_sigint_begin(0);   /* millions of rows take seconds */
   ms_status st = ms_sweep_write_csv(s, lua_tostring(L, 2), lua_toboolean(L, 3));
   ms_sigint_end();
-  if (st != MS_OK) return ms_lua_failure(L, st);
-  lua_pushboolean(L, 1);
-  return 1;
+  return ms_lua_status(L, st);
 }
 
 static int l_gc(lua_State *L) {

@@ -159,10 +159,7 @@ static int l_trace_info(lua_State *L) {
 
 /* The writer of native.write_csv for traces (path checked there). */
 static int trace_csv(lua_State *L) {
-  ms_status st = ms_trace_write_csv(checktrace(L, "write_csv"), lua_tostring(L, 2));
-  if (st != MS_OK) return ms_lua_failure(L, st);
-  lua_pushboolean(L, 1);
-  return 1;
+  return ms_lua_status(L, ms_trace_write_csv(checktrace(L, "write_csv"), lua_tostring(L, 2)));
 }
 
 static int l_gc(lua_State *L) {

@@ -99,10 +99,7 @@ static int l_train_data(lua_State *L) {
 static int train_csv(lua_State *L) {
   const ms_train_result *res = checkresult(L, "write_csv");
   if (res == NULL) return ms_lua_argerror(L, 1, "write_csv", "result has been closed");
-  ms_status st = ms_train_write_csv(res, lua_tostring(L, 2));
-  if (st != MS_OK) return ms_lua_failure(L, st);
-  lua_pushboolean(L, 1);
-  return 1;
+  return ms_lua_status(L, ms_train_write_csv(res, lua_tostring(L, 2)));
 }
 
 static int l_gc(lua_State *L) {

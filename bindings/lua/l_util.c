@@ -96,9 +96,7 @@ static int l_sys(lua_State *L) {
   } else {
     return ms_lua_argerror(L, 1, "sys", "unknown operation");
   }
-  if (st != MS_OK) return ms_lua_failure(L, st);
-  lua_pushboolean(L, 1);
-  return 1;
+  return ms_lua_status(L, st);
 }
 
 void ms_lua_open_util(lua_State *L) {

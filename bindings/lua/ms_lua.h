@@ -55,6 +55,8 @@ lua_Number ms_lua_checknum(lua_State *L, int arg, int n, const char *fname);
 /* A primitive's engine failure st: pushes nil, message, code ("EINVAL",
  * ...) and returns 3; the error of a callback and Ctrl-C are raised. */
 int ms_lua_failure(lua_State *L, ms_status st);
+/* A primitive's answer for status st: true, or ms_lua_failure's. */
+int ms_lua_status(lua_State *L, ms_status st);
 /* Argument arg as a file name for C: a string (or number) without zero
  * bytes, which C would silently cut the name at. */
 const char *ms_lua_checkpath(lua_State *L, int arg);
