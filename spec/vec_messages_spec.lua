@@ -7,7 +7,7 @@ local ms = require "momsandbox"
 local DEAD = "vector is no longer valid (a view kept after the callback that received it returned)"
 -- LuaJIT's getmetatable says "ffi" for cdata: its layer keeps the kind's
 local function getmt(v)
-  return jit and require("momsandbox.ffi.core").kinds.vec.mt or getmetatable(v)
+  return jit and require("momsandbox.ffi_core").kinds.vec.mt or getmetatable(v)
 end
 local unpack = table.unpack or unpack
 

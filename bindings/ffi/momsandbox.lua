@@ -5,9 +5,9 @@
 --                                                         sets this up)
 --   local ms = require "momsandbox"
 --
--- The declarations come from the public header itself (momsandbox.ffi.core).
+-- The declarations come from the public header itself (momsandbox.ffi_core).
 -- In ms.trace, rules, objectives and schedules written in Lua run inside a
--- loop that LuaJIT compiles (momsandbox.ffi.trace) instead of being called
+-- loop that LuaJIT compiles (momsandbox.ffi_trace) instead of being called
 -- back from C, which makes a rule in Lua about as fast as a built-in;
 -- training and sweeps run in the engine, which calls back.  The pure-Lua
 -- parts (ms.plot, ms.args) are the Lua 5.4 module's own files.
@@ -16,7 +16,7 @@ if not jit then
         "(LUA_CPATH='build/?.so;;') or the momsandbox command", 2)
 end
 
--- This file's folder: the FFI parts are in momsandbox/ffi/ beside it; the
+-- This file's folder: the FFI parts are momsandbox/ffi_*.lua beside it; the
 -- shared pure-Lua parts in ../../lua/momsandbox/ (source tree) or
 -- momsandbox/ beside it (installed).
 local here = debug.getinfo(1, "S").source:match("^@(.*)$"):match("^(.*)/") or "."
@@ -27,17 +27,17 @@ local function exists(path)
   return f ~= nil
 end
 
--- The FFI parts, momsandbox/ffi/NAME.lua beside this file as
--- "momsandbox.ffi.NAME", and the shared API, lua/momsandbox/NAME.lua as
+-- The FFI parts, momsandbox/ffi_NAME.lua beside this file as
+-- "momsandbox.ffi_NAME", and the shared API, lua/momsandbox/NAME.lua as
 -- "momsandbox.NAME" (in the source tree, or installed beside this file):
 -- found by a searcher of their own, whatever the user's package.path holds.
 local shared = here .. "/../../lua/momsandbox/"
 if not exists(shared .. "api.lua") then shared = here .. "/momsandbox/" end
 table.insert(package.loaders, 2, function(name)
-  local part = name:match("^momsandbox%.ffi%.([%w_]+)$")
+  local part = name:match("^momsandbox%.(ffi_[%w_]+)$")
   local stem = part or name:match("^momsandbox%.([%w_]+)$")
   if stem == nil then return nil end
-  local path = part and here .. "/momsandbox/ffi/" .. part .. ".lua" or shared .. stem .. ".lua"
+  local path = part and here .. "/momsandbox/" .. part .. ".lua" or shared .. stem .. ".lua"
   if not exists(path) then return "\n\tno file '" .. path .. "'" end
   local f = assert(io.open(path, "rb"))
   local source = f:read("*a")
@@ -64,13 +64,13 @@ package.preload["momsandbox.explore_html"] = function()
 end
 
 local ffi = require "ffi"
-local core = require("momsandbox.ffi.core").open(here)
-local objective = require "momsandbox.ffi.objective"
-local schedule = require "momsandbox.ffi.schedule"
-local rule = require "momsandbox.ffi.rule"
-local trace = require "momsandbox.ffi.trace"
-local data = require "momsandbox.ffi.data"
-local model = require "momsandbox.ffi.model"
+local core = require("momsandbox.ffi_core").open(here)
+local objective = require "momsandbox.ffi_objective"
+local schedule = require "momsandbox.ffi_schedule"
+local rule = require "momsandbox.ffi_rule"
+local trace = require "momsandbox.ffi_trace"
+local data = require "momsandbox.ffi_data"
+local model = require "momsandbox.ffi_model"
 
 --- The engine object behind an objective, rule, schedule, model, data set,
 -- trace, training result or sweep (an ms_objective *, ...), for calls of
@@ -88,7 +88,7 @@ local function engine(obj)
         core.typename(obj) .. ")", 2)
 end
 
-local native = require "momsandbox.ffi.native"
+local native = require "momsandbox.ffi_native"
 
 --- The table of methods of an object of the module (nil for other values),
 -- for the REPL's completion: getmetatable gives "ffi" for every cdata.

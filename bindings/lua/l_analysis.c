@@ -1,7 +1,7 @@
 /*
  * l_analysis.c -- the primitive analysis(op, ...) for Lua 5.4: the
  * chapter's theory (d2l 11.6.3) in the engine, as numbers and vectors.
- * Twin for LuaJIT: bindings/ffi/momsandbox/ffi/analysis.lua; user:
+ * Twin for LuaJIT: bindings/ffi/momsandbox/ffi_analysis.lua; user:
  * lua/momsandbox/analysis.lua (ms.analysis), which reads matrices, checks
  * and words the messages.
  */

@@ -1,7 +1,7 @@
 /*
  * l_data.c -- the data-set primitives for Lua 5.4 (data_new, data_get,
  * data_info, data_dirs and the kind "data": lua/momsandbox/primitives.lua).
- * Twin for LuaJIT: bindings/ffi/momsandbox/ffi/data.lua.  User:
+ * Twin for LuaJIT: bindings/ffi/momsandbox/ffi_data.lua.  User:
  * lua/momsandbox/data.lua (ms.data).
  */
 #include <string.h>

@@ -1,6 +1,6 @@
 /* l_help.c -- the primitive that lua/momsandbox/help.lua reads the engine's
  * registry of rules with, for Lua 5.4.  Its twin for LuaJIT is
- * bindings/ffi/momsandbox/ffi/help.lua. */
+ * bindings/ffi/momsandbox/ffi_help.lua. */
 #include "ms_lua.h"
 
 static void setnumber(lua_State *L, const char *key, double v) {

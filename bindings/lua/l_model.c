@@ -1,7 +1,7 @@
 /*
  * l_model.c -- the model primitives for Lua 5.4 (model_new, model_call and
  * the kind "model": lua/momsandbox/primitives.lua).  Twin for LuaJIT:
- * bindings/ffi/momsandbox/ffi/model.lua.  User: lua/momsandbox/model.lua
+ * bindings/ffi/momsandbox/ffi_model.lua.  User: lua/momsandbox/model.lua
  * (ms.model).
  */
 #include <string.h>

@@ -2,7 +2,7 @@
  * l_module.c -- luaopen_momsandbox and the helpers every part of the
  * Lua 5.4 native layer shares: classes, argument errors, and the path of
  * an error raised inside a Lua callback back to the caller.  Twin for
- * LuaJIT: bindings/ffi/momsandbox/ffi/core.lua and native.lua; user:
+ * LuaJIT: bindings/ffi/momsandbox/ffi_core.lua and native.lua; user:
  * lua/momsandbox/api.lua.
  */
 #include <stdarg.h>
@@ -320,7 +320,7 @@ static void register_parts(lua_State *L) {
  * The user-level API is Lua (lua/momsandbox/api.lua and its parts); this
  * module gives it the primitives listed in lua/momsandbox/primitives.lua,
  * as require "momsandbox.native".  Its twin for LuaJIT is
- * bindings/ffi/momsandbox/ffi/native.lua. */
+ * bindings/ffi/momsandbox/ffi_native.lua. */
 
 static int l_version(lua_State *L) {
   lua_pushstring(L, ms_version());

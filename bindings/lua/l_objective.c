@@ -1,7 +1,7 @@
 /*
  * l_objective.c -- objectives as the native kind "objective" for Lua 5.4:
  * the primitives objective_builtin, objective_new, objective_compile,
- * objective_call and objective_info.  Twin for LuaJIT: bindings/ffi/momsandbox/ffi/objective.lua;
+ * objective_call and objective_info.  Twin for LuaJIT: bindings/ffi/momsandbox/ffi_objective.lua;
  * user: lua/momsandbox/objective.lua (ms.objective, ms.gradcheck: options,
  * labels, fields).  Traces and sweeps take them by ms_lua_checkobjective.
  */

@@ -1,7 +1,7 @@
 /*
  * l_rng.c -- the engine's random number generator as a native kind "rng"
  * with its methods, for lua/momsandbox/rng.lua (ms.rng, rng:shuffle).
- * Twin for LuaJIT: bindings/ffi/momsandbox/ffi/rng.lua.  It draws the very
+ * Twin for LuaJIT: bindings/ffi/momsandbox/ffi_rng.lua.  It draws the very
  * numbers the engine draws (xoshiro256** seeded by splitmix64), so that a
  * Lua loop can replay a C run exactly.
  */

@@ -3,7 +3,7 @@
  * "rule" and "ruleclass" and the primitives ruleclass_new, rule_new,
  * rule_set and rule_op (lua/momsandbox/primitives.lua; rule_classes is
  * l_help.c's).  Twin of
- * bindings/ffi/momsandbox/ffi/rule.lua; used by lua/momsandbox/rule.lua,
+ * bindings/ffi/momsandbox/ffi_rule.lua; used by lua/momsandbox/rule.lua,
  * which has the API: checks, messages, labels, fields.
  *
  * A rule's user value keeps the schedules its hyper-parameters follow

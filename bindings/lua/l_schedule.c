@@ -1,7 +1,7 @@
 /*
  * l_schedule.c -- schedules as the native kind "schedule" for Lua 5.4: the
  * primitives schedule_builtin, schedule_fn and schedule_values.  Twin for
- * LuaJIT: bindings/ffi/momsandbox/ffi/schedule.lua; user:
+ * LuaJIT: bindings/ffi/momsandbox/ffi_schedule.lua; user:
  * lua/momsandbox/schedule.lua (ms.schedule: options, labels, s(t)).
  * Rules and sweeps hold schedules through ms_lua_toschedule/hold/release.
  */

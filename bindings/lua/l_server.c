@@ -1,7 +1,7 @@
 /*
  * l_server.c -- the HTTP server of ms.explore for Lua 5.4: the kind
  * "server" and the primitives server_new, server_next, server_reply over
- * core/src/server.c.  Twin for LuaJIT: bindings/ffi/momsandbox/ffi/server.lua;
+ * core/src/server.c.  Twin for LuaJIT: bindings/ffi/momsandbox/ffi_server.lua;
  * user: lua/momsandbox/explore.lua.  Lua pulls the requests: the server
  * runs only inside server_next, on the calling thread.
  */

@@ -2,7 +2,7 @@
  * l_sweep.c -- the sweep primitives of lua/momsandbox/primitives.lua for
  * Lua 5.4: sweep_new, sweep_grid, sweep_run, sweep_data and the kind
  * "sweep" with its CSV writer.  Twin for LuaJIT:
- * bindings/ffi/momsandbox/ffi/sweep.lua; the user of both is
+ * bindings/ffi/momsandbox/ffi_sweep.lua; the user of both is
  * lua/momsandbox/sweep.lua (ms.sweep), which checks the options and
  * presents the result.
  *

@@ -1,7 +1,7 @@
 /*
  * l_trace.c -- the native part of ms.trace under Lua 5.4: the kind
  * "trace", the primitives trace_run, trace_get and trace_info, and the
- * writer of write_csv for traces.  Twin of bindings/ffi/momsandbox/ffi/trace.lua;
+ * writer of write_csv for traces.  Twin of bindings/ffi/momsandbox/ffi_trace.lua;
  * used by lua/momsandbox/trace.lua, which has the API and the messages.
  */
 #include "momsandbox_host.h"

@@ -1,7 +1,7 @@
 /*
  * l_train.c -- the training primitives of lua/momsandbox/primitives.lua for
  * Lua 5.4: train_run, train_data and the kind "train" with its CSV writer.
- * Twin for LuaJIT: bindings/ffi/momsandbox/ffi/train.lua; the user of both
+ * Twin for LuaJIT: bindings/ffi/momsandbox/ffi_train.lua; the user of both
  * is lua/momsandbox/train.lua (ms.train), which checks the options, draws
  * the progress bar and presents the result.
  */

@@ -1,7 +1,7 @@
 /*
  * l_util.c -- the primitive sys(op, ...) for Lua 5.4: the system services
  * of core/src/system.c (clock, isatty, mkdir, which, write, run).  Twin for
- * LuaJIT: bindings/ffi/momsandbox/ffi/util.lua; users: lua/momsandbox/util.lua
+ * LuaJIT: bindings/ffi/momsandbox/ffi_util.lua; users: lua/momsandbox/util.lua
  * (ms.util), explore.lua (start: the browser).  No string reaches a shell:
  * run and start take an argv.
  */

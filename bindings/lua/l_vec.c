@@ -2,7 +2,7 @@
  * l_vec.c -- vectors for Lua 5.4: the native kind "vec" (a userdata that
  * holds its doubles, or a view on the engine's memory) with its hot methods
  * and metamethods, and the primitives vec_new and vec_from.  Twin for
- * LuaJIT: bindings/ffi/momsandbox/ffi/vec.lua.  User: lua/momsandbox/vec.lua
+ * LuaJIT: bindings/ffi/momsandbox/ffi_vec.lua.  User: lua/momsandbox/vec.lua
  * (ms.vec, linspace, tostring).
  *
  * Messages, the same texts in the twin (spec/vec_messages_spec.lua):

@@ -1,6 +1,6 @@
 /*
  * ms_lua.h -- declarations shared by the sources of the Lua 5.4 native
- * layer (twin for LuaJIT: bindings/ffi/momsandbox/ffi/core.lua).
+ * layer (twin for LuaJIT: bindings/ffi/momsandbox/ffi_core.lua).
  *
  * Prefixes: l_ for the Lua-callable functions (static in each file),
  * ms_lua_ for helpers shared between files.
@@ -43,7 +43,7 @@ const char *ms_lua_typename(lua_State *L, int idx);
 /* Argument errors with a fixed function name and number, whatever the
  * call site calls the function (luaL_argerror takes both from debug
  * information): n counts the arguments after self for methods.  Their
- * texts are the LuaJIT layer's too (momsandbox/ffi/core.lua). */
+ * texts are the LuaJIT layer's too (momsandbox/ffi_core.lua). */
 int ms_lua_argerror(lua_State *L, int n, const char *fname, const char *msg);
 /* "T expected, got U" for the value at arg ("no value" when absent). */
 int ms_lua_argtypeerror(lua_State *L, int arg, int n, const char *fname,

@@ -2,7 +2,7 @@
  * momsandbox_pull.h -- the engine's loops run by a binding in its own
  * language: the functions that let a loop written elsewhere do what the
  * engine's loops do, so that it gives the same results.  LuaJIT's binding
- * runs ms_trace_run's loop in Lua (bindings/ffi/momsandbox/ffi/trace.lua)
+ * runs ms_trace_run's loop in Lua (bindings/ffi/momsandbox/ffi_trace.lua)
  * and *pulls* from the engine what the engine's loop would compute, so
  * that LuaJIT compiles the loop together with the objectives, rules and
  * schedules written in Lua instead of being called back from C.

@@ -2,7 +2,7 @@
 -- d2l's synthetic linear-regression data (synthetic) and the chapter's
 -- airfoil set (airfoil).  A data set is a native handle of kind "data"
 -- (primitives data_new, data_get, data_info: bindings/lua/l_data.c,
--- bindings/ffi/momsandbox/ffi/data.lua); everything a user reads is here.
+-- bindings/ffi/momsandbox/ffi_data.lua); everything a user reads is here.
 local native = require "momsandbox.native"
 local check = require "momsandbox.check"
 

@@ -2,7 +2,7 @@
 -- their loss, gradient, predictions and -- for linear regression -- the
 -- exact least-squares optimum.  A model is a native handle of kind "model"
 -- (primitives model_new, model_call: bindings/lua/l_model.c,
--- bindings/ffi/momsandbox/ffi/model.lua); everything a user reads is here.
+-- bindings/ffi/momsandbox/ffi_model.lua); everything a user reads is here.
 local native = require "momsandbox.native"
 local check = require "momsandbox.check"
 

@@ -1,7 +1,7 @@
 --- momsandbox.primitives: the one list of what the two native layers give
 -- the shared API, each with its contract.  The Lua 5.4 layer is the C
 -- module (bindings/lua/), the LuaJIT layer the FFI one
--- (bindings/ffi/momsandbox/ffi/); spec/primitives_spec.lua checks that
+-- (bindings/ffi/momsandbox/ffi_*.lua); spec/primitives_spec.lua checks that
 -- each exports exactly these names, and that no value given to them
 -- crashes.
 --

@@ -28,7 +28,7 @@ local is_vec = function(v)
   local mt = getmetatable(v)
   return type(mt) == "table" and mt.__name == "momsandbox.vec"
 end
-if jit then is_vec = require("momsandbox.ffi.vec").is end
+if jit then is_vec = require("momsandbox.ffi_vec").is end
 
 -- vec{1, 2, 3, …, 1000000} (1000000): the first entries, the last, the length.
 local function vec_text(v)

@@ -40,7 +40,7 @@ describe("the public headers", function()
   it("are all declared by the binding, the engine's first", function()
     local ffi = require "ffi"
     local C = require("momsandbox").ffi.C
-    local headers = require("momsandbox.ffi.core").headers
+    local headers = require("momsandbox.ffi_core").headers
     assert.are.equal(#HEADERS, #headers)
     for i, name in ipairs(HEADERS) do
       assert.are.equal(name, headers[i]:match("[^/]+$"))

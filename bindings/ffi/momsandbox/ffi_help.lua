@@ -1,8 +1,8 @@
---- momsandbox.ffi.help: the primitive that lua/momsandbox/help.lua reads
+--- momsandbox.ffi_help: the primitive that lua/momsandbox/help.lua reads
 -- the engine's registry of rules with, for LuaJIT.  Twin of
 -- bindings/lua/l_help.c.
 local ffi = require "ffi"
-local C = require("momsandbox.ffi.core").C
+local C = require("momsandbox.ffi_core").C
 
 local function text(p)
   return p ~= nil and ffi.string(p) or nil

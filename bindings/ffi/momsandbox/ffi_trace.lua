@@ -1,4 +1,4 @@
---- momsandbox.ffi.trace: the native part of ms.trace under LuaJIT -- the
+--- momsandbox.ffi_trace: the native part of ms.trace under LuaJIT -- the
 -- kind "trace", the primitives trace_run, trace_get and trace_info, and
 -- the writer of write_csv for traces.  Twin of bindings/lua/l_trace.c; used by
 -- lua/momsandbox/trace.lua, which has the API and the messages.
@@ -10,10 +10,10 @@
 -- same points recorded -- the same bits.  The trace itself is the engine's
 -- (ms_trace_new, ms_trace_record, ms_trace_diverge).
 local ffi = require "ffi"
-local core = require "momsandbox.ffi.core"
-local vec = require "momsandbox.ffi.vec"
-local objective = require "momsandbox.ffi.objective"
-local rule = require "momsandbox.ffi.rule"
+local core = require "momsandbox.ffi_core"
+local vec = require "momsandbox.ffi_vec"
+local objective = require "momsandbox.ffi_objective"
+local rule = require "momsandbox.ffi_rule"
 
 local C = core.C
 local M = {}

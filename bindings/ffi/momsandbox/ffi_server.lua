@@ -1,10 +1,10 @@
---- momsandbox.ffi.server: the HTTP server of ms.explore for LuaJIT: the
+--- momsandbox.ffi_server: the HTTP server of ms.explore for LuaJIT: the
 -- kind "server" and the primitives server_new, server_next, server_reply
 -- over core/src/server.c.  Twin of bindings/lua/l_server.c; user:
 -- lua/momsandbox/explore.lua.  Lua pulls the requests: the server runs
 -- only inside server_next, on the calling thread.
 local ffi = require "ffi"
-local core = require "momsandbox.ffi.core"
+local core = require "momsandbox.ffi_core"
 
 local C = core.C
 local Server = core.handle_type("server", "ms_server", C.ms_server_free)

@@ -1,15 +1,15 @@
---- momsandbox.ffi.schedule: schedules as the native kind "schedule" for
+--- momsandbox.ffi_schedule: schedules as the native kind "schedule" for
 -- LuaJIT: the primitives schedule_builtin, schedule_fn and schedule_values.
 -- Twin of bindings/lua/l_schedule.c; user: lua/momsandbox/schedule.lua.
 --
 -- A handle is a cdata `{ms_schedule *ptr}`; its record (engine pointer,
 -- purity, the Lua function of a function schedule, a sequence's parts)
--- sits in a weak-keyed table, for ffi/rule.lua and ffi/trace.lua
+-- sits in a weak-keyed table, for ffi_rule.lua and ffi_trace.lua
 -- (M.record), whose loops evaluate a function schedule
 -- pull-style (M.supply) so that LuaJIT compiles it into the loop.
 local ffi = require "ffi"
-local core = require "momsandbox.ffi.core"
-local vec = require "momsandbox.ffi.vec"
+local core = require "momsandbox.ffi_core"
+local vec = require "momsandbox.ffi_vec"
 
 local C = core.C
 local M = {}

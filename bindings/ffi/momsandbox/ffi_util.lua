@@ -1,10 +1,10 @@
---- momsandbox.ffi.util: the primitive sys(op, ...) for LuaJIT, the system
+--- momsandbox.ffi_util: the primitive sys(op, ...) for LuaJIT, the system
 -- services of core/src/system.c (clock, isatty, mkdir, which, write, run,
 -- start).
 -- Twin of bindings/lua/l_util.c; user: lua/momsandbox/util.lua (ms.util).
 -- No string reaches a shell: run takes an argv.
 local ffi = require "ffi"
-local core = require "momsandbox.ffi.core"
+local core = require "momsandbox.ffi_core"
 
 local C = core.C
 local pathbuf = ffi.new("char[4096]")

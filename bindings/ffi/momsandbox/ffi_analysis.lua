@@ -1,12 +1,12 @@
---- momsandbox.ffi.analysis: the primitive analysis(op, ...) for LuaJIT, the
+--- momsandbox.ffi_analysis: the primitive analysis(op, ...) for LuaJIT, the
 -- chapter's theory (d2l 11.6.3) in the engine, as numbers and vectors.
 -- Twin of bindings/lua/l_analysis.c; user: lua/momsandbox/analysis.lua
 -- (ms.analysis), which reads matrices, checks and words the messages.
 local ffi = require "ffi"
-local core = require "momsandbox.ffi.core"
-local vec = require "momsandbox.ffi.vec"
-local objective = require "momsandbox.ffi.objective"
-local rule = require "momsandbox.ffi.rule"
+local core = require "momsandbox.ffi_core"
+local vec = require "momsandbox.ffi_vec"
+local objective = require "momsandbox.ffi_objective"
+local rule = require "momsandbox.ffi_rule"
 
 local C = core.C
 local out = ffi.new("double[4]")

@@ -1,14 +1,14 @@
---- momsandbox.ffi.sweep: the sweep primitives of lua/momsandbox/primitives.lua
+--- momsandbox.ffi_sweep: the sweep primitives of lua/momsandbox/primitives.lua
 -- for LuaJIT (sweep_new, sweep_grid, sweep_run, sweep_data, the kind
 -- "sweep" and its CSV writer).  Twin of bindings/lua/l_sweep.c; the user
 -- of both is lua/momsandbox/sweep.lua (ms.sweep), which checks the options
 -- and presents the result.  The engine runs the sweep: on every core when
 -- nothing is written in Lua, else on the calling thread, calling back.
 local ffi = require "ffi"
-local core = require "momsandbox.ffi.core"
-local vec = require "momsandbox.ffi.vec"
-local objective = require "momsandbox.ffi.objective"
-local rule = require "momsandbox.ffi.rule"
+local core = require "momsandbox.ffi_core"
+local vec = require "momsandbox.ffi_vec"
+local objective = require "momsandbox.ffi_objective"
+local rule = require "momsandbox.ffi_rule"
 
 local C = core.C
 local Sweep = core.handle_type("sweep", "ms_sweep", C.ms_sweep_free)

@@ -1,10 +1,10 @@
---- momsandbox.ffi.model: the model primitives for LuaJIT (model_new,
+--- momsandbox.ffi_model: the model primitives for LuaJIT (model_new,
 -- model_call and the kind "model": lua/momsandbox/primitives.lua).  Twin of
 -- bindings/lua/l_model.c; user: lua/momsandbox/model.lua (ms.model).
 local ffi = require "ffi"
-local core = require "momsandbox.ffi.core"
-local vec = require "momsandbox.ffi.vec"
-local data = require "momsandbox.ffi.data"
+local core = require "momsandbox.ffi_core"
+local vec = require "momsandbox.ffi_vec"
+local data = require "momsandbox.ffi_data"
 
 local C = core.C
 local P, M = {}, {}   -- the primitives; what other ffi parts use
@@ -99,7 +99,7 @@ function P.model_call(m, op, ...)
   return ops[op](m.ptr, m, ...)
 end
 
---- For ffi/train.lua and ms.ffi.engine: m if it is a model (its engine
+--- For ffi_train.lua and ms.ffi.engine: m if it is a model (its engine
 -- object is m.ptr); the engine model at argument arg.
 function M.record(m)
   return ffi.istype(Model, m) and m or nil

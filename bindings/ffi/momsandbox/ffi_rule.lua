@@ -1,4 +1,4 @@
---- momsandbox.ffi.rule: the native part of update rules under LuaJIT --
+--- momsandbox.ffi_rule: the native part of update rules under LuaJIT --
 -- the kinds "rule" and "ruleclass" and the primitives ruleclass_new,
 -- rule_new, rule_set and rule_op (primitives.lua; rule_classes is help.lua's).  Twin of
 -- bindings/lua/l_rule.c; used by lua/momsandbox/rule.lua (the API) and by
@@ -10,9 +10,9 @@
 -- compiles the step into the caller's loop.  The class's C function
 -- pointers call back into Lua only when the engine drives the loop.
 local ffi = require "ffi"
-local core = require "momsandbox.ffi.core"
-local vec = require "momsandbox.ffi.vec"
-local schedule = require "momsandbox.ffi.schedule"
+local core = require "momsandbox.ffi_core"
+local vec = require "momsandbox.ffi_vec"
+local schedule = require "momsandbox.ffi_schedule"
 
 local C = core.C
 local M = {}

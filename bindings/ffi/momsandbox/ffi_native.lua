@@ -1,9 +1,9 @@
---- momsandbox.ffi.native: the primitives of lua/momsandbox/primitives.lua
+--- momsandbox.ffi_native: the primitives of lua/momsandbox/primitives.lua
 -- for LuaJIT, through the FFI; the shared Lua API (lua/momsandbox/api.lua)
 -- is built on them as require "momsandbox.native".  Twin of the Lua 5.4
 -- module's (bindings/lua/l_module.c and the l_*.c it opens).
 local ffi = require "ffi"
-local core = require "momsandbox.ffi.core"
+local core = require "momsandbox.ffi_core"
 
 local C = core.C
 local native = {abi = C.ms_abi_version(), layer = "luajit"}
@@ -81,7 +81,7 @@ end
 
 for _, part in ipairs{"rng", "vec", "schedule", "help", "sweep", "train", "objective", "rule",
                       "trace", "util", "analysis", "data", "model", "server"} do
-  local m = require("momsandbox.ffi." .. part)
+  local m = require("momsandbox.ffi_" .. part)
   for name, fn in pairs(m.primitives or m) do native[name] = fn end
 end
 

@@ -1,4 +1,4 @@
---- momsandbox.ffi.core: the engine's library under LuaJIT, and what every
+--- momsandbox.ffi_core: the engine's library under LuaJIT, and what every
 -- part of the FFI layer shares: argument checks with the messages of the
 -- Lua 5.4 layer, errors of the engine, ownership of its objects, and calls
 -- that may call back into Lua.  Twin: bindings/lua/l_module.c.
@@ -28,7 +28,7 @@ end
 --- Where `make install` put the header and the library, when this is an
 -- installed copy of the module (CMakeLists.txt writes installed.lua).
 local function installed(root)
-  local chunk = loadfile(root .. "/momsandbox/ffi/installed.lua")
+  local chunk = loadfile(root .. "/momsandbox/ffi_installed.lua")
   return chunk and chunk() or {}
 end
 
@@ -97,7 +97,7 @@ end
 --- Load the library for the module at root (its folder) and check that it
 -- is the one the header describes.
 function M.open(root)
-  M.parts = root .. "/momsandbox/ffi/"   -- the binding's own files, for M.traceback
+  M.parts = root .. "/momsandbox/ffi_"   -- the binding's own files, for M.traceback
   -- the data set the project ships: in the source tree, or installed
   M.data_dirs = {root .. "/../../data", installed(root).data}
   M.header = find_header(root, HEADERS[1][1])

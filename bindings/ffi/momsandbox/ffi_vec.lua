@@ -1,4 +1,4 @@
---- momsandbox.ffi.vec: vectors for LuaJIT, the native kind "vec" (cdata
+--- momsandbox.ffi_vec: vectors for LuaJIT, the native kind "vec" (cdata
 -- that holds its doubles, or a view on the engine's memory) with its hot
 -- methods and metamethods over core/src/vec.c, and the primitives vec_new
 -- and vec_from.  Twin of bindings/lua/l_vec.c, whose head lists the
@@ -9,7 +9,7 @@
 -- v.x is the raw double * (0-based) and v.n the length, for loops that
 -- LuaJIT compiles: for i = 0, v.n - 1 do v.x[i] = ... end.
 local ffi = require "ffi"
-local core = require "momsandbox.ffi.core"
+local core = require "momsandbox.ffi_core"
 
 local C = core.C
 local argmsg, typename = core.argmsg, core.typename

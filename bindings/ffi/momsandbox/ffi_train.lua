@@ -1,15 +1,15 @@
---- momsandbox.ffi.train: the training primitives of
+--- momsandbox.ffi_train: the training primitives of
 -- lua/momsandbox/primitives.lua for LuaJIT (train_run, train_data, the
 -- kind "train" and its CSV writer).  Twin of bindings/lua/l_train.c; the
 -- user of both is lua/momsandbox/train.lua (ms.train).  The engine runs
 -- the loop; rules, schedules and the progress bar written in Lua are
 -- called back.
 local ffi = require "ffi"
-local core = require "momsandbox.ffi.core"
-local vec = require "momsandbox.ffi.vec"
-local data = require "momsandbox.ffi.data"
-local model = require "momsandbox.ffi.model"
-local rule = require "momsandbox.ffi.rule"
+local core = require "momsandbox.ffi_core"
+local vec = require "momsandbox.ffi_vec"
+local data = require "momsandbox.ffi_data"
+local model = require "momsandbox.ffi_model"
+local rule = require "momsandbox.ffi_rule"
 
 local C = core.C
 local FNAME = "train_run"

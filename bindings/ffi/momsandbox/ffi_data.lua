@@ -1,10 +1,10 @@
---- momsandbox.ffi.data: the data-set primitives for LuaJIT (data_new,
+--- momsandbox.ffi_data: the data-set primitives for LuaJIT (data_new,
 -- data_get, data_info, data_dirs and the kind "data":
 -- lua/momsandbox/primitives.lua).  Twin of bindings/lua/l_data.c; user:
 -- lua/momsandbox/data.lua (ms.data).
 local ffi = require "ffi"
-local core = require "momsandbox.ffi.core"
-local vec = require "momsandbox.ffi.vec"
+local core = require "momsandbox.ffi_core"
+local vec = require "momsandbox.ffi_vec"
 
 local C = core.C
 local P = {data_dirs = core.data_dirs}   -- the primitives
@@ -112,7 +112,7 @@ function P.data_info(d, what)
   return t
 end
 
---- For ffi/train.lua and ms.ffi.engine: is v a data set; the engine data
+--- For ffi_train.lua and ms.ffi.engine: is v a data set; the engine data
 -- set at argument arg of fname.
 function M.is(v) return ffi.istype(Data, v) end
 

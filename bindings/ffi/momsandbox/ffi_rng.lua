@@ -1,8 +1,8 @@
---- momsandbox.ffi.rng: the engine's random number generator as the native
+--- momsandbox.ffi_rng: the engine's random number generator as the native
 -- kind "rng" (the header's ms_rng struct, with methods) for LuaJIT.  Twin
 -- of bindings/lua/l_rng.c; used by lua/momsandbox/rng.lua (ms.rng).
 local ffi = require "ffi"
-local core = require "momsandbox.ffi.core"
+local core = require "momsandbox.ffi_core"
 
 local C = core.C
 local Rng = ffi.typeof("ms_rng")

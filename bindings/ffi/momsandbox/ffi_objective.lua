@@ -1,4 +1,4 @@
---- momsandbox.ffi.objective: objectives as the native kind "objective" for
+--- momsandbox.ffi_objective: objectives as the native kind "objective" for
 -- LuaJIT: the primitives objective_builtin, objective_new, objective_compile,
 -- objective_call and objective_info.  Twin of bindings/lua/l_objective.c; user:
 -- lua/momsandbox/objective.lua (ms.objective, ms.gradcheck).
@@ -6,13 +6,13 @@
 -- A handle is a cdata `{ms_objective *ptr}`; its record (engine pointer,
 -- dim, name, and evaluate(x, fbox, g) -> status, a number) sits in a weak-keyed table for the
 -- other FFI parts (M.record, M.check).  A Lua objective's
--- engine object calls back into Lua; the trace loop (ffi/trace.lua) calls
+-- engine object calls back into Lua; the trace loop (ffi_trace.lua) calls
 -- its functions directly instead, through evaluate, which LuaJIT compiles
 -- into the loop.
 local ffi = require "ffi"
-local core = require "momsandbox.ffi.core"
-local vec = require "momsandbox.ffi.vec"
-require "momsandbox.ffi.model"   -- the kinds model and data, which objectives take
+local core = require "momsandbox.ffi_core"
+local vec = require "momsandbox.ffi_vec"
+require "momsandbox.ffi_model"   -- the kinds model and data, which objectives take
 
 local C = core.C
 local M = {}
