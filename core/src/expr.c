@@ -250,6 +250,11 @@ static ms_status program_fn(void *ctx, const double *x, size_t n, double *f,
                             double *grad) {
   const program *p = ctx;
   (void)n;
+  const ms_expr_native *nv = ms_expr_native_of(p);
+  if (nv != NULL) {   /* machine code needs no scratch */
+    ms_expr_native_eval(nv, x, f, grad);
+    return MS_OK;
+  }
   double *v = ms_expr_scratch(p);
   if (v == NULL) return ms_fail(MS_ENOMEM, "out of memory");
   ms_expr_eval(p, v, x, f, grad);
