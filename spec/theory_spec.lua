@@ -409,6 +409,27 @@ describe("ms.analysis.region", function()
                      "(expected one of: f, grid, lambda, rule, t, x, y))",
                      err{rule = r, x = "lr", y = "beta", lambda = 1, grid = g, z = 1})
   end)
+
+  it("takes a range as a sweep does: its values, and its refusals", function()
+    local r = ms.momentum{lr = 0.1}
+    local q = ms.objective.quadratic{1}
+    for _, range in ipairs{{from = 0.01, to = 1.9, n = 7}, {from = 1e-3, to = 1.5, n = 9, log = true},
+                           {from = 0.3, to = 0.3, n = 1}} do
+      local reg = A.region{rule = r, x = "lr", y = "beta", lambda = 1, grid = {lr = range, beta = {0.5}}}
+      local sw = ms.sweep{objective = q, rule = r, x0 = {1}, steps = 1, grid = {lr = range, beta = {0.5}}}
+      assert.same(sw:column("lr"), reg:column("lr"))
+    end
+    local function err(range)
+      return h.error_of(A.region, {rule = r, x = "lr", y = "beta", lambda = 1, grid = {lr = range, beta = {0.5}}})
+    end
+    local pre = "bad argument #1 to 'region' (grid.lr: "
+    assert.are.equal(pre .. "the range must have finite ends)", err{from = 0.1, to = math.huge, n = 3})
+    assert.are.equal(pre .. "the range must have finite ends)", err{from = 0 / 0, to = 1, n = 3})
+    assert.are.equal(pre .. "reversed range (from 1 > to 0.1))", err{from = 1, to = 0.1, n = 3})
+    assert.are.equal(pre .. "one value (n = 1) needs from = to, got 0.1 and 1)", err{from = 0.1, to = 1, n = 1})
+    assert.are.equal(pre .. "from = to = 0.5 gives one value, not n = 3)", err{from = 0.5, to = 0.5, n = 3})
+    assert.are.equal(pre .. "a log range needs from > 0, got 0)", err{from = 0, to = 1, n = 3, log = true})
+  end)
 end)
 
 describe("tr:components and the theory's plots", function()
