@@ -1,8 +1,8 @@
 -- A small compiled objective runs as machine code when its runs pay for
 -- the compile (core/src/expr_native.c): the same bits as the interpreted
 -- program, so a long trace and a sweep print the same numbers with
--- MOMSANDBOX_NATIVE=on and off, each in a process of its own; any other
--- value is refused by name.
+-- MOMSANDBOX_NATIVE=on and off, each in a process of its own, and so does
+-- a process that finds no cc; any other value is refused by name.
 local h = require "spec.helpers"
 
 -- Long enough to make the engine compile: a trace of 6e6 steps, then a
@@ -28,12 +28,12 @@ local s = ms.sweep{objective = ms.objective{dim = 2, f = rosenbrock}, rule = "mo
 for i = 1, #s do print(("%.17g"):format(s[i].loss)) end
 ]]
 
-local function run(value)
+local function run(value, env)
   local path = os.tmpname()
   local f = assert(io.open(path, "w"))
   f:write(script)
   f:close()
-  local status, out, err = h.run("MOMSANDBOX_NATIVE=" .. h.shquote(value) .. " " ..
+  local status, out, err = h.run((env or "") .. " MOMSANDBOX_NATIVE=" .. h.shquote(value) .. " " ..
                                  h.shquote(h.bin) .. " " .. h.shquote(path))
   os.remove(path)
   return status, out, err
@@ -47,6 +47,14 @@ describe("machine code for a compiled objective", function()
     assert.are.equal(0, s_off, err_off)
     local lines = select(2, on:gsub("\n", ""))
     assert.are.equal(4 + 256, lines)
+    assert.are.equal(off, on)
+  end)
+
+  it("without cc, stays interpreted: the same numbers", function()
+    local s_on, on, err_on = run("on", "PATH=/nonexistent")
+    local s_off, off, err_off = run("off")
+    assert.are.equal(0, s_on, err_on)
+    assert.are.equal(0, s_off, err_off)
     assert.are.equal(off, on)
   end)
 
