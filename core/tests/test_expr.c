@@ -13,29 +13,7 @@
 #include "check.h"
 #include "internal.h"
 #include "momsandbox.h"
-
-/* A graph being written: nodes appended, each returning its index.  Too
- * large for the stack: every one is static. */
-enum { GRAPH_MAX = 16384 };
-typedef struct {
-  ms_expr_node n[GRAPH_MAX];
-  uint32_t len;
-} graph;
-
-static uint32_t node(graph *g, int op, uint32_t a, uint32_t b, double c) {
-  g->n[g->len] = (ms_expr_node){.op = op, .a = a, .b = b, .c = c};
-  return g->len++;
-}
-static uint32_t var(graph *g, uint32_t i) { return node(g, MS_EXPR_VAR, i, 0, 0); }
-static uint32_t cst(graph *g, double c) { return node(g, MS_EXPR_CONST, 0, 0, c); }
-static uint32_t op2(graph *g, int op, uint32_t a, uint32_t b) { return node(g, op, a, b, 0); }
-static uint32_t op1(graph *g, int op, uint32_t a) { return node(g, op, a, 0, 0); }
-
-static ms_objective *compile(graph *g, size_t dim) {
-  ms_objective *f = NULL;
-  CHECK_OK(ms_objective_expr(dim, g->n, g->len, &f));
-  return f;
-}
+#include "expr_graph.h"
 
 static void check_rel(double got, double want, double tol, const char *what) {
   double scale = fmax(fabs(want), 1e-300);

@@ -19,27 +19,7 @@
 #include "check.h"
 #include "internal.h"
 #include "momsandbox.h"
-
-enum { GRAPH_MAX = 4096 };
-typedef struct {
-  ms_expr_node n[GRAPH_MAX];
-  uint32_t len;
-} graph;
-
-static uint32_t node(graph *g, int op, uint32_t a, uint32_t b, double c) {
-  g->n[g->len] = (ms_expr_node){.op = op, .a = a, .b = b, .c = c};
-  return g->len++;
-}
-static uint32_t var(graph *g, uint32_t i) { return node(g, MS_EXPR_VAR, i, 0, 0); }
-static uint32_t cst(graph *g, double c) { return node(g, MS_EXPR_CONST, 0, 0, c); }
-static uint32_t op2(graph *g, int op, uint32_t a, uint32_t b) { return node(g, op, a, b, 0); }
-static uint32_t op1(graph *g, int op, uint32_t a) { return node(g, op, a, 0, 0); }
-
-static ms_objective *compile(const graph *g, size_t dim) {
-  ms_objective *f = NULL;
-  CHECK_OK(ms_objective_expr(dim, g->n, g->len, &f));
-  return f;
-}
+#include "expr_graph.h"
 
 static int have_cc(void) {
   char path[4096];
