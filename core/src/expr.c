@@ -217,15 +217,14 @@ static void eval_batched(const program *p, const double *x, double *v,
   else gather_grad(p, adj, grad);
 }
 
-/* How p evaluates: as it was told, else batched unless its batches
- * average under two operations, which loop over nothing: one switch per
- * operation then costs less (Rosenbrock at d = 2: 35 ns an evaluation,
- * not 55). */
+/* How p evaluates: as it was told, else its machine code when it has
+ * some, else by the reference passes when small (ms_expr_small), else
+ * batched. */
 static int evaluation(const program *p) {
   if (p->reference != MS_EXPR_AUTO) return p->reference;
   if (atomic_load_explicit(&p->native, memory_order_acquire) != NULL)
     return MS_EXPR_NATIVE;
-  return p->nops < 2 * p->nbatches ? MS_EXPR_REFERENCE : MS_EXPR_BATCHED;
+  return ms_expr_small(p) ? MS_EXPR_REFERENCE : MS_EXPR_BATCHED;
 }
 
 void ms_expr_eval(const program *p, double *scratch, const double *x,

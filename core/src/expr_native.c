@@ -353,8 +353,7 @@ enum { UNTRIED, DONE, FAILED };
 /* The runs' programs have native code when they evaluate by the
  * reference passes (evaluation() in expr.c), whose order it keeps. */
 static int eligible(const program *p) {
-  return p->nops <= MAX_OPS && p->reference == MS_EXPR_AUTO &&
-         p->nops < 2 * p->nbatches;
+  return p->nops <= MAX_OPS && p->reference == MS_EXPR_AUTO && ms_expr_small(p);
 }
 
 /* Compile p unless tried before (under the lock): the status of the try. */
