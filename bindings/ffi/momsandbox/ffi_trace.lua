@@ -111,14 +111,13 @@ local function run_unyielding(...)
 end
 
 local outbox = ffi.new("ms_trace *[1]")
-local small_x0
 local copts = ffi.new("ms_trace_opts")
 local small = ffi.new("double[16]")
 
 --- x0 as a pointer and a length when it is a table of at most 16 plain
 -- numbers and nothing else, read into a buffer kept for this (no vector
 -- made, which costs as much as a short run); else nil.
-small_x0 = function(x0)
+local function small_x0(x0)
   if type(x0) ~= "table" then return nil end
   local n = #x0
   if n == 0 or n > 16 or next(x0, n) ~= nil then return nil end
