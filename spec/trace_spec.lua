@@ -37,6 +37,33 @@ describe("ms.trace", function()
     assert.matches("point 4 out of range %(trace of 3%)", h.error_of(function() return tr[4] end))
   end)
 
+  it("remembers the objective and the label of its own run, traces of two in turn", function()
+    local g = ms.objective.quadratic{1, 1}
+    local r = ms.momentum{lr = 0.1}
+    local a = ms.trace(f, r, {x0 = x0, steps = 2})
+    local b = ms.trace(g, r, {x0 = x0, steps = 2})
+    r.lr = 0.2
+    local c = ms.trace(g, r, {x0 = x0, steps = 2})
+    local d = ms.trace(f, r, {x0 = x0, steps = 2})
+    assert.are.same({"momentum{lr=0.1, beta=0.9}", f, "momentum{lr=0.1, beta=0.9}", g},
+                    {a.rule, a.objective, b.rule, b.objective})
+    assert.are.same({"momentum{lr=0.2, beta=0.9}", g, "momentum{lr=0.2, beta=0.9}", f},
+                    {c.rule, c.objective, d.rule, d.objective})
+  end)
+
+  it("keeps its objective alive, and nothing keeps it once the traces are gone", function()
+    local seen = setmetatable({}, {__mode = "v"})
+    local tr = ms.trace(ms.objective.quadratic{3, 4}, ms.gd{lr = 0.1}, {x0 = x0, steps = 2})
+    seen[1] = tr.objective
+    collectgarbage()
+    collectgarbage()
+    assert.are.equal(seen[1], tr.objective)
+    tr = nil   -- luacheck: ignore (dropped on purpose)
+    collectgarbage()
+    collectgarbage()
+    assert.is_nil(seen[1])
+  end)
+
   it("defaults to 20 steps, and records every k-th step when asked", function()
     assert.are.equal(21, #ms.trace(f, ms.gd{lr = 0.1}, {x0 = x0}))
     local full = ms.trace(f, ms.momentum{lr = 0.1}, {x0 = x0, steps = 10})

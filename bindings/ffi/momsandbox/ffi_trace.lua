@@ -188,6 +188,21 @@ local function plain_opts(opts)
   if vec.is(x0) and x0.dead == 0 then return x0.x, x0.n end
 end
 
+-- The last {label, f} made, held weakly: the traces of one rule on one
+-- objective share it (a table made for every call costs as much as 30
+-- steps), and once they are gone it does not keep f alive.
+local last_info = setmetatable({}, {__mode = "v"})
+
+--- {label, f} for a new trace.
+local function info_of(label, f)
+  local info = last_info[1]
+  if info == nil or info[1] ~= label or info[2] ~= f then
+    info = {label, f}
+    last_info[1] = info
+  end
+  return info
+end
+
 --- native.trace_run(obj, rule, opts)
 function M.trace_run(f, r, opts)
   local o, d = objective.record(f), rule.record(r)
@@ -200,7 +215,7 @@ function M.trace_run(f, r, opts)
   if C.ms_trace_check(o.ptr, xp, n, copts) ~= 0 then return nil, core.last_error(), 3 end
   if C.ms_objective_is_pure(o.ptr) ~= 0 and rule.is_pure(d) then
     local tr, msg = run_engine(o, d, xp, n)
-    if tr then infos[tr] = {label, f} end
+    if tr then infos[tr] = info_of(label, f) end
     return tr, msg
   end
   if C.ms_rule_reset(d.ptr, n) ~= 0 or C.ms_trace_new(n, copts, outbox) ~= 0 then
@@ -222,7 +237,7 @@ function M.trace_run(f, r, opts)
     if not ok then error(st, 0) end   -- a callback's error, as it came
     return core.failed(st)
   end
-  infos[tr] = {label, f}
+  infos[tr] = info_of(label, f)
   return charged(tr)
 end
 
