@@ -216,15 +216,14 @@ INLINE ms_status loop(ms_formula k, rule_kind r, size_t n, fused *pc,
     size_t len0 = len;
     int64_t next_record0 = next_record;
     double bad = 0;
-    int have_g = 0;
+    eval(k, c, xl, n, NULL, grad);
     for (int64_t s = t + 1; s <= t1; s++) {
-      if (!have_g) eval(k, c, xl, n, NULL, grad);
       double f;
       update(r, c, xl, grad, vl, n, s == 1);
-      /* f at every step, with the next gradient, as the general loop */
-      have_g = s < steps;
-      if (have_g) eval(k, c, xl, n, &f, grad);
-      else eval(k, c, xl, n, &f, NULL);
+      /* f at every step, with the next gradient, as the general loop
+       * (which leaves out the last step's: one more costs less than the
+       * branch, and changes nothing) */
+      eval(k, c, xl, n, &f, grad);
       bad += f - f;   /* (and so x's and the gradient's: above) */
       if (k == MS_FORMULA_EXPR)
         for (size_t i = 0; i < n; i++) bad += xl[i] - xl[i];
