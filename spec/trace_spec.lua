@@ -25,6 +25,7 @@ describe("ms.trace", function()
     assert.is_true(h.near(tr[2]:totable(), {-4.6, 1.2}, 1e-15))
     assert.is_true(h.near(tr[-1]:totable(), {-4.232, -0.72}, 1e-15))
     assert.are.equal(10.5, tr:value(1))
+    assert.are.equal(1, select("#", tr:value(1)))   -- the value alone
     assert.is_true(h.near(tr:values()[2], 0.1 * 4.6^2 + 2 * 1.2^2, 1e-14))
     assert.are.same({0, 1, 2}, {tr:step(1), tr:step(2), tr:step(3)})
     assert.are.same({-5, tr[2][1], tr[3][1]}, tr:column(1))

@@ -56,7 +56,7 @@ function methods.point(tr, i)
 end
 
 function methods.value(tr, i)
-  return select(2, get(checktrace(tr, "value"), i, "value", 0))
+  return (select(2, get(checktrace(tr, "value"), i, "value", 0)))
 end
 
 function methods.step(tr, i)
