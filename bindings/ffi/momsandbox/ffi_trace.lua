@@ -196,7 +196,7 @@ local last_info = setmetatable({}, {__mode = "v"})
 --- {label, f} for a new trace.
 local function info_of(label, f)
   local info = last_info[1]
-  if info == nil or info[1] ~= label or info[2] ~= f then
+  if info == nil or info[1] ~= label or not rawequal(info[2], f) then
     info = {label, f}
     last_info[1] = info
   end
