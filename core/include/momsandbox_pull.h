@@ -50,6 +50,16 @@ ms_status ms_rule_begin_lookahead(ms_rule *rule, size_t n, int64_t *t,
 ms_status ms_rule_begin_step(ms_rule *rule, size_t n, int64_t *t,
                              const double **h);
 
+/* ------------------------------------------------------------- objectives
+ * For a loop that evaluates the objective itself: what ms_trace_run says
+ * of its run before it starts, the evaluations planned (a trace of `steps`:
+ * steps + 1).  A compiled expression becomes machine code once the
+ * evaluations planned over all its runs pay for the compile (see
+ * core/src/expr_native.c; the same numbers, sooner); any other objective
+ * ignores it.  MS_EINVAL for a NULL objective, or a MOMSANDBOX_NATIVE that
+ * is neither on nor off. */
+ms_status ms_objective_plan(const ms_objective *obj, double evaluations);
+
 /* ----------------------------------------------------------------- traces */
 
 /* A trace filled by a loop of the caller's own.  ms_trace_new: an empty

@@ -31,7 +31,7 @@
  * /tmp), `cc` (found on PATH by ms_which) runs without a shell (ms_run),
  * and the folder is removed right after dlopen, whatever happened.
  *
- * When (ms_expr_native_plan): a compile costs 0.15 s and more (below), a
+ * When (ms_objective_plan): a compile costs 0.15 s and more (below), a
  * run saves some 4 ns per operation an evaluation.  A program is compiled at
  * the start of the run that brings the evaluations planned for it, over
  * all its runs, to about what a compile costs (a ski rental: no worse
@@ -393,7 +393,8 @@ static int knob(void) {
   return strcmp(v, "off") == 0 ? 0 : -1;
 }
 
-ms_status ms_expr_native_plan(const ms_objective *obj, double evaluations) {
+ms_status ms_objective_plan(const ms_objective *obj, double evaluations) {
+  MS_NEED(obj);
   program *p = program_of(obj);
   if (p == NULL) return MS_OK;
   int on = knob();

@@ -102,15 +102,15 @@ void ms_expr_reference(ms_objective *obj, int how);
  * expression). */
 int ms_expr_evaluation(const ms_objective *obj);
 /* Machine code for an objective compiled from an expression
- * (expr_native.c), the same bits as the reference passes.  plan: called
- * by the thread that starts a run (a trace, a sweep before its threads
- * start) with the evaluations it will make; compiles when the program's
- * runs make it pay (MS_EINVAL only for a bad MOMSANDBOX_NATIVE; any other
- * failure leaves the program interpreted).  compile: now, whatever the
- * runs, the knob or how the program evaluates otherwise (for the tests);
- * MS_EIO when cc is missing or fails.  Once per program: a failure is
- * remembered.  Any other objective: nothing to do (compile: MS_EINVAL). */
-ms_status ms_expr_native_plan(const ms_objective *obj, double evaluations);
+ * (expr_native.c), the same bits as the reference passes.
+ * ms_objective_plan (momsandbox_pull.h) is called by the thread that
+ * starts a run (a trace, a sweep before its threads start) with the
+ * evaluations it will make; it compiles when the program's runs make it
+ * pay (any failure but a bad MOMSANDBOX_NATIVE leaves the program
+ * interpreted).  compile: now, whatever the runs, the knob or how the
+ * program evaluates otherwise (for the tests); MS_EIO when cc is missing
+ * or fails.  Once per program: a failure is remembered.  Any other
+ * objective: nothing to do (compile: MS_EINVAL). */
 ms_status ms_expr_native_compile(const ms_objective *obj);
 /* An objective compiled from an expression, for a loop that calls its
  * evaluation directly (the fused trace loop): its program, or NULL for

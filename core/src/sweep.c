@@ -475,7 +475,7 @@ ms_status ms_sweep_run(ms_sweep *s, const ms_sweep_opts *opts) {
   if (st == MS_OK) st = setup_fast(s, &o, &j);
   /* machine code for a compiled expression, before the threads start */
   if (st == MS_OK && !j.fast)
-    st = ms_expr_native_plan(s->obj, (double)count * (double)(o.steps + 1));
+    st = ms_objective_plan(s->obj, (double)count * (double)(o.steps + 1));
   int threads = pure(s) ? ms_pool_threads(o.threads) : 1;
   plan_units(&j, threads);
   int64_t units = (count + j.unit - 1) / j.unit;

@@ -249,7 +249,7 @@ ms_status ms_trace_run_in(ms_objective *obj, ms_rule *rule, const double *x0,
   if (opts != NULL) o = *opts;
   ms_status st = ms_trace_check(obj, x0, n, &o);
   /* a compiled expression's machine code, when this run makes it pay */
-  if (st == MS_OK) st = ms_expr_native_plan(obj, (double)o.steps + 1);
+  if (st == MS_OK) st = ms_objective_plan(obj, (double)o.steps + 1);
   if (st == MS_OK) st = ms_rule_reset(rule, n);
   if (st != MS_OK) return st;
 

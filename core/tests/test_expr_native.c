@@ -308,10 +308,10 @@ static void test_failures(void) {
 static void test_knob(void) {
   ms_objective *f = rosenbrock();
   setenv("MOMSANDBOX_NATIVE", "off", 1);
-  CHECK_OK(ms_expr_native_plan(f, 1e15));
+  CHECK_OK(ms_objective_plan(f, 1e15));
   CHECK(ms_expr_evaluation(f) == MS_EXPR_REFERENCE);
   setenv("MOMSANDBOX_NATIVE", "yes", 1);
-  CHECK_STATUS(ms_expr_native_plan(f, 1e15), MS_EINVAL);
+  CHECK_STATUS(ms_objective_plan(f, 1e15), MS_EINVAL);
   CHECK_ERROR_HAS("MOMSANDBOX_NATIVE must be 'on' or 'off', got 'yes'");
   ms_trace *tr = NULL;
   ms_rule *rule = NULL;
@@ -320,16 +320,16 @@ static void test_knob(void) {
   CHECK_STATUS(ms_trace_run(f, rule, x0, 2, NULL, &tr), MS_EINVAL);
   CHECK(tr == NULL);
   setenv("MOMSANDBOX_NATIVE", "on", 1);
-  CHECK_OK(ms_expr_native_plan(f, 1000));   /* does not pay yet */
+  CHECK_OK(ms_objective_plan(f, 1000));   /* does not pay yet */
   CHECK(ms_expr_evaluation(f) == MS_EXPR_REFERENCE);
-  CHECK_OK(ms_expr_native_plan(f, 1e15));
+  CHECK_OK(ms_objective_plan(f, 1e15));
   if (have_cc()) CHECK(ms_expr_evaluation(f) == MS_EXPR_NATIVE);
   unsetenv("MOMSANDBOX_NATIVE");
   /* another objective: nothing to do */
   ms_objective *q = NULL;
   double lambda[2] = {1, 2};
   CHECK_OK(ms_objective_quadratic(lambda, 2, &q));
-  CHECK_OK(ms_expr_native_plan(q, 1e15));
+  CHECK_OK(ms_objective_plan(q, 1e15));
   CHECK_STATUS(ms_expr_native_compile(q), MS_EINVAL);
   ms_objective_free(q);
   ms_rule_free(rule);
@@ -346,7 +346,7 @@ static void test_policy(void) {
     s = op2(&g, MS_EXPR_ADD, s, op1(&g, MS_EXPR_SQR, var(&g, i)));
   ms_objective *f = compile(&g, 64);
   CHECK(ms_expr_evaluation(f) == MS_EXPR_BATCHED);
-  CHECK_OK(ms_expr_native_plan(f, 1e15));
+  CHECK_OK(ms_objective_plan(f, 1e15));
   CHECK(ms_expr_evaluation(f) == MS_EXPR_BATCHED);
   ms_objective_free(f);
   g.len = 0;
@@ -362,7 +362,7 @@ static void test_policy(void) {
 static ms_objective *shared;
 static void *plan_and_eval(void *arg) {
   double x[2] = {0.5, -0.25}, fv, g[2];
-  ms_expr_native_plan(shared, 1e15);
+  ms_objective_plan(shared, 1e15);
   ms_objective_eval(shared, x, &fv, g);
   double *out = arg;
   out[0] = fv, out[1] = g[0], out[2] = g[1];

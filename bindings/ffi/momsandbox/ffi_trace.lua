@@ -218,8 +218,11 @@ function M.trace_run(f, r, opts)
     if tr then infos[tr] = info_of(label, f) end
     return tr, msg
   end
-  if C.ms_rule_reset(d.ptr, n) ~= 0 or C.ms_trace_new(n, copts, outbox) ~= 0 then
-    return nil, core.last_error()   -- (neither calls back)
+  -- as ms_trace_run: the evaluations planned (a compiled expression may
+  -- become machine code), the rule reset, the trace made; none calls back
+  if C.ms_objective_plan(o.ptr, tonumber(copts.steps) + 1) ~= 0 or
+     C.ms_rule_reset(d.ptr, n) ~= 0 or C.ms_trace_new(n, copts, outbox) ~= 0 then
+    return nil, core.last_error()
   end
   local tr = Trace.own(outbox[0])
   local work = ffi.cast("double *", ffi.C.malloc(3 * n * ffi.sizeof("double")))
