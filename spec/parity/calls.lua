@@ -227,6 +227,14 @@ call("trace point bad", function() return tr:point("a") end)
 call("trace column", function() return tr:column(1) end)
 call("trace column bad", function() return tr:column(1.5) end)
 call("trace index", function() return tr[2] end)
+call("trace value alone", function() return tr:value(-1) end)
+call("traces of two objectives in turn", function()
+  local g, r = ms.objective.rosenbrock(), ms.momentum{lr = 0.001}
+  local a, b = ms.trace(f, r, {x0 = {1, 1}, steps = 2}), ms.trace(g, r, {x0 = {1, 1}, steps = 2})
+  r.beta = 0.5
+  local c = ms.trace(f, r, {x0 = {1, 1}, steps = 2})
+  return a.rule, a.objective, b.rule, b.objective, c.rule, c.objective
+end)
 call("trace no x0", ms.trace, f, hb, {steps = 5})
 call("trace bad steps", ms.trace, f, hb, {x0 = {1, 1}, steps = -5})
 call("trace wrong dim", ms.trace, f, hb, {x0 = {1, 1, 1}})
