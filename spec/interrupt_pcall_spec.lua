@@ -18,6 +18,9 @@ local calls = {
     local f = ms.objective{dim = 2, f = function(x) return 0.5 * (x[1]^2 + x[2]^2) end,
                            grad = function(x, g) g[1] = x[1]; g[2] = x[2] end}
     ms.trace(f, ms.gd{lr = 1e-9}, {x0 = {-5, -2}, steps = 9000000000, every = 9000000000})]],
+  ["a trace of an objective given by f alone (finite differences)"] = [[
+    local f = ms.objective{dim = 2, f = function(x) return 0.5 * (x[1]^2 + x[2]^2) end}
+    ms.trace(f, ms.gd{lr = 1e-9}, {x0 = {-5, -2}, steps = 9000000000, every = 9000000000})]],
   ["training"] = [[
     local data = ms.data.synthetic{w = {2, -3.4}, b = 4.2, n = 1000, seed = 1}
     ms.train{model = ms.model.linreg(2), data = data, rule = ms.sgd{lr = 1e-6},
@@ -60,7 +63,9 @@ end
 
 describe("pcall catches Ctrl-C in", function()
   for _, what in ipairs{"pure Lua code", "a trace of a built-in objective",
-                        "a trace of an objective written in Lua", "training", "a sweep"} do
+                        "a trace of an objective written in Lua",
+                        "a trace of an objective given by f alone (finite differences)",
+                        "training", "a sweep"} do
     it(what, function() catches(calls[what], false) end)
     -- (lua.c's hook stops the main thread only: a coroutine running
     -- pure Lua code goes on until it yields.)

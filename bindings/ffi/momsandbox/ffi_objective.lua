@@ -25,6 +25,13 @@ function M.record(o)
   return records[o]
 end
 
+--- Does the objective of record d call back into Lua when the engine
+-- evaluates it for a Lua loop?  A Lua objective without grad does: the
+-- engine takes its finite differences through f.
+function M.calls_back(d)
+  return d.f ~= nil and d.grad == nil
+end
+
 --- The record of the live objective at argument arg of fname.
 function M.check(o, arg, fname, present)
   local d = records[o] or core.typeerror(arg, fname, "momsandbox.objective", o, present)
