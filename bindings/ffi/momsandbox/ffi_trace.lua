@@ -243,26 +243,9 @@ local function info_of(label, f)
   return info
 end
 
---- native.trace_run(obj, rule, opts)
-function M.trace_run(f, r, opts)
-  local o, d = objective.record(f), rule.record(r)
-  if o == nil or o.closed then return nil, "objective has been closed", 1 end
-  if d == nil or d.ptr == nil then return nil, "rule has been closed", 2 end
-  local xp, n = plain_opts(opts)
-  if xp == nil then return nil, "options to check", 3 end
-  if d.busy then return nil, "rule is in use by a running step", 0 end
-  local label = type(d.info) == "table" and rawget(d.info, "label") or nil
-  if C.ms_trace_check(o.ptr, xp, n, copts) ~= 0 then return nil, core.last_error(), 3 end
-  if C.ms_objective_is_pure(o.ptr) ~= 0 and rule.is_pure(d) then
-    local tr, msg = run_engine(o, d, xp, n)
-    if tr then infos[tr] = info_of(label, f) end
-    return tr, msg
-  end
-  if objective.calls_back(o) or d.calls_back then
-    local tr, msg, code = run_calling_back(o, d, xp, n)
-    if tr then infos[tr] = info_of(label, f) end
-    return tr, msg, code
-  end
+--- The Lua loop (run), for a rule or an objective written in Lua that
+-- calls Lua directly, not from inside the engine.
+local function run_lua(o, d, xp, n)
   -- as ms_trace_run: the evaluations planned (a compiled expression may
   -- become machine code), the rule reset, the trace made; none calls back
   if C.ms_objective_plan(o.ptr, tonumber(copts.steps) + 1) ~= 0 or
@@ -286,8 +269,29 @@ function M.trace_run(f, r, opts)
     if not ok then error(st, 0) end   -- a callback's error, as it came
     return core.failed(st)
   end
-  infos[tr] = info_of(label, f)
   return charged(tr)
+end
+
+--- native.trace_run(obj, rule, opts)
+function M.trace_run(f, r, opts)
+  local o, d = objective.record(f), rule.record(r)
+  if o == nil or o.closed then return nil, "objective has been closed", 1 end
+  if d == nil or d.ptr == nil then return nil, "rule has been closed", 2 end
+  local xp, n = plain_opts(opts)
+  if xp == nil then return nil, "options to check", 3 end
+  if d.busy then return nil, "rule is in use by a running step", 0 end
+  local label = type(d.info) == "table" and rawget(d.info, "label") or nil
+  if C.ms_trace_check(o.ptr, xp, n, copts) ~= 0 then return nil, core.last_error(), 3 end
+  local tr, msg, code
+  if C.ms_objective_is_pure(o.ptr) ~= 0 and rule.is_pure(d) then
+    tr, msg, code = run_engine(o, d, xp, n)
+  elseif objective.calls_back(o) or d.calls_back then
+    tr, msg, code = run_calling_back(o, d, xp, n)
+  else
+    tr, msg, code = run_lua(o, d, xp, n)
+  end
+  if tr then infos[tr] = info_of(label, f) end
+  return tr, msg, code
 end
 
 ------------------------------------------------------------ the object
