@@ -25,13 +25,6 @@ function M.record(o)
   return records[o]
 end
 
---- Does the objective of record d call back into Lua when the engine
--- evaluates it for a Lua loop?  A Lua objective without grad does: the
--- engine takes its finite differences through f.
-function M.calls_back(d)
-  return d.f ~= nil and d.grad == nil
-end
-
 --- The record of the live objective at argument arg of fname.
 function M.check(o, arg, fname, present)
   local d = records[o] or core.typeerror(arg, fname, "momsandbox.objective", o, present)
@@ -167,7 +160,10 @@ local function objective_new(n, f, grad)
   if type(f) ~= "function" then core.typeerror(2, "objective_new", "function", f) end
   if grad ~= nil and type(grad) ~= "function" then core.typeerror(3, "objective_new", "function", grad) end
   last_id = last_id + 1
-  local d = {f = f, grad = grad, views = {}, depth = 0, id = last_id}
+  -- calls_back, as a rule's record says it: evaluate calls Lua from inside
+  -- the engine, which takes f's finite differences when there is no grad
+  local d = {f = f, grad = grad, views = {}, depth = 0, id = last_id,
+             calls_back = grad == nil}
   by_id[d.id] = d
   -- f then the gradient, as the engine asks a callback objective: without
   -- grad, fourth-order finite differences of f, computed by the engine

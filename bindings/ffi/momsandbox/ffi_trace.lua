@@ -285,7 +285,7 @@ function M.trace_run(f, r, opts)
   local tr, msg, code
   if C.ms_objective_is_pure(o.ptr) ~= 0 and rule.is_pure(d) then
     tr, msg, code = run_engine(o, d, xp, n)
-  elseif objective.calls_back(o) or d.calls_back then
+  elseif o.calls_back or d.calls_back then
     tr, msg, code = run_calling_back(o, d, xp, n)
   else
     tr, msg, code = run_lua(o, d, xp, n)
