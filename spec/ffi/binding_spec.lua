@@ -165,6 +165,72 @@ describe("a failed run", function()
   end)
 end)
 
+describe("the rooms traces are written in", function()
+  -- A trace of the engine's own loop lives in a room lent from a slab, or
+  -- when all are lent in its handle; a room is lent again once its trace
+  -- is closed or collected, never before.
+  local f, r = ms.objective.quadratic{0.2, 4}, ms.momentum{lr = 0.6, beta = 0.5}
+  local STEPS = 1000
+
+  -- True when tr holds d2l's momentum on f from (x1, x2), computed here.
+  local function intact(tr, x1, x2)
+    local xs, ys = tr:column(1), tr:column(2)
+    if #xs ~= STEPS + 1 then return false end
+    local v1, v2 = 0, 0
+    for i = 1, STEPS + 1 do
+      if xs[i] ~= x1 or ys[i] ~= x2 then return false end
+      v1, v2 = 0.5 * v1 + 0.2 * x1, 0.5 * v2 + 4 * x2
+      x1, x2 = x1 - 0.6 * v1, x2 - 0.6 * v2
+    end
+    return true
+  end
+
+  it("keeps a trace's points while many others are made and collected", function()
+    local kept = {}   -- 300: more than the slab has rooms
+    for i = 1, 900 do
+      local tr = ms.trace(f, r, {x0 = {i, -i / 2}, steps = STEPS})
+      if i % 3 == 0 then kept[#kept + 1] = {tr, i} end
+      if i % 100 == 0 then collectgarbage() end
+    end
+    local in_rooms = 0
+    for _, k in ipairs(kept) do
+      assert.is_true(intact(k[1], k[2], -k[2] / 2), "trace from x1 = " .. k[2])
+      if k[1].lent > 0 then in_rooms = in_rooms + 1 end
+    end
+    assert.is_true(in_rooms > 0 and in_rooms < #kept, in_rooms .. " in rooms")
+  end)
+
+  it("lends a closed trace's room at once", function()
+    local native = require "momsandbox.native"   -- (ms.explore closes its traces)
+    collectgarbage()
+    local tr = ms.trace(f, r, {x0 = {1, 2}, steps = STEPS})
+    local room = tr.lent
+    assert.is_true(room > 0)
+    native.close(tr)
+    assert.are.equal(0, tr.lent)
+    assert.matches("trace has been closed", h.error_of(tr.value, tr, 1))
+    native.close(tr)
+    local again = ms.trace(f, r, {x0 = {3, 4}, steps = STEPS})
+    assert.are.equal(room, again.lent)
+    assert.is_true(intact(again, 3, 4))
+  end)
+
+  it("keeps a trace that only a finalizer still reaches", function()
+    local seen
+    collectgarbage()
+    do
+      local tr = ms.trace(f, r, {x0 = {7, -3}, steps = STEPS})
+      assert.is_true(tr.lent > 0)
+      ffi.gc(ffi.new("char[1]"), function()   -- (after the cycle cleared holder)
+        for i = 1, 600 do ms.trace(f, r, {x0 = {-i, i}, steps = STEPS}) end
+        seen = intact(tr, 7, -3)
+      end)
+    end
+    collectgarbage()
+    assert.is_true(seen)
+  end)
+end)
+
 describe("the trace loop in Lua", function()
   -- Every kind of objective, rule and schedule, and the loop's corners
   -- (look-ahead, every = k, divergence), printed with the CSV of each run.

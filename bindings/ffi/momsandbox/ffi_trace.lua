@@ -23,18 +23,72 @@ local M = {}
 -- d = 1e6.  (A state may have declared these already.)
 pcall(ffi.cdef, "void *malloc(size_t size); void free(void *ptr);")
 
--- A trace of up to ROOM bytes lives in its handle (ms_trace_run_in): no
--- finalizer, which costs more than a 20-step run, and memory the collector
--- counts and soon reuses.  ROOM stays below LuaJIT's 128 KiB, from which
--- its allocator maps fresh pages for every object; longer traces are the
+-- A trace of up to ROOM bytes lives in memory its handle holds without a
+-- finalizer, which costs more than a 20-step run: a room of the slab below,
+-- or, when all of those are lent, a room in the handle itself (a cdata of
+-- variable length).  ROOM stays below LuaJIT's 128 KiB, from which its
+-- allocator maps fresh pages for every object; longer traces are the
 -- engine's, whose large buffers skip page faults.
 local ROOM = 120 * 1024
-local Trace = core.handle_type("trace", "ms_trace", C.ms_trace_free, "double room[?];")
+local Trace = core.handle_type("trace", "ms_trace", C.ms_trace_free,
+                               "int32_t lent; double room[?];")
 
 M.is = Trace.is
 
-local function in_room(tr)
-  return ffi.cast("void *", tr.ptr) == ffi.cast("void *", tr.room)
+------------------------------------------------------------------ rooms
+
+-- The slab: ROOMS rooms of ROOM bytes, malloc'd at the first trace (its
+-- pages mapped as they are first written) and freed with the Lua state.
+-- A room is lent to one trace at a time, and taken back when the trace is
+-- closed or collected.  Taking one costs nothing, while a handle with a
+-- room of its own is zero-filled and paces the collector by its size: a
+-- tenth of a 1,000-step run.  The collector tells of a collected trace by
+-- clearing it from `holder` (weak values); the lent rooms are looked over
+-- when no room is spare and a cycle has run since the last look (`cycle`'s
+-- table is gone).  Handles with their own room keep pacing the cycles.
+local ROOMS = 256
+local slab = false                               -- double *, once made
+local spare = {}                                 -- numbers of rooms not lent
+local lent = {}                                  -- room number -> true
+local holder = setmetatable({}, {__mode = "v"})  -- room number -> its trace
+local cycle = setmetatable({{}}, {__mode = "v"})
+
+--- The rooms whose traces were collected, back to spare.
+local function reclaim()
+  for k in pairs(lent) do
+    if holder[k] == nil then
+      lent[k] = nil
+      spare[#spare + 1] = k
+    end
+  end
+  cycle[1] = {}
+end
+
+--- tr's room back to spare (tr closed).
+local function give_back(tr)
+  local k = tr.lent
+  tr.lent, holder[k], lent[k] = 0, nil, nil
+  spare[#spare + 1] = k
+end
+
+--- A handle for a trace of size bytes (<= ROOM), and where to write it.
+local function new_handle(size)
+  if slab == false then
+    slab = ffi.gc(ffi.cast("double *", ffi.C.malloc(ROOMS * ROOM)), ffi.C.free)
+    if slab ~= nil then
+      for k = ROOMS, 1, -1 do spare[#spare + 1] = k end
+    end
+  end
+  if spare[1] == nil and cycle[1] == nil then reclaim() end
+  local k = spare[#spare]
+  if k == nil then
+    local tr = Trace.ctype(size / 8)   -- (whole doubles)
+    return tr, tr.room
+  end
+  spare[#spare] = nil
+  local tr = Trace.ctype(0)
+  tr.lent, holder[k], lent[k] = k, tr, true
+  return tr, slab + (k - 1) * (ROOM / 8)
 end
 
 local infos = setmetatable({}, {__mode = "k"})   -- trace -> {label, objective} of trace_run
@@ -171,18 +225,22 @@ end
 -- costs more than the run.
 local function run_engine(o, d, xp, n)
   local size = tonumber(C.ms_trace_size(n, copts))
-  local tr = size <= ROOM and Trace.ctype(size / 8) or nil   -- (whole doubles)
-  local room, st = tr and tr.room
+  local tr, room, st
+  if size <= ROOM then tr, room = new_handle(size) end
   if copts.steps * n < POLL_COORDS then
     st = C.ms_trace_run_in(o.ptr, d.ptr, xp, n, copts, room, size, outbox)
   else
     st = core.with_sigint(0, C.ms_trace_run_in, o.ptr, d.ptr, xp, n, copts, room, size, outbox)
   end
-  if st ~= 0 then return core.failed(st) end
   if tr then
+    if st ~= 0 then
+      if tr.lent ~= 0 then give_back(tr) end
+      return core.failed(st)
+    end
     tr.ptr = outbox[0]
     return tr
   end
+  if st ~= 0 then return core.failed(st) end
   return charged(Trace.own(outbox[0]))
 end
 
@@ -328,7 +386,11 @@ function M.trace_info(tr)
 end
 
 core.kind("trace", Trace.ctype, nil, function(tr)
-  if tr.ptr ~= nil and not in_room(tr) then Trace.release(tr) end
+  if tr.lent ~= 0 then
+    give_back(tr)
+  elseif tr.ptr ~= nil and ffi.cast("void *", tr.ptr) ~= ffi.cast("void *", tr.room) then
+    Trace.release(tr)   -- the engine's memory
+  end
   tr.ptr = nil
 end)
 
