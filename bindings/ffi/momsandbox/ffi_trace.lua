@@ -24,10 +24,10 @@ local M = {}
 pcall(ffi.cdef, "void *malloc(size_t size); void free(void *ptr);")
 
 -- A trace of up to ROOM bytes lives in memory its handle holds without a
--- finalizer, which costs more than a 20-step run: a room of the slab below,
--- or, when all of those are lent, a room in the handle itself (a cdata of
--- variable length).  ROOM stays below LuaJIT's 128 KiB, from which its
--- allocator maps fresh pages for every object; longer traces are the
+-- finalizer, which costs more than a 20-step run: a room of the slab below
+-- when it fits one and one is spare, else a room in the handle itself (a
+-- cdata of variable length).  ROOM stays below LuaJIT's 128 KiB, from which
+-- its allocator maps fresh pages for every object; longer traces are the
 -- engine's, whose large buffers skip page faults.
 local ROOM = 120 * 1024
 local Trace = core.handle_type("trace", "ms_trace", C.ms_trace_free,
@@ -37,16 +37,19 @@ M.is = Trace.is
 
 ------------------------------------------------------------------ rooms
 
--- The slab: ROOMS rooms of ROOM bytes, malloc'd at the first trace (its
--- pages mapped as they are first written) and freed with the Lua state.
--- A room is lent to one trace at a time, and taken back when the trace is
--- closed or collected.  Taking one costs nothing, while a handle with a
--- room of its own is zero-filled and paces the collector by its size: a
--- tenth of a 1,000-step run.  The collector tells of a collected trace by
--- clearing it from `holder` (weak values); the lent rooms are looked over
--- when no room is spare and a cycle has run since the last look (`cycle`'s
--- table is gone).  Handles with their own room keep pacing the cycles.
-local ROOMS = 256
+-- The slab: ROOMS rooms of SLAB_ROOM bytes, 32 MiB malloc'd at the first
+-- trace (its pages mapped as they are first written) and freed with the Lua
+-- state.  A room is lent to one trace at a time, and taken back when the
+-- trace is closed or collected.  Taking one costs nothing, while a handle
+-- with a room of its own is zero-filled and paces the collector by its
+-- size: a tenth of a 1,000-step run (d = 2), and more on a busy machine.
+-- The collector tells of a collected trace by clearing it from `holder`
+-- (weak values); the lent rooms are looked over when none is spare and a
+-- cycle has run since the last look (`cycle`'s table is gone).  So rooms
+-- come back once a cycle, and the cycles are paced by the handles with
+-- rooms of their own made meanwhile: the more rooms, the fewer of those
+-- (1,024 rooms: 1.31-1.38x the C loop at 1,000 steps; 256: 1.42-1.46x).
+local SLAB_ROOM, ROOMS = 32 * 1024, 1024
 local slab = false                               -- double *, once made
 local spare = {}                                 -- numbers of rooms not lent
 local lent = {}                                  -- room number -> true
@@ -71,24 +74,30 @@ local function give_back(tr)
   spare[#spare + 1] = k
 end
 
---- A handle for a trace of size bytes (<= ROOM), and where to write it.
-local function new_handle(size)
+--- The number of a spare room of the slab, or nil.
+local function spare_room()
   if slab == false then
-    slab = ffi.gc(ffi.cast("double *", ffi.C.malloc(ROOMS * ROOM)), ffi.C.free)
+    slab = ffi.gc(ffi.cast("double *", ffi.C.malloc(ROOMS * SLAB_ROOM)), ffi.C.free)
     if slab ~= nil then
       for k = ROOMS, 1, -1 do spare[#spare + 1] = k end
     end
   end
   if spare[1] == nil and cycle[1] == nil then reclaim() end
   local k = spare[#spare]
-  if k == nil then
+  spare[#spare] = nil
+  return k
+end
+
+--- A handle for a trace of size bytes (<= ROOM), and where to write it.
+local function new_handle(size)
+  local k = size <= SLAB_ROOM and spare_room()
+  if not k then
     local tr = Trace.ctype(size / 8)   -- (whole doubles)
     return tr, tr.room
   end
-  spare[#spare] = nil
   local tr = Trace.ctype(0)
   tr.lent, holder[k], lent[k] = k, tr, true
-  return tr, slab + (k - 1) * (ROOM / 8)
+  return tr, slab + (k - 1) * (SLAB_ROOM / 8)
 end
 
 local infos = setmetatable({}, {__mode = "k"})   -- trace -> {label, objective} of trace_run
