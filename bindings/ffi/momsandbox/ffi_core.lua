@@ -332,12 +332,16 @@ end
 -- traces, sweeps, ...); room, when given, declares a last member of
 -- variable length ("double room[?];").  free is the engine's free
 -- function; M.live counts the handles by kind.  Returns the type with
--- is(v), own(ptr) (a new owned handle) and release(handle) (free it now).
+-- is(v), own(ptr) (a new owned handle) and release(handle) (free it now);
+-- a freed handle's ptr is NULL.
 function M.handle_type(kind, engine_type, free, room)
   local name = "ms_ffi_" .. kind
   ffi.cdef(("typedef struct %s { %s *ptr; %s } %s;"):format(name, engine_type, room or "", name))
   local T = ffi.typeof(name)
-  local function free_handle(h) free(h.ptr) end
+  local function free_handle(h)   -- (a handle a finalizer still reaches: "closed")
+    free(h.ptr)
+    h.ptr = nil
+  end
   local function finalize(h)   -- one for every handle: no closure made each
     live[kind] = live[kind] - 1
     free_handle(h)

@@ -320,7 +320,7 @@ local function close(r)
     d.closed = true
   else
     Rule.release(r)
-    r.ptr, d.ptr = nil, nil
+    d.ptr = nil
   end
 end
 

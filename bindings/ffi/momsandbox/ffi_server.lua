@@ -12,7 +12,6 @@ local Server = core.handle_type("server", "ms_server", C.ms_server_free)
 local function close(h)
   if h.ptr ~= nil then
     Server.release(h)
-    h.ptr = nil
   end
 end
 

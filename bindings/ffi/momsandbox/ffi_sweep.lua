@@ -22,7 +22,6 @@ local function close(sw)
   keep[sw] = nil
   if sw.ptr ~= nil then
     Sweep.release(sw)
-    sw.ptr = nil
   end
 end
 

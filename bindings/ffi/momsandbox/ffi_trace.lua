@@ -74,10 +74,17 @@ local function give_back(tr)
   spare[#spare + 1] = k
 end
 
+--- The slab's finalizer, when the Lua state closes: the traces still in
+-- rooms are closed first, for the finalizers run after this one.
+local function close_slab(p)
+  for _, tr in pairs(holder) do tr.ptr, tr.lent = nil, 0 end
+  ffi.C.free(p)
+end
+
 --- The number of a spare room of the slab, or nil.
 local function spare_room()
   if slab == false then
-    slab = ffi.gc(ffi.cast("double *", ffi.C.malloc(ROOMS * SLAB_ROOM)), ffi.C.free)
+    slab = ffi.gc(ffi.cast("double *", ffi.C.malloc(ROOMS * SLAB_ROOM)), close_slab)
     if slab ~= nil then
       for k = ROOMS, 1, -1 do spare[#spare + 1] = k end
     end

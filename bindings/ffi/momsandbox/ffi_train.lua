@@ -19,7 +19,6 @@ local Result = core.handle_type("train", "ms_train_result", C.ms_train_free)
 local function close(res)
   if res.ptr ~= nil then
     Result.release(res)
-    res.ptr = nil
   end
 end
 
