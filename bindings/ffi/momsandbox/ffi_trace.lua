@@ -248,15 +248,14 @@ local function run_engine(o, d, xp, n)
   else
     st = core.with_sigint(0, C.ms_trace_run_in, o.ptr, d.ptr, xp, n, copts, room, size, outbox)
   end
+  if st ~= 0 then
+    if tr and tr.lent ~= 0 then give_back(tr) end
+    return core.failed(st)
+  end
   if tr then
-    if st ~= 0 then
-      if tr.lent ~= 0 then give_back(tr) end
-      return core.failed(st)
-    end
     tr.ptr = outbox[0]
     return tr
   end
-  if st ~= 0 then return core.failed(st) end
   return charged(Trace.own(outbox[0]))
 end
 
