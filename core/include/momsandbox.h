@@ -41,7 +41,9 @@
 
 /* ---------------------------------------------------------------- status */
 
-enum { MS_ABI_VERSION = 4 };
+/* Raised with every change to a declaration of these headers: the LuaJIT
+ * binding refuses a library whose version is not its header's. */
+enum { MS_ABI_VERSION = 5 };
 
 typedef enum ms_status {
   MS_OK = 0,
