@@ -150,6 +150,35 @@ describe("the rule and trace primitives", function()
   end)
 end)
 
+describe("range_values", function()
+  it("gives a sweep's range: its ends exact, spaced evenly or by ratio", function()
+    assert.same({0.5}, native.range_values("lr", 0.5, 0.5, 1, false))
+    local even = native.range_values("lr", 0.1, 0.4, 4, false)
+    assert.equal(4, #even)
+    assert.is_true(even[1] == 0.1 and even[4] == 0.4)
+    assert.is_true(math.abs(even[2] - 0.2) < 1e-15 and math.abs(even[3] - 0.3) < 1e-15)
+    local ratio = native.range_values("lr", 1, 1000, 4, true)
+    assert.is_true(ratio[1] == 1 and ratio[4] == 1000)
+    assert.is_true(math.abs(ratio[2] - 10) < 1e-13 and math.abs(ratio[3] - 100) < 1e-12)
+  end)
+
+  it("refuses what a sweep refuses, in its words, and lets no value crash it", function()
+    assert.same({nil, "grid.lr: reversed range (from 1 > to 0.1)", "EINVAL"},
+                {native.range_values("grid.lr", 1, 0.1, 3, false)})
+    assert.same({nil, "lr: a log range needs from > 0, got 0", "EINVAL"},
+                {native.range_values("lr", 0, 1, 3, true)})
+    assert.matches("n must be at most 1e6", select(2, pcall(native.range_values, "lr", 1, 2, 2e6)))
+    for _, v in ipairs{nil, "x", {}, print, true, 0 / 0, -1, 2^70, 1 / 0} do
+      for i = 1, 5 do
+        local args = {"lr", 0.1, 1, 3, false}
+        args[i] = v
+        local ok, values, msg = pcall(native.range_values, table.unpack(args, 1, 5))
+        assert.is_true(not ok or values == nil and type(msg) == "string" or #values == args[4])
+      end
+    end
+  end)
+end)
+
 describe("the server primitives", function()
   it("let no value crash them, and refuse a closed server", function()
     local values = {1, "x", {}, print, true, 0 / 0, -2, 2^53, native.rng_new(1)}

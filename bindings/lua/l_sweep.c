@@ -56,6 +56,25 @@ static int l_sweep_new(lua_State *L) {
   return st == MS_OK ? 1 : ms_lua_failure(L, st);
 }
 
+/* range_values(name, from, to, n, log) -> the n values of a sweep's range
+ * (ms_range_check, ms_range_value), or nil, message, code; n <= 1e6 */
+static int l_range_values(lua_State *L) {
+  const char *F = "range_values";
+  if (lua_type(L, 1) != LUA_TSTRING) return ms_lua_argtypeerror(L, 1, 1, F, "string");
+  double from = ms_lua_checknum(L, 2, 2, F), to = ms_lua_checknum(L, 3, 3, F);
+  lua_Integer n = ms_lua_checkint(L, 4, 4, F);
+  int log = lua_toboolean(L, 5);
+  if (n > 1000000) return ms_lua_argerror(L, 4, F, "n must be at most 1e6");
+  ms_status st = ms_range_check(lua_tostring(L, 1), from, to, n, log);
+  if (st != MS_OK) return ms_lua_status(L, st);
+  lua_createtable(L, (int)n, 0);
+  for (lua_Integer k = 0; k < n; k++) {
+    lua_pushnumber(L, ms_range_value(from, to, n, log, k));
+    lua_rawseti(L, -2, k + 1);
+  }
+  return 1;
+}
+
 /* sweep_grid(sw, name, values vec), (sw, name, from, to, n, log) or
  * (sw, names, values vec, count) -> true, or nil, message, code */
 static int l_sweep_grid(lua_State *L) {
@@ -180,7 +199,8 @@ void ms_lua_open_sweep(lua_State *L) {
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
   ms_lua_csvwriter(L, "sweep", sweep_csv);
-  static const luaL_Reg fns[] = {{"sweep_new", l_sweep_new}, {"sweep_grid", l_sweep_grid},
+  static const luaL_Reg fns[] = {{"range_values", l_range_values},
+                                 {"sweep_new", l_sweep_new}, {"sweep_grid", l_sweep_grid},
                                  {"sweep_run", l_sweep_run}, {"sweep_data", l_sweep_data},
                                  {NULL, NULL}};
   luaL_setfuncs(L, fns, 0);

@@ -812,9 +812,19 @@ void ms_sweep_free(ms_sweep *s);
 ms_status ms_sweep_axis(ms_sweep *s, const char *name, const double *values,
                         size_t count);
 /* Add an axis of count values from `from` to `to` inclusive, evenly
- * spaced, or geometrically when log is 1. */
+ * spaced, or geometrically when log is 1: ms_range_value's, after
+ * ms_range_check. */
 ms_status ms_sweep_range(ms_sweep *s, const char *name, double from,
                          double to, int64_t count, int log);
+/* Whether count values from `from` to `to` make a range (the message
+ * names it `name`): finite ends in order, count >= 1, from = to exactly
+ * when count = 1, from > 0 when log_spaced. */
+ms_status ms_range_check(const char *name, double from, double to,
+                         int64_t count, int log_spaced);
+/* Value k (0 .. count - 1) of a checked range, both ends exact; NaN for
+ * another k. */
+double ms_range_value(double from, double to, int64_t count, int log_spaced,
+                      int64_t k);
 /* Instead of axes: count points, row k holding the values of the names
  * (count x nnames, row-major; with nnames = 0 both may be NULL). */
 ms_status ms_sweep_points(ms_sweep *s, const char *const *names,

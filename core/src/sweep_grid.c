@@ -144,12 +144,9 @@ ms_status ms_sweep_axis(ms_sweep *s, const char *name, const double *values,
   return MS_OK;
 }
 
-ms_status ms_sweep_range(ms_sweep *s, const char *name, double from,
-                         double to, int64_t count, int log) {
-  MS_NEED(s);
+ms_status ms_range_check(const char *name, double from, double to,
+                         int64_t count, int log_spaced) {
   MS_NEED(name);
-  ms_status st = check_grid_kind(s);
-  if (st != MS_OK) return st;
   if (!isfinite(from) || !isfinite(to))
     return ms_fail(MS_EINVAL, "%s: the range must have finite ends", name);
   if (count < 1)
@@ -164,9 +161,29 @@ ms_status ms_sweep_range(ms_sweep *s, const char *name, double from,
   if (count > 1 && from == to)
     return ms_fail(MS_EINVAL, "%s: from = to = %g gives one value, not n = "
                               "%lld", name, from, (long long)count);
-  if (log && !(from > 0))
+  if (log_spaced && !(from > 0))
     return ms_fail(MS_EINVAL, "%s: a log range needs from > 0, got %g", name,
                    from);
+  return MS_OK;
+}
+
+double ms_range_value(double from, double to, int64_t count, int log_spaced,
+                      int64_t k) {
+  if (k < 0 || k >= count) return NAN;
+  if (k == 0) return from;            /* both ends exact */
+  if (k == count - 1) return to;
+  double u = (double)k / (double)(count - 1);
+  if (log_spaced) return exp(log(from) + u * (log(to) - log(from)));
+  return from + u * (to - from);
+}
+
+ms_status ms_sweep_range(ms_sweep *s, const char *name, double from,
+                         double to, int64_t count, int log) {
+  MS_NEED(s);
+  MS_NEED(name);
+  ms_status st = check_grid_kind(s);
+  if (st == MS_OK) st = ms_range_check(name, from, to, count, log);
+  if (st != MS_OK) return st;
   ms_grid_axis *ax;
   if ((st = add_axis(s, name, &ax)) != MS_OK) return st;
   if (ax->hyper >= 0 &&
@@ -249,11 +266,7 @@ ms_status ms_sweep_target(ms_sweep *s, const double *xstar,
 double ms_grid_axis_value(const ms_grid_axis *ax, int64_t k) {
   if (k < 0 || k >= ax->count) return NAN;
   if (ax->values != NULL) return ax->values[k];
-  if (k == 0) return ax->from;            /* both ends exact */
-  if (k == ax->count - 1) return ax->to;
-  double u = (double)k / (double)(ax->count - 1);
-  if (ax->log) return exp(log(ax->from) + u * (log(ax->to) - log(ax->from)));
-  return ax->from + u * (ax->to - ax->from);
+  return ms_range_value(ax->from, ax->to, ax->count, ax->log, k);
 }
 
 int64_t ms_sweep_grid_total(const ms_sweep *s, double *exact) {

@@ -540,6 +540,32 @@ static void test_bad_grids(void) {
   ms_objective_free(f);
 }
 
+/* ms_range_check and ms_range_value on their own: the checks a sweep's
+ * ranges get, and values against closed forms (ends exact). */
+static void test_ranges(void) {
+  CHECK_OK(ms_range_check("lr", 0.1, 0.4, 4, 0));
+  CHECK(ms_range_value(0.1, 0.4, 4, 0, 0) == 0.1);
+  CHECK(ms_range_value(0.1, 0.4, 4, 0, 3) == 0.4);
+  CHECK(fabs(ms_range_value(0.1, 0.4, 4, 0, 1) - 0.2) < 1e-15);
+  CHECK(fabs(ms_range_value(0.1, 0.4, 4, 0, 2) - 0.3) < 1e-15);
+  CHECK_OK(ms_range_check("lr", 1, 1000, 4, 1));   /* 1, 10, 100, 1000 */
+  CHECK(fabs(ms_range_value(1, 1000, 4, 1, 1) - 10) < 1e-13);
+  CHECK(fabs(ms_range_value(1, 1000, 4, 1, 2) - 100) < 1e-12);
+  CHECK(ms_range_value(1, 1000, 4, 1, 3) == 1000);
+  CHECK(ms_range_value(0.5, 0.5, 1, 0, 0) == 0.5);
+  CHECK(isnan(ms_range_value(0.1, 0.4, 4, 0, 4)));
+  CHECK(isnan(ms_range_value(0.1, 0.4, 4, 0, -1)));
+  CHECK_STATUS(ms_range_check("grid.lr", NAN, 1, 3, 0), MS_EINVAL);
+  CHECK_ERROR_HAS("grid.lr: the range must have finite ends");
+  CHECK_STATUS(ms_range_check("lr", 0.1, 1, 0, 0), MS_EINVAL);
+  CHECK_ERROR_HAS("lr: empty range (n = 0)");
+  CHECK_STATUS(ms_range_check("lr", 0.5, 0.6, 1, 0), MS_EINVAL);
+  CHECK_ERROR_HAS("one value (n = 1) needs from = to, got 0.5 and 0.6");
+  CHECK_STATUS(ms_range_check("lr", -1, 1, 3, 1), MS_EINVAL);
+  CHECK_ERROR_HAS("a log range needs from > 0, got -1");
+  CHECK_STATUS(ms_range_check(NULL, 0.1, 1, 3, 0), MS_EINVAL);
+}
+
 int main(void) {
   test_fast_is_general();
   test_rate_is_radius();
@@ -552,5 +578,6 @@ int main(void) {
   test_user_objective();
   test_general_is_trace();
   test_bad_grids();
+  test_ranges();
   return check_report("test_sweep");
 }

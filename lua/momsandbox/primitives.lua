@@ -136,6 +136,8 @@ return {
                "diverged (step or 0), reason|nil, params, init (new vecs), curve (a new vec: " ..
                "examples, epoch, loss of each point in turn); nothing once closed",
 
+  range_values = "(name string, from, to, n integer <= 1e6, log) -> {the n values of a sweep's " ..
+                 "range}: ms_range_check, ms_range_value; or nil, msg, code",
   sweep_new = "(obj, rule, x0 vec, xstar vec of x0's size|nil, fstar|nil) -> sweep of copies " ..
               "of rule, or nil, msg, code; keeps obj and the rule's schedules with the sweep",
   sweep_grid = "(sw, name, values vec) | (sw, name, from, to, n integer, log) | (sw, names " ..

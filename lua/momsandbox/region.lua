@@ -22,23 +22,11 @@ local function axis(name, v)
     bad("grid.%s must be a list of numbers or {from =, to =, n =, log =}, got %s", name, check.typename(v))
   end
   local r = grid.range(v, name, FNAME)
-  if r then   -- the values are computed here, with a sweep's checks and formulas (sweep_grid.c)
-    local from, to, n, log = r.from, r.to, r.n, r.log
-    if not (math.abs(from) < math.huge and math.abs(to) < math.huge) then
-      bad("grid.%s: the range must have finite ends", name)
-    end
-    if n < 1 or n > 1e6 then bad("grid.%s: 'n' (the number of values) must be an integer in [1, 1e6]", name) end
-    if from > to then bad("grid.%s: reversed range (from %g > to %g)", name, from, to) end
-    if n == 1 and from ~= to then bad("grid.%s: one value (n = 1) needs from = to, got %g and %g", name, from, to) end
-    if n > 1 and from == to then bad("grid.%s: from = to = %g gives one value, not n = %d", name, from, n) end
-    if log and not (from > 0) then bad("grid.%s: a log range needs from > 0, got %g", name, from) end
-    local values, lf, lt = {from}, math.log(from), math.log(to)
-    for i = 2, n - 1 do
-      local u = (i - 1) / (n - 1)
-      values[i] = log and math.exp(lf + u * (lt - lf)) or from + u * (to - from)
-    end
-    values[n] = to
-    return values, log
+  if r then   -- a sweep's checks and values
+    if r.n < 1 or r.n > 1e6 then bad("grid.%s: 'n' (the number of values) must be an integer in [1, 1e6]", name) end
+    local values, msg = native.range_values("grid." .. name, r.from, r.to, r.n, r.log)
+    if values == nil then bad("%s", msg) end
+    return values, r.log
   end
   local values = check.vector(v, 1, FNAME, "grid." .. name)
   values = native.kind(values) == "vec" and values:totable() or values

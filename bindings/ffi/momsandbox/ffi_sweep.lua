@@ -51,6 +51,20 @@ function M.sweep_new(obj, r, x0, xstar, fstar)
   return sw
 end
 
+--- native.range_values(name, from, to, n, log): see l_sweep.c.
+function M.range_values(name, from, to, n, log)
+  if type(name) ~= "string" then core.typeerror(1, "range_values", "string", name) end
+  if type(from) ~= "number" then core.typeerror(2, "range_values", "number", from) end
+  if type(to) ~= "number" then core.typeerror(3, "range_values", "number", to) end
+  n = core.checkinteger(n, 4, "range_values")
+  if n > 1e6 then core.argerror(4, "range_values", "n must be at most 1e6") end
+  local st = C.ms_range_check(name, from, to, n, log and 1 or 0)
+  if st ~= 0 then return core.failed(st) end
+  local values = {}
+  for k = 0, n - 1 do values[k + 1] = C.ms_range_value(from, to, n, log and 1 or 0, k) end
+  return values
+end
+
 --- native.sweep_grid(sw, name, values) / (sw, name, from, to, n, log) /
 -- (sw, names, values, count): see l_sweep.c.
 function M.sweep_grid(sw, name, a, b, n, log)
