@@ -58,10 +58,11 @@ function M.range_values(name, from, to, n, log)
   if type(to) ~= "number" then core.typeerror(3, "range_values", "number", to) end
   n = core.checkinteger(n, 4, "range_values")
   if n > 1e6 then core.argerror(4, "range_values", "n must be at most 1e6") end
-  local st = C.ms_range_check(name, from, to, n, log and 1 or 0)
+  log = log and 1 or 0
+  local st = C.ms_range_check(name, from, to, n, log)
   if st ~= 0 then return core.failed(st) end
   local values = {}
-  for k = 0, n - 1 do values[k + 1] = C.ms_range_value(from, to, n, log and 1 or 0, k) end
+  for k = 0, n - 1 do values[k + 1] = C.ms_range_value(from, to, n, log, k) end
   return values
 end
 

@@ -48,7 +48,8 @@ M.is = Trace.is
 -- cycle has run since the last look (`cycle`'s table is gone).  So rooms
 -- come back once a cycle, and the cycles are paced by the handles with
 -- rooms of their own made meanwhile: the more rooms, the fewer of those
--- (1,024 rooms: 1.31-1.38x the C loop at 1,000 steps; 256: 1.42-1.46x).
+-- (bench/trace.lua at 1,000 steps, median of alternated runs: 1,024 rooms
+-- 1.38x the C loop, 256 rooms 1.43x, a room in every handle 1.49x).
 local SLAB_ROOM, ROOMS = 32 * 1024, 1024
 local slab = false                               -- double *, once made
 local spare = {}                                 -- numbers of rooms not lent
